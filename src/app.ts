@@ -1,0 +1,79 @@
+/**
+ * The Express app factory: no side effects at import; boot (src/main.ts) connects, starts the
+ * search sync and listens. Tests build the app from here.
+ */
+import express, { type Express } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import type { Config } from './config/index.js';
+import { pingDatabase } from './platform/db.js';
+import { AppError } from './platform/errors.js';
+import { errorHandler, notFoundHandler, pageContext, requestId, securityHeaders } from './platform/http.js';
+import { createRenderer } from './platform/views.js';
+import { apiRoutes } from './registries/api-routes.js';
+import { publicRoutes } from './registries/public-routes.js';
+import type { SearchIndex } from './search/port.js';
+import type { IndexSync } from './search/sync.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  index: SearchIndex;
+  sync: IndexSync;
+}
+
+export function createApp({ config, logger, index, sync }: AppDeps): Express {
+  const app = express();
+  const render = createRenderer(path.join(ROOT, 'views'));
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.TRUST_PROXY ? 1 : false);
+  app.set('query parser', 'simple');
+
+  app.use(requestId());
+  app.use(securityHeaders(config.NODE_ENV === 'production'));
+  app.use(express.static(path.join(ROOT, 'public'), { maxAge: config.NODE_ENV === 'production' ? '1d' : 0, index: false }));
+  app.use(express.json({ limit: '100kb' }));
+  app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
+  app.use(pageContext(config.PUBLIC_BASE_URL));
+
+  app.get('/healthz', (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    const database = await pingDatabase();
+    let search: { ok: boolean; engine: string; documents?: number; lag?: number; error?: string } = { ok: false, engine: index.name };
+    try {
+      await index.health();
+      const stats = await index.stats();
+      search = { ok: true, engine: index.name, documents: stats.documents };
+    } catch (err) {
+      search.error = (err as Error).message;
+    }
+    if (database) search.lag = await sync.lag().catch(() => undefined);
+    const ok = database && search.ok;
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', database: { ok: database }, search });
+  });
+
+  const searchLimiter = rateLimit({
+    windowMs: 60_000,
+    limit: config.RATE_LIMIT_SEARCH_PER_MIN,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req, _res, next) =>
+      next(new AppError('rate_limited', '搜索请求过于频繁，请稍后再试', { messageEn: 'Too many searches; please wait a minute' })),
+  });
+  app.use(['/search', '/api/v1/search'], searchLimiter);
+
+  app.use('/api/v1', apiRoutes({ index }));
+  app.use(publicRoutes({ render, index, publicBaseUrl: config.PUBLIC_BASE_URL }));
+
+  app.use(notFoundHandler());
+  app.use(errorHandler(render, logger));
+  return app;
+}

@@ -1,0 +1,73 @@
+/**
+ * One typed configuration object, read from the environment and validated once at start-up.
+ * Every problem is reported at once, one line per variable, and the process exits non-zero.
+ */
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port.default(3000),
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:3000'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
+    .optional(),
+  /** Where the local stack keeps its database files when it runs its own server. */
+  DATA_DIR: z.string().min(1).default('.data'),
+  MEILI_URL: z.url({ protocol: /^https?$/ }).optional(),
+  MEILI_MASTER_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  MEILI_SEARCH_KEY: z.string().min(1).optional(),
+  MEILI_INDEX: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'letters, digits, - and _ only').default('brands'),
+  /** Embedded search: SQLite file, or ":memory:". */
+  SEARCH_INDEX_PATH: z.string().min(1).optional(),
+  OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  TRUST_PROXY: bool.default(false),
+  RATE_LIMIT_SEARCH_PER_MIN: z.coerce.number().int().min(1).max(100_000).default(120),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses and validates the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings in .env files mean "not set".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    const problems = result.error.issues.map(
+      (i) => `config: ${i.path.join('.')} ${JSON.stringify(cleaned[String(i.path[0])] ?? null)} is invalid: ${i.message}`,
+    );
+    throw new ConfigError(problems);
+  }
+  const cfg = result.data;
+  if (cfg.MEILI_URL && !cfg.MEILI_MASTER_KEY) {
+    throw new ConfigError(['config: MEILI_MASTER_KEY is required when MEILI_URL is set']);
+  }
+  return cfg;
+}
+
+/** loadConfig for entry points: prints the problems and exits with status 78 (EX_CONFIG). */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const p of err.problems) console.error(p);
+      process.exit(78);
+    }
+    throw err;
+  }
+}

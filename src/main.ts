@@ -1,0 +1,83 @@
+/**
+ * Boot: config → logger → MongoDB → search index (health-checked, rebuilt if empty) → index sync
+ * → HTTP. SIGINT/SIGTERM close them in reverse order.
+ */
+import type { Server } from 'node:http';
+import { loadConfigOrExit, type Config } from './config/index.js';
+import { createApp } from './app.js';
+import { connectDatabase, disconnectDatabase } from './platform/db.js';
+import { createLogger, type Logger } from './platform/logger.js';
+import { ENTRY_MODELS } from './registries/models.js';
+import { createSearchIndex } from './search/index.js';
+import type { SearchIndex } from './search/port.js';
+import { IndexSync, reindexAll } from './search/sync.js';
+
+export interface Running {
+  server: Server;
+  index: SearchIndex;
+  sync: IndexSync;
+  logger: Logger;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function boot(config: Config, opts: { mongoUri: string; dbName?: string; logger?: Logger }): Promise<Running> {
+  const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
+  await connectDatabase(opts.mongoUri, opts.dbName);
+  const index = await createSearchIndex(config);
+  await index.init();
+  await index.health();
+  const stats = await index.stats();
+  const entries = (await Promise.all(Object.values(ENTRY_MODELS).map((m) => m.estimatedDocumentCount()))).reduce((a, b) => a + b, 0);
+  if (stats.documents === 0 && entries > 0) {
+    logger.info({ entries }, 'search index is empty: rebuilding from MongoDB');
+    await reindexAll(index);
+  }
+  const sync = new IndexSync(index, logger, config.OUTBOX_POLL_MS);
+  sync.start();
+  const app = createApp({ config, logger, index, sync });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.PORT, config.HOST, () => resolve(s));
+    s.once('error', reject);
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.PORT;
+  const url = `http://${config.HOST === '127.0.0.1' || config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${port}`;
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await sync.stop();
+      await index.close();
+      await disconnectDatabase();
+    })());
+  return { server, index, sync, logger, url, stop };
+}
+
+/** `npm start`: production entry point; needs MONGODB_URI. */
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  if (!config.MONGODB_URI) {
+    console.error('config: MONGODB_URI is required for `npm start` (use `npm run demo` for the local stack)');
+    process.exit(78);
+  }
+  const running = await boot(config, { mongoUri: config.MONGODB_URI });
+  running.logger.info({ url: running.url, search: running.index.name }, 'listening');
+  const shutdown = async (signal: string) => {
+    running.logger.info({ signal }, 'shutting down');
+    await running.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

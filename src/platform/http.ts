@@ -1,0 +1,137 @@
+/**
+ * Cross-cutting HTTP pieces: security headers, language, request ids, the 404 and the error
+ * handler (HTML or JSON by route; never a stack trace to the client).
+ */
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import helmet from 'helmet';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { AppError } from './errors.js';
+import { parseLang, t, type Lang } from './i18n.js';
+import type { Render } from './views.js';
+import { url } from './views.js';
+
+export function securityHeaders(production: boolean): RequestHandler {
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        ...(production ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    strictTransportSecurity: production,
+    referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
+  });
+}
+
+/** Page language and a few values every view needs, on res.locals. */
+export function pageContext(publicBaseUrl: string): RequestHandler {
+  return (req, res, next) => {
+    const q = req.query as Record<string, unknown>;
+    const lang = parseLang(typeof q.lang === 'string' ? q.lang : undefined);
+    res.locals.lang = lang;
+    res.locals.htmlLang = lang === 'en' ? 'en' : 'zh-Hans';
+    res.locals.path = req.path;
+    res.locals.baseUrl = publicBaseUrl;
+    // The same page in the other language, keeping every other parameter.
+    const params = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
+    params.delete('lang');
+    if (lang === 'zh') params.set('lang', 'en');
+    const qs = params.toString();
+    res.locals.otherLangUrl = qs ? `${req.path}?${qs}` : req.path;
+    res.locals.nav = navLinks(lang, req.path);
+    next();
+  };
+}
+
+function navLinks(lang: Lang, current: string) {
+  return [
+    ['/', 'nav.home'], ['/directory', 'nav.directory'], ['/famous', 'nav.famous'],
+    ['/time-honored', 'nav.timeHonored'], ['/certified', 'nav.certified'],
+  ].map(([p, key]) => ({ href: url(lang, p!), label: t(lang, key!), current: p === current }));
+}
+
+export function requestId(): RequestHandler {
+  return (req, res, next) => {
+    const id = randomUUID();
+    (req as Request & { id: string }).id = id;
+    res.setHeader('X-Request-Id', id);
+    next();
+  };
+}
+
+export const isApi = (req: Request) => req.path.startsWith('/api/');
+
+export function notFoundHandler(): RequestHandler {
+  return (req, _res, next) => {
+    next(new AppError('not_found', '找不到该页面', { messageEn: 'No such page' }));
+  };
+}
+
+/** Maps body-parser and other framework errors to AppError; anything else stays unknown (500). */
+function normalize(err: unknown): AppError | null {
+  if (err instanceof AppError) return err;
+  const e = err as { type?: string; status?: number; expose?: boolean };
+  if (e?.type === 'entity.too.large') return new AppError('payload_too_large', '提交的内容过大', { messageEn: 'Request body too large' });
+  if (e?.type === 'entity.parse.failed' || e?.type === 'encoding.unsupported' || (e?.status === 400 && e.expose)) {
+    return new AppError('bad_request', '请求格式不正确', { messageEn: 'Malformed request' });
+  }
+  if (e?.status === 404) return new AppError('not_found', '找不到该页面', { messageEn: 'No such page' });
+  return null;
+}
+
+export function errorHandler(render: Render, logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const id = (req as Request & { id?: string }).id ?? '';
+    const known = normalize(err);
+    const appErr = known ?? new AppError('internal', '服务出错了', { messageEn: 'Internal error', cause: err });
+    if (!known || appErr.status >= 500) logger.error({ err, reqId: id, url: req.originalUrl }, 'request failed');
+    else logger.debug({ code: appErr.code, reqId: id }, 'request refused');
+    if (res.headersSent) return;
+    res.status(appErr.status);
+    res.setHeader('Cache-Control', 'no-store');
+    const lang: Lang = (res.locals.lang as Lang) ?? 'zh';
+    if (isApi(req)) {
+      res.json({
+        error: {
+          code: appErr.code,
+          message: lang === 'en' ? appErr.messageEn : appErr.message,
+          ...(appErr.fields.length ? { fields: appErr.fields } : {}),
+          requestId: id,
+        },
+      });
+      return;
+    }
+    const titleKey = { 404: 'error.404.title', 429: 'error.429.title', 503: 'error.503.title' }[appErr.status as 404 | 429 | 503]
+      ?? (appErr.status >= 500 ? 'error.500.title' : 'error.400.title');
+    try {
+      res.type('html').send(
+        render('error', {
+          ...res.locals,
+          lang,
+          title: t(lang, titleKey),
+          status: appErr.status,
+          message: appErr.status >= 500 ? t(lang, 'error.500.help') : lang === 'en' ? appErr.messageEn : appErr.message,
+          fields: appErr.fields.map((f) => ({ field: f.field, message: lang === 'en' ? f.messageEn : f.message })),
+          is404: appErr.status === 404,
+          is429: appErr.status === 429,
+          requestId: id,
+        }),
+      );
+    } catch (viewErr) {
+      // The error view itself failed: a minimal page with nothing from the request in it.
+      logger.error({ err: viewErr, reqId: id }, 'error view failed');
+      res.type('html').send(`<!doctype html><meta charset="utf-8"><title>${appErr.status}</title><h1>${appErr.status}</h1><p>Request id: ${id.replace(/[^a-f0-9-]/g, '')}</p>`);
+    }
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * The local MongoDB-compatible server for the demo stack, the tests and CI.
+ *
+ * Order of preference: MONGODB_URI when set; a real `mongod` on the PATH; otherwise FerretDB
+ * v1.24.2 on SQLite, built once from the Go module proxy into `.cache/ferretdb/` (see
+ * scripts/ferretdb/). Child processes are stopped on `stop()` and also exit by themselves when
+ * this process dies, so nothing is left orphaned.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const FERRETDB_VERSION = 'v1.24.2';
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const WRAPPER_DIR = path.join(ROOT, 'scripts', 'ferretdb');
+export const FERRETDB_BIN = path.join(ROOT, '.cache', 'ferretdb', `ferretdb-${FERRETDB_VERSION}`);
+
+export interface LocalMongo {
+  /** Connection string without a database name, e.g. mongodb://127.0.0.1:41234 */
+  uri: string;
+  /** What is running: "external", "mongod" or "ferretdb". */
+  engine: 'external' | 'mongod' | 'ferretdb';
+  stop(): Promise<void>;
+}
+
+export interface LocalMongoOptions {
+  /** Folder for the database files; created if missing. */
+  dataDir: string;
+  /** Wipe dataDir first (tests). */
+  fresh?: boolean;
+  /** MONGODB_URI, if the operator set one. */
+  externalUri?: string;
+  log?: (line: string) => void;
+}
+
+function onPath(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`database process exited with code ${child.exitCode}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`database did not accept connections on port ${port} within ${timeoutMs} ms`);
+}
+
+/** Builds the FerretDB binary if it is not cached yet. Throws with what to install if it cannot. */
+export function ensureFerretDB(log: (line: string) => void = () => {}): string {
+  if (existsSync(FERRETDB_BIN)) return FERRETDB_BIN;
+  if (!onPath('go')) {
+    throw new Error(
+      'No database: MONGODB_URI is not set, no `mongod` is on the PATH, and Go is not installed to build FerretDB. ' +
+        'Install Go ≥ 1.24 (e.g. `apt-get install golang-go`) or set MONGODB_URI.',
+    );
+  }
+  log(`building FerretDB ${FERRETDB_VERSION} with Go (first run only, a few minutes)…`);
+  mkdirSync(path.dirname(FERRETDB_BIN), { recursive: true });
+  const tmp = `${FERRETDB_BIN}.tmp-${process.pid}`;
+  const res = spawnSync('go', ['build', '-trimpath', '-o', tmp, '.'], {
+    cwd: WRAPPER_DIR,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, GOTOOLCHAIN: 'local', CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
+  });
+  if (res.status !== 0) throw new Error(`building FerretDB failed (go build exited ${res.status})`);
+  // Rename is atomic: a concurrent launcher never runs a half-written binary.
+  spawnSync('mv', ['-f', tmp, FERRETDB_BIN]);
+  return FERRETDB_BIN;
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => (clearTimeout(timer), resolve()));
+    child.kill('SIGTERM');
+  });
+}
+
+/** Starts (or adopts) the database server. */
+export async function startLocalMongo(opts: LocalMongoOptions): Promise<LocalMongo> {
+  const log = opts.log ?? (() => {});
+  if (opts.externalUri) {
+    return { uri: opts.externalUri, engine: 'external', stop: async () => {} };
+  }
+  if (opts.fresh) rmSync(opts.dataDir, { recursive: true, force: true });
+  const port = await freePort();
+  let child: ChildProcess;
+  let engine: LocalMongo['engine'];
+  if (onPath('mongod')) {
+    const dir = path.join(opts.dataDir, 'mongod');
+    mkdirSync(dir, { recursive: true });
+    engine = 'mongod';
+    child = spawn('mongod', ['--dbpath', dir, '--port', String(port), '--bind_ip', '127.0.0.1', '--quiet'], {
+      stdio: ['pipe', 'ignore', 'inherit'],
+    });
+  } else {
+    const bin = ensureFerretDB(log);
+    const dir = path.resolve(opts.dataDir, 'ferretdb');
+    mkdirSync(dir, { recursive: true });
+    engine = 'ferretdb';
+    // The wrapper watches its parent and exits when this process is gone (scripts/ferretdb/main.go).
+    child = spawn(bin, ['-listen-addr', `127.0.0.1:${port}`, '-sqlite-dir', dir, '-log-level', 'error'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  }
+  await waitForPort(port, child, 30_000);
+  log(`${engine} listening on 127.0.0.1:${port}`);
+  return { uri: `mongodb://127.0.0.1:${port}`, engine, stop: () => stopChild(child) };
+}

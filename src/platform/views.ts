@@ -1,0 +1,75 @@
+/**
+ * Server-side rendering with Handlebars (compiled once at start-up). Templates get plain view
+ * models; helpers translate, format and escape. `{{{ }}}` is only used for the layout body and
+ * for JSON-LD that we serialise ourselves.
+ */
+import Handlebars from 'handlebars';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { formatDate, label, parseLang, t, type Lang } from './i18n.js';
+
+export type Render = (view: string, context: Record<string, unknown>) => string;
+
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.hbs') ? [path.join(dir, e.name)] : [],
+  );
+}
+
+/** Builds URLs that keep the page language: url(lang, "/search", {q: "…"}). */
+export function url(lang: Lang, pathname: string, params: Record<string, string | number | undefined | null> = {}): string {
+  const sp = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') sp.set(k, String(v));
+  if (lang === 'en') sp.set('lang', 'en');
+  const qs = sp.toString();
+  return qs ? `${pathname}?${qs}` : pathname;
+}
+
+export function createRenderer(viewsDir: string): Render {
+  const hb = Handlebars.create();
+  const langOf = (options: Handlebars.HelperOptions): Lang => parseLang(options.data?.root?.lang);
+
+  hb.registerHelper('t', function (key: string, options: Handlebars.HelperOptions) {
+    return t(langOf(options), key, options.hash ?? {});
+  });
+  hb.registerHelper('term', function (term: string, options: Handlebars.HelperOptions) {
+    return label(langOf(options), term);
+  });
+  hb.registerHelper('date', function (d: Date | string | number, options: Handlebars.HelperOptions) {
+    return formatDate(langOf(options), d);
+  });
+  hb.registerHelper('url', function (pathname: string, options: Handlebars.HelperOptions) {
+    return url(langOf(options), pathname, options.hash ?? {});
+  });
+  hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  hb.registerHelper('join', (list: unknown, sep: unknown) => (Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : '、') : ''));
+  /** Highlight segments → escaped text with <mark> around matches. */
+  hb.registerHelper('hl', (segments: unknown, fallback: unknown) => {
+    if (!Array.isArray(segments)) return String(fallback ?? '');
+    const html = segments
+      .map((s, i) => (i % 2 ? `<mark>${hb.escapeExpression(String(s))}</mark>` : hb.escapeExpression(String(s))))
+      .join('');
+    return new hb.SafeString(html);
+  });
+  /** JSON for a <script type="application/ld+json"> block: "<" escaped so it can't close the tag. */
+  hb.registerHelper('jsonld', (value: unknown) =>
+    new hb.SafeString(JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')),
+  );
+
+  const templates = new Map<string, Handlebars.TemplateDelegate>();
+  for (const file of walk(viewsDir)) {
+    const name = path.relative(viewsDir, file).replace(/\\/g, '/').replace(/\.hbs$/, '');
+    const source = readFileSync(file, 'utf8');
+    if (name.startsWith('partials/')) hb.registerPartial(name.slice('partials/'.length), source);
+    else templates.set(name, hb.compile(source, { strict: false }));
+  }
+  const layout = templates.get('layouts/main');
+  if (!layout) throw new Error(`views: layouts/main.hbs is missing in ${viewsDir}`);
+
+  return (view, context) => {
+    const tpl = templates.get(view);
+    if (!tpl) throw new Error(`views: no template "${view}"`);
+    const body = tpl(context);
+    return layout({ ...context, body });
+  };
+}

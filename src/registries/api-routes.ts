@@ -1,0 +1,91 @@
+/**
+ * The read-only JSON API under /api/v1. Errors are {"error":{"code","message"}} (see http.ts).
+ */
+import { Router } from 'express';
+import { AppError } from '../platform/errors.js';
+import { parseSearchParams, assertPlainQuery } from '../search/params.js';
+import type { SearchIndex } from '../search/port.js';
+import { segmentsToHtml } from '../search/query.js';
+import { getBrandProfile, getCertificate, type PublicCertificate } from './queries.js';
+
+const CERT_NUMBER = /^[0-9A-Za-z-]{1,32}$/;
+
+export function certificateJson(c: PublicCertificate) {
+  return {
+    number: c.number,
+    status: c.status,
+    statusCode: ({ 有效: 'valid', 过期: 'expired', 暂停: 'suspended', 撤销: 'revoked' } as Record<string, string>)[c.status] ?? 'unknown',
+    level: c.level,
+    scope: c.scope,
+    product: c.product,
+    issuedAt: c.issuedAt,
+    validUntil: c.validUntil,
+    issuer: c.issuer,
+    standard: c.standard || null,
+    statusChangedAt: c.statusChangedAt,
+    statusReason: c.status === '暂停' || c.status === '撤销' ? c.statusReason : null,
+    brand: c.brand,
+    demo: c.demo,
+  };
+}
+
+export function apiRoutes(deps: { index: SearchIndex }): Router {
+  const router = Router();
+  router.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'public, max-age=30');
+    next();
+  });
+
+  router.get('/search', async (req, res) => {
+    const { search } = parseSearchParams(req.query as Record<string, unknown>);
+    const r = await deps.index.search(search);
+    res.json({
+      hits: r.hits.map((h) => ({
+        kind: h.doc.kind,
+        slug: h.doc.slug,
+        name: h.doc.name,
+        nameEn: h.doc.nameEn || null,
+        title: h.doc.title,
+        company: h.doc.company,
+        district: h.doc.district,
+        sector: h.doc.sector,
+        industry: h.doc.industry,
+        tier: h.doc.tier,
+        status: h.status,
+        niceClasses: h.doc.niceClasses,
+        year: h.doc.year,
+        url: `/brands/${h.doc.slug}`,
+        highlights: Object.fromEntries(Object.entries(h.highlights).map(([k, v]) => [k, segmentsToHtml(v!)])),
+        demo: h.doc.demo,
+      })),
+      total: r.total,
+      page: search.page,
+      pageSize: search.pageSize,
+      facets: r.facets,
+    });
+  });
+
+  router.get('/brands/:slug', async (req, res) => {
+    assertPlainQuery(req.query as Record<string, unknown>);
+    const slug = String(req.params.slug);
+    const profile = /^[a-z0-9][a-z0-9-]{0,79}$/.test(slug) ? await getBrandProfile(slug) : null;
+    if (!profile) throw new AppError('not_found', '找不到该品牌', { messageEn: 'No such brand' });
+    res.json({ ...profile, certificates: profile.certificates.map(certificateJson) });
+  });
+
+  router.get('/certificates/:number', async (req, res) => {
+    assertPlainQuery(req.query as Record<string, unknown>);
+    const number = String(req.params.number);
+    if (!CERT_NUMBER.test(number)) {
+      throw new AppError('bad_request', '证书编号格式不正确（1-32位字母、数字或连字符）', {
+        messageEn: 'Certificate number must be 1-32 letters, digits or hyphens',
+        fields: [{ field: 'number', message: '格式不正确', messageEn: 'malformed' }],
+      });
+    }
+    const c = await getCertificate(number);
+    if (!c) throw new AppError('not_found', `查无此证：${number}`, { messageEn: `No certificate ${number}` });
+    res.json(certificateJson(c));
+  });
+
+  return router;
+}

@@ -1,0 +1,54 @@
+/**
+ * Reference lists shared by the four registries: districts, sectors, tiers and statuses.
+ * Values are the Chinese terms the bureau uses; English labels live in the i18n catalogue.
+ */
+
+/** Wuhan's 13 administrative districts plus its functional zones. */
+export const DISTRICTS = [
+  '江岸区', '江汉区', '硚口区', '汉阳区', '武昌区', '青山区', '洪山区',
+  '东西湖区', '汉南区', '蔡甸区', '江夏区', '黄陂区', '新洲区',
+  '东湖高新区', '武汉经开区', '东湖风景区', '长江新区', '临空港经开区',
+] as const;
+export type District = (typeof DISTRICTS)[number];
+
+/** 一产 agriculture, 二产 industry, 三产 services. */
+export const SECTORS = ['一产', '二产', '三产'] as const;
+export type Sector = (typeof SECTORS)[number];
+
+/** The four registries. `kind` is the stable machine name used in URLs, the index and the API. */
+export const KINDS = ['directory', 'famous', 'time-honored', 'certified'] as const;
+export type Kind = (typeof KINDS)[number];
+
+export const DIRECTORY_STATUSES = ['在册', '暂停', '移出'] as const;
+export const FAMOUS_STATUSES = ['重点保护', '一般保护', '失效'] as const;
+export const TIME_HONORED_STATUSES = ['有效', '复核中', '已移出'] as const;
+/** 过期 is never stored: it is derived from validUntil at read time. */
+export const CERTIFICATE_STATUSES = ['有效', '暂停', '撤销'] as const;
+export const CERTIFICATE_DISPLAY_STATUSES = [...CERTIFICATE_STATUSES, '过期'] as const;
+
+export const TIME_HONORED_TIERS = ['中华老字号', '湖北老字号', '武汉老字号'] as const;
+export type TimeHonoredTier = (typeof TIME_HONORED_TIERS)[number];
+
+/** Reward in 万元 the plan grants per tier (§七). */
+export const TIME_HONORED_REWARD: Record<TimeHonoredTier, number> = {
+  中华老字号: 50,
+  湖北老字号: 30,
+  武汉老字号: 10,
+};
+
+export const CERTIFICATE_LEVELS = [
+  '中国精品', '湖北精品', '武汉精品',
+  '绿色食品', '有机农产品', '农产品地理标志', '名特优新农产品',
+] as const;
+export type CertificateLevel = (typeof CERTIFICATE_LEVELS)[number];
+export const CERTIFICATE_SCOPES = ['产品', '服务', '工程'] as const;
+
+export const RECOGNITION_ROUTES = ['行政认定', '司法认定'] as const;
+export const PROTECTION_RECORD_KINDS = ['侵权案件', '异议', '监测', '维权行动'] as const;
+
+/** Every status any registry may hold, for facet labels. */
+export const ALL_STATUSES = [
+  ...new Set([
+    ...DIRECTORY_STATUSES, ...FAMOUS_STATUSES, ...TIME_HONORED_STATUSES, ...CERTIFICATE_DISPLAY_STATUSES,
+  ]),
+];

@@ -1,0 +1,18 @@
+import path from 'node:path';
+import type { Config } from '../config/index.js';
+import { EmbeddedSearchIndex } from './embedded.js';
+import type { SearchIndex } from './port.js';
+
+/** The configured adapter: Meilisearch when MEILI_URL is set, otherwise the embedded engine. */
+export async function createSearchIndex(config: Config): Promise<SearchIndex> {
+  if (config.MEILI_URL) {
+    const { MeiliSearchIndex } = await import('./meili.js');
+    return new MeiliSearchIndex({
+      host: config.MEILI_URL,
+      apiKey: config.MEILI_MASTER_KEY!,
+      searchKey: config.MEILI_SEARCH_KEY,
+      indexUid: config.MEILI_INDEX,
+    });
+  }
+  return new EmbeddedSearchIndex(config.SEARCH_INDEX_PATH ?? path.join(config.DATA_DIR, 'search', 'index.sqlite'));
+}

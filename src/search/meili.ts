@@ -1,0 +1,510 @@
+/**
+ * Meilisearch adapter for the SearchIndex port (production: used when MEILI_URL is set).
+ *
+ * Tested where: the SearchIndex contract suite runs against this adapter only when MEILI_URL is
+ * set (it is skipped otherwise, and there is no Meilisearch server in the default test run); the
+ * embedded SQLite adapter (embedded.ts) is the reference behaviour the suite pins. Server: the
+ * `meilisearch` npm client 0.62 targets Meilisearch v1.x; this adapter uses `localizedAttributes`
+ * and the `rename` field of index swaps, so it needs a recent v1 server (v1.18 or later).
+ *
+ * Meilisearch segments Chinese with jieba and matches words by prefix, which misses substrings of
+ * unknown brand names; so, like the embedded engine, documents carry our own enrichment from
+ * text.ts (Han bigrams, unigrams, pinyin, normalised identifiers) and queries are built from the
+ * same analysis (query.ts). Highlighting and the derived 过期 status are computed here, not by the
+ * engine, so every adapter highlights alike.
+ */
+import {
+  Meilisearch,
+  MeilisearchApiError,
+  MeilisearchRequestError,
+  MeilisearchRequestTimeOutError,
+  MeilisearchTaskTimeOutError,
+  type EnqueuedTaskPromise,
+  type MultiSearchQuery,
+  type MultiSearchResult,
+  type Settings,
+  type Task,
+} from 'meilisearch';
+import {
+  FACETS,
+  SearchUnavailableError,
+  type FacetName,
+  type FacetValue,
+  type Hit,
+  type IndexStats,
+  type SearchDoc,
+  type SearchIndex,
+  type SearchQuery,
+  type SearchResult,
+} from './port.js';
+import { analyzeQuery, highlight, type AnalyzedQuery } from './query.js';
+import { bigrams, gramTokens, isCjk, normalize, pinyinForms, pinyinTokens, unigramTokens } from './text.js';
+
+/** Primary key field: Meilisearch ids allow only [a-zA-Z0-9_-], our ids contain ':'. */
+const PK = 'pk';
+/** HTTP request timeout. */
+const REQUEST_TIMEOUT_MS = 30_000;
+/** How long a write waits for its task (indexing a large batch can take a while). */
+const TASK_TIMEOUT_MS = 300_000;
+const TASK_POLL_MS = 50;
+/** Ids per filter when reading stored versions, and documents per addDocuments request. */
+const VERSION_CHUNK = 1000;
+const ADD_CHUNK = 10_000;
+/** Values returned per facet (the embedded engine's limit). */
+const FACET_LIMIT = 100;
+
+const VALID = '有效';
+const EXPIRED = '过期';
+
+/** A document as stored in Meilisearch: the SearchDoc plus searchable and ranking fields. */
+type MeiliDoc = SearchDoc & {
+  pk: string;
+  /** Bigrams of name and title. */
+  nameGrams: string;
+  /** Bigrams of company, English name, keywords, industry. */
+  textGrams: string;
+  /** Single Han characters (one-character queries). */
+  uni: string;
+  /** Pinyin full, joined and initials, plus Latin words. */
+  pinyin: string;
+  /** Normalised identifiers. */
+  ident: string;
+  /** Joined pinyin of the name (or its Latin form): sort key for 'name'. */
+  namePy: string;
+  nameIni: string;
+  nameNorm: string;
+};
+
+/** Every SearchDoc field, checked against the interface: what search returns. */
+const DOC_FIELD_SET = {
+  id: true, kind: true, entryId: true, version: true, slug: true, name: true, nameEn: true, title: true,
+  company: true, district: true, sector: true, industry: true, keywords: true, summary: true, tier: true,
+  status: true, expiresAt: true, niceClasses: true, identifiers: true, year: true, updatedAt: true, demo: true,
+} satisfies Record<keyof SearchDoc, true>;
+const DOC_FIELDS = Object.keys(DOC_FIELD_SET) as Array<keyof SearchDoc>;
+
+/** Port facet name → document attribute. */
+const FACET_ATTR: Record<FacetName, string> = {
+  kind: 'kind', district: 'district', sector: 'sector', tier: 'tier', status: 'status', nice: 'niceClasses',
+};
+
+const SETTINGS: Settings = {
+  // Priority order: the attribute ranking rule prefers earlier attributes.
+  searchableAttributes: ['ident', 'nameGrams', 'pinyin', 'textGrams', 'uni'],
+  // `pk` is filterable so that stored versions can be read with `pk IN [...]`.
+  filterableAttributes: ['kind', 'district', 'sector', 'tier', 'status', 'niceClasses', 'expiresAt', 'version', PK],
+  sortableAttributes: ['updatedAt', 'namePy'],
+  rankingRules: ['words', 'typo', 'proximity', 'attribute', 'sort', 'exactness'],
+  typoTolerance: {
+    enabled: true,
+    disableOnAttributes: ['nameGrams', 'textGrams', 'uni', 'ident'],
+    minWordSizeForTypos: { oneTypo: 5 },
+  },
+  pagination: { maxTotalHits: 1_000_000 },
+  // Count order, so that the values kept under the limit are the most frequent ones.
+  faceting: { maxValuesPerFacet: 200, sortFacetValuesBy: { '*': 'count' } },
+  localizedAttributes: [{ attributePatterns: ['nameGrams', 'textGrams', 'uni'], locales: ['cmn'] }],
+};
+
+/**
+ * Meilisearch id for a SearchDoc id. `${kind}:${entryId}` ids (letters, digits, '-', ':') map
+ * ':' → '_', which is reversible for them; anything else becomes '_' + the UTF-8 bytes in hex,
+ * which cannot collide with the first form (that never starts with '_').
+ */
+export function toPk(id: string): string {
+  if (/^[A-Za-z0-9-]+(?::[A-Za-z0-9-]+)*$/.test(id)) return id.replace(/:/g, '_');
+  return `_${Buffer.from(id, 'utf8').toString('hex')}`;
+}
+
+function toMeiliDoc(d: SearchDoc): MeiliDoc {
+  const py = pinyinForms(d.name);
+  return {
+    ...d,
+    pk: toPk(d.id),
+    nameGrams: gramTokens([d.name, d.title]),
+    textGrams: gramTokens([d.company, d.nameEn, ...d.keywords, d.industry]),
+    uni: unigramTokens([d.name, d.title, ...d.keywords]),
+    pinyin: pinyinTokens([d.name, d.title, d.nameEn, ...d.keywords]),
+    ident: d.identifiers.map((i) => normalize(i)).join(' '),
+    namePy: py.joined || normalize(d.nameEn).replace(/[^a-z0-9]/g, ''),
+    nameIni: py.initials,
+    nameNorm: normalize(d.name).replace(/\s+/g, ''),
+  };
+}
+
+function pickDoc(hit: Partial<SearchDoc>): SearchDoc {
+  const doc: Record<string, unknown> = {};
+  for (const k of DOC_FIELDS) doc[k] = hit[k] ?? null;
+  return doc as unknown as SearchDoc;
+}
+
+/** A quoted filter value: backslashes and double quotes escaped. */
+function lit(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** Certificates whose stored status is 有效 but whose expiry has passed. */
+function expiredClause(now: number): string {
+  return `(kind = "certified" AND status = ${lit(VALID)} AND expiresAt < ${now})`;
+}
+
+function facetClause(f: FacetName, value: string, now: number): string {
+  if (f === 'nice') {
+    const n = Number(value);
+    return Number.isInteger(n) && n >= 0 ? `niceClasses = ${n}` : `niceClasses = ${lit(value)}`;
+  }
+  if (f === 'status') {
+    if (value === EXPIRED) return `(status = ${lit(EXPIRED)} OR ${expiredClause(now)})`;
+    if (value === VALID) return `(status = ${lit(VALID)} AND NOT ${expiredClause(now)})`;
+  }
+  return `${FACET_ATTR[f]} = ${lit(value)}`;
+}
+
+function effectiveStatus(doc: SearchDoc, now: number): string {
+  return doc.kind === 'certified' && doc.status === VALID && doc.expiresAt !== null && doc.expiresAt < now ? EXPIRED : doc.status;
+}
+
+/** Same as the embedded adapter's toHit. */
+function toHit(doc: SearchDoc, status: string, a: AnalyzedQuery): Hit {
+  const highlights: Hit['highlights'] = {};
+  const title = highlight(doc.title, a);
+  if (title) highlights.title = title;
+  const name = highlight(doc.name, a);
+  if (name) highlights.name = name;
+  const company = highlight(doc.company, a);
+  if (company) highlights.company = company;
+  const kw = highlight(doc.keywords.join('、'), a);
+  if (kw) highlights.keywords = kw;
+  return { doc, status, highlights };
+}
+
+function sortFacet(counts: Record<string, number>, numeric: boolean): FacetValue[] {
+  return Object.entries(counts)
+    .filter(([, count]) => count > 0)
+    .map(([value, count]) => ({ value, count }))
+    .sort((x, y) => y.count - x.count || (numeric ? Number(x.value) - Number(y.value) : x.value < y.value ? -1 : x.value > y.value ? 1 : 0))
+    .slice(0, FACET_LIMIT);
+}
+
+function chunks<T>(list: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+/** Network failures (and timeouts) become SearchUnavailableError; everything else is kept. */
+function mapError(err: unknown): unknown {
+  if (err instanceof SearchUnavailableError) return err;
+  if (err instanceof MeilisearchRequestError || err instanceof MeilisearchRequestTimeOutError || err instanceof MeilisearchTaskTimeOutError) {
+    return new SearchUnavailableError(`Meilisearch unavailable: ${err.message}`, { cause: err });
+  }
+  if (err instanceof MeilisearchApiError && [502, 503, 504].includes(err.response.status)) {
+    return new SearchUnavailableError(`Meilisearch unavailable: ${err.message}`, { cause: err });
+  }
+  return err;
+}
+
+function isIndexNotFound(err: unknown): boolean {
+  return err instanceof MeilisearchApiError && err.cause?.code === 'index_not_found';
+}
+
+function taskError(task: Task, what: string): Error {
+  const reason = task.error ? `${task.error.message} (${task.error.code})` : 'no error message';
+  return new Error(`Meilisearch ${what}: task ${task.uid} ${task.status}: ${reason}`, { cause: task.error ?? undefined });
+}
+
+type ReplayOp = { upsert: SearchDoc[] } | { remove: string[] };
+
+/**
+ * SearchIndex on Meilisearch v1.x through the official `meilisearch` client.
+ *
+ * - Documents are SearchDocs plus enriched searchable fields computed with text.ts (the same
+ *   tokens the embedded adapter puts in its FTS columns), keyed by `pk` (see {@link toPk}).
+ * - Every write waits for its task; a task that does not succeed is thrown as an Error carrying
+ *   the task's error message. Connection failures and timeouts are thrown as
+ *   SearchUnavailableError with the client's error as `cause`.
+ * - Writes are serialised per index inside this process, so the "never replace a newer version"
+ *   check (read versions, then add) holds against this instance's own writers; it is not atomic
+ *   against other processes writing the same index.
+ * - Queries: Han runs become phrases of their bigrams (substring match), Latin runs are passed as
+ *   words (pinyin, identifiers, English), matchingStrategy 'all'. Facet counts are disjunctive like
+ *   the embedded engine (each facet counted with every filter but its own) and the status facet
+ *   derives 过期 for certificates, all in one multi-search request.
+ * - Searches and stats use `searchKey` when given; everything else uses `apiKey`.
+ */
+export class MeiliSearchIndex implements SearchIndex {
+  readonly name = 'meilisearch';
+  private readonly admin: Meilisearch;
+  private readonly reader: Meilisearch;
+  private readonly uid: string;
+  /** Tail of the write queue per index uid. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+  /** Live writes recorded while a rebuild runs, replayed into the new index before the swap. */
+  private replay: ReplayOp[] | null = null;
+
+  constructor(opts: { host: string; apiKey: string; searchKey?: string; indexUid: string }) {
+    const config = { host: opts.host, timeout: REQUEST_TIMEOUT_MS, defaultWaitOptions: { timeout: TASK_TIMEOUT_MS, interval: TASK_POLL_MS } };
+    this.admin = new Meilisearch({ ...config, apiKey: opts.apiKey });
+    this.reader = opts.searchKey ? new Meilisearch({ ...config, apiKey: opts.searchKey }) : this.admin;
+    this.uid = opts.indexUid;
+  }
+
+  async init(): Promise<void> {
+    await this.guard(async () => {
+      await this.ensureIndex(this.uid);
+      await this.applySettings(this.uid);
+    });
+  }
+
+  async upsert(docs: SearchDoc[]): Promise<void> {
+    if (docs.length === 0) return;
+    await this.guard(() =>
+      this.serial(this.uid, async () => {
+        await this.writeDocs(this.uid, docs);
+        this.replay?.push({ upsert: docs });
+      }),
+    );
+  }
+
+  async remove(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.guard(() =>
+      this.serial(this.uid, async () => {
+        await this.removeDocs(this.uid, ids);
+        this.replay?.push({ remove: ids });
+      }),
+    );
+  }
+
+  async versions(ids: string[]): Promise<Map<string, number>> {
+    return this.guard(() => this.readVersions(this.uid, ids));
+  }
+
+  async rebuild(fill: (write: (docs: SearchDoc[]) => Promise<void>) => Promise<void>): Promise<void> {
+    if (this.replay) throw new Error('Meilisearch rebuild already running');
+    const live = this.uid;
+    const fresh = `${live}_rebuild_${Date.now()}`;
+    this.replay = [];
+    let swapped = false;
+    try {
+      await this.guard(async () => {
+        await this.ensureIndex(live); // the swap needs both indexes
+        await this.ensureIndex(fresh);
+        await this.applySettings(fresh);
+      });
+      await fill((docs) => this.guard(() => this.serial(fresh, () => this.writeDocs(fresh, docs))));
+      // Hold the live write queue: writes arriving now wait and then land on the new index.
+      await this.guard(() =>
+        this.serial(live, async () => {
+          for (let op = this.replay?.shift(); op; op = this.replay?.shift()) {
+            if ('upsert' in op) await this.writeDocs(fresh, op.upsert);
+            else await this.removeDocs(fresh, op.remove);
+          }
+          await this.waitOk(this.admin.swapIndexes([{ indexes: [live, fresh], rename: false }]), `swap ${live} with ${fresh}`);
+          swapped = true;
+          this.replay = null;
+        }),
+      );
+    } catch (err) {
+      if (!swapped) await this.admin.deleteIndex(fresh).waitTask().catch(() => undefined);
+      throw err;
+    } finally {
+      this.replay = null;
+    }
+    // After the swap the old documents live under the rebuild name.
+    await this.guard(() => this.waitOk(this.admin.deleteIndex(fresh), `delete ${fresh}`));
+  }
+
+  async stats(): Promise<IndexStats> {
+    return this.guard(async () => {
+      const res = await this.reader.index(this.uid).search(null, { facets: ['kind'], page: 1, hitsPerPage: 0 });
+      const byKind: Record<string, number> = { ...(res.facetDistribution?.kind ?? {}) };
+      return { documents: res.totalHits, byKind };
+    });
+  }
+
+  async health(): Promise<void> {
+    try {
+      await this.admin.health();
+    } catch (err) {
+      throw new SearchUnavailableError(`Meilisearch health check failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    // HTTP only: nothing to close.
+  }
+
+  async search(query: SearchQuery): Promise<SearchResult> {
+    return this.guard(async () => {
+      const a = analyzeQuery(query.q);
+      const now = (query.now ?? new Date()).getTime();
+      const q = a.runs.map((run) => (isCjk(run) ? `"${bigrams(run).join(' ')}"` : run)).join(' ');
+      const base: MultiSearchQuery = { indexUid: this.uid, q, matchingStrategy: 'all' };
+      if (a.runs.some(isCjk)) base.locales = ['cmn'];
+
+      const filterFor = (...skip: FacetName[]): string[] => {
+        const clauses: string[] = [];
+        for (const f of FACETS) {
+          const v = query.filters[f];
+          if (v !== undefined && !skip.includes(f)) clauses.push(facetClause(f, v, now));
+        }
+        return clauses;
+      };
+      const withFilter = (clauses: string[]): Pick<MultiSearchQuery, 'filter'> => (clauses.length ? { filter: clauses.join(' AND ') } : {});
+
+      let sort: string[] | undefined;
+      if (query.sort === 'updated' || (query.sort === 'relevance' && q === '')) sort = ['updatedAt:desc'];
+      else if (query.sort === 'name') sort = ['namePy:asc'];
+
+      const main: MultiSearchQuery = {
+        ...base,
+        ...withFilter(filterFor()),
+        page: Math.max(1, Math.floor(query.page)),
+        hitsPerPage: Math.max(0, Math.floor(query.pageSize)),
+        attributesToRetrieve: DOC_FIELDS,
+      };
+      if (sort) main.sort = sort;
+      const queries: MultiSearchQuery[] = [main];
+      /** Which response holds each facet's counts. */
+      const facetSource = new Map<FacetName, number>();
+      let expiredSource = -1;
+      if (query.facets) {
+        const own: string[] = [];
+        for (const f of FACETS) {
+          if (query.filters[f] === undefined) {
+            own.push(FACET_ATTR[f]);
+            facetSource.set(f, 0);
+          } else {
+            // Disjunctive: a filtered facet is counted with every filter but its own.
+            facetSource.set(f, queries.length);
+            queries.push({ ...base, ...withFilter(filterFor(f)), facets: [FACET_ATTR[f]], page: 1, hitsPerPage: 0 });
+          }
+        }
+        if (own.length) main.facets = own;
+        // Stored status cannot say 过期: count the expired certificates the status facet covers.
+        expiredSource = queries.length;
+        queries.push({ ...base, filter: [...filterFor('status'), expiredClause(now)].join(' AND '), page: 1, hitsPerPage: 0 });
+      }
+
+      const { results } = await this.reader.multiSearch<{ queries: MultiSearchQuery[] }, MeiliDoc>({ queries });
+      const res = (i: number): MultiSearchResult<MeiliDoc> => {
+        const r = results[i];
+        if (!r) throw new Error(`Meilisearch multi-search returned ${results.length} results for ${queries.length} queries`);
+        return r;
+      };
+      const first = res(0);
+
+      const facets: SearchResult['facets'] = {};
+      for (const [f, i] of facetSource) {
+        const counts: Record<string, number> = { ...(res(i).facetDistribution?.[FACET_ATTR[f]] ?? {}) };
+        if (f === 'status') {
+          const expired = res(expiredSource).totalHits ?? 0;
+          if (expired > 0) {
+            counts[VALID] = (counts[VALID] ?? 0) - expired;
+            counts[EXPIRED] = (counts[EXPIRED] ?? 0) + expired;
+          }
+        }
+        facets[f] = sortFacet(counts, f === 'nice');
+      }
+
+      const hits = first.hits.map((h) => {
+        const doc = pickDoc(h);
+        return toHit(doc, effectiveStatus(doc, now), a);
+      });
+      return { hits, total: first.totalHits ?? first.estimatedTotalHits ?? hits.length, facets };
+    });
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  /** Runs `fn` after the previous write queued for `uid` has settled. */
+  private async serial<T>(uid: string, fn: () => Promise<T>): Promise<T> {
+    const run = (this.queues.get(uid) ?? Promise.resolve()).then(fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(uid, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.queues.get(uid) === tail) this.queues.delete(uid);
+    }
+  }
+
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw mapError(err);
+    }
+  }
+
+  /** Waits for the task and throws unless it succeeded. */
+  private async waitOk(enqueued: EnqueuedTaskPromise, what: string): Promise<Task> {
+    const task = await enqueued.waitTask();
+    if (task.status !== 'succeeded') throw taskError(task, what);
+    return task;
+  }
+
+  private async ensureIndex(uid: string): Promise<void> {
+    let primaryKey: string | undefined;
+    try {
+      primaryKey = (await this.admin.getRawIndex(uid)).primaryKey ?? undefined;
+    } catch (err) {
+      if (!isIndexNotFound(err)) throw err;
+      const task = await this.admin.createIndex(uid, { primaryKey: PK }).waitTask();
+      // Another instance may have created it meanwhile.
+      if (task.status !== 'succeeded' && task.error?.code !== 'index_already_exists') throw taskError(task, `create index ${uid}`);
+      return;
+    }
+    if (primaryKey === undefined) await this.waitOk(this.admin.updateIndex(uid, { primaryKey: PK }), `set primary key of ${uid}`);
+    else if (primaryKey !== PK) throw new Error(`Meilisearch index ${uid} has primary key '${primaryKey}', expected '${PK}': rebuild it under another name`);
+  }
+
+  private async applySettings(uid: string): Promise<void> {
+    await this.waitOk(this.admin.index(uid).updateSettings(SETTINGS), `settings of ${uid}`);
+  }
+
+  private async readVersions(uid: string, ids: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const index = this.admin.index<MeiliDoc>(uid);
+    for (const chunk of chunks([...new Set(ids)], VERSION_CHUNK)) {
+      const res = await index.getDocuments({
+        filter: `${PK} IN [${chunk.map((id) => lit(toPk(id))).join(', ')}]`,
+        fields: ['id', 'version'],
+        limit: chunk.length,
+      });
+      for (const d of res.results) out.set(d.id, d.version);
+    }
+    return out;
+  }
+
+  /** Adds documents, skipping any whose stored version is newer. Call inside serial(uid). */
+  private async writeDocs(uid: string, docs: SearchDoc[]): Promise<void> {
+    if (docs.length === 0) return;
+    // Within a batch the last of equal versions wins, as in sequential writes.
+    const latest = new Map<string, SearchDoc>();
+    for (const d of docs) {
+      const prev = latest.get(d.id);
+      if (!prev || d.version >= prev.version) latest.set(d.id, d);
+    }
+    const held = await this.readVersions(uid, [...latest.keys()]);
+    const toWrite = [...latest.values()].filter((d) => !((held.get(d.id) ?? -Infinity) > d.version)).map(toMeiliDoc);
+    const index = this.admin.index<MeiliDoc>(uid);
+    // Enqueue every chunk, then wait in order (Meilisearch batches consecutive additions).
+    const pending: EnqueuedTaskPromise[] = [];
+    for (const chunk of chunks(toWrite, ADD_CHUNK)) {
+      const p = index.addDocuments(chunk, { primaryKey: PK });
+      await p; // enqueue in order
+      pending.push(p);
+    }
+    for (const p of pending) await this.waitOk(p, `add documents to ${uid}`);
+  }
+
+  private async removeDocs(uid: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.waitOk(this.admin.index<MeiliDoc>(uid).deleteDocuments([...new Set(ids)].map(toPk)), `delete documents from ${uid}`);
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The SearchIndex port: every search and browse page goes through it. Adapters: the embedded
+ * SQLite FTS5 engine (default, single instance) and Meilisearch (production, MEILI_URL).
+ *
+ * Documents are built by buildSearchDocs() from MongoDB, from an allowlist of public fields.
+ */
+import type { Kind } from '../registries/reference.js';
+
+/** One registry entry as the index sees it. The same shape for every registry. */
+export interface SearchDoc {
+  /** `${kind}:${entryId}` */
+  id: string;
+  kind: Kind;
+  entryId: string;
+  /** Entry version; an adapter never replaces a document with an older version. */
+  version: number;
+  /** The brand's slug: /brands/:slug. */
+  slug: string;
+  /** Brand name. */
+  name: string;
+  nameEn: string;
+  /** What the hit is about: the brand name, or the certified product for certificates. */
+  title: string;
+  company: string;
+  district: string;
+  sector: string;
+  industry: string;
+  keywords: string[];
+  /** One or two sentences for the result list. */
+  summary: string;
+  /** Tier or level: 中华老字号…, 中国精品…, 重点保护…, 优势商标 / 地理标志 / 普通 for the directory. */
+  tier: string;
+  /** Stored status; for certificates the index derives 过期 from expiresAt at query time. */
+  status: string;
+  /** Epoch ms after which a certificate counts as expired (certificates only). */
+  expiresAt: number | null;
+  niceClasses: number[];
+  /** Exact identifiers: trademark registration numbers, certificate number, credit code. */
+  identifiers: string[];
+  /** Year the entry was listed or recognised. */
+  year: number | null;
+  /** Epoch ms. */
+  updatedAt: number;
+  /** Invented details are marked on the page. */
+  demo: boolean;
+}
+
+export const FACETS = ['kind', 'district', 'sector', 'tier', 'status', 'nice'] as const;
+export type FacetName = (typeof FACETS)[number];
+export const SORTS = ['relevance', 'updated', 'name'] as const;
+export type Sort = (typeof SORTS)[number];
+
+export interface SearchQuery {
+  q: string;
+  filters: Partial<Record<FacetName, string>>;
+  sort: Sort;
+  /** 1-based. */
+  page: number;
+  pageSize: number;
+  /** Compute facet counts (a list page without facets can skip them). */
+  facets: boolean;
+  /** "Now" for certificate expiry; injectable for tests. */
+  now?: Date;
+}
+
+export interface FacetValue {
+  value: string;
+  count: number;
+}
+
+export interface Hit {
+  doc: SearchDoc;
+  /** Effective status (过期 derived). */
+  status: string;
+  /** Field → text split into segments; odd segments are matches. */
+  highlights: Partial<Record<'title' | 'name' | 'company' | 'keywords', string[]>>;
+}
+
+export interface SearchResult {
+  hits: Hit[];
+  total: number;
+  facets: Partial<Record<FacetName, FacetValue[]>>;
+}
+
+export interface IndexStats {
+  documents: number;
+  byKind: Record<string, number>;
+}
+
+export interface SearchIndex {
+  readonly name: string;
+  /** Creates the index and applies settings; idempotent. */
+  init(): Promise<void>;
+  /** Adds or replaces documents (an older version never replaces a newer one). */
+  upsert(docs: SearchDoc[]): Promise<void>;
+  /** Removes documents by id; unknown ids are ignored. */
+  remove(ids: string[]): Promise<void>;
+  search(query: SearchQuery): Promise<SearchResult>;
+  /** Versions held for the given ids (missing ids are absent). */
+  versions(ids: string[]): Promise<Map<string, number>>;
+  /** Rebuild: the callback streams every document into a fresh index that then replaces the live one. */
+  rebuild(fill: (write: (docs: SearchDoc[]) => Promise<void>) => Promise<void>): Promise<void>;
+  stats(): Promise<IndexStats>;
+  /** Throws when the engine cannot answer. */
+  health(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Thrown by adapters when the engine cannot be reached. */
+export class SearchUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SearchUnavailableError';
+  }
+}

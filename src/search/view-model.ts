@@ -1,0 +1,102 @@
+/**
+ * Turns a search result into what the search and list pages show: hits with highlights, facet
+ * values as plain links (so everything works without JavaScript and every state has a URL),
+ * active filters, sort options and pagination.
+ */
+import { label, t, type Lang } from '../platform/i18n.js';
+import { url } from '../platform/views.js';
+import { FACETS, SORTS, type FacetName, type SearchQuery, type SearchResult } from './port.js';
+import type { SearchParams } from './params.js';
+
+type Params = Record<string, string | number | undefined>;
+
+function currentParams(p: SearchParams): Params {
+  return {
+    q: p.q || undefined, kind: p.kind, district: p.district, sector: p.sector, tier: p.tier, status: p.status,
+    nice: p.nice, sort: p.sort, pageSize: p.pageSize === 20 ? undefined : p.pageSize,
+  };
+}
+
+export function facetLabel(lang: Lang, facet: FacetName, value: string): string {
+  if (facet === 'kind') return t(lang, `kind.${value}`);
+  if (facet === 'nice') return lang === 'en' ? `Class ${value}` : `第${value}类`;
+  return label(lang, value);
+}
+
+export function searchViewModel(lang: Lang, basePath: string, p: SearchParams, q: SearchQuery, r: SearchResult, fixedKind?: string) {
+  const base = currentParams(p);
+  if (fixedKind) delete base.kind;
+  const link = (changes: Params) => url(lang, basePath, { ...base, page: undefined, ...changes });
+  const facets = FACETS.filter((f) => !(fixedKind && f === 'kind'))
+    .map((f) => {
+      const selected = q.filters[f];
+      const values = (r.facets[f] ?? []).map((v) => ({
+        label: facetLabel(lang, f, v.value),
+        count: v.count,
+        selected: v.value === selected,
+        href: link({ [f]: v.value === selected ? undefined : v.value }),
+      }));
+      return { name: f, title: t(lang, `facet.${f}`), values, open: Boolean(selected) || f === 'kind' || f === 'district' };
+    })
+    .filter((f) => f.values.length > 0);
+  const active = FACETS.filter((f) => q.filters[f] !== undefined && !(fixedKind && f === 'kind')).map((f) => ({
+    title: t(lang, `facet.${f}`),
+    label: facetLabel(lang, f, q.filters[f]!),
+    removeHref: link({ [f]: undefined }),
+  }));
+  const pages = Math.max(1, Math.ceil(Math.min(r.total, 500 * q.pageSize) / q.pageSize));
+  const pageLinks: Array<{ n: number; href: string; current: boolean; gap?: boolean }> = [];
+  for (const n of [...new Set([1, q.page - 2, q.page - 1, q.page, q.page + 1, q.page + 2, pages])].filter((n) => n >= 1 && n <= pages).sort((a, b) => a - b)) {
+    const last = pageLinks[pageLinks.length - 1];
+    if (last && n - last.n > 1) pageLinks.push({ n: -1, href: '', current: false, gap: true });
+    pageLinks.push({ n, href: link({ page: n === 1 ? undefined : n }), current: n === q.page });
+  }
+  return {
+    q: p.q,
+    total: r.total,
+    hits: r.hits.map((h) => ({
+      kind: h.doc.kind,
+      kindLabel: t(lang, `kind.short.${h.doc.kind}`),
+      href: url(lang, `/brands/${h.doc.slug}`),
+      title: h.doc.title,
+      titleHl: h.highlights.title ?? null,
+      name: h.doc.name,
+      nameHl: h.highlights.name ?? null,
+      showName: h.doc.title !== h.doc.name,
+      nameEn: h.doc.nameEn,
+      company: h.doc.company,
+      companyHl: h.highlights.company ?? null,
+      keywords: h.doc.keywords.join('、'),
+      keywordsHl: h.highlights.keywords ?? null,
+      summary: h.doc.summary,
+      district: label(lang, h.doc.district),
+      tier: label(lang, h.doc.tier),
+      status: label(lang, h.status),
+      statusClass: statusClass(h.status),
+      niceClasses: h.doc.niceClasses,
+      certNumber: h.doc.kind === 'certified' ? h.doc.identifiers[h.doc.identifiers.length - 1] : null,
+      demo: h.doc.demo,
+    })),
+    facets,
+    active,
+    clearHref: active.length ? url(lang, basePath, { q: p.q || undefined, sort: p.sort }) : null,
+    sorts: SORTS.map((s) => ({ value: s, label: t(lang, `sort.${s}`), selected: s === q.sort })),
+    hidden: Object.entries(base)
+      .filter(([k, v]) => v !== undefined && k !== 'sort' && k !== 'q')
+      .map(([name, value]) => ({ name, value: String(value) })),
+    pagination: pages > 1 ? {
+      prev: q.page > 1 ? link({ page: q.page - 1 === 1 ? undefined : q.page - 1 }) : null,
+      next: q.page < pages ? link({ page: q.page + 1 }) : null,
+      pages: pageLinks,
+    } : null,
+    page: q.page,
+  };
+}
+
+/** A CSS class per status so the badge has a colour as well as its text (never colour alone). */
+export function statusClass(status: string): string {
+  if (['在册', '有效', '重点保护'].includes(status)) return 'ok';
+  if (['一般保护', '复核中'].includes(status)) return 'info';
+  if (['暂停', '过期'].includes(status)) return 'warn';
+  return 'bad';
+}

@@ -1,0 +1,61 @@
+/**
+ * One test stack per run: a fresh local MongoDB-compatible database (through the same launcher as
+ * `npm run demo`), the demo data loaded through the registry service, the real embedded search
+ * engine (in memory) kept in sync by the real worker, and the app from its factory.
+ */
+import type { Express } from 'express';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config/index.js';
+import { seedDemo } from '../../src/demo/seed.js';
+import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
+import { startLocalMongo, type LocalMongo } from '../../src/platform/local-mongo.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { EmbeddedSearchIndex } from '../../src/search/embedded.js';
+import { IndexSync } from '../../src/search/sync.js';
+
+export interface TestContext {
+  app: Express;
+  config: Config;
+  index: EmbeddedSearchIndex;
+  sync: IndexSync;
+  mongo: LocalMongo;
+  dbName: string;
+  /** Builds another app on the same stack with different settings. */
+  makeApp(overrides?: Partial<Config>): Express;
+}
+
+let ctx: TestContext | null = null;
+
+export function testContext(): TestContext {
+  if (!ctx) throw new Error('test stack not started (test/support/global.ts)');
+  return ctx;
+}
+
+export async function startTestStack(): Promise<TestContext> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'brand-registry-test-'));
+  const mongo = await startLocalMongo({ dataDir, fresh: true, externalUri: process.env.TEST_MONGODB_URI });
+  const dbName = `test_${Date.now().toString(36)}`;
+  await connectDatabase(mongo.uri, dbName);
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', SEARCH_INDEX_PATH: ':memory:', RATE_LIMIT_SEARCH_PER_MIN: '100000' });
+  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const index = new EmbeddedSearchIndex(':memory:');
+  await index.init();
+  const sync = new IndexSync(index, logger, 50);
+  await seedDemo();
+  await sync.drain();
+  const makeApp = (overrides: Partial<Config> = {}) => createApp({ config: { ...config, ...overrides }, logger, index, sync });
+  ctx = { app: makeApp(), config, index, sync, mongo, dbName, makeApp };
+  return ctx;
+}
+
+export async function stopTestStack(): Promise<void> {
+  if (!ctx) return;
+  await ctx.sync.stop();
+  await ctx.index.close();
+  await disconnectDatabase();
+  await ctx.mongo.stop();
+  ctx = null;
+}

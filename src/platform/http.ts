@@ -82,8 +82,8 @@ export function notFoundHandler(): RequestHandler {
 function normalize(err: unknown): AppError | null {
   if (err instanceof AppError) return err;
   const e = err as { type?: string; status?: number; expose?: boolean };
-  if (e?.type === 'entity.too.large') return new AppError('payload_too_large', '提交的内容过大', { messageEn: 'Request body too large' });
-  if (e?.type === 'entity.parse.failed' || e?.type === 'encoding.unsupported' || (e?.status === 400 && e.expose)) {
+  if (e?.type === 'entity.too.large' || e?.type === 'parameters.too.many') return new AppError('payload_too_large', '提交的内容过大', { messageEn: 'Request body too large' });
+  if (e?.type === 'entity.parse.failed' || e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported' || (e?.status === 400 && (e.expose || err instanceof URIError))) {
     return new AppError('bad_request', '请求格式不正确', { messageEn: 'Malformed request' });
   }
   if (e?.status === 404) return new AppError('not_found', '找不到该页面', { messageEn: 'No such page' });

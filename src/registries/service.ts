@@ -21,15 +21,17 @@ export function fieldProblemsFrom(err: unknown): FieldProblem[] | null {
   });
 }
 
-function duplicateKey(err: unknown): FieldProblem[] | null {
+function duplicateKey(err: unknown, model?: Model<any>): FieldProblem[] | null {
   const e = err as { code?: number; keyValue?: Record<string, unknown>; message?: string };
   if (e?.code !== 11000) return null;
-  const field = Object.keys(e.keyValue ?? {})[0] ?? 'id';
+  // FerretDB's E11000 carries no keyValue; every model here has one unique path, so name that.
+  const unique = model ? Object.entries(model.schema.paths).filter(([, p]) => (p as { options?: { unique?: unknown } }).options?.unique).map(([k]) => k) : [];
+  const field = Object.keys(e.keyValue ?? {})[0] ?? (unique.length === 1 ? unique[0]! : 'id');
   return [{ field, message: '该编号已存在，不能重复', messageEn: 'already exists; it must be unique' }];
 }
 
-function translateWriteError(err: unknown): never {
-  const problems = fieldProblemsFrom(err) ?? duplicateKey(err);
+function translateWriteError(err: unknown, model?: Model<any>): never {
+  const problems = fieldProblemsFrom(err) ?? duplicateKey(err, model);
   if (problems) throw validationFailed(problems);
   throw err;
 }
@@ -40,7 +42,7 @@ export async function createEntry<T>(model: Model<any>, data: Record<string, unk
     const doc = await model.create({ ...data, version: 1, indexPending: true });
     return doc.toObject() as T & AnyDoc;
   } catch (err) {
-    translateWriteError(err);
+    translateWriteError(err, model);
   }
 }
 
@@ -49,6 +51,29 @@ export async function createEntry<T>(model: Model<any>, data: Record<string, unk
  * Throws not_found, conflict (someone saved first) or validation_failed.
  */
 export async function updateEntry<T>(
+  model: Model<any>,
+  id: string | mongoose.Types.ObjectId,
+  expectedVersion: number,
+  changes: Record<string, unknown>,
+): Promise<T & AnyDoc> {
+  // FerretDB (the local database) does not make the conditional update below atomic, so updates
+  // of one document are also serialised within this process.
+  return serialised(`${model.modelName}:${String(id)}`, () => applyUpdate<T>(model, id, expectedVersion, changes));
+}
+
+const inFlight = new Map<string, Promise<unknown>>();
+
+function serialised<R>(key: string, fn: () => Promise<R>): Promise<R> {
+  const run = (inFlight.get(key) ?? Promise.resolve()).then(fn, fn);
+  const tail = run.catch(() => {});
+  inFlight.set(key, tail);
+  void tail.then(() => {
+    if (inFlight.get(key) === tail) inFlight.delete(key);
+  });
+  return run;
+}
+
+async function applyUpdate<T>(
   model: Model<any>,
   id: string | mongoose.Types.ObjectId,
   expectedVersion: number,
@@ -63,7 +88,7 @@ export async function updateEntry<T>(
   try {
     await merged.validate();
   } catch (err) {
-    translateWriteError(err);
+    translateWriteError(err, model);
   }
   const $set = { ...changes, indexPending: true };
   let updated: (T & AnyDoc) | null;
@@ -72,7 +97,7 @@ export async function updateEntry<T>(
       .findOneAndUpdate({ _id: current._id, version: expectedVersion }, { $set, $inc: { version: 1 } }, { returnDocument: 'after', runValidators: false })
       .lean()) as (T & AnyDoc) | null;
   } catch (err) {
-    translateWriteError(err);
+    translateWriteError(err, model);
   }
   if (!updated) {
     const now = (await model.findById(id).select('version').lean()) as { version: number } | null;
@@ -105,4 +130,48 @@ export async function upsertByKey<T>(
   if (changed.length === 0) return { doc: existing, action: 'unchanged' };
   const changes = Object.fromEntries(changed.map((p: string) => [p, probe.get(p)]));
   return { doc: await updateEntry(model, existing._id, existing.version, changes), action: 'updated' };
+}
+
+export interface BulkReport {
+  inserted: number;
+  /** Rows refused by validation or a unique key, with the reason. */
+  rejected: Array<{ index: number; problems: FieldProblem[] }>;
+}
+
+/**
+ * Inserts many new documents at once (imports, synthetic data): each is validated like a single
+ * create, then written with insertMany (unordered) flagged for indexing. Rows that fail validation
+ * or hit a unique key are reported, not thrown; the rest are written.
+ */
+export async function bulkCreate(model: Model<any>, rows: Array<Record<string, unknown>>): Promise<BulkReport> {
+  const report: BulkReport = { inserted: 0, rejected: [] };
+  const valid: Array<{ index: number; doc: unknown }> = [];
+  await Promise.all(
+    rows.map(async (row, index) => {
+      const doc = new model({ ...row, version: 1, indexPending: true });
+      try {
+        await doc.validate();
+        valid.push({ index, doc });
+      } catch (err) {
+        const problems = fieldProblemsFrom(err);
+        if (!problems) throw err;
+        report.rejected.push({ index, problems });
+      }
+    }),
+  );
+  valid.sort((a, b) => a.index - b.index);
+  if (valid.length === 0) return report;
+  try {
+    // Already validated and cast above: `lean` skips mongoose's second hydration pass.
+    const res = await model.insertMany(valid.map((v) => (v.doc as { toObject(): unknown }).toObject()), { ordered: false, rawResult: true, lean: true });
+    report.inserted = (res as { insertedCount?: number }).insertedCount ?? valid.length;
+  } catch (err) {
+    const e = err as { insertedDocs?: unknown[]; writeErrors?: Array<{ index: number; err?: { errmsg?: string } }>; result?: { insertedCount?: number } };
+    if (!e.writeErrors) throw err;
+    report.inserted = e.result?.insertedCount ?? e.insertedDocs?.length ?? 0;
+    for (const w of e.writeErrors) {
+      report.rejected.push({ index: valid[w.index]?.index ?? -1, problems: duplicateKey({ code: 11000 }) ?? [] });
+    }
+  }
+  return report;
 }

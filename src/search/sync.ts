@@ -8,14 +8,14 @@
  * several app instances can run it at once. A brand or trademark change fans out by marking the
  * brand's entries pending before its own flag is cleared.
  */
-import type { Model } from 'mongoose';
+import mongoose, { type Model } from 'mongoose';
 import type { Logger } from 'pino';
 import { Brand, Trademark, ENTRY_MODELS } from '../registries/models.js';
 import { KINDS } from '../registries/reference.js';
 import { buildSearchDocs } from './documents.js';
 import type { SearchIndex } from './port.js';
 
-const BATCH = 500;
+const BATCH = 2000;
 const MAX_BACKOFF_MS = 30_000;
 
 export class IndexSync {
@@ -106,9 +106,7 @@ export class IndexSync {
       const docs = await buildSearchDocs(kind, pending as never[]);
       await this.index.upsert(docs);
       // Clear only what we indexed: a newer write keeps its flag and is picked up next pass.
-      await Promise.all(
-        pending.map((e) => model.updateOne({ _id: e._id, version: (e as { version: number }).version }, { $set: { indexPending: false } })),
-      );
+      await clearPending(model, pending as Array<{ _id: unknown; version: number }>);
       handled += pending.length;
       this.log.debug({ kind, count: pending.length }, 'indexed');
     }
@@ -121,6 +119,22 @@ export class IndexSync {
       [Brand, Trademark, ...Object.values(ENTRY_MODELS)].map((m) => (m as Model<any>).countDocuments({ indexPending: true })),
     );
     return counts.reduce((a, b) => a + b, 0);
+  }
+}
+
+/**
+ * Clears `indexPending` on the given entries, but only where the version is still the indexed one.
+ * One updateMany per distinct version keeps this to a query or two per batch.
+ */
+async function clearPending(model: Model<any>, entries: Array<{ _id: unknown; version: number }>): Promise<void> {
+  const byVersion = new Map<number, unknown[]>();
+  for (const e of entries) {
+    const list = byVersion.get(e.version) ?? [];
+    list.push(e._id);
+    byVersion.set(e.version, list);
+  }
+  for (const [version, ids] of byVersion) {
+    await model.updateMany({ _id: mongoose.trusted({ $in: ids }), version }, { $set: { indexPending: false } });
   }
 }
 

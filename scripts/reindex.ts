@@ -1,0 +1,26 @@
+/**
+ * `npm run reindex`: rebuilds the search index from MongoDB into a fresh index and swaps it in,
+ * with a progress bar. With the embedded engine, run it while the app is stopped (the app also
+ * rebuilds an empty index at start); with Meilisearch it runs beside live instances.
+ */
+import { loadConfigOrExit } from '../src/config/index.js';
+import { connectDatabase, disconnectDatabase } from '../src/platform/db.js';
+import { createSearchIndex } from '../src/search/index.js';
+import { reindexAll } from '../src/search/sync.js';
+import { progressLine } from './progress.js';
+
+const config = loadConfigOrExit();
+if (!config.MONGODB_URI) {
+  console.error('config: MONGODB_URI is required');
+  process.exit(78);
+}
+await connectDatabase(config.MONGODB_URI);
+const index = await createSearchIndex(config);
+await index.init();
+const started = Date.now();
+const n = await reindexAll(index, (done, total) => process.stderr.write(progressLine(done, total, started, 'entries')));
+process.stderr.write('\n');
+const stats = await index.stats();
+console.log(`reindexed ${n} entries into ${index.name} in ${((Date.now() - started) / 1000).toFixed(1)} s; index holds ${JSON.stringify(stats.byKind)}`);
+await index.close();
+await disconnectDatabase();

@@ -2,10 +2,8 @@
  * The four registries as mongoose models, plus the brand they hang on and its trademarks.
  *
  * A brand is one document; each registry entry points at it, so a brand on several lists is one
- * brand. Every entry carries `version` (optimistic concurrency, bumped by the registry service)
- * and `indexPending` (set in the same single-document write as the change; cleared by the search
- * worker once the index has that version), which is how a write that reached MongoDB always
- * reaches the search index even without multi-document transactions.
+ * brand. Every document carries `version` for optimistic concurrency; the registry service bumps
+ * it, claiming each version in the change log first (changes.ts).
  *
  * Validation messages are "中文|English" pairs; see fieldProblemsFrom().
  */
@@ -26,7 +24,6 @@ const oneOf = (values: readonly string[], zh: string, en: string) => ({
 
 const bookkeeping = {
   version: { type: Number, default: 1, min: 1 },
-  indexPending: { type: Boolean, default: true },
 };
 
 function statusFields(values: readonly string[]) {
@@ -74,7 +71,6 @@ const brandSchema = new Schema(
   },
   { timestamps: true, versionKey: false, strict: 'throw' },
 );
-brandSchema.index({ indexPending: 1 });
 
 const trademarkSchema = new Schema(
   {
@@ -116,7 +112,6 @@ const directorySchema = new Schema(
   },
   { timestamps: true, versionKey: false, strict: 'throw' },
 );
-directorySchema.index({ indexPending: 1 });
 
 const protectionRecordSchema = new Schema(
   {
@@ -155,7 +150,6 @@ const famousSchema = new Schema(
   },
   { timestamps: true, versionKey: false, strict: 'throw' },
 );
-famousSchema.index({ indexPending: 1 });
 
 const timeHonoredSchema = new Schema(
   {
@@ -173,7 +167,6 @@ const timeHonoredSchema = new Schema(
   },
   { timestamps: true, versionKey: false, strict: 'throw' },
 );
-timeHonoredSchema.index({ indexPending: 1 });
 
 const certificateSchema = new Schema(
   {
@@ -200,7 +193,6 @@ const certificateSchema = new Schema(
   },
   { timestamps: true, versionKey: false, strict: 'throw' },
 );
-certificateSchema.index({ indexPending: 1 });
 
 export type BrandDoc = InferSchemaType<typeof brandSchema> & { _id: mongoose.Types.ObjectId };
 export type TrademarkDoc = InferSchemaType<typeof trademarkSchema> & { _id: mongoose.Types.ObjectId };

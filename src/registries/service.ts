@@ -1,15 +1,23 @@
 /**
  * The registry service: the one write path for pages, API, imports and scripts.
  *
- * Every write is a single-document atomic operation that also bumps `version` and sets
- * `indexPending`, so the search worker will catch the index up even if this process dies right
- * after the write (FerretDB has no multi-document transactions). Updates carry the version they
- * were based on; a stale one is refused with a conflict instead of overwriting.
+ * Every write first claims its version in the change log (changes.ts), then writes the entry,
+ * then marks the change applied. The claim makes optimistic concurrency hold across processes
+ * even on FerretDB, and the change is what the search sync (and later the audit trail) reads.
  */
 import mongoose, { type Model } from 'mongoose';
 import { AppError, validationFailed, type FieldProblem } from '../platform/errors.js';
+import { Change, CHANGE_LEASE_MS, changeId, type ChangeDoc } from './changes.js';
 
 type AnyDoc = Record<string, unknown> & { _id: mongoose.Types.ObjectId; version: number };
+
+/** Who writes and why; recorded with the change. */
+export interface WriteContext {
+  actor?: string;
+  reason?: string;
+  /** Injectable clock (tests). */
+  now?: Date;
+}
 
 /** Turns a mongoose ValidationError (messages are "中文|English") into field problems. */
 export function fieldProblemsFrom(err: unknown): FieldProblem[] | null {
@@ -21,11 +29,19 @@ export function fieldProblemsFrom(err: unknown): FieldProblem[] | null {
   });
 }
 
+const isDuplicate = (err: unknown) => (err as { code?: number })?.code === 11000;
+
+/** The model's unique fields besides _id (FerretDB's E11000 does not say which key clashed). */
+function uniqueFields(model: Model<any>): string[] {
+  return Object.entries(model.schema.paths)
+    .filter(([k, p]) => k !== '_id' && (p as { options?: { unique?: unknown } }).options?.unique)
+    .map(([k]) => k);
+}
+
 function duplicateKey(err: unknown, model?: Model<any>): FieldProblem[] | null {
-  const e = err as { code?: number; keyValue?: Record<string, unknown>; message?: string };
-  if (e?.code !== 11000) return null;
-  // FerretDB's E11000 carries no keyValue; every model here has one unique path, so name that.
-  const unique = model ? Object.entries(model.schema.paths).filter(([, p]) => (p as { options?: { unique?: unknown } }).options?.unique).map(([k]) => k) : [];
+  if (!isDuplicate(err)) return null;
+  const e = err as { keyValue?: Record<string, unknown> };
+  const unique = model ? uniqueFields(model) : [];
   const field = Object.keys(e.keyValue ?? {})[0] ?? (unique.length === 1 ? unique[0]! : 'id');
   return [{ field, message: '该编号已存在，不能重复', messageEn: 'already exists; it must be unique' }];
 }
@@ -36,14 +52,93 @@ function translateWriteError(err: unknown, model?: Model<any>): never {
   throw err;
 }
 
-/** Creates a document; validation problems become a validation_failed AppError. */
-export async function createEntry<T>(model: Model<any>, data: Record<string, unknown>): Promise<T & AnyDoc> {
+function conflict(currentVersion: number): AppError {
+  return new AppError('conflict', `该条目已被他人修改（当前版本 ${currentVersion}），请刷新后再改`, {
+    messageEn: `Someone else changed this entry (now version ${currentVersion}); reload and try again`,
+  });
+}
+
+const notFound = () => new AppError('not_found', '找不到该条目', { messageEn: 'No such entry' });
+
+/** Values as stored: plain objects, no mongoose wrappers, top-level keys only (no "." in keys). */
+function topLevel(doc: mongoose.Document, paths: string[]): Record<string, unknown> {
+  const obj = doc.toObject({ depopulate: true, versionKey: false }) as Record<string, unknown>;
+  const keys = [...new Set(paths.map((p) => p.split('.')[0]!))].filter((k) => !['_id', 'version', 'createdAt', 'updatedAt'].includes(k));
+  return Object.fromEntries(keys.map((k) => [k, obj[k] ?? null]));
+}
+
+/** Inserts the change; a duplicate means someone else holds that version. */
+async function claim(change: Omit<ChangeDoc, 'status' | 'appliedAt' | 'error' | 'indexed' | 'entryIds'> & { entryIds?: ChangeDoc['entryIds'] }): Promise<boolean> {
   try {
-    const doc = await model.create({ ...data, version: 1, indexPending: true });
-    return doc.toObject() as T & AnyDoc;
+    await Change.collection.insertOne({ entryIds: [], ...change, status: 'pending', appliedAt: null, error: '', indexed: false } as never);
+    return true;
+  } catch (err) {
+    if (isDuplicate(err)) return false;
+    throw err;
+  }
+}
+
+async function markChange(id: string, status: 'applied' | 'failed', error = ''): Promise<void> {
+  await Change.updateOne({ _id: id }, { $set: { status, appliedAt: new Date(), error } });
+}
+
+/**
+ * Writes a pending change into its entry (the claimant died, or is slow). Safe to repeat: it only
+ * writes while the entry is still at the previous version, with the values the change recorded.
+ */
+export async function rollForward(change: ChangeDoc): Promise<void> {
+  const model = mongoose.model(change.model);
+  if (change.op === 'bulk') {
+    await markChange(change._id, 'applied');
+    return;
+  }
+  if (change.op === 'create') {
+    const exists = await model.exists({ _id: change.entryId });
+    if (!exists) {
+      try {
+        await model.collection.insertOne({ ...change.set, _id: change.entryId, version: 1, createdAt: change.at, updatedAt: change.at } as never);
+      } catch (err) {
+        if (!isDuplicate(err)) throw err;
+        await markChange(change._id, 'failed', 'duplicate key');
+        return;
+      }
+    }
+    await markChange(change._id, 'applied');
+    return;
+  }
+  const current = (await model.findById(change.entryId).select('version').lean()) as { version: number } | null;
+  if (current && current.version === change.version - 1) {
+    await model.updateOne({ _id: change.entryId, version: change.version - 1 }, { $set: { ...change.set, version: change.version, updatedAt: change.at } });
+  }
+  await markChange(change._id, current ? 'applied' : 'failed', current ? '' : 'entry missing');
+}
+
+/** A claim that blocks us: roll it forward if its writer has clearly gone away. */
+async function repairStaleClaim(id: string, now: Date): Promise<void> {
+  const c = (await Change.findById(id).lean()) as ChangeDoc | null;
+  if (c && c.status === 'pending' && now.getTime() - new Date(c.at).getTime() > CHANGE_LEASE_MS) await rollForward(c);
+}
+
+/** Creates a document; validation problems become a validation_failed AppError. */
+export async function createEntry<T>(model: Model<any>, data: Record<string, unknown>, ctx: WriteContext = {}): Promise<T & AnyDoc> {
+  const now = ctx.now ?? new Date();
+  const doc = new model({ ...data, version: 1 });
+  try {
+    await doc.validate();
   } catch (err) {
     translateWriteError(err, model);
   }
+  const set = topLevel(doc, Object.keys(doc.toObject()));
+  const id = changeId(model.modelName, doc._id, 1);
+  await claim({ _id: id, model: model.modelName, entryId: doc._id, version: 1, op: 'create', set, before: {}, actor: ctx.actor ?? 'system', reason: ctx.reason ?? '', at: now });
+  try {
+    await doc.save({ validateBeforeSave: false });
+  } catch (err) {
+    await markChange(id, 'failed', (err as Error).message.slice(0, 200));
+    translateWriteError(err, model);
+  }
+  await markChange(id, 'applied');
+  return doc.toObject() as T & AnyDoc;
 }
 
 /**
@@ -55,32 +150,11 @@ export async function updateEntry<T>(
   id: string | mongoose.Types.ObjectId,
   expectedVersion: number,
   changes: Record<string, unknown>,
+  ctx: WriteContext = {},
 ): Promise<T & AnyDoc> {
-  // FerretDB (the local database) does not make the conditional update below atomic, so updates
-  // of one document are also serialised within this process.
-  return serialised(`${model.modelName}:${String(id)}`, () => applyUpdate<T>(model, id, expectedVersion, changes));
-}
-
-const inFlight = new Map<string, Promise<unknown>>();
-
-function serialised<R>(key: string, fn: () => Promise<R>): Promise<R> {
-  const run = (inFlight.get(key) ?? Promise.resolve()).then(fn, fn);
-  const tail = run.catch(() => {});
-  inFlight.set(key, tail);
-  void tail.then(() => {
-    if (inFlight.get(key) === tail) inFlight.delete(key);
-  });
-  return run;
-}
-
-async function applyUpdate<T>(
-  model: Model<any>,
-  id: string | mongoose.Types.ObjectId,
-  expectedVersion: number,
-  changes: Record<string, unknown>,
-): Promise<T & AnyDoc> {
+  const now = ctx.now ?? new Date();
   const current = (await model.findById(id).lean()) as (T & AnyDoc) | null;
-  if (!current) throw new AppError('not_found', '找不到该条目', { messageEn: 'No such entry' });
+  if (!current) throw notFound();
   if (current.version !== expectedVersion) throw conflict(current.version);
   // Validate the merged document as a whole, so cross-field rules (dates) hold.
   const merged = model.hydrate({ ...current });
@@ -90,27 +164,25 @@ async function applyUpdate<T>(
   } catch (err) {
     translateWriteError(err, model);
   }
-  const $set = { ...changes, indexPending: true };
-  let updated: (T & AnyDoc) | null;
+  const set = topLevel(merged, merged.modifiedPaths());
+  if (Object.keys(set).length === 0) return current;
+  const before = Object.fromEntries(Object.keys(set).map((k) => [k, (current as Record<string, unknown>)[k] ?? null]));
+  const version = expectedVersion + 1;
+  const cid = changeId(model.modelName, current._id, version);
+  const claimed = await claim({ _id: cid, model: model.modelName, entryId: current._id, version, op: 'update', set, before, actor: ctx.actor ?? 'system', reason: ctx.reason ?? '', at: now });
+  if (!claimed) {
+    await repairStaleClaim(cid, now);
+    throw conflict(version);
+  }
   try {
-    updated = (await model
-      .findOneAndUpdate({ _id: current._id, version: expectedVersion }, { $set, $inc: { version: 1 } }, { returnDocument: 'after', runValidators: false })
-      .lean()) as (T & AnyDoc) | null;
+    // We own this version: no other writer touches the entry until our change is applied.
+    await model.updateOne({ _id: current._id }, { $set: { ...set, version, updatedAt: now } }, { runValidators: false, timestamps: false });
   } catch (err) {
+    await markChange(cid, 'failed', (err as Error).message.slice(0, 200));
     translateWriteError(err, model);
   }
-  if (!updated) {
-    const now = (await model.findById(id).select('version').lean()) as { version: number } | null;
-    if (!now) throw new AppError('not_found', '找不到该条目', { messageEn: 'No such entry' });
-    throw conflict(now.version);
-  }
-  return updated;
-}
-
-function conflict(currentVersion: number): AppError {
-  return new AppError('conflict', `该条目已被他人修改（当前版本 ${currentVersion}），请刷新后再改`, {
-    messageEn: `Someone else changed this entry (now version ${currentVersion}); reload and try again`,
-  });
+  await markChange(cid, 'applied');
+  return (await model.findById(current._id).lean()) as T & AnyDoc;
 }
 
 /**
@@ -121,15 +193,15 @@ export async function upsertByKey<T>(
   model: Model<any>,
   key: Record<string, unknown>,
   data: Record<string, unknown>,
+  ctx: WriteContext = {},
 ): Promise<{ doc: T & AnyDoc; action: 'created' | 'updated' | 'unchanged' }> {
   const existing = (await model.findOne(key).lean()) as (T & AnyDoc) | null;
-  if (!existing) return { doc: await createEntry(model, { ...key, ...data }), action: 'created' };
+  if (!existing) return { doc: await createEntry<T>(model, { ...key, ...data }, ctx), action: 'created' };
   const probe = model.hydrate({ ...existing });
   probe.set(data);
-  const changed = probe.modifiedPaths().filter((p: string) => !p.includes('.') || !probe.modifiedPaths().includes(p.split('.')[0]!));
-  if (changed.length === 0) return { doc: existing, action: 'unchanged' };
-  const changes = Object.fromEntries(changed.map((p: string) => [p, probe.get(p)]));
-  return { doc: await updateEntry(model, existing._id, existing.version, changes), action: 'updated' };
+  if (probe.modifiedPaths().length === 0) return { doc: existing, action: 'unchanged' };
+  const changes = topLevel(probe, probe.modifiedPaths());
+  return { doc: await updateEntry<T>(model, existing._id, existing.version, changes, ctx), action: 'updated' };
 }
 
 export interface BulkReport {
@@ -140,15 +212,15 @@ export interface BulkReport {
 
 /**
  * Inserts many new documents at once (imports, synthetic data): each is validated like a single
- * create, then written with insertMany (unordered) flagged for indexing. Rows that fail validation
- * or hit a unique key are reported, not thrown; the rest are written.
+ * create, then written with one unordered insertMany, recorded as one bulk change listing the
+ * inserted ids. Rows that fail validation or hit a unique key are reported, not thrown.
  */
-export async function bulkCreate(model: Model<any>, rows: Array<Record<string, unknown>>): Promise<BulkReport> {
+export async function bulkCreate(model: Model<any>, rows: Array<Record<string, unknown>>, ctx: WriteContext = {}): Promise<BulkReport> {
   const report: BulkReport = { inserted: 0, rejected: [] };
-  const valid: Array<{ index: number; doc: unknown }> = [];
+  const valid: Array<{ index: number; doc: mongoose.Document }> = [];
   await Promise.all(
     rows.map(async (row, index) => {
-      const doc = new model({ ...row, version: 1, indexPending: true });
+      const doc = new model({ ...row, version: 1 });
       try {
         await doc.validate();
         valid.push({ index, doc });
@@ -161,17 +233,26 @@ export async function bulkCreate(model: Model<any>, rows: Array<Record<string, u
   );
   valid.sort((a, b) => a.index - b.index);
   if (valid.length === 0) return report;
+  const cid = `bulk:${model.modelName}:${new mongoose.Types.ObjectId().toString()}`;
+  await claim({
+    _id: cid, model: model.modelName, entryId: null, version: 0, op: 'bulk', set: {}, before: {},
+    entryIds: valid.map((v) => v.doc._id as mongoose.Types.ObjectId), actor: ctx.actor ?? 'system', reason: ctx.reason ?? '', at: ctx.now ?? new Date(),
+  });
   try {
     // Already validated and cast above: `lean` skips mongoose's second hydration pass.
-    const res = await model.insertMany(valid.map((v) => (v.doc as { toObject(): unknown }).toObject()), { ordered: false, rawResult: true, lean: true });
-    report.inserted = (res as { insertedCount?: number }).insertedCount ?? valid.length;
+    await model.insertMany(valid.map((v) => v.doc.toObject()), { ordered: false, lean: true });
+    report.inserted = valid.length;
   } catch (err) {
-    const e = err as { insertedDocs?: unknown[]; writeErrors?: Array<{ index: number; err?: { errmsg?: string } }>; result?: { insertedCount?: number } };
-    if (!e.writeErrors) throw err;
-    report.inserted = e.result?.insertedCount ?? e.insertedDocs?.length ?? 0;
+    const e = err as { writeErrors?: Array<{ index: number }>; insertedDocs?: unknown[] };
+    if (!e.writeErrors) {
+      await markChange(cid, 'failed', (err as Error).message.slice(0, 200));
+      throw err;
+    }
+    report.inserted = valid.length - e.writeErrors.length;
     for (const w of e.writeErrors) {
-      report.rejected.push({ index: valid[w.index]?.index ?? -1, problems: duplicateKey({ code: 11000 }) ?? [] });
+      report.rejected.push({ index: valid[w.index]?.index ?? -1, problems: duplicateKey({ code: 11000 }, model) ?? [] });
     }
   }
+  await markChange(cid, 'applied');
   return report;
 }

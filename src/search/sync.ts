@@ -1,35 +1,61 @@
 /**
- * Keeps the search index caught up with MongoDB.
+ * Keeps the search index caught up with MongoDB, reading the change log (registries/changes.ts)
+ * as its outbox.
  *
- * The change record is the entry itself: every write sets `indexPending: true` in the same
- * single-document update that changes it. This worker finds pending documents, indexes the saved
- * version, then clears the flag only if the version is still the one it indexed — so a crash at
- * any point just means the work is done again (upserts are idempotent by id + version), and
- * several app instances can run it at once. A brand or trademark change fans out by marking the
- * brand's entries pending before its own flag is cleared.
+ * Each pass takes changes not yet indexed, rolls forward any whose writer died (pending past the
+ * lease), re-reads the entries they touch and indexes their saved state (an adapter never replaces
+ * a newer version with an older one), then marks the changes indexed. A crash anywhere means the
+ * work is simply done again; several app instances may run passes at once. Brand and trademark
+ * changes fan out to the entries that show them. A large backlog of bulk inserts is cheaper to
+ * absorb with a full rebuild than entry by entry, so the worker switches to one.
  */
 import mongoose, { type Model } from 'mongoose';
 import type { Logger } from 'pino';
-import { Brand, Trademark, ENTRY_MODELS } from '../registries/models.js';
-import { KINDS } from '../registries/reference.js';
-import { buildSearchDocs } from './documents.js';
+import { Change, CHANGE_LEASE_MS, type ChangeDoc } from '../registries/changes.js';
+import { ENTRY_MODELS, Trademark } from '../registries/models.js';
+import { KINDS, type Kind } from '../registries/reference.js';
+import { rollForward } from '../registries/service.js';
+import { buildSearchDocs, preloadLookup } from './documents.js';
 import type { SearchIndex } from './port.js';
 
-const BATCH = 2000;
+const BATCH = 500;
 const MAX_BACKOFF_MS = 30_000;
+
+const KIND_OF_MODEL: Record<string, Kind> = {
+  DirectoryEntry: 'directory', FamousMark: 'famous', TimeHonored: 'time-honored', Certificate: 'certified',
+};
+
+async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+export interface IndexSyncOptions {
+  pollMs?: number;
+  /** Bulk-inserted rows waiting at which a pass rebuilds the whole index instead (0: never). */
+  rebuildThreshold?: number;
+}
 
 export class IndexSync {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<number> | null = null;
   private failures = 0;
   private stopped = true;
+  private readonly pollMs: number;
+  private readonly rebuildThreshold: number;
   lastError: string | null = null;
 
   constructor(
     private readonly index: SearchIndex,
     private readonly log: Pick<Logger, 'warn' | 'info' | 'debug'>,
-    private readonly pollMs = 500,
-  ) {}
+    opts: IndexSyncOptions | number = {},
+  ) {
+    const o = typeof opts === 'number' ? { pollMs: opts } : opts;
+    this.pollMs = o.pollMs ?? 500;
+    this.rebuildThreshold = o.rebuildThreshold ?? 20_000;
+  }
 
   start(): void {
     this.stopped = false;
@@ -46,7 +72,7 @@ export class IndexSync {
   private schedule(delay: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.tick().then((delayNext) => this.schedule(delayNext));
+      this.tick().then((next) => this.schedule(next));
     }, delay);
     this.timer.unref();
   }
@@ -66,7 +92,7 @@ export class IndexSync {
     }
   }
 
-  /** One pass; returns how many documents it handled. Passes never overlap within a process. */
+  /** One pass; returns how many changes it indexed. Passes never overlap within a process. */
   runOnce(): Promise<number> {
     if (!this.running) {
       this.running = this.pass().finally(() => {
@@ -76,89 +102,123 @@ export class IndexSync {
     return this.running;
   }
 
-  /** Runs passes until nothing is pending (tests, scripts). */
-  async drain(): Promise<void> {
-    for (let i = 0; i < 10_000; i++) {
-      if ((await this.runOnce()) === 0 && (await this.lag()) === 0) return;
+  /** Runs passes until nothing is waiting (tests, scripts); gives up after `timeoutMs`. */
+  async drain(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const n = await this.runOnce();
+      if (n === 0) {
+        if ((await this.lag()) === 0) return;
+        await new Promise((r) => setTimeout(r, 25));
+      }
     }
-  }
-
-  private async pass(): Promise<number> {
-    let handled = 0;
-    // Fan out brand and trademark changes to the entries that show them.
-    const brands = await Brand.find({ indexPending: true }).select('_id version').sort({ updatedAt: 1 }).limit(BATCH).lean();
-    for (const b of brands) {
-      await Promise.all(Object.values(ENTRY_MODELS).map((m) => (m as Model<any>).updateMany({ brand: b._id }, { $set: { indexPending: true } })));
-      await Brand.updateOne({ _id: b._id, version: b.version }, { $set: { indexPending: false } });
-      handled++;
-    }
-    const marks = await Trademark.find({ indexPending: true }).select('_id brand version').limit(BATCH).lean();
-    for (const t of marks) {
-      await ENTRY_MODELS.directory.updateMany({ brand: t.brand }, { $set: { indexPending: true } });
-      await ENTRY_MODELS.famous.updateMany({ brand: t.brand }, { $set: { indexPending: true } });
-      await Trademark.updateOne({ _id: t._id, version: t.version }, { $set: { indexPending: false } });
-      handled++;
-    }
-    for (const kind of KINDS) {
-      const model = ENTRY_MODELS[kind];
-      const pending = await model.find({ indexPending: true }).sort({ updatedAt: 1 }).limit(BATCH).lean();
-      if (pending.length === 0) continue;
-      const docs = await buildSearchDocs(kind, pending as never[]);
-      await this.index.upsert(docs);
-      // Clear only what we indexed: a newer write keeps its flag and is picked up next pass.
-      await clearPending(model, pending as Array<{ _id: unknown; version: number }>);
-      handled += pending.length;
-      this.log.debug({ kind, count: pending.length }, 'indexed');
-    }
-    return handled;
+    throw new Error(`search index still ${await this.lag()} changes behind after ${timeoutMs} ms`);
   }
 
   /** How many changes the index has not caught up with yet. */
-  async lag(): Promise<number> {
-    const counts = await Promise.all(
-      [Brand, Trademark, ...Object.values(ENTRY_MODELS)].map((m) => (m as Model<any>).countDocuments({ indexPending: true })),
-    );
-    return counts.reduce((a, b) => a + b, 0);
+  lag(): Promise<number> {
+    return Change.countDocuments({ indexed: false });
+  }
+
+  private async pass(): Promise<number> {
+    const changes = (await Change.find({ indexed: false }).limit(BATCH).lean()) as ChangeDoc[];
+    if (changes.length === 0) return 0;
+
+    const bulkRows = changes.reduce((n, c) => n + (c.op === 'bulk' && KIND_OF_MODEL[c.model] ? c.entryIds.length : 0), 0);
+    if (this.rebuildThreshold > 0 && bulkRows >= this.rebuildThreshold) {
+      this.log.info({ bulkRows }, 'large backlog of bulk inserts: rebuilding the search index');
+      await reindexAll(this.index);
+      return changes.length;
+    }
+
+    const now = Date.now();
+    const ready: ChangeDoc[] = [];
+    for (const c of changes) {
+      if (c.status !== 'pending') ready.push(c);
+      else if (now - new Date(c.at).getTime() > CHANGE_LEASE_MS) {
+        // Its writer went away between claiming and writing: finish the write for it.
+        await rollForward(c);
+        ready.push(c);
+      }
+      // A younger pending change is still being written; the next pass takes it.
+    }
+    if (ready.length === 0) return 0;
+
+    const targets = new Map<Kind, Set<string>>(KINDS.map((k) => [k, new Set<string>()]));
+    const add = (kind: Kind, id: unknown) => targets.get(kind)!.add(String(id));
+    for (const c of ready) {
+      const kind = KIND_OF_MODEL[c.model];
+      if (kind) {
+        if (c.op === 'bulk') c.entryIds.forEach((id) => add(kind, id));
+        else add(kind, c.entryId);
+        continue;
+      }
+      // Bulk-created brands and trademarks have no entries yet: those arrive with their own changes.
+      if (c.op === 'bulk' || !c.entryId) continue;
+      let brandId: unknown = c.entryId;
+      if (c.model === 'Trademark') {
+        const tm = await Trademark.findById(c.entryId).select('brand').lean();
+        brandId = tm?.brand ?? (c.set as { brand?: unknown }).brand;
+        if (!brandId) continue;
+      }
+      for (const kind of KINDS) {
+        if (c.model === 'Trademark' && kind !== 'directory' && kind !== 'famous') continue;
+        const ids = await ENTRY_MODELS[kind].find({ brand: brandId }).select('_id').lean();
+        ids.forEach((e) => add(kind, e._id));
+      }
+    }
+
+    for (const kind of KINDS) {
+      const ids = [...targets.get(kind)!];
+      if (ids.length === 0) continue;
+      const model = ENTRY_MODELS[kind] as Model<any>;
+      const entries: unknown[] = [];
+      const gone: string[] = [];
+      // Point lookups: FerretDB scans the whole collection for $in.
+      await mapLimit(ids, 8, async (id) => {
+        const e = await model.findById(id).lean();
+        if (e) entries.push(e);
+        else gone.push(`${kind}:${id}`);
+      });
+      if (entries.length) await this.index.upsert(await buildSearchDocs(kind, entries as never[]));
+      if (gone.length) await this.index.remove(gone);
+    }
+
+    await mapLimit(ready, 8, (c) => Change.updateOne({ _id: c._id }, { $set: { indexed: true } }));
+    this.log.debug({ changes: ready.length }, 'search index caught up');
+    return ready.length;
   }
 }
 
 /**
- * Clears `indexPending` on the given entries, but only where the version is still the indexed one.
- * One updateMany per distinct version keeps this to a query or two per batch.
+ * Rebuilds the whole index from MongoDB into a fresh index, then swaps it in. Changes applied
+ * before the rebuild started are marked indexed afterwards (the rebuild read their result).
  */
-async function clearPending(model: Model<any>, entries: Array<{ _id: unknown; version: number }>): Promise<void> {
-  const byVersion = new Map<number, unknown[]>();
-  for (const e of entries) {
-    const list = byVersion.get(e.version) ?? [];
-    list.push(e._id);
-    byVersion.set(e.version, list);
-  }
-  for (const [version, ids] of byVersion) {
-    await model.updateMany({ _id: mongoose.trusted({ $in: ids }), version }, { $set: { indexPending: false } });
-  }
-}
-
-/** Rebuilds the whole index from MongoDB into a fresh index, then swaps it in. */
 export async function reindexAll(index: SearchIndex, onProgress?: (done: number, total: number) => void): Promise<number> {
-  const totals = await Promise.all(KINDS.map((k) => ENTRY_MODELS[k]!.estimatedDocumentCount()));
+  const startedAt = new Date(Date.now() - 1000);
+  const totals = await Promise.all(KINDS.map((k) => ENTRY_MODELS[k].estimatedDocumentCount()));
   const total = totals.reduce((a, b) => a + b, 0);
   let done = 0;
+  const lookup = await preloadLookup();
   await index.rebuild(async (write) => {
     for (const kind of KINDS) {
-      const model = ENTRY_MODELS[kind];
       let batch: unknown[] = [];
       const flush = async () => {
-        await write(await buildSearchDocs(kind, batch as never[]));
+        await write(await buildSearchDocs(kind, batch as never[], lookup));
         done += batch.length;
         batch = [];
         onProgress?.(done, total);
       };
-      for await (const e of model.find().sort({ _id: 1 }).lean().cursor({ batchSize: 2000 })) {
+      for await (const e of ENTRY_MODELS[kind].find().lean().cursor({ batchSize: 5000 })) {
         batch.push(e);
         if (batch.length >= 2000) await flush();
       }
       if (batch.length) await flush();
     }
   });
+  await Change.updateMany(
+    { indexed: false, status: mongoose.trusted({ $in: ['applied', 'failed'] }), appliedAt: mongoose.trusted({ $lte: startedAt }) },
+    { $set: { indexed: true } },
+  );
   return done;
 }

@@ -135,7 +135,8 @@ export async function seedDemo(brands: DemoBrand[] = DEMO_BRANDS): Promise<SeedR
     }
     for (const [i, c] of (b.certificates ?? []).entries()) {
       const issuedAt = date(c.year, `${b.slug}@${i}i`);
-      const validUntil = new Date(Date.UTC(c.year + 3, issuedAt.getUTCMonth(), issuedAt.getUTCDate()));
+      // Five years' validity: the certificates issued in 2019-2020 have expired by now, the rest are current.
+      const validUntil = new Date(Date.UTC(c.year + 5, issuedAt.getUTCMonth(), issuedAt.getUTCDate()));
       const n = certIndex++;
       const status = n === SPECIAL.certSuspended ? '暂停' : n === SPECIAL.certRevoked ? '撤销' : '有效';
       const r = await upsertByKey(Certificate, { number: demoCertNumber(b, i) }, {

@@ -86,7 +86,6 @@ export function buildSearchDoc(kind: Kind, entry: Entry, brand: BrandDoc & { upd
         summary: `${e.level} · ${e.scope} · ${e.issuer}`,
         expiresAt: ms(e.validUntil),
         identifiers: [...base.identifiers, e.number],
-        keywords: [...base.keywords, e.product],
         year: new Date(e.issuedAt).getFullYear(),
       };
     }

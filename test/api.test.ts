@@ -70,8 +70,8 @@ describe('GET /api/v1/search', () => {
   });
 
   it('when filtering by district, then every hit is in that district and there are fewer of them', async () => {
-    const all = await search('q=武汉');
-    const body = await search('q=武汉&district=江汉区&pageSize=100');
+    const all = await search('');
+    const body = await search('district=江汉区&pageSize=100');
     assert.ok(body.total > 0 && body.total < all.total);
     assert.ok(body.hits.every((h) => h.district === '江汉区'));
     assert.equal(all.facets.district!.find((f) => f.value === '江汉区')?.count, body.total, 'the facet count predicted it');

@@ -38,7 +38,8 @@ import {
   type SearchResult,
 } from './port.js';
 import { analyzeQuery, highlight, type AnalyzedQuery } from './query.js';
-import { bigrams, gramTokens, isCjk, normalize, pinyinForms, pinyinTokens, unigramTokens } from './text.js';
+import { searchable } from './enrich.js';
+import { bigrams, isCjk, normalize } from './text.js';
 
 /** Primary key field: Meilisearch ids allow only [a-zA-Z0-9_-], our ids contain ':'. */
 const PK = 'pk';
@@ -117,18 +118,18 @@ export function toPk(id: string): string {
 }
 
 function toMeiliDoc(d: SearchDoc): MeiliDoc {
-  const py = pinyinForms(d.name);
+  const f = searchable(d);
   return {
     ...d,
     pk: toPk(d.id),
-    nameGrams: gramTokens([d.name, d.title]),
-    textGrams: gramTokens([d.company, d.nameEn, ...d.keywords, d.industry]),
-    uni: unigramTokens([d.name, d.title, ...d.keywords]),
-    pinyin: pinyinTokens([d.name, d.title, d.nameEn, ...d.keywords]),
-    ident: d.identifiers.map((i) => normalize(i)).join(' '),
-    namePy: py.joined || normalize(d.nameEn).replace(/[^a-z0-9]/g, ''),
-    nameIni: py.initials,
-    nameNorm: normalize(d.name).replace(/\s+/g, ''),
+    nameGrams: f.nameGrams,
+    textGrams: f.textGrams,
+    uni: f.uni,
+    pinyin: f.pinyin,
+    ident: f.ident,
+    namePy: f.namePy,
+    nameIni: f.nameIni,
+    nameNorm: f.nameNorm,
   };
 }
 

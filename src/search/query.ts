@@ -2,6 +2,7 @@
  * Query analysis shared by the adapters, and highlighting computed in our own code so that every
  * adapter highlights alike.
  */
+import { companyCore } from './enrich.js';
 import { bigrams, isCjk, normalize, runs, syllables } from './text.js';
 
 export interface AnalyzedQuery {
@@ -19,7 +20,8 @@ const MAX_QUERY = 100;
 
 export function analyzeQuery(q: string): AnalyzedQuery {
   const text = normalize(q).slice(0, MAX_QUERY);
-  const r = runs(text).slice(0, 12);
+  // Company boilerplate is not indexed (enrich.ts companyCore); match what is.
+  const r = runs(text).map((run) => (isCjk(run) ? companyCore(run) : run)).slice(0, 12);
   const latinRuns = r.filter((x) => !isCjk(x));
   return {
     text,

@@ -1,0 +1,111 @@
+/**
+ * `npm run bench:search [-- --count 500000 --runs 30]`: a benchmark, not a test.
+ *
+ * Builds a synthetic corpus of N directory entries plus the demo data, indexes it into the
+ * embedded adapter (a SQLite file in a temp folder), and prints indexing throughput, query latency
+ * p50/p95/p99 for a fixed mix of queries, peak RSS and the time to reopen the index (restart).
+ * Search documents are built by the same code the app uses (buildSearchDoc); the demo data comes
+ * from a fresh local database through the registry service.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { seedDemo } from '../src/demo/seed.js';
+import { syntheticRow } from '../src/demo/synthetic.js';
+import { connectDatabase, disconnectDatabase } from '../src/platform/db.js';
+import { startLocalMongo } from '../src/platform/local-mongo.js';
+import { ENTRY_MODELS } from '../src/registries/models.js';
+import { KINDS } from '../src/registries/reference.js';
+import { buildSearchDoc, buildSearchDocs } from '../src/search/documents.js';
+import { EmbeddedSearchIndex } from '../src/search/embedded.js';
+import type { SearchDoc, SearchQuery } from '../src/search/port.js';
+import { progressLine } from './progress.js';
+
+const { values } = parseArgs({ options: { count: { type: 'string', default: '500000' }, runs: { type: 'string', default: '30' } } });
+const COUNT = Number(values.count);
+const RUNS = Number(values.runs);
+const dir = mkdtempSync(path.join(tmpdir(), 'bench-search-'));
+const file = path.join(dir, 'index.sqlite');
+const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+
+console.log(`bench:search — ${new Date().toISOString()} — ${COUNT} synthetic entries + demo data, ${RUNS} runs per query`);
+
+// Demo data through the real write path, then its search documents.
+const mongo = await startLocalMongo({ dataDir: path.join(dir, 'db'), fresh: true });
+await connectDatabase(mongo.uri, 'bench');
+await seedDemo();
+const demoDocs: SearchDoc[] = [];
+for (const kind of KINDS) demoDocs.push(...(await buildSearchDocs(kind, (await ENTRY_MODELS[kind].find().lean()) as never[])));
+await disconnectDatabase();
+await mongo.stop();
+
+let index = new EmbeddedSearchIndex(file);
+await index.init();
+await index.upsert(demoDocs);
+const t0 = Date.now();
+const BATCH = 5000;
+for (let i = 0; i < COUNT; i += BATCH) {
+  const docs: SearchDoc[] = [];
+  for (let k = i; k < Math.min(COUNT, i + BATCH); k++) {
+    const r = syntheticRow(k);
+    docs.push(buildSearchDoc('directory', { ...r.directory, version: 1, updatedAt: new Date(Date.UTC(2025, 0, 1) + k) } as never, { ...r.brand, version: 1 } as never, [r.trademark as never]));
+  }
+  await index.upsert(docs);
+  process.stderr.write(progressLine(Math.min(COUNT, i + BATCH), COUNT, t0, 'docs'));
+}
+process.stderr.write('\n');
+const indexSecs = (Date.now() - t0) / 1000;
+await index.close();
+const fileSize = statSync(file).size;
+
+const r0 = Date.now();
+index = new EmbeddedSearchIndex(file);
+await index.init();
+const first = await index.search({ q: '蔡林记', filters: {}, sort: 'relevance', page: 1, pageSize: 20, facets: true });
+const restartMs = Date.now() - r0;
+if (!first.hits.some((h) => h.doc.slug === 'cailinji')) throw new Error('sanity: 蔡林记 not found');
+
+const base: Omit<SearchQuery, 'q'> = { filters: {}, sort: 'relevance', page: 1, pageSize: 20, facets: true };
+const MIX: Array<[string, SearchQuery]> = [
+  ['exact name 蔡林记', { ...base, q: '蔡林记' }],
+  ['substring 黑鸭', { ...base, q: '黑鸭' }],
+  ['product 热干面', { ...base, q: '热干面' }],
+  ['pinyin cailinji', { ...base, q: 'cailinji' }],
+  ['initials clj', { ...base, q: 'clj' }],
+  ['traditional 蔡林記', { ...base, q: '蔡林記' }],
+  ['identifier regNo', { ...base, q: '9000123456' }],
+  ['filtered 热干面 @江汉区', { ...base, q: '热干面', filters: { district: '江汉区' } }],
+  ['single char 鸭', { ...base, q: '鸭' }],
+  ['city name 武汉', { ...base, q: '武汉' }],
+  ['common 食品', { ...base, q: '食品' }],
+  ['common char 福', { ...base, q: '福' }],
+  ['common 江城 page 5', { ...base, q: '江城', page: 5 }],
+  ['empty + facets', { ...base, q: '' }],
+  ['empty, kind=time-honored', { ...base, q: '', filters: { kind: 'time-honored' }, sort: 'name' }],
+];
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+const all: number[] = [];
+console.log('\nquery                          hits      p50 ms   p95 ms   p99 ms');
+for (const [label, q] of MIX) {
+  const times: number[] = [];
+  let total = 0;
+  for (let i = 0; i < RUNS; i++) {
+    const s = process.hrtime.bigint();
+    // Vary the page a little so no result is served from a cache of this exact query.
+    const r = await index.search({ ...q, now: new Date(Date.now() + i * 61_000) });
+    times.push(Number(process.hrtime.bigint() - s) / 1e6);
+    total = r.total;
+  }
+  times.sort((a, b) => a - b);
+  all.push(...times);
+  console.log(`${label.padEnd(30)} ${String(total).padStart(7)}  ${pct(times, 50).toFixed(1).padStart(7)}  ${pct(times, 95).toFixed(1).padStart(7)}  ${pct(times, 99).toFixed(1).padStart(7)}`);
+}
+all.sort((a, b) => a - b);
+console.log(`${'ALL'.padEnd(30)} ${''.padStart(7)}  ${pct(all, 50).toFixed(1).padStart(7)}  ${pct(all, 95).toFixed(1).padStart(7)}  ${pct(all, 99).toFixed(1).padStart(7)}`);
+console.log(`\nindexing: ${COUNT + demoDocs.length} docs in ${indexSecs.toFixed(1)} s = ${Math.round((COUNT + demoDocs.length) / indexSecs)} docs/s; index file ${mb(fileSize)}`);
+console.log(`restart: reopen + first query ${restartMs} ms`);
+console.log(`peak RSS: ${mb(process.resourceUsage().maxRSS * 1024)}`);
+await index.close();
+rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,51 @@
+/**
+ * The searchable fields of a SearchDoc, computed once in our own code so every adapter indexes
+ * the same tokens: Han bigrams for substrings, unigrams for one-character queries, pinyin (full,
+ * spaced, initials) and Latin words, normalised identifiers, and the keys ranking compares with.
+ */
+import type { SearchDoc } from './port.js';
+import { gramTokens, normalize, pinyinForms, pinyinTokens, unigramTokens } from './text.js';
+
+/**
+ * The distinctive part of a company name: the city prefix and the legal form carry no
+ * information in a city's registry (every company is 武汉…有限公司), and indexing them made 武汉
+ * match every entry. Queries are stripped the same way (see analyzeQuery), so typing a full
+ * company name still finds it.
+ */
+export function companyCore(company: string): string {
+  const core = company
+    .replace(/^(湖北省)?武汉(市)?/, '')
+    .replace(/(股份有限公司|有限责任公司|有限公司|股份公司|集团公司|公司)$/, '');
+  return core || company;
+}
+
+export interface Searchable {
+  nameGrams: string;
+  textGrams: string;
+  uni: string;
+  pinyin: string;
+  ident: string;
+  /** Identifiers between spaces, for exact containment checks. */
+  idents: string;
+  namePy: string;
+  nameIni: string;
+  nameNorm: string;
+  titleNorm: string;
+}
+
+export function searchable(d: SearchDoc): Searchable {
+  const py = pinyinForms(d.name);
+  const ids = d.identifiers.map((i) => normalize(i).replace(/\s+/g, ''));
+  return {
+    nameGrams: gramTokens([d.name, d.title]),
+    textGrams: gramTokens([companyCore(d.company), d.nameEn, ...d.keywords, d.industry]),
+    uni: unigramTokens([d.name, d.title, ...d.keywords]),
+    pinyin: pinyinTokens([d.name, d.title, d.nameEn, ...d.keywords]),
+    ident: d.identifiers.map((i) => normalize(i)).join(' '),
+    idents: ` ${ids.join(' ')} `,
+    namePy: py.joined || normalize(d.nameEn).replace(/[^a-z0-9]/g, ''),
+    nameIni: py.initials,
+    nameNorm: normalize(d.name).replace(/\s+/g, ''),
+    titleNorm: normalize(d.title).replace(/\s+/g, ''),
+  };
+}

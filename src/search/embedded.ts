@@ -10,10 +10,11 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { FACETS, type FacetName, type FacetValue, type Hit, type IndexStats, type SearchDoc, type SearchIndex, type SearchQuery, type SearchResult } from './port.js';
-import { analyzeQuery, ftsExpression, highlight, type AnalyzedQuery } from './query.js';
+import { analyzeQuery, ftsExpression, highlight, TYPO_MIN_LENGTH, withinOneEdit, type AnalyzedQuery } from './query.js';
+import { isCjk } from './text.js';
 import { searchable } from './enrich.js';
 
-const SCHEMA_VERSION = '4';
+const SCHEMA_VERSION = '5';
 
 type Db = Database.Database;
 
@@ -47,6 +48,7 @@ function createSchema(db: Db): void {
       name, text, uni, pinyin, ident,
       content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0'
     );
+    CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING fts5vocab(fts, 'row');
   `);
   db.prepare(`INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)`).run(SCHEMA_VERSION);
 }
@@ -182,18 +184,27 @@ export class EmbeddedSearchIndex implements SearchIndex {
 
   async search(query: SearchQuery): Promise<SearchResult> {
     const a = analyzeQuery(query.q);
-    const match = ftsExpression(a);
+    let match = ftsExpression(a);
     const now = (query.now ?? new Date()).getTime();
     const params: Record<string, unknown> = { now };
     // With a text query, the matches are materialised once (rank, score and facet columns) into
     // a temp table that the page, the count and every facet then read; without one, `docs` is
     // read directly and the common browse facets come from maintained counts.
-    if (match) {
+    const materialise = (expr: string) => {
       this.stmt('DELETE FROM temp.hits').run();
       this.stmt(`INSERT INTO temp.hits(rowid, rnk, score, kind, district, sector, tier, status, updated_at, py, name_norm)
         SELECT d.rowid, ${RANK_EXPR}, bm25(fts, 10.0, 2.0, 1.0, 3.0, 20.0), d.kind, d.district, d.sector, d.tier, ${STATUS_EXPR},
                d.updated_at, d.py, d.name_norm
-        FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH @match`).run({ match, now, qc: a.compact, ql: a.latin });
+        FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH @match`).run({ match: expr, now, qc: a.compact, ql: a.latin });
+      return (this.stmt('SELECT count(*) AS n FROM temp.hits').get() as { n: number }).n;
+    };
+    if (match && materialise(match) === 0) {
+      // Nothing as typed: try one typo in each Latin word of five letters or more.
+      const corrections = this.corrections(a);
+      if (corrections.size > 0) {
+        match = ftsExpression(a, corrections)!;
+        materialise(match);
+      }
     }
     const source = match ? 'temp.hits x' : 'docs x';
     const status = match ? 'x.status' : STATUS_EXPR.replaceAll('d.', 'x.');
@@ -239,6 +250,26 @@ export class EmbeddedSearchIndex implements SearchIndex {
       }
     }
     return { hits: rows.map((r) => toHit(JSON.parse(r.body) as SearchDoc, r.eff, a)), total, facets };
+  }
+
+  /** Indexed words within one edit of each long Latin word of the query (most frequent first). */
+  private corrections(a: AnalyzedQuery): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    const words = new Set(a.runs.filter((r) => !isCjk(r) && r.length >= TYPO_MIN_LENGTH));
+    if (a.latin.length >= TYPO_MIN_LENGTH) words.add(a.latin);
+    const range = this.stmt(`SELECT term, doc FROM fts_vocab WHERE term >= ? AND term < ? AND length(term) BETWEEN ? AND ?`);
+    for (const w of words) {
+      // Same first letter: the range scan stays small, and a wrong first letter is rarely a typo.
+      const first = w[0]!;
+      const next = String.fromCharCode(first.charCodeAt(0) + 1);
+      const found = (range.all(first, next, w.length - 1, w.length + 1) as Array<{ term: string; doc: number }>)
+        .filter((r) => withinOneEdit(w, r.term))
+        .sort((x, y) => y.doc - x.doc)
+        .slice(0, 5)
+        .map((r) => r.term);
+      if (found.length) out.set(w, found);
+    }
+    return out;
   }
 
   /**

@@ -19,6 +19,16 @@ export function companyCore(company: string): string {
   return core || company;
 }
 
+/**
+ * What the entry is, in words people search for (老字号, 驰名商标, 武汉精品…). The plain directory
+ * tier is left out: every directory entry would match 商标.
+ */
+function listTerms(d: SearchDoc): string[] {
+  if (d.kind === 'famous') return ['驰名商标', d.tier];
+  if (d.kind === 'directory') return d.tier === '商标品牌' ? [] : [d.tier];
+  return [d.tier];
+}
+
 export interface Searchable {
   nameGrams: string;
   textGrams: string;
@@ -38,7 +48,7 @@ export function searchable(d: SearchDoc): Searchable {
   const ids = d.identifiers.map((i) => normalize(i).replace(/\s+/g, ''));
   return {
     nameGrams: gramTokens([d.name, d.title]),
-    textGrams: gramTokens([companyCore(d.company), d.nameEn, ...d.keywords, d.industry]),
+    textGrams: gramTokens([companyCore(d.company), d.nameEn, ...d.keywords, d.industry, ...listTerms(d)]),
     uni: unigramTokens([d.name, d.title, ...d.keywords]),
     pinyin: pinyinTokens([d.name, d.title, d.nameEn, ...d.keywords]),
     ident: d.identifiers.map((i) => normalize(i)).join(' '),

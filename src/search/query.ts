@@ -3,6 +3,7 @@
  * adapter highlights alike.
  */
 import { companyCore } from './enrich.js';
+import { synonymsOf } from './synonyms.js';
 import { bigrams, isCjk, normalize, runs, syllables } from './text.js';
 
 export interface AnalyzedQuery {
@@ -33,26 +34,61 @@ export function analyzeQuery(q: string): AnalyzedQuery {
 
 const quote = (t: string) => `"${t.replace(/"/g, '')}"`;
 
+function runExpression(run: string, corrections: ReadonlyMap<string, string[]>): string {
+  if (isCjk(run)) {
+    const chars = [...run];
+    if (chars.length === 1) return `(uni : ${quote(run)})`;
+    return `({name text} : ${quote(bigrams(run).join(' '))})`;
+  }
+  const words = [run, ...(corrections.get(run) ?? [])];
+  return `(${words.map((w) => `pinyin : ${quote(w)} * OR ident : ${quote(w)} OR text : ${quote(w)} *`).join(' OR ')})`;
+}
+
+/** A term and its synonyms, any of which may match. */
+function termExpression(run: string, corrections: ReadonlyMap<string, string[]>): string {
+  const alternatives = synonymsOf(run).map((syn) => {
+    const parts = runs(syn).map((r) => runExpression(r, corrections));
+    return parts.length > 1 ? `(${parts.join(' AND ')})` : parts[0];
+  }).filter(Boolean);
+  const own = runExpression(run, corrections);
+  return alternatives.length ? `(${[own, ...alternatives].join(' OR ')})` : own;
+}
+
 /**
  * The FTS5 MATCH expression for a query over the columns name, text, uni, pinyin, ident,
- * or null when the query has nothing searchable.
+ * or null when the query has nothing searchable. `corrections` adds spelling alternatives for
+ * Latin words (one typo), when the adapter found none for the words as typed.
  */
-export function ftsExpression(a: AnalyzedQuery): string | null {
+export function ftsExpression(a: AnalyzedQuery, corrections: ReadonlyMap<string, string[]> = new Map()): string | null {
   if (a.runs.length === 0) return null;
   const allLatin = a.latin !== '' && a.runs.length > 1;
-  const parts = a.runs.map((run) => {
-    if (isCjk(run)) {
-      const chars = [...run];
-      if (chars.length === 1) return `(uni : ${quote(run)})`;
-      return `({name text} : ${quote(bigrams(run).join(' '))})`;
-    }
-    return `(pinyin : ${quote(run)} * OR ident : ${quote(run)} OR text : ${quote(run)} *)`;
-  });
-  const all = parts.join(' AND ');
+  const all = a.runs.map((run) => termExpression(run, corrections)).join(' AND ');
   if (!allLatin) return all;
   // "cai lin ji": the syllables in sequence, or the joined form as a prefix.
-  return `(${all}) OR (pinyin : ${quote(a.runs.join(' '))} *) OR (pinyin : ${quote(a.latin)} *)`;
+  const joined = [a.latin, ...(corrections.get(a.latin) ?? [])].map((w) => `pinyin : ${quote(w)} *`).join(' OR ');
+  return `(${all}) OR (pinyin : ${quote(a.runs.join(' '))} *) OR (${joined})`;
 }
+
+/**
+ * Spelling alternatives at Damerau-Levenshtein distance 1 (one letter wrong, missing, extra, or
+ * two adjacent swapped) — only for Latin words of five letters or more, as in Meilisearch's
+ * default; a one-character CJK typo only adds noise.
+ */
+export function withinOneEdit(a: string, b: string): boolean {
+  if (a === b) return false;
+  const la = a.length;
+  const lb = b.length;
+  if (Math.abs(la - lb) > 1) return false;
+  let i = 0;
+  while (i < la && i < lb && a[i] === b[i]) i++;
+  if (la === lb) {
+    if (a.slice(i + 1) === b.slice(i + 1)) return true; // substitution
+    return a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2); // transposition
+  }
+  return la > lb ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1); // deletion / insertion
+}
+
+export const TYPO_MIN_LENGTH = 5;
 
 /**
  * Splits `text` into alternating segments [plain, match, plain, match, …] for the query: Han

@@ -16,6 +16,7 @@ import { apiRoutes } from './registries/api-routes.js';
 import { publicRoutes } from './registries/public-routes.js';
 import type { SearchIndex } from './search/port.js';
 import type { IndexSync } from './search/sync.js';
+import { verifyRoutes } from './verify/routes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -70,8 +71,21 @@ export function createApp({ config, logger, index, sync }: AppDeps): Express {
   });
   app.use(['/search', '/api/v1/search'], searchLimiter);
 
+  // A separate limiter for certificate checks: enumerating numbers is the abuse to stop, through
+  // the pages, the QR codes or the API alike. The 429 page is the error handler's (never cached).
+  const verifyLimiter = rateLimit({
+    windowMs: 60_000,
+    limit: config.RATE_LIMIT_VERIFY_PER_MIN,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req, _res, next) =>
+      next(new AppError('rate_limited', '查验请求过于频繁，请一分钟后再试', { messageEn: 'Too many certificate checks; please wait a minute' })),
+  });
+  app.use(['/verify', '/api/v1/certificates'], verifyLimiter);
+
   app.use('/api/v1', apiRoutes({ index }));
   app.use(publicRoutes({ render, index, publicBaseUrl: config.PUBLIC_BASE_URL }));
+  app.use('/verify', verifyRoutes({ render, index, config, logger }));
 
   app.use(notFoundHandler());
   app.use(errorHandler(render, logger));

@@ -30,6 +30,8 @@ const schema = z.object({
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   TRUST_PROXY: bool.default(false),
   RATE_LIMIT_SEARCH_PER_MIN: z.coerce.number().int().min(1).max(100_000).default(120),
+  /** Certificate checks (/verify pages, QR codes, the certificate API) per client per minute. */
+  RATE_LIMIT_VERIFY_PER_MIN: z.coerce.number().int().min(1).max(1_000_000).default(60),
 });
 
 export type Config = z.infer<typeof schema>;

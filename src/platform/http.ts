@@ -57,7 +57,7 @@ export function pageContext(publicBaseUrl: string): RequestHandler {
 function navLinks(lang: Lang, current: string) {
   return [
     ['/', 'nav.home'], ['/directory', 'nav.directory'], ['/famous', 'nav.famous'],
-    ['/time-honored', 'nav.timeHonored'], ['/certified', 'nav.certified'],
+    ['/time-honored', 'nav.timeHonored'], ['/certified', 'nav.certified'], ['/verify', 'nav.verify'],
   ].map(([p, key]) => ({ href: url(lang, p!), label: t(lang, key!), current: p === current }));
 }
 
@@ -81,6 +81,10 @@ export function notFoundHandler(): RequestHandler {
 /** Maps body-parser and other framework errors to AppError; anything else stays unknown (500). */
 function normalize(err: unknown): AppError | null {
   if (err instanceof AppError) return err;
+  // Matched by name so the platform layer does not depend on the search module.
+  if ((err as Error)?.name === 'SearchUnavailableError') {
+    return new AppError('search_unavailable', '搜索服务暂时不可用，请稍后再试', { messageEn: 'Search is temporarily unavailable; please try again shortly', cause: err });
+  }
   const e = err as { type?: string; status?: number; expose?: boolean };
   if (e?.type === 'entity.too.large' || e?.type === 'parameters.too.many') return new AppError('payload_too_large', '提交的内容过大', { messageEn: 'Request body too large' });
   if (e?.type === 'entity.parse.failed' || e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported' || (e?.status === 400 && (e.expose || err instanceof URIError))) {

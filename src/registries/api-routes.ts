@@ -6,6 +6,7 @@ import { AppError } from '../platform/errors.js';
 import { parseSearchParams, assertPlainQuery } from '../search/params.js';
 import type { SearchIndex } from '../search/port.js';
 import { segmentsToHtml } from '../search/query.js';
+import { loadBrandStanding, standingJson } from '../verify/service.js';
 import { getBrandProfile, getCertificate, type PublicCertificate } from './queries.js';
 
 const CERT_NUMBER = /^[0-9A-Za-z-]{1,32}$/;
@@ -84,7 +85,9 @@ export function apiRoutes(deps: { index: SearchIndex }): Router {
     }
     const c = await getCertificate(number);
     if (!c) throw new AppError('not_found', `查无此证：${number}`, { messageEn: `No certificate ${number}` });
-    res.json(certificateJson(c));
+    // The same facts as /verify/:number, including whether the brand is a 老字号 or famous mark.
+    const standing = c.brand ? await loadBrandStanding(c.brand.slug) : null;
+    res.json({ ...certificateJson(c), brandStanding: standingJson(standing) });
   });
 
   return router;

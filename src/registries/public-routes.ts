@@ -9,6 +9,8 @@ import { url, type Render } from '../platform/views.js';
 import { parseSearchParams } from '../search/params.js';
 import { SearchUnavailableError, type SearchIndex } from '../search/port.js';
 import { searchViewModel, statusClass } from '../search/view-model.js';
+import { brandStanding } from '../verify/service.js';
+import { standingView } from '../verify/view-model.js';
 import { getBrandProfile, type BrandProfile } from './queries.js';
 import { KINDS, type Kind } from './reference.js';
 
@@ -89,6 +91,7 @@ export function publicRoutes(deps: { render: Render; index: SearchIndex; publicB
     page(res, 'brand', {
       title: lang === 'en' && profile.nameEn ? `${profile.nameEn} (${profile.name})` : profile.name,
       brand: brandViewModel(lang, profile),
+      standing: standingView(lang, brandStanding(profile)),
       jsonLd: brandJsonLd(profile, deps.publicBaseUrl),
     });
   });

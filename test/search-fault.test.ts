@@ -1,0 +1,79 @@
+/**
+ * When the search engine is down: a regulator's edit still succeeds, public search degrades with a
+ * clear message (never a 500 or a stack trace), readiness says so with the lag, and once the engine
+ * is back the outbox catches the index up and the edit is findable.
+ */
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import { createApp } from '../src/app.js';
+import { createLogger } from '../src/platform/logger.js';
+import { Brand } from '../src/registries/models.js';
+import { updateEntry } from '../src/registries/service.js';
+import { SearchUnavailableError, type SearchIndex } from '../src/search/port.js';
+import { IndexSync } from '../src/search/sync.js';
+import { testContext } from './support/context.js';
+import { assertNoStackTrace, createTestBrand, encodeNonAscii } from './support/helpers.js';
+
+/** Wraps a real adapter; while `down`, every call fails the way an unreachable engine does. */
+class FlakyIndex implements SearchIndex {
+  readonly name = 'flaky';
+  down = false;
+  constructor(private readonly inner: SearchIndex) {}
+  private guard(): void {
+    if (this.down) throw new SearchUnavailableError('connect ECONNREFUSED 127.0.0.1:7700 (simulated)');
+  }
+  async init() { this.guard(); return this.inner.init(); }
+  async upsert(d: Parameters<SearchIndex['upsert']>[0]) { this.guard(); return this.inner.upsert(d); }
+  async remove(ids: string[]) { this.guard(); return this.inner.remove(ids); }
+  async search(q: Parameters<SearchIndex['search']>[0]) { this.guard(); return this.inner.search(q); }
+  async versions(ids: string[]) { this.guard(); return this.inner.versions(ids); }
+  async rebuild(f: Parameters<SearchIndex['rebuild']>[0]) { this.guard(); return this.inner.rebuild(f); }
+  async stats() { this.guard(); return this.inner.stats(); }
+  async health() { this.guard(); return this.inner.health(); }
+  async close() {}
+}
+
+describe('search engine unavailable', () => {
+  it('when the engine is down, then edits succeed, search degrades clearly, and after recovery the edit is findable', async () => {
+    const { index, config, sync: sharedSync } = testContext();
+    await sharedSync.drain();
+    const flaky = new FlakyIndex(index);
+    const logger = createLogger('silent');
+    const sync = new IndexSync(flaky, logger, { pollMs: 20 });
+    const app = createApp({ config, logger, index: flaky, sync });
+    const { brand } = await createTestBrand({ slugPrefix: 'fault', name: '停机前品牌' });
+    await sync.drain();
+
+    flaky.down = true;
+    // A regulator's edit goes through the registry service and succeeds.
+    const edited = await updateEntry<{ name: string; version: number }>(Brand, brand._id as never, brand.version as number, { name: '停机中改名品牌' }, { actor: 'regulator@test', reason: '更名' });
+    assert.equal(edited.name, '停机中改名品牌');
+    await assert.rejects(() => sync.runOnce(), SearchUnavailableError, 'the worker cannot index yet');
+    assert.ok((await sync.lag()) > 0, 'the change waits in the outbox');
+
+    const page = await request(app).get(encodeNonAscii('/search?q=停机中改名品牌'));
+    assert.equal(page.status, 503);
+    assert.match(page.text, /搜索服务暂时不可用/);
+    assertNoStackTrace(page.text);
+    const api = await request(app).get(encodeNonAscii('/api/v1/search?q=停机'));
+    assert.equal(api.status, 503);
+    assert.equal(api.body.error.code, 'search_unavailable');
+    const ready = await request(app).get('/readyz');
+    assert.equal(ready.status, 503);
+    assert.equal(ready.body.search.ok, false);
+    assert.ok(ready.body.search.lag > 0, 'readiness reports the lag');
+    const brandPage = await request(app).get(`/brands/${brand.slug}`);
+    assert.equal(brandPage.status, 200, 'brand pages read MongoDB and keep working');
+    assert.match(brandPage.text, /停机中改名品牌/);
+    const home = await request(app).get('/');
+    assert.equal(home.status, 200, 'the home page still renders');
+    assert.match(home.text, /搜索服务暂时不可用/);
+
+    flaky.down = false;
+    await sync.drain();
+    assert.equal(await sync.lag(), 0);
+    const after = await request(app).get(encodeNonAscii('/api/v1/search?q=停机中改名品牌'));
+    assert.equal(after.status, 200);
+    assert.ok(after.body.hits.some((h: { slug: string }) => h.slug === brand.slug), 'the edit is findable after recovery');
+  });
+});

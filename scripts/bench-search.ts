@@ -7,7 +7,7 @@
  * Search documents are built by the same code the app uses (buildSearchDoc); the demo data comes
  * from a fresh local database through the registry service.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,7 +22,7 @@ import { EmbeddedSearchIndex } from '../src/search/embedded.js';
 import type { SearchDoc, SearchQuery } from '../src/search/port.js';
 import { progressLine } from './progress.js';
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '500000' }, runs: { type: 'string', default: '30' } } });
+const { values } = parseArgs({ options: { count: { type: 'string', default: '500000' }, runs: { type: 'string', default: '30' }, keep: { type: 'string' } } });
 const COUNT = Number(values.count);
 const RUNS = Number(values.runs);
 const dir = mkdtempSync(path.join(tmpdir(), 'bench-search-'));
@@ -108,4 +108,6 @@ console.log(`\nindexing: ${COUNT + demoDocs.length} docs in ${indexSecs.toFixed(
 console.log(`restart: reopen + first query ${restartMs} ms`);
 console.log(`peak RSS: ${mb(process.resourceUsage().maxRSS * 1024)}`);
 await index.close();
+// --keep FILE: leave the built index there for profiling.
+if (values.keep) renameSync(file, values.keep);
 rmSync(dir, { recursive: true, force: true });

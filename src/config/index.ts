@@ -24,6 +24,8 @@ const schema = z.object({
   MEILI_URL: z.url({ protocol: /^https?$/ }).optional(),
   MEILI_MASTER_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   MEILI_SEARCH_KEY: z.string().min(1).optional(),
+  /** JSON file with synonym groups (an array of arrays of terms); defaults in src/search/synonyms.ts. */
+  SEARCH_SYNONYMS_FILE: z.string().min(1).optional(),
   MEILI_INDEX: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'letters, digits, - and _ only').default('brands'),
   /** Embedded search: SQLite file, or ":memory:". */
   SEARCH_INDEX_PATH: z.string().min(1).optional(),

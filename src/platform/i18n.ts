@@ -103,7 +103,7 @@ const UI = {
   'brand.statusSince': ['自 {d} 起', 'since {d}'],
   'brand.reason': ['原因', 'Reason'],
   'brand.updated': ['最后更新', 'Last updated'],
-  'brand.demoNote': ['演示数据：本页的统一社会信用代码、注册号、证书编号和日期均为演示用途虚构，不代表真实登记信息。', 'Demo data: credit codes, registration numbers, certificate numbers and dates on this page are invented for demonstration and are not real records.'],
+  'brand.demoNote': ['本页的统一社会信用代码、注册号、证书编号和日期均为演示用途虚构，不代表真实登记信息。', 'Credit codes, registration numbers, certificate numbers and dates on this page are invented for demonstration and are not real records.'],
   'demo.badge': ['演示数据', 'Demo data'],
   'status.since': ['自 {d}', 'since {d}'],
   'error.404.title': ['找不到该页面', 'Page not found'],

@@ -1,20 +1,27 @@
 /**
  * Embedded search adapter: SQLite FTS5 through better-sqlite3, in process. The default when
  * MEILI_URL is unset (demo, tests, a single small instance). One instance only: the index lives in
- * this process's file.
+ * this process's file. Why this engine: docs/decisions/0003-embedded-search-engine.md.
  *
  * Han text is indexed as overlapping bigrams (substring search as phrase queries) plus unigrams for
  * one-character queries; pinyin and Latin words in their own column; identifiers in another.
+ *
+ * Facets come from groups: documents counted by their combination of (kind, district, sector,
+ * tier, status, Nice classes). There are only a few thousand combinations, so every facet with
+ * "all filters but its own" is one aggregation over groups in JS. Browsing reads groups kept up to
+ * date on every write; a text query groups its materialised matches in one SQL pass.
  */
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { searchable } from './enrich.js';
 import { FACETS, type FacetName, type FacetValue, type Hit, type IndexStats, type SearchDoc, type SearchIndex, type SearchQuery, type SearchResult } from './port.js';
 import { analyzeQuery, ftsExpression, highlight, TYPO_MIN_LENGTH, withinOneEdit, type AnalyzedQuery } from './query.js';
 import { isCjk } from './text.js';
-import { searchable } from './enrich.js';
 
-const SCHEMA_VERSION = '5';
+const SCHEMA_VERSION = '6';
+/** Above this many matches, relevance within a tier falls back from bm25 to recency (bm25 costs ~2 µs a match). */
+const BM25_LIMIT = 5_000;
 
 type Db = Database.Database;
 
@@ -22,33 +29,33 @@ function createSchema(db: Db): void {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('temp_store = MEMORY');
-  db.pragma('cache_size = -65536');
-  db.pragma('mmap_size = 268435456');
+  db.pragma('cache_size = -131072');
+  db.pragma('mmap_size = 1073741824');
   db.exec(`
     CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
     CREATE TABLE IF NOT EXISTS docs(
       rowid INTEGER PRIMARY KEY,
       id TEXT NOT NULL UNIQUE,
       kind TEXT NOT NULL, district TEXT NOT NULL, sector TEXT NOT NULL, tier TEXT NOT NULL,
-      status TEXT NOT NULL, expires_at INTEGER, updated_at INTEGER NOT NULL, version INTEGER NOT NULL,
-      name_norm TEXT NOT NULL, title_norm TEXT NOT NULL, py TEXT NOT NULL, ini TEXT NOT NULL,
-      idents TEXT NOT NULL, body TEXT NOT NULL
+      status TEXT NOT NULL, nice TEXT NOT NULL, expires_at INTEGER, updated_at INTEGER NOT NULL, version INTEGER NOT NULL,
+      name_norm TEXT NOT NULL, title_norm TEXT NOT NULL, py TEXT NOT NULL, ini TEXT NOT NULL, idents TEXT NOT NULL
     );
+    -- Kept apart so that the rows scanned for ranking and facets stay small.
+    CREATE TABLE IF NOT EXISTS bodies(rowid INTEGER PRIMARY KEY, body TEXT NOT NULL);
     CREATE INDEX IF NOT EXISTS docs_kind ON docs(kind, updated_at);
     CREATE INDEX IF NOT EXISTS docs_updated ON docs(updated_at);
     CREATE INDEX IF NOT EXISTS docs_py ON docs(py);
     CREATE INDEX IF NOT EXISTS docs_expiry ON docs(kind, status, expires_at);
-    CREATE TABLE IF NOT EXISTS facet_counts(scope TEXT NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL, n INTEGER NOT NULL,
-      PRIMARY KEY(scope, facet, value)) WITHOUT ROWID;
-    CREATE TEMP TABLE IF NOT EXISTS hits(rowid INTEGER PRIMARY KEY, rnk INTEGER, score REAL, kind TEXT, district TEXT, sector TEXT,
-      tier TEXT, status TEXT, updated_at INTEGER, py TEXT, name_norm TEXT);
-    CREATE TABLE IF NOT EXISTS doc_nice(cls INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY(cls, doc)) WITHOUT ROWID;
-    CREATE INDEX IF NOT EXISTS doc_nice_doc ON doc_nice(doc);
+    CREATE TABLE IF NOT EXISTS facet_groups(kind TEXT NOT NULL, district TEXT NOT NULL, sector TEXT NOT NULL, tier TEXT NOT NULL,
+      status TEXT NOT NULL, nice TEXT NOT NULL, n INTEGER NOT NULL,
+      PRIMARY KEY(kind, district, sector, tier, status, nice)) WITHOUT ROWID;
     CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
       name, text, uni, pinyin, ident,
       content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0'
     );
     CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING fts5vocab(fts, 'row');
+    CREATE TEMP TABLE IF NOT EXISTS hits(rowid INTEGER PRIMARY KEY, rnk INTEGER, score REAL, kind TEXT, district TEXT, sector TEXT,
+      tier TEXT, status TEXT, nice TEXT, updated_at INTEGER, py TEXT, name_norm TEXT);
   `);
   db.prepare(`INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)`).run(SCHEMA_VERSION);
 }
@@ -79,15 +86,48 @@ const RANK_EXPR = `CASE
   WHEN @ql != '' AND (substr(d.py, 1, length(@ql)) = @ql OR substr(d.ini, 1, length(@ql)) = @ql) THEN 5
   ELSE 6 END`;
 
+/** Nice classes as stored: ",29,30," so that a class is found with instr(nice, ",29,"). */
+const niceKey = (classes: number[]) => (classes.length ? `,${[...classes].sort((a, b) => a - b).join(',')},` : '');
+
+interface Group { kind: string; district: string; sector: string; tier: string; status: string; nice: string; n: number }
+
+/**
+ * Facet values and the total from groups: each facet counts the groups that pass every filter
+ * but its own, so the other values of a chosen facet stay reachable.
+ */
+export function aggregateGroups(groups: Group[], filters: SearchQuery['filters']): { total: number; facets: SearchResult['facets'] } {
+  const active = FACETS.filter((f) => filters[f] !== undefined);
+  const counts = new Map<FacetName, Map<string, number>>(FACETS.map((f) => [f, new Map()]));
+  let total = 0;
+  const passes = (g: Group, f: FacetName) => (f === 'nice' ? g.nice.includes(`,${filters.nice},`) : g[f] === filters[f]);
+  for (const g of groups) {
+    const failed = active.filter((f) => !passes(g, f));
+    if (failed.length > 1) continue;
+    const only = failed[0];
+    if (!only) total += g.n;
+    for (const f of FACETS) {
+      if (only && only !== f) continue;
+      const values = f === 'nice' ? g.nice.split(',').filter(Boolean) : [g[f]];
+      const m = counts.get(f)!;
+      for (const v of values) m.set(v, (m.get(v) ?? 0) + g.n);
+    }
+  }
+  const facets: SearchResult['facets'] = {};
+  for (const f of FACETS) {
+    facets[f] = [...counts.get(f)!]
+      .filter(([, c]) => c > 0)
+      .map(([value, count]) => ({ value, count }))
+      .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
+      .slice(0, 100);
+  }
+  return { total, facets };
+}
+
 export class EmbeddedSearchIndex implements SearchIndex {
   readonly name = 'embedded';
   private db!: Db;
-  /** Bumped on every write: keys the facet cache for empty queries. */
-  private generation = 0;
-  private facetCache = new Map<string, Partial<Record<FacetName, FacetValue[]>>>();
   /** Writes that arrive while a rebuild runs, replayed into the new index before it goes live. */
   private replay: Array<{ upsert?: SearchDoc[]; remove?: string[] }> | null = null;
-
   private statements = new Map<string, Database.Statement>();
 
   constructor(private readonly file: string) {}
@@ -110,23 +150,16 @@ export class EmbeddedSearchIndex implements SearchIndex {
   async upsert(docs: SearchDoc[]): Promise<void> {
     this.replay?.push({ upsert: docs });
     writeDocs(this.db, docs);
-    this.touch();
   }
 
   async remove(ids: string[]): Promise<void> {
     this.replay?.push({ remove: ids });
     removeDocs(this.db, ids);
-    this.touch();
-  }
-
-  private touch(): void {
-    this.generation++;
-    this.facetCache.clear();
   }
 
   async versions(ids: string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
-    const stmt = this.db.prepare(`SELECT version FROM docs WHERE id = ?`);
+    const stmt = this.stmt(`SELECT version FROM docs WHERE id = ?`);
     for (const id of ids) {
       const row = stmt.get(id) as { version: number } | undefined;
       if (row) out.set(id, row.version);
@@ -165,20 +198,20 @@ export class EmbeddedSearchIndex implements SearchIndex {
       for (const f of [`${tmpFile}-wal`, `${tmpFile}-shm`, `${this.file}-wal`, `${this.file}-shm`]) if (existsSync(f)) rmSync(f, { force: true });
       this.db = openDb(this.file);
     }
-    this.touch();
   }
 
   async stats(): Promise<IndexStats> {
-    const rows = this.stmt(`SELECT value AS kind, n FROM facet_counts WHERE scope = '*' AND facet = 'kind' AND n > 0`).all() as Array<{ kind: string; n: number }>;
+    const rows = this.stmt(`SELECT kind, sum(n) AS n FROM facet_groups GROUP BY kind HAVING sum(n) > 0`).all() as Array<{ kind: string; n: number }>;
     const byKind = Object.fromEntries(rows.map((r) => [r.kind, r.n]));
     return { documents: rows.reduce((s, r) => s + r.n, 0), byKind };
   }
 
   async health(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    this.stmt('SELECT 1').get();
   }
 
   async close(): Promise<void> {
+    this.statements.clear();
     if (this.db?.open) this.db.close();
   }
 
@@ -186,70 +219,76 @@ export class EmbeddedSearchIndex implements SearchIndex {
     const a = analyzeQuery(query.q);
     let match = ftsExpression(a);
     const now = (query.now ?? new Date()).getTime();
-    const params: Record<string, unknown> = { now };
-    // With a text query, the matches are materialised once (rank, score and facet columns) into
-    // a temp table that the page, the count and every facet then read; without one, `docs` is
-    // read directly and the common browse facets come from maintained counts.
-    const materialise = (expr: string) => {
-      this.stmt('DELETE FROM temp.hits').run();
-      this.stmt(`INSERT INTO temp.hits(rowid, rnk, score, kind, district, sector, tier, status, updated_at, py, name_norm)
-        SELECT d.rowid, ${RANK_EXPR}, bm25(fts, 10.0, 2.0, 1.0, 3.0, 20.0), d.kind, d.district, d.sector, d.tier, ${STATUS_EXPR},
-               d.updated_at, d.py, d.name_norm
-        FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH @match`).run({ match: expr, now, qc: a.compact, ql: a.latin });
-      return (this.stmt('SELECT count(*) AS n FROM temp.hits').get() as { n: number }).n;
-    };
-    if (match && materialise(match) === 0) {
+    if (match && this.materialise(match, a, now) === 0) {
       // Nothing as typed: try one typo in each Latin word of five letters or more.
       const corrections = this.corrections(a);
       if (corrections.size > 0) {
         match = ftsExpression(a, corrections)!;
-        materialise(match);
+        this.materialise(match, a, now);
       }
     }
     const source = match ? 'temp.hits x' : 'docs x';
     const status = match ? 'x.status' : STATUS_EXPR.replaceAll('d.', 'x.');
-
-    const where = (skip?: FacetName) => {
-      const clauses: string[] = [];
-      for (const f of FACETS) {
-        const v = query.filters[f];
-        if (v === undefined || f === skip) continue;
-        params[`f_${f}`] = f === 'nice' ? Number(v) : v;
-        if (f === 'nice') clauses.push(`EXISTS (SELECT 1 FROM doc_nice n WHERE n.doc = x.rowid AND n.cls = @f_nice)`);
-        else if (f === 'status') clauses.push(`${status} = @f_status`);
-        else clauses.push(`x.${f} = @f_${f}`);
-      }
-      return clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-    };
-
+    const params: Record<string, unknown> = { now };
+    const clauses: string[] = [];
+    for (const f of FACETS) {
+      const v = query.filters[f];
+      if (v === undefined) continue;
+      params[`f_${f}`] = f === 'nice' ? `,${Number(v)},` : v;
+      if (f === 'nice') clauses.push(`instr(x.nice, @f_nice) > 0`);
+      else if (f === 'status') clauses.push(`${status} = @f_status`);
+      else clauses.push(`x.${f} = @f_${f}`);
+    }
+    const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
     const order =
       query.sort === 'updated' ? 'x.updated_at DESC, x.rowid'
       : query.sort === 'name' ? 'x.py, x.name_norm, x.rowid'
       : match ? 'x.rnk, x.score, x.updated_at DESC, x.rowid'
       : 'x.updated_at DESC, x.rowid';
-    const body = match ? `(SELECT body FROM docs WHERE rowid = x.rowid)` : 'x.body';
-    const rows = this
-      .stmt(`SELECT ${body} AS body, ${status} AS eff FROM ${source} ${where()} ORDER BY ${order} LIMIT @limit OFFSET @offset`)
+    const rows = this.stmt(`SELECT b.body AS body, ${status} AS eff FROM ${source} JOIN bodies b ON b.rowid = x.rowid ${where} ORDER BY ${order} LIMIT @limit OFFSET @offset`)
       .all({ ...params, limit: query.pageSize, offset: (query.page - 1) * query.pageSize }) as Array<{ body: string; eff: string }>;
-    const total = (this.stmt(`SELECT count(*) AS n FROM ${source} ${where()}`).get(params) as { n: number }).n;
 
+    let total: number;
     let facets: SearchResult['facets'] = {};
-    if (query.facets) {
-      const filters = Object.keys(query.filters).filter((k) => query.filters[k as FacetName] !== undefined);
-      const browse = !match && (filters.length === 0 || (filters.length === 1 && filters[0] === 'kind'));
-      if (browse) facets = this.maintainedFacets(query.filters.kind ?? null, now);
-      else {
-        for (const f of FACETS) {
-          // Each facet counts with every filter but its own, so the other values stay reachable.
-          const expr = f === 'nice' ? 'n.cls' : f === 'status' ? status : `x.${f}`;
-          // CROSS JOIN keeps SQLite from scanning doc_nice and probing the matches the other way round.
-          const join = f === 'nice' ? ' CROSS JOIN doc_nice n ON n.doc = x.rowid' : '';
-          const sql = `SELECT ${expr} AS value, count(*) AS count FROM ${source}${join} ${where(f)} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 100`;
-          facets[f] = (this.stmt(sql).all(params) as FacetValue[]).map((r) => ({ value: String(r.value), count: r.count }));
-        }
-      }
+    if (query.facets || !where) {
+      const groups = match
+        ? (this.stmt(`SELECT kind, district, sector, tier, status, nice, count(*) AS n FROM temp.hits GROUP BY 1, 2, 3, 4, 5, 6`).all() as Group[])
+        : this.browseGroups(now);
+      const agg = aggregateGroups(groups, query.filters);
+      total = agg.total;
+      if (query.facets) facets = agg.facets;
+    } else {
+      total = (this.stmt(`SELECT count(*) AS n FROM ${source} ${where}`).get(params) as { n: number }).n;
     }
     return { hits: rows.map((r) => toHit(JSON.parse(r.body) as SearchDoc, r.eff, a)), total, facets };
+  }
+
+  /**
+   * Fills temp.hits with the matches of `expr` (rank tier, score and facet columns), once per
+   * query; the page and the facets then read it. Returns the number of matches.
+   */
+  private materialise(expr: string, a: AnalyzedQuery, now: number): number {
+    const count = (this.stmt(`SELECT count(*) AS n FROM fts WHERE fts MATCH @match`).get({ match: expr }) as { n: number }).n;
+    this.stmt('DELETE FROM temp.hits').run();
+    if (count === 0) return 0;
+    const score = count <= BM25_LIMIT ? 'bm25(fts, 10.0, 2.0, 1.0, 3.0, 20.0)' : '0';
+    this.stmt(`INSERT INTO temp.hits(rowid, rnk, score, kind, district, sector, tier, status, nice, updated_at, py, name_norm)
+      SELECT d.rowid, ${RANK_EXPR}, ${score}, d.kind, d.district, d.sector, d.tier, ${STATUS_EXPR}, d.nice,
+             d.updated_at, d.py, d.name_norm
+      FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH @match`).run({ match: expr, now, qc: a.compact, ql: a.latin });
+    return count;
+  }
+
+  /**
+   * Groups of the whole index for browsing: maintained counts for every registry but
+   * certificates, whose status depends on today's date (过期), so they — thousands, not
+   * millions — are grouped live.
+   */
+  private browseGroups(now: number): Group[] {
+    const kept = this.stmt(`SELECT kind, district, sector, tier, status, nice, n FROM facet_groups WHERE kind != 'certified' AND n > 0`).all() as Group[];
+    const certs = this.stmt(`SELECT kind, district, sector, tier, ${STATUS_EXPR} AS status, nice, count(*) AS n
+      FROM docs d WHERE kind = 'certified' GROUP BY 1, 2, 3, 4, 5, 6`).all({ now }) as Group[];
+    return [...kept, ...certs];
   }
 
   /** Indexed words within one edit of each long Latin word of the query (most frequent first). */
@@ -271,31 +310,6 @@ export class EmbeddedSearchIndex implements SearchIndex {
     }
     return out;
   }
-
-  /**
-   * Facet counts for browsing (no text, at most a registry filter), read from counts kept up to
-   * date on every write. Stored status counts are corrected for certificates that have expired
-   * since (a small indexed count), so 过期 needs no reindex.
-   */
-  private maintainedFacets(kind: string | null, now: number): SearchResult['facets'] {
-    const read = this.stmt(`SELECT value, n AS count FROM facet_counts WHERE scope = ? AND facet = ? AND n > 0 ORDER BY n DESC, value LIMIT 100`);
-    const facets: SearchResult['facets'] = {};
-    for (const f of FACETS) {
-      const scope = f === 'kind' ? '*' : kind ?? '*';
-      facets[f] = (read.all(scope, f) as FacetValue[]).map((r) => ({ value: String(r.value), count: r.count }));
-    }
-    if (kind === null || kind === 'certified') {
-      const expired = (this.stmt(`SELECT count(*) AS n FROM docs WHERE kind = 'certified' AND status = '有效' AND expires_at < ?`).get(now) as { n: number }).n;
-      if (expired > 0) {
-        const list = (facets.status ?? []).map((v) => (v.value === '有效' ? { ...v, count: v.count - expired } : v)).filter((v) => v.count > 0);
-        const old = list.find((v) => v.value === '过期');
-        if (old) old.count += expired;
-        else list.push({ value: '过期', count: expired });
-        facets.status = list.sort((x, y) => y.count - x.count || x.value.localeCompare(y.value));
-      }
-    }
-    return facets;
-  }
 }
 
 function toHit(doc: SearchDoc, status: string, a: AnalyzedQuery): Hit {
@@ -311,93 +325,68 @@ function toHit(doc: SearchDoc, status: string, a: AnalyzedQuery): Hit {
   return { doc, status, highlights };
 }
 
-interface FacetRow { kind: string; district: string; sector: string; tier: string; status: string; nice: number[] }
+/** Group count changes of one write batch, applied together at its end. */
+type GroupDeltas = Map<string, number>;
+const SEP = '\u0000';
 
-/** Facet count changes of one write batch, applied together at its end. */
-type FacetDeltas = Map<string, number>;
-
-/** Adds `delta` for one document, globally and within its registry. */
-function bumpFacets(deltas: FacetDeltas, row: FacetRow, delta: number): void {
-  const values: Array<[string, string]> = [
-    ['kind', row.kind], ['district', row.district], ['sector', row.sector], ['tier', row.tier], ['status', row.status],
-    ...row.nice.map((c): [string, string] => ['nice', String(c)]),
-  ];
-  for (const scope of ['*', row.kind]) {
-    for (const [facet, value] of values) {
-      const key = `${scope}\u0000${facet}\u0000${value}`;
-      deltas.set(key, (deltas.get(key) ?? 0) + delta);
-    }
-  }
+function bump(deltas: GroupDeltas, g: Omit<Group, 'n'>, delta: number): void {
+  const key = [g.kind, g.district, g.sector, g.tier, g.status, g.nice].join(SEP);
+  deltas.set(key, (deltas.get(key) ?? 0) + delta);
 }
 
-function applyFacetDeltas(db: Db, deltas: FacetDeltas): void {
-  const up = db.prepare(`INSERT INTO facet_counts(scope, facet, value, n) VALUES (?, ?, ?, ?)
-    ON CONFLICT(scope, facet, value) DO UPDATE SET n = n + excluded.n`);
-  for (const [key, delta] of deltas) {
-    if (delta === 0) continue;
-    const [scope, facet, value] = key.split('\u0000');
-    up.run(scope, facet, value, delta);
-  }
-}
-
-function storedFacets(db: Db, rowid: number): FacetRow | null {
-  const r = db.prepare(`SELECT kind, district, sector, tier, status FROM docs WHERE rowid = ?`).get(rowid) as Omit<FacetRow, 'nice'> | undefined;
-  if (!r) return null;
-  const nice = (db.prepare(`SELECT cls FROM doc_nice WHERE doc = ?`).pluck().all(rowid) as number[]);
-  return { ...r, nice };
+function applyDeltas(db: Db, deltas: GroupDeltas): void {
+  const up = db.prepare(`INSERT INTO facet_groups(kind, district, sector, tier, status, nice, n) VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT(kind, district, sector, tier, status, nice) DO UPDATE SET n = n + excluded.n`);
+  for (const [key, delta] of deltas) if (delta !== 0) up.run(...key.split(SEP), delta);
 }
 
 function writeDocs(db: Db, docs: SearchDoc[]): void {
-  const current = db.prepare(`SELECT rowid, version FROM docs WHERE id = ?`);
+  const current = db.prepare(`SELECT rowid, version, kind, district, sector, tier, status, nice FROM docs WHERE id = ?`);
   const del = db.prepare(`DELETE FROM fts WHERE rowid = ?`);
-  const delNice = db.prepare(`DELETE FROM doc_nice WHERE doc = ?`);
-  const insDoc = db.prepare(`INSERT INTO docs(rowid, id, kind, district, sector, tier, status, expires_at, updated_at, version, name_norm, title_norm, py, ini, idents, body)
-    VALUES (@rowid, @id, @kind, @district, @sector, @tier, @status, @expires_at, @updated_at, @version, @name_norm, @title_norm, @py, @ini, @idents, @body)
+  const insDoc = db.prepare(`INSERT INTO docs(rowid, id, kind, district, sector, tier, status, nice, expires_at, updated_at, version, name_norm, title_norm, py, ini, idents)
+    VALUES (@rowid, @id, @kind, @district, @sector, @tier, @status, @nice, @expires_at, @updated_at, @version, @name_norm, @title_norm, @py, @ini, @idents)
     ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, district=excluded.district, sector=excluded.sector, tier=excluded.tier,
-      status=excluded.status, expires_at=excluded.expires_at, updated_at=excluded.updated_at, version=excluded.version,
-      name_norm=excluded.name_norm, title_norm=excluded.title_norm, py=excluded.py, ini=excluded.ini, idents=excluded.idents, body=excluded.body`);
+      status=excluded.status, nice=excluded.nice, expires_at=excluded.expires_at, updated_at=excluded.updated_at, version=excluded.version,
+      name_norm=excluded.name_norm, title_norm=excluded.title_norm, py=excluded.py, ini=excluded.ini, idents=excluded.idents`);
+  const insBody = db.prepare(`INSERT OR REPLACE INTO bodies(rowid, body) VALUES (?, ?)`);
   const insFts = db.prepare(`INSERT INTO fts(rowid, name, text, uni, pinyin, ident) VALUES (?, ?, ?, ?, ?, ?)`);
-  const insNice = db.prepare(`INSERT OR IGNORE INTO doc_nice(cls, doc) VALUES (?, ?)`);
   db.transaction((batch: SearchDoc[]) => {
-    const deltas: FacetDeltas = new Map();
+    const deltas: GroupDeltas = new Map();
     for (const d of batch) {
-      const existing = current.get(d.id) as { rowid: number; version: number } | undefined;
+      const existing = current.get(d.id) as (Omit<Group, 'n'> & { rowid: number; version: number }) | undefined;
       if (existing && existing.version > d.version) continue;
       if (existing) {
-        const old = storedFacets(db, existing.rowid);
-        if (old) bumpFacets(deltas, old, -1);
+        bump(deltas, existing, -1);
         del.run(existing.rowid);
-        delNice.run(existing.rowid);
       }
       const f = searchable(d);
+      const nice = niceKey(d.niceClasses);
       const info = insDoc.run({
         rowid: existing?.rowid ?? null, id: d.id, kind: d.kind, district: d.district, sector: d.sector, tier: d.tier,
-        status: d.status, expires_at: d.expiresAt, updated_at: d.updatedAt, version: d.version,
+        status: d.status, nice, expires_at: d.expiresAt, updated_at: d.updatedAt, version: d.version,
         name_norm: f.nameNorm, title_norm: f.titleNorm, py: f.namePy, ini: f.nameIni, idents: f.idents,
-        body: JSON.stringify(d),
       });
       const rowid = existing?.rowid ?? Number(info.lastInsertRowid);
+      insBody.run(rowid, JSON.stringify(d));
       insFts.run(rowid, f.nameGrams, f.textGrams, f.uni, f.pinyin, f.ident);
-      for (const c of d.niceClasses) insNice.run(c, rowid);
-      bumpFacets(deltas, { kind: d.kind, district: d.district, sector: d.sector, tier: d.tier, status: d.status, nice: d.niceClasses }, 1);
+      bump(deltas, { kind: d.kind, district: d.district, sector: d.sector, tier: d.tier, status: d.status, nice }, 1);
     }
-    applyFacetDeltas(db, deltas);
+    applyDeltas(db, deltas);
   })(docs);
 }
 
 function removeDocs(db: Db, ids: string[]): void {
-  const current = db.prepare(`SELECT rowid FROM docs WHERE id = ?`);
+  const current = db.prepare(`SELECT rowid, kind, district, sector, tier, status, nice FROM docs WHERE id = ?`);
   db.transaction((list: string[]) => {
-    const deltas: FacetDeltas = new Map();
+    const deltas: GroupDeltas = new Map();
     for (const id of list) {
-      const row = current.get(id) as { rowid: number } | undefined;
+      const row = current.get(id) as (Omit<Group, 'n'> & { rowid: number }) | undefined;
       if (!row) continue;
-      const old = storedFacets(db, row.rowid);
-      if (old) bumpFacets(deltas, old, -1);
+      bump(deltas, row, -1);
       db.prepare(`DELETE FROM fts WHERE rowid = ?`).run(row.rowid);
-      db.prepare(`DELETE FROM doc_nice WHERE doc = ?`).run(row.rowid);
+      db.prepare(`DELETE FROM bodies WHERE rowid = ?`).run(row.rowid);
       db.prepare(`DELETE FROM docs WHERE rowid = ?`).run(row.rowid);
     }
-    applyFacetDeltas(db, deltas);
+    applyDeltas(db, deltas);
   })(ids);
 }

@@ -2,9 +2,11 @@ import path from 'node:path';
 import type { Config } from '../config/index.js';
 import { EmbeddedSearchIndex } from './embedded.js';
 import type { SearchIndex } from './port.js';
+import { loadSynonyms } from './synonyms.js';
 
 /** The configured adapter: Meilisearch when MEILI_URL is set, otherwise the embedded engine. */
 export async function createSearchIndex(config: Config): Promise<SearchIndex> {
+  loadSynonyms(config.SEARCH_SYNONYMS_FILE);
   if (config.MEILI_URL) {
     const { MeiliSearchIndex } = await import('./meili.js');
     return new MeiliSearchIndex({

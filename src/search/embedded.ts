@@ -129,6 +129,8 @@ export class EmbeddedSearchIndex implements SearchIndex {
   /** Writes that arrive while a rebuild runs, replayed into the new index before it goes live. */
   private replay: Array<{ upsert?: SearchDoc[]; remove?: string[] }> | null = null;
   private statements = new Map<string, Database.Statement>();
+  /** The maintained groups, read once and dropped on every write. */
+  private keptGroups: Group[] | null = null;
 
   constructor(private readonly file: string) {}
 
@@ -150,11 +152,13 @@ export class EmbeddedSearchIndex implements SearchIndex {
   async upsert(docs: SearchDoc[]): Promise<void> {
     this.replay?.push({ upsert: docs });
     writeDocs(this.db, docs);
+    this.keptGroups = null;
   }
 
   async remove(ids: string[]): Promise<void> {
     this.replay?.push({ remove: ids });
     removeDocs(this.db, ids);
+    this.keptGroups = null;
   }
 
   async versions(ids: string[]): Promise<Map<string, number>> {
@@ -187,6 +191,7 @@ export class EmbeddedSearchIndex implements SearchIndex {
     }
     this.replay = null;
     this.statements.clear();
+    this.keptGroups = null;
     if (memory) {
       this.db.close();
       this.db = fresh;
@@ -245,8 +250,11 @@ export class EmbeddedSearchIndex implements SearchIndex {
       : query.sort === 'name' ? 'x.py, x.name_norm, x.rowid'
       : match ? 'x.rnk, x.score, x.updated_at DESC, x.rowid'
       : 'x.updated_at DESC, x.rowid';
-    const rows = this.stmt(`SELECT b.body AS body, ${status} AS eff FROM ${source} JOIN bodies b ON b.rowid = x.rowid ${where} ORDER BY ${order} LIMIT @limit OFFSET @offset`)
-      .all({ ...params, limit: query.pageSize, offset: (query.page - 1) * query.pageSize }) as Array<{ body: string; eff: string }>;
+    // The page first, then its bodies: joining bodies before the sort would read every match's body.
+    const page = this.stmt(`SELECT x.rowid AS rowid, ${status} AS eff FROM ${source} ${where} ORDER BY ${order} LIMIT @limit OFFSET @offset`)
+      .all({ ...params, limit: query.pageSize, offset: (query.page - 1) * query.pageSize }) as Array<{ rowid: number; eff: string }>;
+    const bodyOf = this.stmt(`SELECT body FROM bodies WHERE rowid = ?`).pluck();
+    const rows = page.map((p) => ({ body: bodyOf.get(p.rowid) as string, eff: p.eff }));
 
     let total: number;
     let facets: SearchResult['facets'] = {};
@@ -285,7 +293,8 @@ export class EmbeddedSearchIndex implements SearchIndex {
    * millions — are grouped live.
    */
   private browseGroups(now: number): Group[] {
-    const kept = this.stmt(`SELECT kind, district, sector, tier, status, nice, n FROM facet_groups WHERE kind != 'certified' AND n > 0`).all() as Group[];
+    this.keptGroups ??= this.stmt(`SELECT kind, district, sector, tier, status, nice, n FROM facet_groups WHERE kind != 'certified' AND n > 0`).all() as Group[];
+    const kept = this.keptGroups;
     const certs = this.stmt(`SELECT kind, district, sector, tier, ${STATUS_EXPR} AS status, nice, count(*) AS n
       FROM docs d WHERE kind = 'certified' GROUP BY 1, 2, 3, 4, 5, 6`).all({ now }) as Group[];
     return [...kept, ...certs];

@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { searchable } from './enrich.js';
 import { FACETS, type FacetName, type FacetValue, type Hit, type IndexStats, type SearchDoc, type SearchIndex, type SearchQuery, type SearchResult } from './port.js';
-import { analyzeQuery, ftsExpression, highlight, TYPO_MIN_LENGTH, withinOneEdit, type AnalyzedQuery } from './query.js';
+import { analyzeQuery, ftsExpression, toHit, TYPO_MIN_LENGTH, withinOneEdit, type AnalyzedQuery } from './query.js';
 import { isCjk } from './text.js';
 
 const SCHEMA_VERSION = '6';
@@ -319,19 +319,6 @@ export class EmbeddedSearchIndex implements SearchIndex {
     }
     return out;
   }
-}
-
-function toHit(doc: SearchDoc, status: string, a: AnalyzedQuery): Hit {
-  const highlights: Hit['highlights'] = {};
-  const title = highlight(doc.title, a);
-  if (title) highlights.title = title;
-  const name = highlight(doc.name, a);
-  if (name) highlights.name = name;
-  const company = highlight(doc.company, a);
-  if (company) highlights.company = company;
-  const kw = highlight(doc.keywords.join('、'), a);
-  if (kw) highlights.keywords = kw;
-  return { doc, status, highlights };
 }
 
 /** Group count changes of one write batch, applied together at its end. */

@@ -30,14 +30,13 @@ import {
   SearchUnavailableError,
   type FacetName,
   type FacetValue,
-  type Hit,
   type IndexStats,
   type SearchDoc,
   type SearchIndex,
   type SearchQuery,
   type SearchResult,
 } from './port.js';
-import { analyzeQuery, highlight, type AnalyzedQuery } from './query.js';
+import { analyzeQuery, toHit } from './query.js';
 import { searchable } from './enrich.js';
 import { bigrams, isCjk, normalize } from './text.js';
 
@@ -163,20 +162,6 @@ function facetClause(f: FacetName, value: string, now: number): string {
 
 function effectiveStatus(doc: SearchDoc, now: number): string {
   return doc.kind === 'certified' && doc.status === VALID && doc.expiresAt !== null && doc.expiresAt < now ? EXPIRED : doc.status;
-}
-
-/** Same as the embedded adapter's toHit. */
-function toHit(doc: SearchDoc, status: string, a: AnalyzedQuery): Hit {
-  const highlights: Hit['highlights'] = {};
-  const title = highlight(doc.title, a);
-  if (title) highlights.title = title;
-  const name = highlight(doc.name, a);
-  if (name) highlights.name = name;
-  const company = highlight(doc.company, a);
-  if (company) highlights.company = company;
-  const kw = highlight(doc.keywords.join('、'), a);
-  if (kw) highlights.keywords = kw;
-  return { doc, status, highlights };
 }
 
 function sortFacet(counts: Record<string, number>, numeric: boolean): FacetValue[] {

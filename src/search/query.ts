@@ -3,6 +3,7 @@
  * adapter highlights alike.
  */
 import { companyCore } from './enrich.js';
+import type { Hit, SearchDoc } from './port.js';
 import { synonymsOf } from './synonyms.js';
 import { bigrams, isCjk, normalize, runs, syllables } from './text.js';
 
@@ -152,4 +153,15 @@ export function highlight(text: string, a: AnalyzedQuery): string[] | null {
 export function segmentsToHtml(segments: string[]): string {
   const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   return segments.map((s, i) => (i % 2 ? `<mark>${esc(s)}</mark>` : esc(s))).join('');
+}
+
+/** A hit with its highlights, computed here so that every adapter highlights alike. */
+export function toHit(doc: SearchDoc, status: string, a: AnalyzedQuery): Hit {
+  const highlights: Hit['highlights'] = {};
+  const fields: Array<[keyof Hit['highlights'], string]> = [['title', doc.title], ['name', doc.name], ['company', doc.company], ['keywords', doc.keywords.join('、')]];
+  for (const [field, text] of fields) {
+    const segments = highlight(text, a);
+    if (segments) highlights[field] = segments;
+  }
+  return { doc, status, highlights };
 }

@@ -19,7 +19,7 @@ import { FACETS, type FacetName, type FacetValue, type Hit, type IndexStats, typ
 import { analyzeQuery, ftsExpression, toHit, TYPO_MIN_LENGTH, withinOneEdit, type AnalyzedQuery } from './query.js';
 import { isCjk } from './text.js';
 
-const SCHEMA_VERSION = '6';
+const SCHEMA_VERSION = '7';
 /** Above this many matches, relevance within a tier falls back from bm25 to recency (bm25 costs ~2 µs a match). */
 const BM25_LIMIT = 5_000;
 
@@ -37,7 +37,7 @@ function createSchema(db: Db): void {
       rowid INTEGER PRIMARY KEY,
       id TEXT NOT NULL UNIQUE,
       kind TEXT NOT NULL, district TEXT NOT NULL, sector TEXT NOT NULL, tier TEXT NOT NULL,
-      status TEXT NOT NULL, nice TEXT NOT NULL, expires_at INTEGER, updated_at INTEGER NOT NULL, version INTEGER NOT NULL,
+      status TEXT NOT NULL, nice TEXT NOT NULL, grp INTEGER NOT NULL, expires_at INTEGER, updated_at INTEGER NOT NULL, version INTEGER NOT NULL,
       name_norm TEXT NOT NULL, title_norm TEXT NOT NULL, py TEXT NOT NULL, ini TEXT NOT NULL, idents TEXT NOT NULL
     );
     -- Kept apart so that the rows scanned for ranking and facets stay small.
@@ -46,16 +46,16 @@ function createSchema(db: Db): void {
     CREATE INDEX IF NOT EXISTS docs_updated ON docs(updated_at);
     CREATE INDEX IF NOT EXISTS docs_py ON docs(py);
     CREATE INDEX IF NOT EXISTS docs_expiry ON docs(kind, status, expires_at);
-    CREATE TABLE IF NOT EXISTS facet_groups(kind TEXT NOT NULL, district TEXT NOT NULL, sector TEXT NOT NULL, tier TEXT NOT NULL,
-      status TEXT NOT NULL, nice TEXT NOT NULL, n INTEGER NOT NULL,
-      PRIMARY KEY(kind, district, sector, tier, status, nice)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS facet_groups(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, district TEXT NOT NULL, sector TEXT NOT NULL,
+      tier TEXT NOT NULL, status TEXT NOT NULL, nice TEXT NOT NULL, n INTEGER NOT NULL,
+      UNIQUE(kind, district, sector, tier, status, nice));
     CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
       name, text, uni, pinyin, ident,
       content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0'
     );
     CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING fts5vocab(fts, 'row');
-    CREATE TEMP TABLE IF NOT EXISTS hits(rowid INTEGER PRIMARY KEY, rnk INTEGER, score REAL, kind TEXT, district TEXT, sector TEXT,
-      tier TEXT, status TEXT, nice TEXT, updated_at INTEGER, py TEXT, name_norm TEXT);
+    CREATE TEMP TABLE IF NOT EXISTS hits(rowid INTEGER PRIMARY KEY, rnk INTEGER, score REAL, grp INTEGER, status TEXT,
+      updated_at INTEGER, py TEXT, name_norm TEXT);
   `);
   db.prepare(`INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)`).run(SCHEMA_VERSION);
 }
@@ -89,7 +89,11 @@ const RANK_EXPR = `CASE
 /** Nice classes as stored: ",29,30," so that a class is found with instr(nice, ",29,"). */
 const niceKey = (classes: number[]) => (classes.length ? `,${[...classes].sort((a, b) => a - b).join(',')},` : '');
 
-interface Group { kind: string; district: string; sector: string; tier: string; status: string; nice: string; n: number }
+interface Group { id?: number; kind: string; district: string; sector: string; tier: string; status: string; nice: string; n: number }
+
+function passes(g: Group, f: FacetName, filters: SearchQuery['filters']): boolean {
+  return f === 'nice' ? g.nice.includes(`,${filters.nice},`) : g[f] === filters[f];
+}
 
 /**
  * Facet values and the total from groups: each facet counts the groups that pass every filter
@@ -99,9 +103,8 @@ export function aggregateGroups(groups: Group[], filters: SearchQuery['filters']
   const active = FACETS.filter((f) => filters[f] !== undefined);
   const counts = new Map<FacetName, Map<string, number>>(FACETS.map((f) => [f, new Map()]));
   let total = 0;
-  const passes = (g: Group, f: FacetName) => (f === 'nice' ? g.nice.includes(`,${filters.nice},`) : g[f] === filters[f]);
   for (const g of groups) {
-    const failed = active.filter((f) => !passes(g, f));
+    const failed = active.filter((f) => !passes(g, f, filters));
     if (failed.length > 1) continue;
     const only = failed[0];
     if (!only) total += g.n;
@@ -129,8 +132,8 @@ export class EmbeddedSearchIndex implements SearchIndex {
   /** Writes that arrive while a rebuild runs, replayed into the new index before it goes live. */
   private replay: Array<{ upsert?: SearchDoc[]; remove?: string[] }> | null = null;
   private statements = new Map<string, Database.Statement>();
-  /** The maintained groups, read once and dropped on every write. */
-  private keptGroups: Group[] | null = null;
+  /** The maintained groups by id, read once and dropped on every write. */
+  private groupCache: Map<number, Group> | null = null;
 
   constructor(private readonly file: string) {}
 
@@ -152,13 +155,13 @@ export class EmbeddedSearchIndex implements SearchIndex {
   async upsert(docs: SearchDoc[]): Promise<void> {
     this.replay?.push({ upsert: docs });
     writeDocs(this.db, docs);
-    this.keptGroups = null;
+    this.groupCache = null;
   }
 
   async remove(ids: string[]): Promise<void> {
     this.replay?.push({ remove: ids });
     removeDocs(this.db, ids);
-    this.keptGroups = null;
+    this.groupCache = null;
   }
 
   async versions(ids: string[]): Promise<Map<string, number>> {
@@ -191,7 +194,7 @@ export class EmbeddedSearchIndex implements SearchIndex {
     }
     this.replay = null;
     this.statements.clear();
-    this.keptGroups = null;
+    this.groupCache = null;
     if (memory) {
       this.db.close();
       this.db = fresh;
@@ -236,13 +239,25 @@ export class EmbeddedSearchIndex implements SearchIndex {
     const status = match ? 'x.status' : STATUS_EXPR.replaceAll('d.', 'x.');
     const params: Record<string, unknown> = { now };
     const clauses: string[] = [];
-    for (const f of FACETS) {
-      const v = query.filters[f];
-      if (v === undefined) continue;
-      params[`f_${f}`] = f === 'nice' ? `,${Number(v)},` : v;
-      if (f === 'nice') clauses.push(`instr(x.nice, @f_nice) > 0`);
-      else if (f === 'status') clauses.push(`${status} = @f_status`);
-      else clauses.push(`x.${f} = @f_${f}`);
+    if (match) {
+      // Matches carry their group id: the registry, district, sector, tier and Nice filters become
+      // one integer set membership.
+      const other = FACETS.filter((f) => f !== 'status' && query.filters[f] !== undefined);
+      if (other.length) {
+        const ids = [...this.groups().values()].filter((g) => other.every((f) => passes(g, f, query.filters))).map((g) => g.id);
+        clauses.push(`x.grp IN (${ids.join(',') || '-1'})`);
+      }
+    } else {
+      for (const f of FACETS) {
+        const v = query.filters[f];
+        if (v === undefined || f === 'status') continue;
+        params[`f_${f}`] = f === 'nice' ? `,${Number(v)},` : v;
+        clauses.push(f === 'nice' ? `instr(x.nice, @f_nice) > 0` : `x.${f} = @f_${f}`);
+      }
+    }
+    if (query.filters.status !== undefined) {
+      params.f_status = query.filters.status;
+      clauses.push(`${status} = @f_status`);
     }
     const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
     const order =
@@ -259,9 +274,7 @@ export class EmbeddedSearchIndex implements SearchIndex {
     let total: number;
     let facets: SearchResult['facets'] = {};
     if (query.facets || !where) {
-      const groups = match
-        ? (this.stmt(`SELECT kind, district, sector, tier, status, nice, count(*) AS n FROM temp.hits GROUP BY 1, 2, 3, 4, 5, 6`).all() as Group[])
-        : this.browseGroups(now);
+      const groups = match ? this.matchedGroups() : this.browseGroups(now);
       const agg = aggregateGroups(groups, query.filters);
       total = agg.total;
       if (query.facets) facets = agg.facets;
@@ -280,9 +293,8 @@ export class EmbeddedSearchIndex implements SearchIndex {
     this.stmt('DELETE FROM temp.hits').run();
     if (count === 0) return 0;
     const score = count <= BM25_LIMIT ? 'bm25(fts, 10.0, 2.0, 1.0, 3.0, 20.0)' : '0';
-    this.stmt(`INSERT INTO temp.hits(rowid, rnk, score, kind, district, sector, tier, status, nice, updated_at, py, name_norm)
-      SELECT d.rowid, ${RANK_EXPR}, ${score}, d.kind, d.district, d.sector, d.tier, ${STATUS_EXPR}, d.nice,
-             d.updated_at, d.py, d.name_norm
+    this.stmt(`INSERT INTO temp.hits(rowid, rnk, score, grp, status, updated_at, py, name_norm)
+      SELECT d.rowid, ${RANK_EXPR}, ${score}, d.grp, ${STATUS_EXPR}, d.updated_at, d.py, d.name_norm
       FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH @match`).run({ match: expr, now, qc: a.compact, ql: a.latin });
     return count;
   }
@@ -293,11 +305,25 @@ export class EmbeddedSearchIndex implements SearchIndex {
    * millions — are grouped live.
    */
   private browseGroups(now: number): Group[] {
-    this.keptGroups ??= this.stmt(`SELECT kind, district, sector, tier, status, nice, n FROM facet_groups WHERE kind != 'certified' AND n > 0`).all() as Group[];
-    const kept = this.keptGroups;
+    const kept = [...this.groups().values()].filter((g) => g.kind !== 'certified' && g.n > 0);
     const certs = this.stmt(`SELECT kind, district, sector, tier, ${STATUS_EXPR} AS status, nice, count(*) AS n
       FROM docs d WHERE kind = 'certified' GROUP BY 1, 2, 3, 4, 5, 6`).all({ now }) as Group[];
     return [...kept, ...certs];
+  }
+
+  /** Groups of the materialised matches: one integer GROUP BY, with each match's effective status. */
+  private matchedGroups(): Group[] {
+    const byId = this.groups();
+    const rows = this.stmt(`SELECT grp, status, count(*) AS n FROM temp.hits GROUP BY grp, status`).all() as Array<{ grp: number; status: string; n: number }>;
+    return rows.flatMap((r) => {
+      const g = byId.get(r.grp);
+      return g ? [{ ...g, status: r.status, n: r.n }] : [];
+    });
+  }
+
+  private groups(): Map<number, Group> {
+    this.groupCache ??= new Map((this.stmt(`SELECT id, kind, district, sector, tier, status, nice, n FROM facet_groups`).all() as Group[]).map((g) => [g.id!, g]));
+    return this.groupCache;
   }
 
   /** Indexed words within one edit of each long Latin word of the query (most frequent first). */
@@ -322,63 +348,80 @@ export class EmbeddedSearchIndex implements SearchIndex {
 }
 
 /** Group count changes of one write batch, applied together at its end. */
-type GroupDeltas = Map<string, number>;
-const SEP = '\u0000';
+type GroupDeltas = Map<number, number>;
 
-function bump(deltas: GroupDeltas, g: Omit<Group, 'n'>, delta: number): void {
-  const key = [g.kind, g.district, g.sector, g.tier, g.status, g.nice].join(SEP);
-  deltas.set(key, (deltas.get(key) ?? 0) + delta);
+/** The id of a group, created on first use. */
+function groupId(db: Db, g: Omit<Group, 'n' | 'id'>, memo: Map<string, number>): number {
+  const key = [g.kind, g.district, g.sector, g.tier, g.status, g.nice].join('\u0000');
+  const known = memo.get(key);
+  if (known !== undefined) return known;
+  const id = lookupOrCreateGroup(db, g);
+  memo.set(key, id);
+  return id;
+}
+
+function lookupOrCreateGroup(db: Db, g: Omit<Group, 'n' | 'id'>): number {
+  const found = db.prepare(`SELECT id FROM facet_groups WHERE kind = ? AND district = ? AND sector = ? AND tier = ? AND status = ? AND nice = ?`)
+    .pluck().get(g.kind, g.district, g.sector, g.tier, g.status, g.nice) as number | undefined;
+  if (found !== undefined) return found;
+  return Number(db.prepare(`INSERT INTO facet_groups(kind, district, sector, tier, status, nice, n) VALUES (?, ?, ?, ?, ?, ?, 0)`)
+    .run(g.kind, g.district, g.sector, g.tier, g.status, g.nice).lastInsertRowid);
+}
+
+function bump(deltas: GroupDeltas, id: number, delta: number): void {
+  deltas.set(id, (deltas.get(id) ?? 0) + delta);
 }
 
 function applyDeltas(db: Db, deltas: GroupDeltas): void {
-  const up = db.prepare(`INSERT INTO facet_groups(kind, district, sector, tier, status, nice, n) VALUES (?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT(kind, district, sector, tier, status, nice) DO UPDATE SET n = n + excluded.n`);
-  for (const [key, delta] of deltas) if (delta !== 0) up.run(...key.split(SEP), delta);
+  const up = db.prepare(`UPDATE facet_groups SET n = n + ? WHERE id = ?`);
+  for (const [id, delta] of deltas) if (delta !== 0) up.run(delta, id);
 }
 
 function writeDocs(db: Db, docs: SearchDoc[]): void {
-  const current = db.prepare(`SELECT rowid, version, kind, district, sector, tier, status, nice FROM docs WHERE id = ?`);
+  const current = db.prepare(`SELECT rowid, version, grp FROM docs WHERE id = ?`);
   const del = db.prepare(`DELETE FROM fts WHERE rowid = ?`);
-  const insDoc = db.prepare(`INSERT INTO docs(rowid, id, kind, district, sector, tier, status, nice, expires_at, updated_at, version, name_norm, title_norm, py, ini, idents)
-    VALUES (@rowid, @id, @kind, @district, @sector, @tier, @status, @nice, @expires_at, @updated_at, @version, @name_norm, @title_norm, @py, @ini, @idents)
+  const insDoc = db.prepare(`INSERT INTO docs(rowid, id, kind, district, sector, tier, status, nice, grp, expires_at, updated_at, version, name_norm, title_norm, py, ini, idents)
+    VALUES (@rowid, @id, @kind, @district, @sector, @tier, @status, @nice, @grp, @expires_at, @updated_at, @version, @name_norm, @title_norm, @py, @ini, @idents)
     ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, district=excluded.district, sector=excluded.sector, tier=excluded.tier,
-      status=excluded.status, nice=excluded.nice, expires_at=excluded.expires_at, updated_at=excluded.updated_at, version=excluded.version,
+      status=excluded.status, nice=excluded.nice, grp=excluded.grp, expires_at=excluded.expires_at, updated_at=excluded.updated_at, version=excluded.version,
       name_norm=excluded.name_norm, title_norm=excluded.title_norm, py=excluded.py, ini=excluded.ini, idents=excluded.idents`);
   const insBody = db.prepare(`INSERT OR REPLACE INTO bodies(rowid, body) VALUES (?, ?)`);
   const insFts = db.prepare(`INSERT INTO fts(rowid, name, text, uni, pinyin, ident) VALUES (?, ?, ?, ?, ?, ?)`);
   db.transaction((batch: SearchDoc[]) => {
     const deltas: GroupDeltas = new Map();
+    const memo = new Map<string, number>();
     for (const d of batch) {
-      const existing = current.get(d.id) as (Omit<Group, 'n'> & { rowid: number; version: number }) | undefined;
+      const existing = current.get(d.id) as { rowid: number; version: number; grp: number } | undefined;
       if (existing && existing.version > d.version) continue;
       if (existing) {
-        bump(deltas, existing, -1);
+        bump(deltas, existing.grp, -1);
         del.run(existing.rowid);
       }
       const f = searchable(d);
       const nice = niceKey(d.niceClasses);
+      const grp = groupId(db, { kind: d.kind, district: d.district, sector: d.sector, tier: d.tier, status: d.status, nice }, memo);
       const info = insDoc.run({
         rowid: existing?.rowid ?? null, id: d.id, kind: d.kind, district: d.district, sector: d.sector, tier: d.tier,
-        status: d.status, nice, expires_at: d.expiresAt, updated_at: d.updatedAt, version: d.version,
+        status: d.status, nice, grp, expires_at: d.expiresAt, updated_at: d.updatedAt, version: d.version,
         name_norm: f.nameNorm, title_norm: f.titleNorm, py: f.namePy, ini: f.nameIni, idents: f.idents,
       });
       const rowid = existing?.rowid ?? Number(info.lastInsertRowid);
       insBody.run(rowid, JSON.stringify(d));
       insFts.run(rowid, f.nameGrams, f.textGrams, f.uni, f.pinyin, f.ident);
-      bump(deltas, { kind: d.kind, district: d.district, sector: d.sector, tier: d.tier, status: d.status, nice }, 1);
+      bump(deltas, grp, 1);
     }
     applyDeltas(db, deltas);
   })(docs);
 }
 
 function removeDocs(db: Db, ids: string[]): void {
-  const current = db.prepare(`SELECT rowid, kind, district, sector, tier, status, nice FROM docs WHERE id = ?`);
+  const current = db.prepare(`SELECT rowid, grp FROM docs WHERE id = ?`);
   db.transaction((list: string[]) => {
     const deltas: GroupDeltas = new Map();
     for (const id of list) {
-      const row = current.get(id) as (Omit<Group, 'n'> & { rowid: number }) | undefined;
+      const row = current.get(id) as { rowid: number; grp: number } | undefined;
       if (!row) continue;
-      bump(deltas, row, -1);
+      bump(deltas, row.grp, -1);
       db.prepare(`DELETE FROM fts WHERE rowid = ?`).run(row.rowid);
       db.prepare(`DELETE FROM bodies WHERE rowid = ?`).run(row.rowid);
       db.prepare(`DELETE FROM docs WHERE rowid = ?`).run(row.rowid);

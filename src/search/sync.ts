@@ -9,7 +9,7 @@
  * changes fan out to the entries that show them. A large backlog of bulk inserts is cheaper to
  * absorb with a full rebuild than entry by entry, so the worker switches to one.
  */
-import mongoose, { type Model } from 'mongoose';
+import type { Model } from 'mongoose';
 import type { Logger } from 'pino';
 import { Change, CHANGE_LEASE_MS, type ChangeDoc } from '../registries/changes.js';
 import { ENTRY_MODELS, Trademark } from '../registries/models.js';
@@ -216,9 +216,10 @@ export async function reindexAll(index: SearchIndex, onProgress?: (done: number,
       if (batch.length) await flush();
     }
   });
-  await Change.updateMany(
-    { indexed: false, status: mongoose.trusted({ $in: ['applied', 'failed'] }), appliedAt: mongoose.trusted({ $lte: startedAt }) },
-    { $set: { indexed: true } },
-  );
+  // Mark by _id, one by one: FerretDB's updateMany re-scans the collection for every document it
+  // updates (minutes for the 750 bulk changes of a 500,000-row load), while _id lookups are direct.
+  const waiting = (await Change.find({ indexed: false }).select('_id status appliedAt').lean()) as Array<Pick<ChangeDoc, '_id' | 'status' | 'appliedAt'>>;
+  const covered = waiting.filter((c) => c.status !== 'pending' && c.appliedAt && new Date(c.appliedAt) <= startedAt);
+  await mapLimit(covered, 8, (c) => Change.updateOne({ _id: c._id }, { $set: { indexed: true } }));
   return done;
 }

@@ -5,36 +5,21 @@
  */
 import assert from 'node:assert/strict';
 import mongoose from 'mongoose';
-import type { Browser } from 'playwright-core';
 import { Certificate } from '../src/registries/models.js';
-import { describeViolations, hasChromium, launch, seriousViolations, serve } from './support/browser.js';
+import { describeViolations, seriousViolations, useBrowser } from './support/browser.js';
 
 describe('browser: search journey (Chromium)', function () {
   this.timeout(60_000);
-  let browser: Browser;
-  let site: Awaited<ReturnType<typeof serve>>;
-
-  before(async function () {
-    if (!hasChromium()) {
-      console.log('    skipped: no Chromium at /usr/bin/chromium (apt-get install chromium)');
-      this.skip();
-    }
-    browser = await launch();
-    site = await serve();
-  });
-  after(async () => {
-    await browser?.close();
-    await site?.close();
-  });
+  const stack = useBrowser();
 
   for (const viewport of [{ width: 390, height: 844 }, { width: 1280, height: 900 }]) {
     it(`when a visitor searches 蔡林记 from the home page (${viewport.width}px), then the brand page opens and every page passes axe`, async () => {
       // bypassCSP only so that axe-core can be injected; the pages themselves run no script.
-      const context = await browser.newContext({ viewport, bypassCSP: true, locale: 'zh-CN' });
+      const context = await stack.browser.newContext({ viewport, bypassCSP: true, locale: 'zh-CN' });
       const page = await context.newPage();
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(`${site.base}/`);
+      await page.goto(`${stack.base}/`);
       assert.equal(await page.locator('h1').first().textContent(), '武汉品牌名录');
       let v = await seriousViolations(page);
       assert.equal(v.length, 0, `home:\n${describeViolations(v)}`);
@@ -66,9 +51,9 @@ describe('browser: search journey (Chromium)', function () {
   }
 
   it('when the 404 page is opened, then it passes axe and offers a search', async () => {
-    const context = await browser.newContext({ bypassCSP: true });
+    const context = await stack.browser.newContext({ bypassCSP: true });
     const page = await context.newPage();
-    const res = await page.goto(`${site.base}/brands/no-such-brand`);
+    const res = await page.goto(`${stack.base}/brands/no-such-brand`);
     assert.equal(res?.status(), 404);
     assert.ok(await page.locator('form[role="search"]').isVisible());
     const v = await seriousViolations(page);
@@ -79,21 +64,7 @@ describe('browser: search journey (Chromium)', function () {
 
 describe('browser: certificate check on a phone (Chromium)', function () {
   this.timeout(60_000);
-  let browser: Browser;
-  let site: Awaited<ReturnType<typeof serve>>;
-
-  before(async function () {
-    if (!hasChromium()) {
-      console.log('    skipped: no Chromium at /usr/bin/chromium (apt-get install chromium)');
-      this.skip();
-    }
-    browser = await launch();
-    site = await serve();
-  });
-  after(async () => {
-    await browser?.close();
-    await site?.close();
-  });
+  const stack = useBrowser();
 
   const phone = { width: 390, height: 844 };
 
@@ -103,11 +74,11 @@ describe('browser: certificate check on a phone (Chromium)', function () {
     const cert = await Certificate.findOne({ status: '有效', validUntil: mongoose.trusted({ $gt: new Date() }) }).sort({ number: 1 }).lean();
     assert.ok(cert, 'the register has a certificate in effect');
     // bypassCSP only so that axe-core can be injected; the pages themselves run no script.
-    const context = await browser.newContext({ viewport: phone, bypassCSP: true, locale: 'zh-CN' });
+    const context = await stack.browser.newContext({ viewport: phone, bypassCSP: true, locale: 'zh-CN' });
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${site.base}/verify`);
+    await page.goto(`${stack.base}/verify`);
     assert.equal((await page.locator('h1').first().textContent())?.trim(), '证书查验');
     let v = await seriousViolations(page);
     assert.equal(v.length, 0, `verify:\n${describeViolations(v)}`);
@@ -126,11 +97,11 @@ describe('browser: certificate check on a phone (Chromium)', function () {
   });
 
   it('when a visitor opens the page of a number that does not exist, then it says 查无此证 and passes axe', async () => {
-    const context = await browser.newContext({ viewport: phone, bypassCSP: true, locale: 'zh-CN' });
+    const context = await stack.browser.newContext({ viewport: phone, bypassCSP: true, locale: 'zh-CN' });
     const page = await context.newPage();
     const number = 'NOPE-2024-0000';
     assert.equal(await Certificate.exists({ number }), null, 'the number is really not in the register');
-    const res = await page.goto(`${site.base}/verify/${number}`);
+    const res = await page.goto(`${stack.base}/verify/${number}`);
     assert.equal(res?.status(), 404);
     assert.equal((await page.locator('h1 .verdict-word').textContent())?.trim(), '查无此证');
     assert.match((await page.locator('.verdict-lead').textContent()) ?? '', new RegExp(number));

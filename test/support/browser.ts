@@ -48,3 +48,28 @@ export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
 export function describeViolations(v: AxeViolation[]): string {
   return v.map((x) => `${x.impact} ${x.id}: ${x.help} @ ${x.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`).join('\n');
 }
+
+/**
+ * Mocha hooks for a browser suite: launches Chromium and serves the test app before the suite,
+ * closes both after; skips the suite with a printed line when Chromium is missing.
+ */
+export function useBrowser(): { readonly browser: Browser; readonly base: string } {
+  let browser: Browser | undefined;
+  let site: Awaited<ReturnType<typeof serve>> | undefined;
+  before(async function () {
+    if (!hasChromium()) {
+      console.log(`    skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+      this.skip();
+    }
+    browser = await launch();
+    site = await serve();
+  });
+  after(async () => {
+    await browser?.close();
+    await site?.close();
+  });
+  return {
+    get browser() { return browser!; },
+    get base() { return site!.base; },
+  };
+}

@@ -20,6 +20,17 @@ import { verifyRoutes } from './verify/routes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/** A per-client limit per minute; over it, the error handler's 429 page or JSON (never cached). */
+function perMinute(limit: number, message: string, messageEn: string) {
+  return rateLimit({
+    windowMs: 60_000,
+    limit,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req, _res, next) => next(new AppError('rate_limited', message, { messageEn })),
+  });
+}
+
 export interface AppDeps {
   config: Config;
   logger: Logger;
@@ -61,27 +72,10 @@ export function createApp({ config, logger, index, sync }: AppDeps): Express {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', database: { ok: database }, search });
   });
 
-  const searchLimiter = rateLimit({
-    windowMs: 60_000,
-    limit: config.RATE_LIMIT_SEARCH_PER_MIN,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: (_req, _res, next) =>
-      next(new AppError('rate_limited', '搜索请求过于频繁，请稍后再试', { messageEn: 'Too many searches; please wait a minute' })),
-  });
-  app.use(['/search', '/api/v1/search'], searchLimiter);
-
+  app.use(['/search', '/api/v1/search'], perMinute(config.RATE_LIMIT_SEARCH_PER_MIN, '搜索请求过于频繁，请稍后再试', 'Too many searches; please wait a minute'));
   // A separate limiter for certificate checks: enumerating numbers is the abuse to stop, through
-  // the pages, the QR codes or the API alike. The 429 page is the error handler's (never cached).
-  const verifyLimiter = rateLimit({
-    windowMs: 60_000,
-    limit: config.RATE_LIMIT_VERIFY_PER_MIN,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: (_req, _res, next) =>
-      next(new AppError('rate_limited', '查验请求过于频繁，请一分钟后再试', { messageEn: 'Too many certificate checks; please wait a minute' })),
-  });
-  app.use(['/verify', '/api/v1/certificates'], verifyLimiter);
+  // the pages, the QR codes or the API alike.
+  app.use(['/verify', '/api/v1/certificates'], perMinute(config.RATE_LIMIT_VERIFY_PER_MIN, '查验请求过于频繁，请一分钟后再试', 'Too many certificate checks; please wait a minute'));
 
   app.use('/api/v1', apiRoutes({ index }));
   app.use(publicRoutes({ render, index, publicBaseUrl: config.PUBLIC_BASE_URL }));

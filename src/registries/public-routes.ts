@@ -8,7 +8,7 @@ import { label, t, type Lang } from '../platform/i18n.js';
 import { url, type Render } from '../platform/views.js';
 import { parseSearchParams } from '../search/params.js';
 import { SearchUnavailableError, type SearchIndex } from '../search/port.js';
-import { searchViewModel, statusClass } from '../search/view-model.js';
+import { hitViewModel, searchViewModel, statusClass } from '../search/view-model.js';
 import { brandStanding } from '../verify/service.js';
 import { standingView } from '../verify/view-model.js';
 import { getBrandProfile, type BrandProfile } from './queries.js';
@@ -29,8 +29,8 @@ export function publicRoutes(deps: { render: Render; index: SearchIndex; publicB
   router.get('/', async (_req, res) => {
     const lang = res.locals.lang as Lang;
     let stats: Awaited<ReturnType<SearchIndex['stats']>> | null = null;
-    let featured: ReturnType<typeof searchViewModel>['hits'] = [];
-    let recent: ReturnType<typeof searchViewModel>['hits'] = [];
+    let featured: Array<ReturnType<typeof hitViewModel>> = [];
+    let recent: Array<ReturnType<typeof hitViewModel>> = [];
     let unavailable = false;
     try {
       stats = await index.stats();
@@ -39,9 +39,8 @@ export function publicRoutes(deps: { render: Render; index: SearchIndex; publicB
         index.search({ ...base, filters: { kind: 'time-honored', tier: '中华老字号' }, pageSize: 6, sort: 'name' }),
         index.search({ ...base, filters: {}, pageSize: 8 }),
       ]);
-      const empty = { q: '', page: 1, pageSize: 20 } as never;
-      featured = searchViewModel(lang, '/', empty, { ...base, filters: {}, pageSize: 6 }, { ...f, facets: {} }).hits;
-      recent = searchViewModel(lang, '/', empty, { ...base, filters: {}, pageSize: 8 }, { ...r, facets: {} }).hits;
+      featured = f.hits.map((h) => hitViewModel(lang, h));
+      recent = r.hits.map((h) => hitViewModel(lang, h));
     } catch (err) {
       if (!(err instanceof SearchUnavailableError)) throw err;
       unavailable = true;

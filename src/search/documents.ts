@@ -7,6 +7,7 @@ import {
   Brand, Trademark,
   type BrandDoc, type CertificateDoc, type DirectoryDoc, type FamousDoc, type TimeHonoredDoc, type TrademarkDoc,
 } from '../registries/models.js';
+import { mapLimit } from '../platform/concurrency.js';
 import type { Kind } from '../registries/reference.js';
 import type { SearchDoc } from './port.js';
 
@@ -96,21 +97,6 @@ export function buildSearchDoc(kind: Kind, entry: Entry, brand: BrandDoc & { upd
 export interface BrandLookup {
   brands(ids: string[]): Promise<Map<string, BrandDoc & { updatedAt?: Date }>>;
   trademarks(brandIds: string[]): Promise<Map<string, TrademarkDoc[]>>;
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return out;
 }
 
 /**

@@ -11,6 +11,7 @@
  */
 import type { Model } from 'mongoose';
 import type { Logger } from 'pino';
+import { mapLimit } from '../platform/concurrency.js';
 import { Change, CHANGE_LEASE_MS, type ChangeDoc } from '../registries/changes.js';
 import { ENTRY_MODELS, Trademark } from '../registries/models.js';
 import { KINDS, type Kind } from '../registries/reference.js';
@@ -24,13 +25,6 @@ const MAX_BACKOFF_MS = 30_000;
 const KIND_OF_MODEL: Record<string, Kind> = {
   DirectoryEntry: 'directory', FamousMark: 'famous', TimeHonored: 'time-honored', Certificate: 'certified',
 };
-
-async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-}
 
 export interface IndexSyncOptions {
   pollMs?: number;

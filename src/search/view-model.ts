@@ -5,7 +5,7 @@
  */
 import { label, t, type Lang } from '../platform/i18n.js';
 import { url } from '../platform/views.js';
-import { FACETS, SORTS, type FacetName, type SearchQuery, type SearchResult } from './port.js';
+import { FACETS, SORTS, type FacetName, type Hit, type SearchQuery, type SearchResult } from './port.js';
 import type { SearchParams } from './params.js';
 
 type Params = Record<string, string | number | undefined>;
@@ -54,29 +54,7 @@ export function searchViewModel(lang: Lang, basePath: string, p: SearchParams, q
   return {
     q: p.q,
     total: r.total,
-    hits: r.hits.map((h) => ({
-      kind: h.doc.kind,
-      kindLabel: t(lang, `kind.short.${h.doc.kind}`),
-      href: url(lang, `/brands/${h.doc.slug}`),
-      title: h.doc.title,
-      titleHl: h.highlights.title ?? null,
-      name: h.doc.name,
-      nameHl: h.highlights.name ?? null,
-      showName: h.doc.title !== h.doc.name,
-      nameEn: h.doc.nameEn,
-      company: h.doc.company,
-      companyHl: h.highlights.company ?? null,
-      keywords: h.doc.keywords.join('、'),
-      keywordsHl: h.highlights.keywords ?? null,
-      summary: h.doc.summary,
-      district: label(lang, h.doc.district),
-      tier: label(lang, h.doc.tier),
-      status: label(lang, h.status),
-      statusClass: statusClass(h.status),
-      niceClasses: h.doc.niceClasses,
-      certNumber: h.doc.kind === 'certified' ? h.doc.identifiers[h.doc.identifiers.length - 1] : null,
-      demo: h.doc.demo,
-    })),
+    hits: r.hits.map((h) => hitViewModel(lang, h)),
     facets,
     active,
     clearHref: active.length ? url(lang, basePath, { q: p.q || undefined, sort: p.sort }) : null,
@@ -90,6 +68,33 @@ export function searchViewModel(lang: Lang, basePath: string, p: SearchParams, q
       pages: pageLinks,
     } : null,
     page: q.page,
+  };
+}
+
+/** One search hit as the result lists (search, lists, home page) show it. */
+export function hitViewModel(lang: Lang, h: Hit) {
+  return {
+    kind: h.doc.kind,
+    kindLabel: t(lang, `kind.short.${h.doc.kind}`),
+    href: url(lang, `/brands/${h.doc.slug}`),
+    title: h.doc.title,
+    titleHl: h.highlights.title ?? null,
+    name: h.doc.name,
+    nameHl: h.highlights.name ?? null,
+    showName: h.doc.title !== h.doc.name,
+    nameEn: h.doc.nameEn,
+    company: h.doc.company,
+    companyHl: h.highlights.company ?? null,
+    keywords: h.doc.keywords.join('、'),
+    keywordsHl: h.highlights.keywords ?? null,
+    summary: h.doc.summary,
+    district: label(lang, h.doc.district),
+    tier: label(lang, h.doc.tier),
+    status: label(lang, h.status),
+    statusClass: statusClass(h.status),
+    niceClasses: h.doc.niceClasses,
+    certNumber: h.doc.kind === 'certified' ? h.doc.identifiers[h.doc.identifiers.length - 1] : null,
+    demo: h.doc.demo,
   };
 }
 

@@ -34,6 +34,17 @@ const schema = z.object({
   RATE_LIMIT_SEARCH_PER_MIN: z.coerce.number().int().min(1).max(100_000).default(120),
   /** Certificate checks (/verify pages, QR codes, the certificate API) per client per minute. */
   RATE_LIMIT_VERIFY_PER_MIN: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  /** Signs back-office session cookies; required (≥ 32 characters) in production. */
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** A back-office session ends after this many minutes without a request. */
+  SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  /** Failed sign-ins in a row before an account is locked for LOGIN_LOCK_MINUTES. */
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+  LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+  /** Sign-in attempts per client per 15 minutes (whatever the account). */
+  RATE_LIMIT_LOGIN_PER_15MIN: z.coerce.number().int().min(1).max(100_000).default(20),
+  /** Largest spreadsheet accepted by the back-office import, in MiB. */
+  IMPORT_MAX_MB: z.coerce.number().int().min(1).max(2048).default(200),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -59,6 +70,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const cfg = result.data;
   if (cfg.MEILI_URL && !cfg.MEILI_MASTER_KEY) {
     throw new ConfigError(['config: MEILI_MASTER_KEY is required when MEILI_URL is set']);
+  }
+  if (cfg.NODE_ENV === 'production' && !cfg.SESSION_SECRET) {
+    throw new ConfigError(['config: SESSION_SECRET is required in production (at least 32 random characters)']);
   }
   return cfg;
 }

@@ -191,8 +191,24 @@ export function parseLang(v: unknown): Lang {
   return v === 'en' ? 'en' : 'zh';
 }
 
+/** Strings a feature module adds (admin, import, stats…): key → [中文, English]. Later keys win. */
+const extra = new Map<string, readonly [string, string]>();
+
+/**
+ * Registers a feature's UI strings, so each feature keeps its words beside its code. Call at
+ * module load; keys should be prefixed with the feature ("admin.", "import.", "stats.").
+ */
+export function registerMessages(messages: Record<string, readonly [string, string]>): void {
+  for (const [k, v] of Object.entries(messages)) extra.set(k, v);
+}
+
+/** Registers English labels for further stored Chinese terms (record kinds, award names…). */
+export function registerTerms(terms: Record<string, string>): void {
+  Object.assign(TERMS, terms);
+}
+
 export function t(lang: Lang, key: string, vars: Record<string, string | number> = {}): string {
-  const entry = (UI as Record<string, readonly [string, string]>)[key];
+  const entry = extra.get(key) ?? (UI as Record<string, readonly [string, string]>)[key];
   const text = entry ? entry[lang === 'en' ? 1 : 0] : key;
   return text.replace(/\{(\w+)\}/g, (_, k: string) => String(vars[k] ?? ''));
 }

@@ -42,6 +42,8 @@ export function createRenderer(viewsDir: string): Render {
     return url(langOf(options), pathname, options.hash ?? {});
   });
   hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  /** Joins strings, e.g. a message key built from a value: (concat "admin.role." user.role). */
+  hb.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).map((a) => String(a ?? '')).join(''));
   hb.registerHelper('join', (list: unknown, sep: unknown) => (Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : '、') : ''));
   /** Highlight segments → escaped text with <mark> around matches. */
   hb.registerHelper('hl', (segments: unknown, fallback: unknown) => {
@@ -63,12 +65,15 @@ export function createRenderer(viewsDir: string): Render {
     if (name.startsWith('partials/')) hb.registerPartial(name.slice('partials/'.length), source);
     else templates.set(name, hb.compile(source, { strict: false }));
   }
-  const layout = templates.get('layouts/main');
-  if (!layout) throw new Error(`views: layouts/main.hbs is missing in ${viewsDir}`);
+  if (!templates.get('layouts/main')) throw new Error(`views: layouts/main.hbs is missing in ${viewsDir}`);
 
+  // `layout: "admin"` in the context picks views/layouts/admin.hbs (the back office).
   return (view, context) => {
     const tpl = templates.get(view);
     if (!tpl) throw new Error(`views: no template "${view}"`);
+    const layoutName = typeof context.layout === 'string' ? context.layout : 'main';
+    const layout = templates.get(`layouts/${layoutName}`);
+    if (!layout) throw new Error(`views: no layout "${layoutName}"`);
     const body = tpl(context);
     return layout({ ...context, body });
   };

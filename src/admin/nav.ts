@@ -1,0 +1,66 @@
+/**
+ * The back office's shared words and navigation. Each admin feature registers its own strings
+ * (registerMessages) beside its code; these are the ones the layout needs.
+ */
+import type { RequestHandler } from 'express';
+import { registerMessages, t, type Lang } from '../platform/i18n.js';
+import { url } from '../platform/views.js';
+
+export type Role = 'admin' | 'editor' | 'viewer';
+/** Higher includes lower: an admin may do what an editor may, an editor what a viewer may. */
+export const ROLE_RANK: Record<Role, number> = { viewer: 1, editor: 2, admin: 3 };
+
+registerMessages({
+  'admin.name': ['武汉品牌名录 · 管理后台', 'Wuhan Brand Registry · Back office'],
+  'admin.nav': ['后台导航', 'Back-office navigation'],
+  'admin.logout': ['退出登录', 'Sign out'],
+  'admin.publicSite': ['返回公众网站', 'Back to the public site'],
+  'admin.role.admin': ['管理员', 'administrator'],
+  'admin.role.editor': ['编辑', 'editor'],
+  'admin.role.viewer': ['只读', 'viewer'],
+  'admin.nav.home': ['概览', 'Overview'],
+  'admin.nav.directory': ['商标品牌名录', 'Directory'],
+  'admin.nav.famous': ['驰名商标台账', 'Famous-mark ledger'],
+  'admin.nav.timeHonored': ['老字号', 'Time-honored'],
+  'admin.nav.certified': ['精品认定', 'Certifications'],
+  'admin.nav.brands': ['品牌', 'Brands'],
+  'admin.nav.due': ['待办', 'Due'],
+  'admin.nav.import': ['导入导出', 'Import & export'],
+  'admin.nav.stats': ['统计', 'Statistics'],
+  'admin.nav.audit': ['审计日志', 'Audit trail'],
+  'admin.nav.users': ['账户', 'Accounts'],
+  'admin.nav.account': ['我的账户', 'My account'],
+});
+
+const NAV: Array<[path: string, key: string, min: Role]> = [
+  ['/admin', 'admin.nav.home', 'viewer'],
+  ['/admin/brands', 'admin.nav.brands', 'viewer'],
+  ['/admin/directory', 'admin.nav.directory', 'viewer'],
+  ['/admin/famous', 'admin.nav.famous', 'viewer'],
+  ['/admin/time-honored', 'admin.nav.timeHonored', 'viewer'],
+  ['/admin/certified', 'admin.nav.certified', 'viewer'],
+  ['/admin/due', 'admin.nav.due', 'viewer'],
+  ['/admin/import', 'admin.nav.import', 'viewer'],
+  ['/admin/stats', 'admin.nav.stats', 'viewer'],
+  ['/admin/audit', 'admin.nav.audit', 'viewer'],
+  ['/admin/users', 'admin.nav.users', 'admin'],
+  ['/admin/account', 'admin.nav.account', 'viewer'],
+];
+
+/** res.locals.adminNav for the signed-in user (links they may not use are not shown). */
+export function adminNav(): RequestHandler {
+  return (req, res, next) => {
+    const lang = res.locals.lang as Lang;
+    const user = res.locals.user as { role: Role } | undefined;
+    res.locals.layout = 'admin';
+    if (user) {
+      const here = req.baseUrl + req.path;
+      res.locals.adminNav = NAV.filter(([, , min]) => ROLE_RANK[user.role] >= ROLE_RANK[min]).map(([p, key]) => ({
+        href: url(lang, p),
+        label: t(lang, key),
+        current: p === '/admin' ? here === '/admin' || here === '/admin/' : here.startsWith(p),
+      }));
+    }
+    next();
+  };
+}

@@ -7,7 +7,7 @@
 import { demoCreditCode } from '../registries/credit-code.js';
 import { Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark } from '../registries/models.js';
 import { TIME_HONORED_REWARD, type District } from '../registries/reference.js';
-import { updateEntry, upsertByKey } from '../registries/service.js';
+import { appendProtectionRecord, upsertByKey } from '../registries/service.js';
 import { DEMO_BRANDS } from './brands.js';
 import type { DemoBrand } from './types.js';
 
@@ -113,12 +113,11 @@ export async function seedDemo(brands: DemoBrand[] = DEMO_BRANDS): Promise<SeedR
       });
       count(r.action);
       if ((r.doc.records as unknown[]).length === 0) {
-        await updateEntry(FamousMark, r.doc._id, r.doc.version, {
-          records: [
-            { date: date(2024, `${b.slug}p1`), kind: '监测', summary: '电商平台商标使用监测，未发现明显侵权链接（演示记录）', outcome: '持续监测', recordedBy: 'demo' },
-            { date: date(2025, `${b.slug}p2`), kind: '侵权案件', summary: '协查外地仿冒包装线索一起（演示记录）', outcome: '已移送属地查处', recordedBy: 'demo' },
-          ],
-        });
+        const demo = { actor: 'demo' };
+        const v2 = await appendProtectionRecord<{ version: number }>(r.doc._id, r.doc.version,
+          { date: date(2024, `${b.slug}p1`), kind: '监测', summary: '电商平台商标使用监测，未发现明显侵权链接（演示记录）', outcome: '持续监测' }, demo);
+        await appendProtectionRecord(r.doc._id, v2.version,
+          { date: date(2025, `${b.slug}p2`), kind: '侵权案件', summary: '协查外地仿冒包装线索一起（演示记录）', outcome: '已移送属地查处' }, demo);
       }
     }
     if (b.timeHonored) {

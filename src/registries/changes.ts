@@ -7,7 +7,8 @@
  * a second writer based on the same version gets a duplicate key and is told of the conflict.
  *
  * The same documents are the search outbox: the sync worker indexes what they point at and then
- * marks them `indexed`. A writer that dies after claiming leaves a `pending` change holding the
+ * marks them `indexed` — after making sure each has its audit event (src/audit), so the audit trail
+ * is repaired by the same pass that keeps search in step. A writer that dies after claiming leaves a `pending` change holding the
  * intended values; after a lease the worker (or the next writer) rolls it forward. So a crash
  * between any two steps loses nothing, without multi-document transactions.
  */
@@ -23,6 +24,8 @@ export interface ChangeDoc {
   /** Version the entry has after this change. */
   version: number;
   op: 'create' | 'update' | 'bulk';
+  /** What the change means to a regulator, for the audit trail: a plain update, a status change, an appended record. */
+  action?: 'update' | 'status' | 'record';
   /** Top-level fields written (the whole document for a create). */
   set: Record<string, unknown>;
   /** Their values before (update only). */
@@ -36,6 +39,8 @@ export interface ChangeDoc {
   appliedAt: Date | null;
   error: string;
   indexed: boolean;
+  /** Its audit event is in the chain (src/audit). The sync audits before it marks a change indexed. */
+  audited?: boolean;
 }
 
 const changeSchema = new Schema<ChangeDoc>(
@@ -45,6 +50,7 @@ const changeSchema = new Schema<ChangeDoc>(
     entryId: { type: Schema.Types.ObjectId, default: null },
     version: { type: Number, required: true },
     op: { type: String, required: true, enum: ['create', 'update', 'bulk'] },
+    action: { type: String, enum: ['update', 'status', 'record'] },
     set: { type: Schema.Types.Mixed, default: {} },
     before: { type: Schema.Types.Mixed, default: {} },
     entryIds: { type: [Schema.Types.ObjectId], default: [] },
@@ -55,6 +61,7 @@ const changeSchema = new Schema<ChangeDoc>(
     appliedAt: { type: Date, default: null },
     error: { type: String, default: '' },
     indexed: { type: Boolean, default: false },
+    audited: { type: Boolean, default: false },
   },
   { versionKey: false, minimize: false, strict: 'throw' },
 );

@@ -119,7 +119,12 @@ const protectionRecordSchema = new Schema(
     kind: { type: String, required: true, enum: oneOf(PROTECTION_RECORD_KINDS, '记录类型', 'record kind') },
     summary: { type: String, required: true, trim: true, maxlength: 2000 },
     outcome: { type: String, trim: true, maxlength: 1000, default: '' },
-    links: { type: [String], default: [] },
+    links: {
+      type: [{ type: String, trim: true, maxlength: 500, match: [/^https?:\/\/[^\s<>"]+$/, m('附件链接须以 http:// 或 https:// 开头', 'links must start with http:// or https://')] }],
+      default: [],
+    },
+    /** A later record that corrects this one points at it; records are never edited in place. */
+    corrects: { type: Schema.Types.ObjectId, default: null },
     recordedBy: { type: String, default: '' },
     recordedAt: { type: Date, default: () => new Date() },
   },

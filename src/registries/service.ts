@@ -2,11 +2,17 @@
  * The registry service: the one write path for pages, API, imports and scripts.
  *
  * Every write first claims its version in the change log (changes.ts), then writes the entry,
- * then marks the change applied. The claim makes optimistic concurrency hold across processes
- * even on FerretDB, and the change is what the search sync (and later the audit trail) reads.
+ * then marks the change applied, then appends its audit event. The claim makes optimistic
+ * concurrency hold across processes even on FerretDB; the change is what the search sync and the
+ * audit trail read (a crash before the audit step is repaired by the sync, see src/audit).
+ *
+ * Dynamic management rules live here, so the UI, the API, imports and scripts obey them alike:
+ * a status change needs a reason (and stamps its date), and protection records of a famous mark
+ * are only ever appended.
  */
 import mongoose, { type Model } from 'mongoose';
 import { AppError, validationFailed, type FieldProblem } from '../platform/errors.js';
+import { auditChange } from '../audit/index.js';
 import { Change, CHANGE_LEASE_MS, changeId, type ChangeDoc } from './changes.js';
 
 type AnyDoc = Record<string, unknown> & { _id: mongoose.Types.ObjectId; version: number };
@@ -68,9 +74,9 @@ function topLevel(doc: mongoose.Document, paths: string[]): Record<string, unkno
 }
 
 /** Inserts the change; a duplicate means someone else holds that version. */
-async function claim(change: Omit<ChangeDoc, 'status' | 'appliedAt' | 'error' | 'indexed' | 'entryIds'> & { entryIds?: ChangeDoc['entryIds'] }): Promise<boolean> {
+async function claim(change: Omit<ChangeDoc, 'status' | 'appliedAt' | 'error' | 'indexed' | 'entryIds' | 'audited'> & { entryIds?: ChangeDoc['entryIds'] }): Promise<boolean> {
   try {
-    await Change.collection.insertOne({ entryIds: [], ...change, status: 'pending', appliedAt: null, error: '', indexed: false } as never);
+    await Change.collection.insertOne({ entryIds: [], ...change, status: 'pending', appliedAt: null, error: '', indexed: false, audited: false } as never);
     return true;
   } catch (err) {
     if (isDuplicate(err)) return false;
@@ -82,6 +88,13 @@ async function markChange(id: string, status: 'applied' | 'failed', error = ''):
   await Change.updateOne({ _id: id }, { $set: { status, appliedAt: new Date(), error } });
 }
 
+/** Marks the change and appends its audit event (re-read, so the event holds what was stored). */
+async function settle(id: string, status: 'applied' | 'failed', error = ''): Promise<void> {
+  await markChange(id, status, error);
+  const c = (await Change.findById(id).lean()) as ChangeDoc | null;
+  if (c) await auditChange(c);
+}
+
 /**
  * Writes a pending change into its entry (the claimant died, or is slow). Safe to repeat: it only
  * writes while the entry is still at the previous version, with the values the change recorded.
@@ -89,7 +102,7 @@ async function markChange(id: string, status: 'applied' | 'failed', error = ''):
 export async function rollForward(change: ChangeDoc): Promise<void> {
   const model = mongoose.model(change.model);
   if (change.op === 'bulk') {
-    await markChange(change._id, 'applied');
+    await settle(change._id, 'applied');
     return;
   }
   if (change.op === 'create') {
@@ -99,18 +112,18 @@ export async function rollForward(change: ChangeDoc): Promise<void> {
         await model.collection.insertOne({ ...change.set, _id: change.entryId, version: 1, createdAt: change.at, updatedAt: change.at } as never);
       } catch (err) {
         if (!isDuplicate(err)) throw err;
-        await markChange(change._id, 'failed', 'duplicate key');
+        await settle(change._id, 'failed', 'duplicate key');
         return;
       }
     }
-    await markChange(change._id, 'applied');
+    await settle(change._id, 'applied');
     return;
   }
   const current = (await model.findById(change.entryId).select('version').lean()) as { version: number } | null;
   if (current && current.version === change.version - 1) {
     await model.updateOne({ _id: change.entryId, version: change.version - 1 }, { $set: { ...change.set, version: change.version, updatedAt: change.at } });
   }
-  await markChange(change._id, current ? 'applied' : 'failed', current ? '' : 'entry missing');
+  await settle(change._id, current ? 'applied' : 'failed', current ? '' : 'entry missing');
 }
 
 /** A claim that blocks us: roll it forward if its writer has clearly gone away. */
@@ -134,16 +147,22 @@ export async function createEntry<T>(model: Model<any>, data: Record<string, unk
   try {
     await doc.save({ validateBeforeSave: false });
   } catch (err) {
-    await markChange(id, 'failed', (err as Error).message.slice(0, 200));
+    await settle(id, 'failed', (err as Error).message.slice(0, 200));
     translateWriteError(err, model);
   }
-  await markChange(id, 'applied');
+  await settle(id, 'applied');
   return doc.toObject() as T & AnyDoc;
 }
+
+const statusReasonMissing = () =>
+  validationFailed([{ field: 'statusReason', message: '请填写状态变更原因', messageEn: 'a status change needs a reason' }]);
 
 /**
  * Applies `changes` to the document `id` if it is still at `expectedVersion`.
  * Throws not_found, conflict (someone saved first) or validation_failed.
+ *
+ * A change of `status` needs `ctx.reason`; the service stamps statusChangedAt and statusReason.
+ * A famous mark's protection records cannot be changed here (appendProtectionRecord adds one).
  */
 export async function updateEntry<T>(
   model: Model<any>,
@@ -152,10 +171,85 @@ export async function updateEntry<T>(
   changes: Record<string, unknown>,
   ctx: WriteContext = {},
 ): Promise<T & AnyDoc> {
+  if (model.modelName === 'FamousMark' && 'records' in changes) {
+    throw validationFailed([{ field: 'records', message: '保护记录只能追加，不能修改或删除', messageEn: 'protection records can only be appended, never edited or removed' }]);
+  }
+  return applyUpdate<T>(model, id, expectedVersion, changes, ctx, 'update');
+}
+
+/** Changes an entry's status; the reason is required and kept with the date. */
+export async function changeStatus<T>(
+  model: Model<any>,
+  id: string | mongoose.Types.ObjectId,
+  expectedVersion: number,
+  status: string,
+  reason: string,
+  ctx: WriteContext = {},
+): Promise<T & AnyDoc> {
+  if (!reason || !reason.trim()) throw statusReasonMissing();
+  return applyUpdate<T>(model, id, expectedVersion, { status }, { ...ctx, reason: reason.trim() }, 'update');
+}
+
+export interface ProtectionRecordInput {
+  date: Date | string;
+  kind: string;
+  summary: string;
+  outcome?: string;
+  links?: string[];
+  /** The _id of an earlier record this one corrects. */
+  corrects?: string | mongoose.Types.ObjectId | null;
+}
+
+/**
+ * Appends a protection record to a famous-mark ledger entry. Records are never edited in place:
+ * a mistake is corrected by a later record that names the one it corrects.
+ */
+export async function appendProtectionRecord<T>(
+  id: string | mongoose.Types.ObjectId,
+  expectedVersion: number,
+  record: ProtectionRecordInput,
+  ctx: WriteContext = {},
+): Promise<T & AnyDoc> {
+  const model = mongoose.model('FamousMark') as Model<any>;
+  const current = (await model.findById(id).select('records version').lean()) as { records: Array<{ _id: mongoose.Types.ObjectId }>; version: number } | null;
+  if (!current) throw notFound();
+  if (record.corrects && !current.records.some((r) => String(r._id) === String(record.corrects))) {
+    throw validationFailed([{ field: 'corrects', message: '要更正的记录不存在', messageEn: 'the record to correct does not exist' }]);
+  }
+  const now = ctx.now ?? new Date();
+  const added = {
+    _id: new mongoose.Types.ObjectId(),
+    date: record.date,
+    kind: record.kind,
+    summary: record.summary,
+    outcome: record.outcome ?? '',
+    links: record.links ?? [],
+    corrects: record.corrects ?? null,
+    recordedBy: ctx.actor ?? 'system',
+    recordedAt: now,
+  };
+  return applyUpdate<T>(model, id, expectedVersion, { records: [...current.records, added] }, ctx, 'record');
+}
+
+async function applyUpdate<T>(
+  model: Model<any>,
+  id: string | mongoose.Types.ObjectId,
+  expectedVersion: number,
+  changes: Record<string, unknown>,
+  ctx: WriteContext,
+  action: 'update' | 'record',
+): Promise<T & AnyDoc> {
   const now = ctx.now ?? new Date();
   const current = (await model.findById(id).lean()) as (T & AnyDoc) | null;
   if (!current) throw notFound();
   if (current.version !== expectedVersion) throw conflict(current.version);
+  const cur = current as Record<string, unknown>;
+  let kind: 'update' | 'status' | 'record' = action;
+  if ('status' in changes && changes.status !== cur.status && 'status' in model.schema.paths) {
+    if (!ctx.reason || !ctx.reason.trim()) throw statusReasonMissing();
+    changes = { ...changes, statusChangedAt: now, statusReason: ctx.reason.trim() };
+    kind = 'status';
+  }
   // Validate the merged document as a whole, so cross-field rules (dates) hold.
   const merged = model.hydrate({ ...current });
   merged.set(changes);
@@ -166,10 +260,10 @@ export async function updateEntry<T>(
   }
   const set = topLevel(merged, merged.modifiedPaths());
   if (Object.keys(set).length === 0) return current;
-  const before = Object.fromEntries(Object.keys(set).map((k) => [k, (current as Record<string, unknown>)[k] ?? null]));
+  const before = Object.fromEntries(Object.keys(set).map((k) => [k, cur[k] ?? null]));
   const version = expectedVersion + 1;
   const cid = changeId(model.modelName, current._id, version);
-  const claimed = await claim({ _id: cid, model: model.modelName, entryId: current._id, version, op: 'update', set, before, actor: ctx.actor ?? 'system', reason: ctx.reason ?? '', at: now });
+  const claimed = await claim({ _id: cid, model: model.modelName, entryId: current._id, version, op: 'update', action: kind, set, before, actor: ctx.actor ?? 'system', reason: ctx.reason ?? '', at: now });
   if (!claimed) {
     await repairStaleClaim(cid, now);
     throw conflict(version);
@@ -178,10 +272,10 @@ export async function updateEntry<T>(
     // We own this version: no other writer touches the entry until our change is applied.
     await model.updateOne({ _id: current._id }, { $set: { ...set, version, updatedAt: now } }, { runValidators: false, timestamps: false });
   } catch (err) {
-    await markChange(cid, 'failed', (err as Error).message.slice(0, 200));
+    await settle(cid, 'failed', (err as Error).message.slice(0, 200));
     translateWriteError(err, model);
   }
-  await markChange(cid, 'applied');
+  await settle(cid, 'applied');
   return (await model.findById(current._id).lean()) as T & AnyDoc;
 }
 
@@ -245,7 +339,7 @@ export async function bulkCreate(model: Model<any>, rows: Array<Record<string, u
   } catch (err) {
     const e = err as { writeErrors?: Array<{ index: number }>; insertedDocs?: unknown[] };
     if (!e.writeErrors) {
-      await markChange(cid, 'failed', (err as Error).message.slice(0, 200));
+      await settle(cid, 'failed', (err as Error).message.slice(0, 200));
       throw err;
     }
     report.inserted = valid.length - e.writeErrors.length;
@@ -253,6 +347,6 @@ export async function bulkCreate(model: Model<any>, rows: Array<Record<string, u
       report.rejected.push({ index: valid[w.index]?.index ?? -1, problems: duplicateKey({ code: 11000 }, model) ?? [] });
     }
   }
-  await markChange(cid, 'applied');
+  await settle(cid, 'applied');
   return report;
 }

@@ -11,6 +11,7 @@
  */
 import type { Model } from 'mongoose';
 import type { Logger } from 'pino';
+import { auditPending } from '../audit/index.js';
 import { mapLimit } from '../platform/concurrency.js';
 import { Change, CHANGE_LEASE_MS, type ChangeDoc } from '../registries/changes.js';
 import { ENTRY_MODELS, Trademark } from '../registries/models.js';
@@ -25,6 +26,8 @@ const MAX_BACKOFF_MS = 30_000;
 const KIND_OF_MODEL: Record<string, Kind> = {
   DirectoryEntry: 'directory', FamousMark: 'famous', TimeHonored: 'time-honored', Certificate: 'certified',
 };
+/** Models whose changes alter search documents of entries that point at them. */
+const FAN_OUT_MODELS = new Set(['Brand', 'Trademark']);
 
 export interface IndexSyncOptions {
   pollMs?: number;
@@ -148,7 +151,8 @@ export class IndexSync {
         continue;
       }
       // Bulk-created brands and trademarks have no entries yet: those arrive with their own changes.
-      if (c.op === 'bulk' || !c.entryId) continue;
+      // Other models (figures, awards…) are not in the search index at all.
+      if (c.op === 'bulk' || !c.entryId || !FAN_OUT_MODELS.has(c.model)) continue;
       let brandId: unknown = c.entryId;
       if (c.model === 'Trademark') {
         const tm = await Trademark.findById(c.entryId).select('brand').lean();
@@ -178,6 +182,9 @@ export class IndexSync {
       if (gone.length) await this.index.remove(gone);
     }
 
+    // A change is marked indexed only once it has its audit event: this is where a writer that
+    // crashed after saving but before auditing gets repaired.
+    await auditPending(ready);
     await mapLimit(ready, 8, (c) => Change.updateOne({ _id: c._id }, { $set: { indexed: true } }));
     this.log.debug({ changes: ready.length }, 'search index caught up');
     return ready.length;
@@ -212,8 +219,9 @@ export async function reindexAll(index: SearchIndex, onProgress?: (done: number,
   });
   // Mark by _id, one by one: FerretDB's updateMany re-scans the collection for every document it
   // updates (minutes for the 750 bulk changes of a 500,000-row load), while _id lookups are direct.
-  const waiting = (await Change.find({ indexed: false }).select('_id status appliedAt').lean()) as Array<Pick<ChangeDoc, '_id' | 'status' | 'appliedAt'>>;
+  const waiting = (await Change.find({ indexed: false }).select('_id status appliedAt audited').lean()) as ChangeDoc[];
   const covered = waiting.filter((c) => c.status !== 'pending' && c.appliedAt && new Date(c.appliedAt) <= startedAt);
+  await auditPending(covered);
   await mapLimit(covered, 8, (c) => Change.updateOne({ _id: c._id }, { $set: { indexed: true } }));
   return done;
 }

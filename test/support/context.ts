@@ -45,7 +45,8 @@ export async function startTestStack(): Promise<TestContext> {
   await index.init();
   const sync = new IndexSync(index, logger, 50);
   await seedDemo();
-  await sync.drain();
+  // Generous: on a loaded machine the first pass over the demo data's changes can take a while.
+  await sync.drain(180_000);
   const makeApp = (overrides: Partial<Config> = {}) => createApp({ config: { ...config, ...overrides }, logger, index, sync });
   ctx = { app: makeApp(), config, index, sync, mongo, dbName, makeApp };
   return ctx;

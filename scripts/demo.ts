@@ -2,8 +2,15 @@
  * `npm run demo`: the whole product on its embedded default. Uses MONGODB_URI when set, otherwise
  * a local `mongod` or FerretDB (built once); loads the demo data; serves http://localhost:3000
  * with the embedded search engine. Ctrl-C stops the server and the database.
+ *
+ * It also (re)creates three demo accounts, admin@demo.local, editor@demo.local and
+ * viewer@demo.local, with passwords generated afresh at every start and printed below the URL.
+ * Only this script does that: a real deployment creates accounts with `npm run user:create`.
  */
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { ensureAccount } from '../src/accounts/service.js';
+import type { Role } from '../src/admin/nav.js';
 import { loadConfigOrExit } from '../src/config/index.js';
 import { seedDemo } from '../src/demo/seed.js';
 import { boot, type Running } from '../src/main.js';
@@ -38,7 +45,16 @@ try {
   const stats = await running.index.stats();
   console.log(`demo data: ${report.created} created, ${report.updated} updated, ${report.unchanged} unchanged; ${stats.documents} entries searchable`);
   console.log(`database: ${mongo.engine}; search: ${running.index.name}; ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const accounts: Array<[Role, string]> = [];
+  const names: Record<Role, string> = { admin: '演示管理员', editor: '演示编辑', viewer: '演示只读' };
+  for (const role of ['admin', 'editor', 'viewer'] as const) {
+    const password = randomBytes(12).toString('base64url');
+    await ensureAccount({ email: `${role}@demo.local`, name: names[role], role, password }, 'demo-script');
+    accounts.push([role, password]);
+  }
   console.log(`open ${running.url}  (Ctrl-C to stop)`);
+  console.log(`back office: ${running.url}/admin/login — demo accounts (passwords are new at each start):`);
+  for (const [role, password] of accounts) console.log(`  ${`${role}@demo.local`.padEnd(20)} ${password}`);
 } catch (err) {
   console.error(`demo failed: ${(err as Error).message}`);
   await shutdown(1);

@@ -3,13 +3,14 @@
  * search sync and listens. Tests build the app from here.
  */
 import express, { type Express } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import { auditRoutes } from './admin/audit-routes.js';
+import { adminRoutes } from './admin/index.js';
 import type { Config } from './config/index.js';
 import { pingDatabase } from './platform/db.js';
-import { AppError } from './platform/errors.js';
+import { limiter } from './platform/rate-limit.js';
 import { errorHandler, notFoundHandler, pageContext, requestId, securityHeaders } from './platform/http.js';
 import { createRenderer } from './platform/views.js';
 import { apiRoutes } from './registries/api-routes.js';
@@ -20,15 +21,13 @@ import { verifyRoutes } from './verify/routes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** A per-client limit per minute; over it, the error handler's 429 page or JSON (never cached). */
-function perMinute(limit: number, message: string, messageEn: string) {
-  return rateLimit({
-    windowMs: 60_000,
-    limit,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: (_req, _res, next) => next(new AppError('rate_limited', message, { messageEn })),
-  });
+/**
+ * A per-client limit per minute, counted in MongoDB (src/platform/rate-limit.ts) so it holds across
+ * restarts and instances; over it, the error handler's 429 page or JSON (never cached). Public
+ * pages fail open if the database is unreachable: search and verification work from the index.
+ */
+function perMinute(name: string, limit: number, message: string, messageEn: string) {
+  return limiter({ name, windowMs: 60_000, limit, message, messageEn, failOpen: true });
 }
 
 export interface AppDeps {
@@ -72,11 +71,13 @@ export function createApp({ config, logger, index, sync }: AppDeps): Express {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', database: { ok: database }, search });
   });
 
-  app.use(['/search', '/api/v1/search'], perMinute(config.RATE_LIMIT_SEARCH_PER_MIN, '搜索请求过于频繁，请稍后再试', 'Too many searches; please wait a minute'));
+  app.use(['/search', '/api/v1/search'], perMinute('search', config.RATE_LIMIT_SEARCH_PER_MIN, '搜索请求过于频繁，请稍后再试', 'Too many searches; please wait a minute'));
   // A separate limiter for certificate checks: enumerating numbers is the abuse to stop, through
   // the pages, the QR codes or the API alike.
-  app.use(['/verify', '/api/v1/certificates'], perMinute(config.RATE_LIMIT_VERIFY_PER_MIN, '查验请求过于频繁，请一分钟后再试', 'Too many certificate checks; please wait a minute'));
+  app.use(['/verify', '/api/v1/certificates'], perMinute('verify', config.RATE_LIMIT_VERIFY_PER_MIN, '查验请求过于频繁，请一分钟后再试', 'Too many certificate checks; please wait a minute'));
 
+  // The back office: its own session, CSRF and role checks; public pages never get a cookie.
+  app.use('/admin', adminRoutes({ render, config, logger, features: [auditRoutes({ render })] }));
   app.use('/api/v1', apiRoutes({ index }));
   app.use(publicRoutes({ render, index, publicBaseUrl: config.PUBLIC_BASE_URL }));
   app.use('/verify', verifyRoutes({ render, index, config, logger }));

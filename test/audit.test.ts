@@ -11,6 +11,9 @@ import { AuditEvent, ChainWriter, historyOf, recordEvent, seqId, verifyChain } f
 import { Change, CHANGE_LEASE_MS, changeId } from '../src/registries/changes.js';
 import { FamousMark } from '../src/registries/models.js';
 import { appendProtectionRecord, changeStatus, createEntry, updateEntry } from '../src/registries/service.js';
+import * as cheerio from 'cheerio';
+import request from 'supertest';
+import { loginAs } from './support/admin.js';
 import { testContext } from './support/context.js';
 import { createTestBrand, DirectoryEntry } from './support/helpers.js';
 
@@ -168,5 +171,25 @@ describe('audit trail', () => {
     await testContext().sync.drain();
     assert.equal(await AuditEvent.countDocuments({ key: `change:${id}` }), 1);
     assert.equal((await verifyChain()).ok, true);
+  });
+
+  it('when a viewer opens the audit page, then recent events show with their changes, and the chain check reports it intact', async () => {
+    const { directory } = await createTestBrand({ slugPrefix: 'auditpage', name: '审计页面品牌' });
+    await changeStatus(DirectoryEntry, directory!._id as never, 1, '暂停', '页面展示测试原因', { actor: 'page@example.gov.cn' });
+    const { agent } = await loginAs('viewer');
+    const res = await agent.get('/admin/audit?action=status&actor=page@example.gov.cn');
+    assert.equal(res.status, 200);
+    const $ = cheerio.load(res.text);
+    const row = $('.audit-table tbody tr').first();
+    assert.match(row.text(), /page@example\.gov\.cn/);
+    assert.match(row.text(), /页面展示测试原因/);
+    assert.match(row.text(), /在册\s*→\s*暂停/);
+    const checked = await agent.get('/admin/audit?verify=1');
+    assert.match(cheerio.load(checked.text)('#chain-check').text(), /哈希链完整/);
+    const anonymous = await request(testContext().app).get('/admin/audit');
+    assert.equal(anonymous.status, 303);
+    assert.match(anonymous.headers.location ?? '', /^\/admin\/login/);
+    const bad = await agent.get('/admin/audit?action=drop_everything');
+    assert.equal(bad.status, 400);
   });
 });

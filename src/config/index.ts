@@ -41,7 +41,7 @@ const schema = z.object({
   /** Failed sign-ins in a row before an account is locked for LOGIN_LOCK_MINUTES. */
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
   LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
-  /** Sign-in attempts per client per 15 minutes (whatever the account). */
+  /** Failed sign-in attempts per client per 15 minutes (whatever the account). */
   RATE_LIMIT_LOGIN_PER_15MIN: z.coerce.number().int().min(1).max(100_000).default(20),
   /** Largest spreadsheet accepted by the back-office import, in MiB. */
   IMPORT_MAX_MB: z.coerce.number().int().min(1).max(2048).default(200),

@@ -1,0 +1,276 @@
+/**
+ * Sign-in, sign-out, one's own account, and the administrators' account list. Mounted inside the
+ * back office (src/admin/index.ts) after the session, loadUser and CSRF middleware, so every form
+ * here is already CSRF-checked and res.locals.user is known.
+ */
+import { Router, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { Role } from '../admin/nav.js';
+import type { Config } from '../config/index.js';
+import { AppError, type FieldProblem } from '../platform/errors.js';
+import { registerMessages, t, type Lang } from '../platform/i18n.js';
+import { limiter } from '../platform/rate-limit.js';
+import { url, type Render } from '../platform/views.js';
+import { ROLES } from './model.js';
+import {
+  currentUser, destroySession, flash, regenerateSession, requireRole, safeNext, saveSession,
+} from './middleware.js';
+import {
+  authenticate, changePassword, createUser, listUsers, PASSWORD_MAX, PASSWORD_MIN, recordLogout, setDisabled, setRole,
+} from './service.js';
+import { csrfToken, SESSION_COOKIE, SESSION_COOKIE_PATH } from './session.js';
+
+registerMessages({
+  'accounts.login.title': ['登录管理后台', 'Sign in to the back office'],
+  'accounts.login.intro': ['管理后台仅供武汉市市场监督管理局工作人员使用。', 'The back office is for staff of the Wuhan Administration for Market Regulation.'],
+  'accounts.login.submit': ['登录', 'Sign in'],
+  'accounts.login.failed': [
+    '邮箱或密码不正确，或账户已停用或暂时锁定。连续多次失败后账户会锁定一段时间，请稍后再试。',
+    'The e-mail or password is not correct, or the account is disabled or temporarily locked. After repeated failures an account is locked for a while; please try again later.',
+  ],
+  'accounts.login.loggedOut': ['您已退出登录。', 'You have signed out.'],
+  'accounts.login.rateLimited': ['登录尝试过于频繁，请15分钟后再试', 'Too many sign-in attempts; please try again in 15 minutes'],
+  'accounts.email': ['邮箱', 'E-mail'],
+  'accounts.password': ['密码', 'Password'],
+  'accounts.name': ['姓名', 'Name'],
+  'accounts.role': ['角色', 'Role'],
+  'accounts.lastLogin': ['上次登录', 'Last sign-in'],
+  'accounts.never': ['从未', 'never'],
+  'accounts.form.errors': ['请修改下面标出的内容。', 'Please correct the fields marked below.'],
+  'accounts.account.title': ['我的账户', 'My account'],
+  'accounts.password.title': ['修改密码', 'Change password'],
+  'accounts.currentPassword': ['当前密码', 'Current password'],
+  'accounts.newPassword': ['新密码', 'New password'],
+  'accounts.confirmPassword': ['再次输入新密码', 'New password again'],
+  'accounts.password.hint': [
+    `至少${PASSWORD_MIN}个字符，不能与邮箱相同。修改后，您在其他设备上的登录会失效。`,
+    `At least ${PASSWORD_MIN} characters, not your e-mail address. Changing it signs you out on every other device.`,
+  ],
+  'accounts.password.submit': ['修改密码', 'Change password'],
+  'accounts.password.changed': ['密码已修改。', 'Your password has been changed.'],
+  'accounts.users.title': ['账户管理', 'Accounts'],
+  'accounts.users.roles': ['管理员：管理账户；编辑：修改名录条目；只读：查看后台。', 'Administrator: manages accounts; editor: changes entries; viewer: reads the back office.'],
+  'accounts.users.list': ['全部账户', 'All accounts'],
+  'accounts.users.count': ['共 {n} 个账户', '{n} accounts'],
+  'accounts.status': ['状态', 'Status'],
+  'accounts.status.active': ['正常', 'active'],
+  'accounts.status.disabled': ['已停用', 'disabled'],
+  'accounts.status.locked': ['暂时锁定', 'temporarily locked'],
+  'accounts.actions': ['操作', 'Actions'],
+  'accounts.users.roleFor': ['{email} 的角色', 'Role for {email}'],
+  'accounts.users.saveRole': ['更改角色', 'Change role'],
+  'accounts.users.disable': ['停用', 'Disable'],
+  'accounts.users.enable': ['启用', 'Enable'],
+  'accounts.users.you': ['（您本人）', '(you)'],
+  'accounts.users.create': ['新建账户', 'New account'],
+  'accounts.users.initialPassword': ['初始密码', 'Initial password'],
+  'accounts.users.createHint': [
+    '请通过安全渠道把初始密码告知本人，并请其登录后立即在“我的账户”中修改。',
+    'Give the initial password to the person through a safe channel and ask them to change it under “My account” after signing in.',
+  ],
+  'accounts.users.submit': ['创建账户', 'Create account'],
+  'accounts.users.created': ['已创建账户 {email}。', 'Account {email} created.'],
+  'accounts.users.roleChanged': ['已将 {email} 的角色改为“{role}”。', '{email} is now {role}.'],
+  'accounts.users.disabledDone': ['已停用账户 {email}，其登录已失效。', 'Account {email} disabled; its sessions have ended.'],
+  'accounts.users.enabledDone': ['已启用账户 {email}。', 'Account {email} enabled.'],
+  'accounts.field.required': ['请填写{field}', '{field} is required'],
+});
+
+export interface AuthRoutesDeps {
+  render: Render;
+  config: Pick<Config, 'LOGIN_MAX_FAILURES' | 'LOGIN_LOCK_MINUTES' | 'RATE_LIMIT_LOGIN_PER_15MIN'>;
+  logger?: Logger;
+}
+
+const langOf = (res: Response) => res.locals.lang as Lang;
+
+/**
+ * One text field of a submitted form. Absent → ''. Repeated or structured values (`a=1&a=2`,
+ * `a[$gt]=`) are refused with 400, never passed on.
+ */
+function textField(req: Request, name: string, max = 1000): string {
+  const v = (req.body as Record<string, unknown> | undefined)?.[name];
+  if (v === undefined || v === null) return '';
+  if (typeof v !== 'string') {
+    throw new AppError('bad_request', `字段 ${name} 的格式不正确`, { messageEn: `Field ${name} has the wrong type`, fields: [{ field: name, message: '格式不正确', messageEn: 'has the wrong type' }] });
+  }
+  return v.slice(0, max);
+}
+
+/** Field problems → {field: message in the page language}, for messages beside each field. */
+function errorsByField(lang: Lang, problems: FieldProblem[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of problems) out[p.field] ??= lang === 'en' ? p.messageEn : p.message;
+  return out;
+}
+
+const required = (lang: Lang, field: string, labelKey: string): FieldProblem => ({
+  field,
+  message: t('zh', 'accounts.field.required', { field: t('zh', labelKey) }),
+  messageEn: t('en', 'accounts.field.required', { field: t('en', labelKey).toLowerCase() }),
+});
+
+/** Problems from a validation_failed error, or the error itself rethrown. */
+function problemsOf(err: unknown): FieldProblem[] {
+  if (err instanceof AppError && err.code === 'validation_failed') return err.fields;
+  throw err;
+}
+
+/** Builds the sign-in, sign-out, account and account-management routes. */
+export function authRoutes({ render, config }: AuthRoutesDeps): Router {
+  const router = Router();
+  const policy = { maxFailures: config.LOGIN_MAX_FAILURES, lockMinutes: config.LOGIN_LOCK_MINUTES };
+  // Per client IP; only failed attempts count (a sign-in that succeeds gives its hit back), so a
+  // whole office behind one address can still sign in each morning.
+  const loginLimiter = limiter({
+    name: 'login',
+    windowMs: 15 * 60_000,
+    limit: config.RATE_LIMIT_LOGIN_PER_15MIN,
+    message: t('zh', 'accounts.login.rateLimited'),
+    messageEn: t('en', 'accounts.login.rateLimited'),
+    skipSuccessfulRequests: true,
+  });
+
+  const loginPage = (req: Request, res: Response, status: number, extra: Record<string, unknown> = {}) => {
+    const lang = langOf(res);
+    res.locals.csrfToken = csrfToken(req);
+    res.status(status).type('html').send(
+      render('admin/login', {
+        ...res.locals,
+        title: t(lang, 'accounts.login.title'),
+        values: { email: '' },
+        errors: {},
+        ...extra,
+      }),
+    );
+  };
+
+  router.get('/login', (req, res) => {
+    const q = req.query as Record<string, unknown>;
+    const next = safeNext(q.next);
+    if (currentUser(res)) return res.redirect(303, next ?? url(langOf(res), '/admin'));
+    loginPage(req, res, 200, { next, loggedOut: q.bye === '1' });
+  });
+
+  router.post('/login', loginLimiter, async (req, res) => {
+    const lang = langOf(res);
+    const email = textField(req, 'email', 254).trim();
+    const password = textField(req, 'password', PASSWORD_MAX + 1);
+    const next = safeNext(textField(req, 'next', 2000));
+    const missing = [
+      ...(email ? [] : [required(lang, 'email', 'accounts.email')]),
+      ...(password ? [] : [required(lang, 'password', 'accounts.password')]),
+    ];
+    if (missing.length) return loginPage(req, res, 400, { next, values: { email }, errors: errorsByField(lang, missing) });
+    const result = await authenticate(email, password, new Date(), policy);
+    if (!result.ok) return loginPage(req, res, 401, { next, values: { email }, failed: true });
+    // A new session id at sign-in (no fixation), with a new CSRF token in it.
+    await regenerateSession(req);
+    req.session.userId = result.user.id;
+    req.session.authAt = Date.now();
+    csrfToken(req);
+    await saveSession(req);
+    res.redirect(303, next ?? url(lang, '/admin'));
+  });
+
+  router.post('/logout', async (req, res) => {
+    const user = currentUser(res);
+    if (user) await recordLogout(user.email);
+    await destroySession(req);
+    res.clearCookie(SESSION_COOKIE, { path: SESSION_COOKIE_PATH, httpOnly: true, sameSite: 'lax' });
+    res.redirect(303, url(langOf(res), '/admin/login', { bye: 1 }));
+  });
+
+  const accountPage = (res: Response, status: number, errors: Record<string, string> = {}) => {
+    const lang = langOf(res);
+    res.status(status).type('html').send(render('admin/account', { ...res.locals, title: t(lang, 'accounts.account.title'), errors, minLength: PASSWORD_MIN }));
+  };
+
+  router.get('/account', requireRole('viewer'), (_req, res) => accountPage(res, 200));
+
+  router.post('/account', requireRole('viewer'), async (req, res) => {
+    const lang = langOf(res);
+    const user = currentUser(res)!;
+    const current = textField(req, 'currentPassword', PASSWORD_MAX + 1);
+    const next = textField(req, 'newPassword', PASSWORD_MAX + 1);
+    const confirm = textField(req, 'confirmPassword', PASSWORD_MAX + 1);
+    let changedAt: Date;
+    try {
+      if (next !== confirm) {
+        throw new AppError('validation_failed', '两次输入的新密码不一致', {
+          fields: [{ field: 'confirmPassword', message: '两次输入的新密码不一致', messageEn: 'the two new passwords differ' }],
+        });
+      }
+      changedAt = await changePassword(user.id, current, next);
+    } catch (err) {
+      return accountPage(res, 400, errorsByField(lang, problemsOf(err)));
+    }
+    // Sessions signed in before the change end (loadUser); this one continues under a new id.
+    await regenerateSession(req);
+    req.session.userId = user.id;
+    req.session.authAt = changedAt.getTime();
+    csrfToken(req);
+    flash(req, 'accounts.password.changed');
+    await saveSession(req);
+    res.redirect(303, url(lang, '/admin/account'));
+  });
+
+  const usersPage = async (res: Response, status: number, extra: Record<string, unknown> = {}) => {
+    const lang = langOf(res);
+    const me = currentUser(res)!;
+    const users = (await listUsers()).map((u) => ({
+      ...u,
+      self: u.id === me.id,
+      roles: ROLES.map((r) => ({ value: r, label: t(lang, `admin.role.${r}`), selected: r === u.role })),
+    }));
+    res.status(status).type('html').send(
+      render('admin/users', {
+        ...res.locals,
+        title: t(lang, 'accounts.users.title'),
+        users,
+        roleOptions: ROLES.map((r) => ({ value: r, label: t(lang, `admin.role.${r}`) })),
+        values: { email: '', name: '', role: 'viewer' },
+        errors: {},
+        minLength: PASSWORD_MIN,
+        ...extra,
+      }),
+    );
+  };
+
+  router.get('/users', requireRole('admin'), (_req, res) => usersPage(res, 200));
+
+  router.post('/users', requireRole('admin'), async (req, res) => {
+    const lang = langOf(res);
+    const values = { email: textField(req, 'email', 300).trim(), name: textField(req, 'name', 200).trim(), role: textField(req, 'role', 20) };
+    const password = textField(req, 'password', PASSWORD_MAX + 1);
+    try {
+      const created = await createUser({ ...values, password }, currentUser(res)!.email);
+      flash(req, 'accounts.users.created', { email: created.email });
+      res.redirect(303, url(lang, '/admin/users'));
+    } catch (err) {
+      const problems = problemsOf(err);
+      return usersPage(res, 400, { values, errors: errorsByField(lang, problems), createFailed: true });
+    }
+  });
+
+  router.post('/users/:id/role', requireRole('admin'), async (req, res) => {
+    const lang = langOf(res);
+    const role = textField(req, 'role', 20);
+    const email = await setRole(currentUser(res)!, String(req.params.id), role);
+    flash(req, 'accounts.users.roleChanged', { email, role: t(lang, `admin.role.${role as Role}`) });
+    res.redirect(303, url(lang, '/admin/users'));
+  });
+
+  router.post('/users/:id/disabled', requireRole('admin'), async (req, res) => {
+    const lang = langOf(res);
+    const value = textField(req, 'disabled', 5);
+    if (value !== '1' && value !== '0') {
+      throw new AppError('bad_request', '停用/启用的取值不正确', { messageEn: 'disabled must be 1 or 0' });
+    }
+    const email = await setDisabled(currentUser(res)!, String(req.params.id), value === '1');
+    flash(req, value === '1' ? 'accounts.users.disabledDone' : 'accounts.users.enabledDone', { email });
+    res.redirect(303, url(lang, '/admin/users'));
+  });
+
+  return router;
+}

@@ -1,0 +1,144 @@
+/**
+ * Back-office sessions and CSRF protection. Both are mounted only under /admin, so public pages
+ * never set a cookie.
+ *
+ * Sessions: express-session with connect-mongo over mongoose's own MongoClient (collection
+ * `sessions`). FerretDB v1 has no TTL indexes (`expireAfterSeconds` is "not implemented yet"), so
+ * ended sessions are removed by connect-mongo's interval sweep instead; an ended session is never
+ * served in between, because connect-mongo only reads sessions whose `expires` lies ahead.
+ *
+ * CSRF: a synchronizer token (csrf-sync) kept in the session, sent back in the `_csrf` form field
+ * or the `x-csrf-token` header; plus an Origin/Referer check on every unsafe method.
+ */
+import MongoStore from 'connect-mongo';
+import { csrfSync } from 'csrf-sync';
+import type { Request, RequestHandler } from 'express';
+import session from 'express-session';
+import mongoose from 'mongoose';
+import { timingSafeEqual } from 'node:crypto';
+import type { Config } from '../config/index.js';
+import { AppError } from '../platform/errors.js';
+
+export const SESSION_COOKIE = 'wbr.sid';
+export const SESSION_COLLECTION = 'sessions';
+/** Cookie path: the browser sends the session cookie to the back office only. */
+export const SESSION_COOKIE_PATH = '/admin';
+/** Only for development and tests; loadConfig() requires SESSION_SECRET in production. */
+const DEVELOPMENT_SECRET = 'wbr-development-only-session-secret-do-not-use-in-production';
+
+type SessionConfig = Pick<Config, 'NODE_ENV' | 'SESSION_SECRET' | 'SESSION_IDLE_MINUTES' | 'TRUST_PROXY'>;
+
+/**
+ * The session middleware: cookie `wbr.sid` (HttpOnly, SameSite=Lax, Secure in production, path
+ * /admin), a rolling idle timeout of SESSION_IDLE_MINUTES, nothing stored until there is
+ * something to keep. Needs the mongoose connection to be open (boot connects before createApp).
+ */
+export function sessionMiddleware(config: SessionConfig): RequestHandler {
+  const production = config.NODE_ENV === 'production';
+  if (production && !config.SESSION_SECRET) {
+    throw new Error('sessions: SESSION_SECRET is required in production (at least 32 random characters)');
+  }
+  const db = mongoose.connection.db;
+  if (!db) throw new Error('sessions: connect the database (connectDatabase) before building the app');
+  const idleMs = config.SESSION_IDLE_MINUTES * 60_000;
+  const store = MongoStore.create({
+    client: mongoose.connection.getClient(),
+    dbName: db.databaseName,
+    collectionName: SESSION_COLLECTION,
+    ttl: config.SESSION_IDLE_MINUTES * 60,
+    // No TTL index on FerretDB v1: sweep ended sessions every 10 minutes (an unref'd timer).
+    autoRemove: 'interval',
+    autoRemoveInterval: 10,
+    // A session that only gets read is re-saved at most once a minute; its cookie still rolls.
+    touchAfter: 60,
+    stringify: false,
+  });
+  return session({
+    name: SESSION_COOKIE,
+    secret: config.SESSION_SECRET ?? DEVELOPMENT_SECRET,
+    store,
+    resave: false,
+    saveUninitialized: false,
+    rolling: true,
+    // Secure cookies behind a TLS-terminating proxy need the proxy's word that the request was https.
+    proxy: config.TRUST_PROXY,
+    cookie: { httpOnly: true, sameSite: 'lax', secure: production, path: SESSION_COOKIE_PATH, maxAge: idleMs },
+  });
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function tokenFromRequest(req: Request): string | undefined {
+  const body = req.body as Record<string, unknown> | undefined;
+  if (body && typeof body._csrf === 'string') return body._csrf;
+  const header = req.headers['x-csrf-token'];
+  if (typeof header === 'string') return header;
+  // A multipart upload's body is parsed by the route, after this check: such forms carry the
+  // token in their action URL (same-origin only; the Referrer-Policy keeps it off other sites).
+  if (req.is('multipart/form-data')) {
+    const q = (req.query as Record<string, unknown>)._csrf;
+    if (typeof q === 'string') return q;
+  }
+  return undefined;
+}
+
+const csrf = csrfSync({ size: 32, getTokenFromRequest: tokenFromRequest });
+
+/** The session's CSRF token, created if it has none (this makes the session worth saving). */
+export function csrfToken(req: Request): string {
+  return csrf.generateToken(req);
+}
+
+function tokensMatch(received: string | undefined, stored: unknown): boolean {
+  if (typeof received !== 'string' || typeof stored !== 'string') return false;
+  const a = Buffer.from(received);
+  const b = Buffer.from(stored);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function originOf(value: string): string | null {
+  try {
+    return new URL(value).origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * When a browser says where an unsafe request comes from (Origin, else Referer), it must be this
+ * site: the request's own host or PUBLIC_BASE_URL. Requests that say nothing rely on the token.
+ */
+function trustedSource(req: Request, publicBaseUrl: string): boolean {
+  const origin = req.get('origin');
+  const referer = req.get('referer');
+  let source: string | null;
+  if (origin !== undefined) source = origin === 'null' ? null : originOf(origin);
+  else if (referer !== undefined) source = originOf(referer);
+  else return true;
+  if (!source) return false;
+  return source === `${req.protocol}://${req.get('host')}` || source === originOf(publicBaseUrl);
+}
+
+const expired = () =>
+  new AppError('forbidden', '页面已过期或请求来源不可信，请刷新页面后重试', {
+    messageEn: 'The page has expired or the request came from an untrusted origin; reload the page and try again',
+  });
+
+/**
+ * CSRF protection for everything under /admin. Safe methods pass and get res.locals.csrfToken
+ * when the session already has a token or a user (a signed-out visitor gets a session only from
+ * the sign-in page); unsafe methods need a trusted origin and the session's token.
+ */
+export function csrfProtection(publicBaseUrl: string): RequestHandler {
+  return (req, res, next) => {
+    if (!UNSAFE.has(req.method)) {
+      if (req.session && (req.session.csrfToken || res.locals.user)) res.locals.csrfToken = csrfToken(req);
+      return next();
+    }
+    if (!trustedSource(req, publicBaseUrl) || !req.session || !tokensMatch(tokenFromRequest(req), csrf.getTokenFromState(req))) {
+      return next(expired());
+    }
+    res.locals.csrfToken = csrf.getTokenFromState(req);
+    next();
+  };
+}

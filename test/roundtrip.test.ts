@@ -118,7 +118,7 @@ describe('round trip: registry service → search index → API and pages', () =
 
   it('when the certificate is suspended, then after drain the API, the status filter and the brand page all say 暂停', async () => {
     const cert = await Certificate.findOne({ number: certNumber }).lean();
-    await updateEntry(Certificate, cert!._id, cert!.version, { status: '暂停', statusReason: '监督抽查整改（测试）', statusChangedAt: new Date() });
+    await updateEntry(Certificate, cert!._id, cert!.version, { status: '暂停' }, { actor: 'roundtrip@example.gov.cn', reason: '监督抽查整改（测试）' });
     await testContext().sync.drain();
 
     const api = await get(`/api/v1/certificates/${certNumber}`);

@@ -3,11 +3,13 @@
  *
  * Order of preference: MONGODB_URI when set; a real `mongod` on the PATH; otherwise FerretDB
  * v1.24.2 on SQLite, built once from the Go module proxy into `.cache/ferretdb/` (see
- * scripts/ferretdb/). Child processes are stopped on `stop()` and also exit by themselves when
- * this process dies, so nothing is left orphaned.
+ * scripts/ferretdb/ and docs/decisions/0001), with one patched file so that `_id` lookups use the
+ * `_id` index. Child processes are stopped on `stop()` and also exit by themselves when this
+ * process dies, so nothing is left orphaned.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +17,32 @@ import { fileURLToPath } from 'node:url';
 export const FERRETDB_VERSION = 'v1.24.2';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WRAPPER_DIR = path.join(ROOT, 'scripts', 'ferretdb');
-export const FERRETDB_BIN = path.join(ROOT, '.cache', 'ferretdb', `ferretdb-${FERRETDB_VERSION}`);
+/**
+ * Our patch level on top of FerretDB, part of the binary's name: bump it whenever a file in
+ * scripts/ferretdb/_overlay/ changes, so that cached binaries (and running stacks using them) are
+ * left alone and the new build gets a new name.
+ */
+export const FERRETDB_PATCH_LEVEL = 'idx1';
+export const FERRETDB_BIN = path.join(
+  ROOT,
+  '.cache',
+  'ferretdb',
+  `ferretdb-${FERRETDB_VERSION}-${FERRETDB_PATCH_LEVEL}`,
+);
+
+/**
+ * Files of the FerretDB module replaced at build time (`go build -overlay`), with the SHA-256 of
+ * the original each patch was written against: a different original (another version, a changed
+ * module) stops the build instead of silently mixing sources.
+ */
+const FERRETDB_PATCHES = [
+  {
+    // IDColumn spelled like the `_id` index expression, so `_id` lookups stop scanning the table.
+    original: 'internal/backends/sqlite/metadata/metadata.go',
+    originalSha256: '2a831ed534120b6adf5c819fbfc002894efe54ee03490d8526b977653e73c527',
+    patched: '_overlay/metadata.go',
+  },
+];
 
 export interface LocalMongo {
   /** Connection string without a database name, e.g. mongodb://127.0.0.1:41234 */
@@ -75,18 +102,77 @@ export function ensureFerretDB(log: (line: string) => void = () => {}): string {
         'Install Go ≥ 1.24 (e.g. `apt-get install golang-go`) or set MONGODB_URI.',
     );
   }
-  log(`building FerretDB ${FERRETDB_VERSION} with Go (first run only, a few minutes)…`);
+  log(`building FerretDB ${FERRETDB_VERSION}-${FERRETDB_PATCH_LEVEL} with Go (first run only, a few minutes)…`);
   mkdirSync(path.dirname(FERRETDB_BIN), { recursive: true });
   const tmp = `${FERRETDB_BIN}.tmp-${process.pid}`;
-  const res = spawnSync('go', ['build', '-trimpath', '-o', tmp, '.'], {
-    cwd: WRAPPER_DIR,
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, GOTOOLCHAIN: 'local', CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
-  });
-  if (res.status !== 0) throw new Error(`building FerretDB failed (go build exited ${res.status})`);
+  // Scratch space of this build only, so concurrent first runs do not trip over each other.
+  const work = `${FERRETDB_BIN}.build-${process.pid}`;
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const env = { ...process.env, GOTOOLCHAIN: 'local', CGO_ENABLED: '0', GOFLAGS: '-mod=mod' };
+  try {
+    const moduleDir = ferretDBSource(env);
+    // Go refuses overlays of files inside the module cache, so the build uses a copy of the
+    // FerretDB module (3.4 MB; its dependencies still come from the cache) through a `replace`
+    // in a generated go.mod; the committed scripts/ferretdb/go.mod stays untouched.
+    const copy = path.join(work, 'FerretDB');
+    cpSync(moduleDir, copy, { recursive: true });
+    spawnSync('chmod', ['-R', 'u+w', copy]); // module-cache files are read-only; lets rmSync clean up
+    const overlay: Record<string, string> = {};
+    for (const p of FERRETDB_PATCHES) {
+      const original = path.join(copy, p.original);
+      const sum = createHash('sha256').update(readFileSync(original)).digest('hex');
+      if (sum !== p.originalSha256) {
+        throw new Error(
+          `FerretDB's ${p.original} is not the file scripts/ferretdb/${p.patched} was written for ` +
+            `(sha256 ${sum}); update the patch and FERRETDB_PATCHES in src/platform/local-mongo.ts.`,
+        );
+      }
+      overlay[original] = path.join(WRAPPER_DIR, p.patched);
+    }
+    const overlayFile = path.join(work, 'overlay.json');
+    writeFileSync(overlayFile, JSON.stringify({ Replace: overlay }, null, 2));
+    const modFile = path.join(work, 'go.mod');
+    writeFileSync(
+      modFile,
+      `${readFileSync(path.join(WRAPPER_DIR, 'go.mod'), 'utf8')}\nreplace github.com/FerretDB/FerretDB => ${JSON.stringify(copy)}\n`,
+    );
+    cpSync(path.join(WRAPPER_DIR, 'go.sum'), path.join(work, 'go.sum'));
+    const res = spawnSync(
+      'go',
+      ['build', '-trimpath', `-modfile=${modFile}`, `-overlay=${overlayFile}`, '-o', tmp, '.'],
+      { cwd: WRAPPER_DIR, stdio: ['ignore', 'inherit', 'inherit'], env },
+    );
+    if (res.status !== 0) throw new Error(`building FerretDB failed (go build exited ${res.status})`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
   // Rename is atomic: a concurrent launcher never runs a half-written binary.
   spawnSync('mv', ['-f', tmp, FERRETDB_BIN]);
   return FERRETDB_BIN;
+}
+
+/**
+ * Downloads FerretDB's module into the Go module cache if needed (checked against
+ * scripts/ferretdb/go.sum) and returns its directory there.
+ */
+function ferretDBSource(env: NodeJS.ProcessEnv): string {
+  const res = spawnSync('go', ['mod', 'download', '-json', `github.com/FerretDB/FerretDB@${FERRETDB_VERSION}`], {
+    cwd: WRAPPER_DIR,
+    env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let info: { Dir?: string; Error?: string } = {};
+  try {
+    info = JSON.parse(res.stdout) as typeof info;
+  } catch {
+    // fall through: reported below with the exit status
+  }
+  if (res.status !== 0 || !info.Dir) {
+    throw new Error(`downloading FerretDB ${FERRETDB_VERSION} failed: ${info.Error ?? `go mod download exited ${res.status}`}`);
+  }
+  return info.Dir;
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

@@ -7,6 +7,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { auditRoutes } from './admin/audit-routes.js';
+import { apiDocsRoutes } from './api-docs/routes.js';
+import { openDataRoutes } from './open-data/routes.js';
+import { statsAdminRoutes, statsRoutes } from './stats/routes.js';
 import { adminRoutes } from './admin/index.js';
 import type { Config } from './config/index.js';
 import { pingDatabase } from './platform/db.js';
@@ -77,10 +80,16 @@ export function createApp({ config, logger, index, sync }: AppDeps): Express {
   app.use(['/verify', '/api/v1/certificates'], perMinute('verify', config.RATE_LIMIT_VERIFY_PER_MIN, '查验请求过于频繁，请一分钟后再试', 'Too many certificate checks; please wait a minute'));
 
   // The back office: its own session, CSRF and role checks; public pages never get a cookie.
-  app.use('/admin', adminRoutes({ render, config, logger, features: [auditRoutes({ render })] }));
+  app.use('/admin', adminRoutes({
+    render, config, logger,
+    features: [auditRoutes({ render }), statsAdminRoutes({ render, logger })],
+  }));
+  app.use(apiDocsRoutes({ render }));
   app.use('/api/v1', apiRoutes({ index }));
   app.use(publicRoutes({ render, index, publicBaseUrl: config.PUBLIC_BASE_URL }));
   app.use('/verify', verifyRoutes({ render, index, config, logger }));
+  app.use(statsRoutes({ render, logger }));
+  app.use(openDataRoutes({ render, logger }));
 
   app.use(notFoundHandler());
   app.use(errorHandler(render, logger));

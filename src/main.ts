@@ -11,6 +11,7 @@ import { ENTRY_MODELS } from './registries/models.js';
 import { createSearchIndex } from './search/index.js';
 import type { SearchIndex } from './search/port.js';
 import { IndexSync, reindexAll } from './search/sync.js';
+import { defaultStatsCache } from './stats/routes.js';
 
 export interface Running {
   server: Server;
@@ -35,6 +36,8 @@ export async function boot(config: Config, opts: { mongoUri: string; dbName?: st
   }
   const sync = new IndexSync(index, logger, config.OUTBOX_POLL_MS);
   sync.start();
+  // Count the registries for /stats in the background, so its first visitor does not wait.
+  defaultStatsCache(logger).get().catch(() => {});
   const app = createApp({ config, logger, index, sync });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));

@@ -275,7 +275,7 @@ describe('English pages (?lang=en)', () => {
     const { $ } = await page('/?lang=en');
     assert.equal($('html').attr('lang'), 'en');
     const nav = $('nav.site-nav a').toArray().map((a) => $(a).text().trim());
-    assert.deepEqual(nav, ['Home', 'Trademark directory', 'Famous trademarks', 'Time-honored brands', 'Certifications', 'Verify a certificate']);
+    assert.deepEqual(nav, ['Home', 'Trademark directory', 'Famous trademarks', 'Time-honored brands', 'Certifications', 'Verify a certificate', 'Statistics', 'Open data']);
     assert.equal($('h1').first().text().trim(), 'Wuhan Brand Registry');
     assert.ok($('form[role="search"] label').text().startsWith('Search'));
   });

@@ -58,6 +58,7 @@ function navLinks(lang: Lang, current: string) {
   return [
     ['/', 'nav.home'], ['/directory', 'nav.directory'], ['/famous', 'nav.famous'],
     ['/time-honored', 'nav.timeHonored'], ['/certified', 'nav.certified'], ['/verify', 'nav.verify'],
+    ['/stats', 'nav.stats'], ['/open-data', 'nav.openData'],
   ].map(([p, key]) => ({ href: url(lang, p!), label: t(lang, key!), current: p === current }));
 }
 

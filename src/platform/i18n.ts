@@ -15,6 +15,8 @@ const UI = {
   'nav.timeHonored': ['老字号', 'Time-honored brands'],
   'nav.certified': ['精品认定', 'Certifications'],
   'nav.verify': ['证书查验', 'Verify a certificate'],
+  'nav.stats': ['统计', 'Statistics'],
+  'nav.openData': ['开放数据', 'Open data'],
   'nav.skip': ['跳到主要内容', 'Skip to main content'],
   'nav.main': ['主导航', 'Main navigation'],
   'lang.switch': ['English', '中文'],

@@ -1,5 +1,8 @@
 /**
  * The read-only JSON API under /api/v1. Errors are {"error":{"code","message"}} (see http.ts).
+ * Answers carry express's weak ETag (and Last-Modified for brands); a conditional GET whose
+ * validator still holds gets 304 without a body (express's res.json does this via req.fresh).
+ * Described in src/api-docs/openapi.ts (served at /api/v1/openapi.json).
  */
 import { Router } from 'express';
 import { AppError } from '../platform/errors.js';
@@ -28,6 +31,20 @@ export function certificateJson(c: PublicCertificate) {
     brand: c.brand,
     demo: c.demo,
   };
+}
+
+/**
+ * When the brand's answer last changed: its latest saved change, or a certificate's expiry since
+ * (过期 is derived at read time, so the body changes then without any write). Null if unknown.
+ */
+export function brandLastModified(p: { updatedAt: Date; certificates: Array<{ storedStatus: string; validUntil: Date }> }, now = new Date()): Date | null {
+  const times = [new Date(p.updatedAt).getTime()];
+  for (const c of p.certificates) {
+    const until = new Date(c.validUntil).getTime();
+    if (c.storedStatus === '有效' && until <= now.getTime()) times.push(until);
+  }
+  const t = Math.max(...times.filter((x) => Number.isFinite(x) && x > 0));
+  return Number.isFinite(t) ? new Date(t) : null;
 }
 
 export function apiRoutes(deps: { index: SearchIndex }): Router {
@@ -71,6 +88,9 @@ export function apiRoutes(deps: { index: SearchIndex }): Router {
     const slug = String(req.params.slug);
     const profile = /^[a-z0-9][a-z0-9-]{0,79}$/.test(slug) ? await getBrandProfile(slug) : null;
     if (!profile) throw new AppError('not_found', '找不到该品牌', { messageEn: 'No such brand' });
+    // express answers 304 by itself when If-None-Match (ETag) or If-Modified-Since still holds.
+    const lastModified = brandLastModified(profile);
+    if (lastModified) res.setHeader('Last-Modified', lastModified.toUTCString());
     res.json({ ...profile, certificates: profile.certificates.map(certificateJson) });
   });
 

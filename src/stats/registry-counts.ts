@@ -1,0 +1,254 @@
+/**
+ * Counts over the four registries and the brands they hang on: by registry, tier or level,
+ * status, district, sector, industry and year of listing.
+ *
+ * FerretDB (the local and test database) implements `$group` with `$sum` but not `$year`,
+ * `$lookup`, `$max` or `$cond`, and every query is a collection scan. So this reads each
+ * collection once, as a cursor over a few projected fields, and counts in JavaScript: memory stays
+ * flat whatever the size (only counters and the brand ids of the small registries are kept), and
+ * the cost is one scan per collection. It is meant to run behind StatsCache, never per request.
+ *
+ * District, sector and industry live on the brand. Brands are counted once each; the famous,
+ * time-honored and certificate columns (thousands of entries, not millions) count entries by
+ * their brand's district, through a map of those brands' ids built before the brand scan.
+ * Directory entries are not broken down by district: nearly every brand is in the directory, and
+ * joining 500,000 entries to their brands would need the whole brand list in memory.
+ */
+import type { Model } from 'mongoose';
+import { Change } from '../registries/changes.js';
+import { Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, effectiveCertificateStatus } from '../registries/models.js';
+import {
+  CERTIFICATE_DISPLAY_STATUSES, CERTIFICATE_LEVELS, DIRECTORY_STATUSES, DISTRICTS, FAMOUS_STATUSES, KINDS,
+  RECOGNITION_ROUTES, SECTORS, TIME_HONORED_STATUSES, TIME_HONORED_TIERS, type Kind,
+} from '../registries/reference.js';
+
+export interface Count {
+  value: string;
+  count: number;
+}
+
+export interface RegistryCounts {
+  kind: Kind;
+  total: number;
+  /** Tier or level: directory 地理标志/优势商标/商标品牌 (as search shows them), famous route, 老字号 tier, certificate level. */
+  byTier: Count[];
+  /** Status as the public sees it (certificates: 过期 derived from validUntil). */
+  byStatus: Count[];
+  /** Year of listing → entries (directory listedAt, famous recognition date, 老字号 recognizedYear, certificate issue date). */
+  byYear: Record<number, number>;
+}
+
+/** The registries whose entries are counted per district (small lists). */
+export const DISTRICT_KINDS = ['famous', 'time-honored', 'certified'] as const;
+export type DistrictKind = (typeof DISTRICT_KINDS)[number];
+
+export interface AreaRow {
+  /** District, sector or industry. */
+  value: string;
+  /** Brands (each once). */
+  brands: number;
+  famous: number;
+  'time-honored': number;
+  certified: number;
+}
+
+export interface RegistryStats {
+  computedAt: Date;
+  /** How long the counting took (the cache uses it to decide how often to recount). */
+  durationMs: number;
+  brands: number;
+  /** Brands flagged as invented demonstration data. */
+  demoBrands: number;
+  registries: Record<Kind, RegistryCounts>;
+  byDistrict: AreaRow[];
+  bySector: AreaRow[];
+  /** Industry categories, most brands first. */
+  byIndustry: Array<{ value: string; sector: string; brands: number }>;
+  /** Every year that has an entry in some registry, ascending. */
+  years: number[];
+  /** Directory entries with a geographic indication and status 在册. */
+  giListed: number;
+  /** The latest validUntil already passed by a certificate stored as 有效 (it turned 过期 then, with no write). */
+  lastExpiry: Date | null;
+  /** Certificates in effect (有效 and not past validUntil), by level. */
+  validCertificatesByLevel: Record<string, number>;
+  /** When each registry (or a brand or trademark shown in it) last changed, from the change log. */
+  lastChange: Record<Kind, Date | null>;
+}
+
+type Tally = Map<string, number>;
+const bump = (m: Tally, k: string, by = 1) => m.set(k, (m.get(k) ?? 0) + by);
+/** Known values first in their reference order (zeros included), then anything else found. */
+function counts(m: Tally, order: readonly string[]): Count[] {
+  const known = order.map((value) => ({ value, count: m.get(value) ?? 0 }));
+  const extra = [...m.entries()].filter(([k]) => !order.includes(k)).map(([value, count]) => ({ value, count }));
+  return [...known, ...extra];
+}
+const yearOf = (d: unknown): number | null => {
+  if (!d) return null;
+  const t = new Date(d as Date).getTime();
+  return Number.isNaN(t) ? null : new Date(t).getUTCFullYear();
+};
+
+async function scan<T>(model: Model<any>, projection: Record<string, 0 | 1>, each: (doc: T) => void): Promise<void> {
+  for await (const doc of model.find({}, projection).lean().cursor({ batchSize: 2000 })) each(doc as T);
+}
+
+/** Which kinds a change to this model shows in (a brand shows in every list it is on). */
+export const KINDS_OF_MODEL: Record<string, Kind[]> = {
+  DirectoryEntry: ['directory'], FamousMark: ['famous'], TimeHonored: ['time-honored'], Certificate: ['certified'],
+  Brand: [...KINDS], Trademark: ['directory', 'famous'],
+};
+
+/** The latest applied change per registry, from one pass over the change log. */
+export async function lastChanges(): Promise<Record<Kind, Date | null>> {
+  const out = Object.fromEntries(KINDS.map((k) => [k, null])) as Record<Kind, Date | null>;
+  for await (const c of Change.find({ status: 'applied' }, { model: 1, at: 1 }).lean().cursor({ batchSize: 2000 })) {
+    const at = new Date(c.at);
+    for (const k of KINDS_OF_MODEL[c.model] ?? []) if (!out[k] || out[k]!.getTime() < at.getTime()) out[k] = at;
+  }
+  return out;
+}
+
+/** Counts everything in one pass per collection. `now` decides which certificates have expired. */
+export async function computeRegistryStats(now = new Date()): Promise<RegistryStats> {
+  const started = Date.now();
+  const years = new Set<number>();
+  const perBrand = new Map<string, Record<DistrictKind, number>>();
+  const attach = (brand: unknown, kind: DistrictKind) => {
+    const id = String(brand);
+    const row = perBrand.get(id) ?? { famous: 0, 'time-honored': 0, certified: 0 };
+    row[kind]++;
+    perBrand.set(id, row);
+  };
+  const registry = (kind: Kind) => ({ kind, total: 0, tier: new Map() as Tally, status: new Map() as Tally, year: new Map<number, number>() });
+  const addYear = (r: ReturnType<typeof registry>, y: number | null) => {
+    if (y === null) return;
+    r.year.set(y, (r.year.get(y) ?? 0) + 1);
+    years.add(y);
+  };
+
+  const dir = registry('directory');
+  let giListed = 0;
+  await scan<{ status: string; advantage?: boolean; gi?: unknown; listedAt?: Date }>(
+    DirectoryEntry, { status: 1, advantage: 1, gi: 1, listedAt: 1, _id: 0 },
+    (e) => {
+      dir.total++;
+      bump(dir.tier, e.gi ? '地理标志' : e.advantage ? '优势商标' : '商标品牌');
+      bump(dir.status, e.status);
+      addYear(dir, yearOf(e.listedAt));
+      if (e.gi && e.status === '在册') giListed++;
+    },
+  );
+
+  const fam = registry('famous');
+  await scan<{ status: string; brand: unknown; recognition?: { route?: string; date?: Date } }>(
+    FamousMark, { status: 1, brand: 1, 'recognition.route': 1, 'recognition.date': 1, _id: 0 },
+    (e) => {
+      fam.total++;
+      bump(fam.tier, e.recognition?.route ?? '');
+      bump(fam.status, e.status);
+      addYear(fam, yearOf(e.recognition?.date));
+      attach(e.brand, 'famous');
+    },
+  );
+
+  const th = registry('time-honored');
+  await scan<{ status: string; brand: unknown; tier: string; recognizedYear?: number }>(
+    TimeHonored, { status: 1, brand: 1, tier: 1, recognizedYear: 1, _id: 0 },
+    (e) => {
+      th.total++;
+      bump(th.tier, e.tier);
+      bump(th.status, e.status);
+      addYear(th, typeof e.recognizedYear === 'number' ? e.recognizedYear : null);
+      attach(e.brand, 'time-honored');
+    },
+  );
+
+  const cert = registry('certified');
+  const validByLevel: Tally = new Map();
+  let lastExpiry: Date | null = null;
+  await scan<{ status: string; brand: unknown; level: string; validUntil: Date; issuedAt?: Date }>(
+    Certificate, { status: 1, brand: 1, level: 1, validUntil: 1, issuedAt: 1, _id: 0 },
+    (e) => {
+      cert.total++;
+      const status = effectiveCertificateStatus({ status: e.status, validUntil: new Date(e.validUntil) }, now);
+      bump(cert.tier, e.level);
+      bump(cert.status, status);
+      addYear(cert, yearOf(e.issuedAt));
+      if (status === '有效') bump(validByLevel, e.level);
+      else if (status === '过期' && e.status === '有效') {
+        const until = new Date(e.validUntil);
+        if (!lastExpiry || until.getTime() > lastExpiry.getTime()) lastExpiry = until;
+      }
+      attach(e.brand, 'certified');
+    },
+  );
+
+  const area = () => new Map<string, AreaRow>();
+  const districts = area();
+  const sectors = area();
+  const industries = new Map<string, { value: string; sector: string; brands: number }>();
+  const row = (m: Map<string, AreaRow>, value: string) => {
+    let r = m.get(value);
+    if (!r) m.set(value, (r = { value, brands: 0, famous: 0, 'time-honored': 0, certified: 0 }));
+    return r;
+  };
+  let brands = 0;
+  let demoBrands = 0;
+  await scan<{ _id: unknown; district: string; sector: string; industry: string; demo?: boolean }>(
+    Brand, { district: 1, sector: 1, industry: 1, demo: 1 },
+    (b) => {
+      brands++;
+      if (b.demo) demoBrands++;
+      const d = row(districts, b.district);
+      const s = row(sectors, b.sector);
+      d.brands++;
+      s.brands++;
+      const ind = industries.get(b.industry) ?? { value: b.industry, sector: b.sector, brands: 0 };
+      ind.brands++;
+      industries.set(b.industry, ind);
+      const own = perBrand.get(String(b._id));
+      if (own) {
+        for (const k of DISTRICT_KINDS) {
+          d[k] += own[k];
+          s[k] += own[k];
+        }
+      }
+    },
+  );
+  const ordered = (m: Map<string, AreaRow>, order: readonly string[]) => [
+    ...order.map((v) => m.get(v) ?? { value: v, brands: 0, famous: 0, 'time-honored': 0, certified: 0 }),
+    ...[...m.values()].filter((r) => !order.includes(r.value)),
+  ];
+
+  const finish = (r: ReturnType<typeof registry>, tiers: readonly string[], statuses: readonly string[]): RegistryCounts => ({
+    kind: r.kind,
+    total: r.total,
+    byTier: counts(r.tier, tiers),
+    byStatus: counts(r.status, statuses),
+    byYear: Object.fromEntries([...r.year.entries()].sort((a, b) => a[0] - b[0])),
+  });
+
+  const lastChange = await lastChanges();
+  return {
+    computedAt: now,
+    durationMs: Date.now() - started,
+    brands,
+    demoBrands,
+    registries: {
+      directory: finish(dir, ['地理标志', '优势商标', '商标品牌'], DIRECTORY_STATUSES),
+      famous: finish(fam, RECOGNITION_ROUTES, FAMOUS_STATUSES),
+      'time-honored': finish(th, TIME_HONORED_TIERS, TIME_HONORED_STATUSES),
+      certified: finish(cert, CERTIFICATE_LEVELS, CERTIFICATE_DISPLAY_STATUSES),
+    },
+    byDistrict: ordered(districts, DISTRICTS),
+    bySector: ordered(sectors, SECTORS),
+    byIndustry: [...industries.values()].sort((a, b) => b.brands - a.brands || a.value.localeCompare(b.value, 'zh-Hans-CN')),
+    years: [...years].sort((a, b) => a - b),
+    giListed,
+    lastExpiry,
+    validCertificatesByLevel: Object.fromEntries(validByLevel),
+    lastChange,
+  };
+}

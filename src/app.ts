@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { auditRoutes } from './admin/audit-routes.js';
+import { registryAdminRoutes } from './admin/registries/index.js';
 import { apiDocsRoutes } from './api-docs/routes.js';
 import { openDataRoutes } from './open-data/routes.js';
 import { statsAdminRoutes, statsRoutes } from './stats/routes.js';
@@ -82,7 +83,7 @@ export function createApp({ config, logger, index, sync }: AppDeps): Express {
   // The back office: its own session, CSRF and role checks; public pages never get a cookie.
   app.use('/admin', adminRoutes({
     render, config, logger,
-    features: [auditRoutes({ render }), statsAdminRoutes({ render, logger })],
+    features: [registryAdminRoutes({ render, index }), auditRoutes({ render }), statsAdminRoutes({ render, logger })],
   }));
   app.use(apiDocsRoutes({ render }));
   app.use('/api/v1', apiRoutes({ index }));

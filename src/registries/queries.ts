@@ -5,6 +5,14 @@
 import {
   Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark, effectiveCertificateStatus,
 } from './models.js';
+import { registerMessages } from '../platform/i18n.js';
+
+// The brand page's notices for entries whose status the public must notice (暂停, 移出, 已移出,
+// 撤销, 复核中, 失效, 过期), each with its date and reason (views/brand.hbs).
+registerMessages({
+  'adminreg.public.notice': ['{what}：{status}', '{what}: {status}'],
+  'adminreg.public.expired': ['已于{d}到期', 'expired on {d}'],
+});
 
 export interface PublicCertificate {
   number: string;

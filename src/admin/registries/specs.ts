@@ -1,0 +1,156 @@
+/**
+ * What the back office edits, described once: for each entity (brands, trademarks and the four
+ * registries) its model, its form fields and their labels. The forms, the entry pages, the
+ * history and the conflict page are all built from these descriptions, so a field added here
+ * shows up everywhere at once.
+ */
+import type { Model } from 'mongoose';
+import {
+  Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark,
+} from '../../registries/models.js';
+import {
+  CERTIFICATE_LEVELS, CERTIFICATE_SCOPES, CERTIFICATE_STATUSES, DIRECTORY_STATUSES, DISTRICTS, FAMOUS_STATUSES,
+  RECOGNITION_ROUTES, SECTORS, TIME_HONORED_STATUSES, TIME_HONORED_TIERS, type Kind,
+} from '../../registries/reference.js';
+
+/** URL segment under /admin for each editable entity. */
+export type EntityKey = 'brands' | 'trademarks' | Kind;
+
+export type FieldType =
+  | 'text' | 'textarea' | 'select' | 'date' | 'int' | 'number' | 'checkbox'
+  /** Free words separated by commas, 、 or new lines → string[]. */
+  | 'list'
+  /** Whole numbers separated by commas, 、 or spaces → number[]. */
+  | 'intlist'
+  /** A brand chosen by its slug → the brand's ObjectId. */
+  | 'brand';
+
+export interface FieldSpec {
+  /** Form field name = the model path (dotted for sub-documents: "recognition.date"). */
+  name: string;
+  type: FieldType;
+  /** Select values (stored Chinese terms). */
+  options?: readonly string[];
+  required?: boolean;
+  /** Only on the create form (identity fields, and the first status). */
+  createOnly?: boolean;
+  /** maxlength for the input. */
+  max?: number;
+  /** Show the i18n hint `adminreg.hint.<name>` under the label. */
+  hint?: boolean;
+  /** Select labels by value, where the value is not a registry term (e.g. a record id). */
+  optionLabels?: Record<string, string>;
+  /** i18n key of the select's empty choice (default "请选择"). */
+  emptyLabel?: string;
+}
+
+export interface EntitySpec {
+  key: EntityKey;
+  model: Model<any>;
+  /** Mongoose model name, as the audit trail records it. */
+  modelName: string;
+  /** Statuses a status change may choose from (none for brands and trademarks). */
+  statuses?: readonly string[];
+  fields: FieldSpec[];
+}
+
+const status = (values: readonly string[]): FieldSpec => ({ name: 'status', type: 'select', options: values, required: true, createOnly: true });
+
+export const SPECS: Record<EntityKey, EntitySpec> = {
+  brands: {
+    key: 'brands', model: Brand, modelName: 'Brand',
+    fields: [
+      { name: 'slug', type: 'text', required: true, createOnly: true, max: 80, hint: true },
+      { name: 'name', type: 'text', required: true, max: 80 },
+      { name: 'nameEn', type: 'text', max: 120 },
+      { name: 'company', type: 'text', required: true, max: 120 },
+      { name: 'creditCode', type: 'text', required: true, max: 18, hint: true },
+      { name: 'district', type: 'select', options: DISTRICTS, required: true },
+      { name: 'sector', type: 'select', options: SECTORS, required: true },
+      { name: 'industry', type: 'text', required: true, max: 40 },
+      { name: 'keywords', type: 'list', hint: true },
+      { name: 'description', type: 'textarea', max: 2000 },
+      { name: 'website', type: 'text', max: 300, hint: true },
+      { name: 'founded', type: 'int' },
+    ],
+  },
+  trademarks: {
+    key: 'trademarks', model: Trademark, modelName: 'Trademark',
+    fields: [
+      { name: 'brand', type: 'brand', required: true, createOnly: true, hint: true },
+      { name: 'regNo', type: 'text', required: true, createOnly: true, max: 12 },
+      { name: 'mark', type: 'text', required: true, max: 80 },
+      { name: 'niceClasses', type: 'intlist', required: true, hint: true },
+      { name: 'validFrom', type: 'date', required: true },
+      { name: 'validTo', type: 'date', required: true },
+      { name: 'madrid', type: 'checkbox' },
+    ],
+  },
+  directory: {
+    key: 'directory', model: DirectoryEntry, modelName: 'DirectoryEntry', statuses: DIRECTORY_STATUSES,
+    fields: [
+      { name: 'brand', type: 'brand', required: true, createOnly: true, hint: true },
+      { name: 'advantage', type: 'checkbox' },
+      { name: 'gi.product', type: 'text', max: 80, hint: true },
+      { name: 'gi.area', type: 'text', max: 120 },
+      { name: 'listedAt', type: 'date' },
+      status(DIRECTORY_STATUSES),
+    ],
+  },
+  famous: {
+    key: 'famous', model: FamousMark, modelName: 'FamousMark', statuses: FAMOUS_STATUSES,
+    fields: [
+      { name: 'brand', type: 'brand', required: true, createOnly: true, hint: true },
+      { name: 'trademarkRegNo', type: 'text', required: true, max: 12 },
+      { name: 'recognition.date', type: 'date', required: true },
+      { name: 'recognition.authority', type: 'text', required: true, max: 80 },
+      { name: 'recognition.documentNo', type: 'text', required: true, max: 80 },
+      { name: 'recognition.route', type: 'select', options: RECOGNITION_ROUTES, required: true },
+      { name: 'regulator', type: 'text', max: 80 },
+      { name: 'nextReviewAt', type: 'date' },
+      status(FAMOUS_STATUSES),
+    ],
+  },
+  'time-honored': {
+    key: 'time-honored', model: TimeHonored, modelName: 'TimeHonored', statuses: TIME_HONORED_STATUSES,
+    fields: [
+      { name: 'brand', type: 'brand', required: true, createOnly: true, hint: true },
+      { name: 'tier', type: 'select', options: TIME_HONORED_TIERS, required: true },
+      { name: 'recognizedYear', type: 'int', required: true },
+      { name: 'batch', type: 'text', max: 40 },
+      { name: 'heritage', type: 'textarea', max: 500 },
+      { name: 'story', type: 'textarea', max: 4000 },
+      { name: 'address', type: 'text', max: 200 },
+      { name: 'rewardWan', type: 'number' },
+      status(TIME_HONORED_STATUSES),
+    ],
+  },
+  certified: {
+    key: 'certified', model: Certificate, modelName: 'Certificate', statuses: CERTIFICATE_STATUSES,
+    fields: [
+      { name: 'brand', type: 'brand', required: true, createOnly: true, hint: true },
+      { name: 'number', type: 'text', required: true, max: 32 },
+      { name: 'level', type: 'select', options: CERTIFICATE_LEVELS, required: true },
+      { name: 'scope', type: 'select', options: CERTIFICATE_SCOPES, required: true },
+      { name: 'product', type: 'text', required: true, max: 120 },
+      { name: 'issuedAt', type: 'date', required: true },
+      { name: 'validUntil', type: 'date', required: true },
+      { name: 'issuer', type: 'text', required: true, max: 80 },
+      { name: 'standard', type: 'text', max: 80 },
+      status(CERTIFICATE_STATUSES),
+    ],
+  },
+};
+
+/** The fields a form shows: all of them when creating, the editable ones when editing. */
+export function formFields(spec: EntitySpec, mode: 'create' | 'edit'): FieldSpec[] {
+  return spec.fields.filter((f) => mode === 'create' || !f.createOnly);
+}
+
+/** i18n key of a field's label (top-level or dotted). */
+export const fieldLabelKey = (name: string) => `adminreg.field.${name}`;
+
+/** The entity whose audit-trail model name is `modelName`. */
+export function specOfModel(modelName: string): EntitySpec | undefined {
+  return Object.values(SPECS).find((s) => s.modelName === modelName);
+}

@@ -245,8 +245,8 @@ describe('idempotent imports and seeding', () => {
     const changesBefore = await Change.countDocuments({});
     const before = await Promise.all(models.map((m) => (m as typeof Brand).countDocuments({})));
     const report = await seedDemo();
-    assert.equal(report.created, 0);
-    assert.equal(report.updated, 0);
+    assert.equal(report.created, 0, report.changed.join('; '));
+    assert.equal(report.updated, 0, report.changed.join('; '));
     assert.ok(report.unchanged > 100, `unchanged: ${report.unchanged}`);
     const after = await Promise.all(models.map((m) => (m as typeof Brand).countDocuments({})));
     assert.deepEqual(after, before);

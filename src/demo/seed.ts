@@ -43,6 +43,8 @@ export interface SeedReport {
   created: number;
   updated: number;
   unchanged: number;
+  /** What was created or updated, as "<what> <brand slug>" (diagnostics for a re-seed that changes something). */
+  changed: string[];
 }
 
 /**
@@ -57,8 +59,12 @@ const SPECIAL = {
 };
 
 export async function seedDemo(brands: DemoBrand[] = DEMO_BRANDS): Promise<SeedReport> {
-  const report: SeedReport = { created: 0, updated: 0, unchanged: 0 };
-  const count = (a: 'created' | 'updated' | 'unchanged') => void report[a]++;
+  const report: SeedReport = { created: 0, updated: 0, unchanged: 0, changed: [] };
+  let current = '';
+  const count = (a: 'created' | 'updated' | 'unchanged', what = '') => {
+    report[a]++;
+    if (a !== 'unchanged') report.changed.push(`${a} ${what} ${current}`.trim());
+  };
   let dirIndex = 0;
   let thIndex = 0;
   let certIndex = 0;
@@ -69,7 +75,8 @@ export async function seedDemo(brands: DemoBrand[] = DEMO_BRANDS): Promise<SeedR
       district: b.district, sector: b.sector, industry: b.industry, keywords: b.keywords,
       description: b.description, website: b.website ?? '', founded: b.founded, demo: true,
     });
-    count(action);
+    current = b.slug;
+    count(action, 'brand');
     const regNos: string[] = [];
     if (b.directory) {
       const classes = [...new Set(b.directory.niceClasses)].slice(0, 4);
@@ -82,7 +89,7 @@ export async function seedDemo(brands: DemoBrand[] = DEMO_BRANDS): Promise<SeedR
           validFrom: date(fromYear, `${regNo}f`), validTo: date(fromYear + 10, `${regNo}f`),
           madrid: Boolean(b.directory.madrid && i === 0),
         });
-        count(r.action);
+        count(r.action, 'trademark');
       }
       const suspended = dirIndex++ === SPECIAL.directorySuspended;
       const listedAt = date(pick(`${b.slug}l`, 2019, 2024), `${b.slug}l`);
@@ -92,7 +99,7 @@ export async function seedDemo(brands: DemoBrand[] = DEMO_BRANDS): Promise<SeedR
         statusReason: suspended ? '商标专用权续展待核实（演示）' : '',
         statusChangedAt: suspended ? date(2025, `${b.slug}s`) : listedAt,
       });
-      count(r.action);
+      count(r.action, 'directory');
     }
     if (b.famous) {
       const f = b.famous;
@@ -111,7 +118,7 @@ export async function seedDemo(brands: DemoBrand[] = DEMO_BRANDS): Promise<SeedR
         nextReviewAt: date(2026 + pick(`${b.slug}v`, 0, 1), `${b.slug}v`),
         status: f.level, statusChangedAt: recDate,
       });
-      count(r.action);
+      count(r.action, 'famous');
       if ((r.doc.records as unknown[]).length === 0) {
         const demo = { actor: 'demo' };
         const v2 = await appendProtectionRecord<{ version: number }>(r.doc._id, r.doc.version,
@@ -130,7 +137,7 @@ export async function seedDemo(brands: DemoBrand[] = DEMO_BRANDS): Promise<SeedR
         statusReason: review ? '经营场所变更，按规定开展复核（演示）' : '',
         statusChangedAt: review ? date(2025, `${b.slug}c`) : date(th.year, `${b.slug}c`),
       });
-      count(r.action);
+      count(r.action, 'time-honored');
     }
     for (const [i, c] of (b.certificates ?? []).entries()) {
       const issuedAt = date(c.year, `${b.slug}@${i}i`);
@@ -144,7 +151,7 @@ export async function seedDemo(brands: DemoBrand[] = DEMO_BRANDS): Promise<SeedR
         statusReason: status === '暂停' ? '监督抽查不合格，责令整改期间暂停（演示）' : status === '撤销' ? '生产条件发生重大变化，不再符合认定条件（演示）' : '',
         statusChangedAt: status === '有效' ? issuedAt : date(2025, `${b.slug}@${i}s`),
       });
-      count(r.action);
+      count(r.action, 'certificate');
     }
   }
   return report;

@@ -25,6 +25,7 @@ import { createEntry, updateEntry } from '../src/registries/service.js';
 import { SwrCache } from '../src/stats/cache.js';
 import { computeRegistryStats, type RegistryStats } from '../src/stats/registry-counts.js';
 import { testContext } from './support/context.js';
+import { createTestBrand } from './support/helpers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -195,9 +196,13 @@ describe('open data: page and downloads', function () {
     const otherFormat = await download('famous.json', { 'If-None-Match': etag! });
     assert.equal(otherFormat.status, 200, 'each format has its own ETag');
 
-    const entry = await FamousMark.findOne().lean();
-    assert.ok(entry);
-    await updateEntry(FamousMark, entry._id, entry.version, { regulator: `开放数据测试${tag}` }, { actor: 'open-data-test' });
+    // Its own famous mark (not a demo one: the demo data must stay as seeded).
+    const { brand } = await createTestBrand({ slugPrefix: 'od-famous', name: `开放数据驰名${tag}`, directory: false });
+    const entry = await createEntry<{ _id: unknown; version: number }>(FamousMark, {
+      brand: brand._id, trademarkRegNo: `OD${Date.now().toString().slice(-8)}`, status: '一般保护',
+      recognition: { date: new Date('2012-05-01'), authority: '国家知识产权局', documentNo: `OD-${tag}`, route: '行政认定' },
+    }, { actor: 'open-data-test' });
+    await updateEntry(FamousMark, entry._id as never, entry.version, { regulator: `开放数据测试${tag}` }, { actor: 'open-data-test' });
     cache.invalidate();
     await cache.get();
     const changed = await download('famous.csv', { 'If-None-Match': etag! });

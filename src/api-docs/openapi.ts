@@ -61,6 +61,7 @@ const schemas: Record<string, Json> = {
   SearchResult: obj({
     hits: arr(ref('SearchHit')),
     total: { type: 'integer', minimum: 0 },
+    estimated: { type: 'boolean', description: 'True when total and facet counts are estimated (more than 50,000 matches).', 'x-description-zh': '匹配超过五万条时，总数与分面计数为估算值。' },
     page: { type: 'integer', minimum: 1 },
     pageSize: { type: 'integer', minimum: 1, maximum: 100 },
     facets: {
@@ -175,7 +176,7 @@ const EXAMPLE_SEARCH = {
     district: '江汉区', sector: '三产', industry: '餐饮', tier: '中华老字号', status: '有效', niceClasses: [], year: 2006,
     url: '/brands/cailinji', highlights: { keywords: '<mark>热干面</mark>、豆皮' }, demo: true,
   }],
-  total: 1, page: 1, pageSize: 20,
+  total: 1, estimated: false, page: 1, pageSize: 20,
   facets: { kind: [{ value: 'time-honored', count: 1 }], district: [{ value: '江汉区', count: 1 }], sector: [{ value: '三产', count: 1 }], tier: [{ value: '中华老字号', count: 1 }], status: [{ value: '有效', count: 1 }], nice: [] },
 };
 

@@ -25,6 +25,7 @@ const UI = {
   'search.placeholder': ['如：热干面、蔡林记、clj、证书编号', 'e.g. 热干面, Cai Lin Ji, clj, a certificate number'],
   'search.submit': ['搜索', 'Search'],
   'search.results': ['共 {n} 条结果', '{n} results'],
+  'search.resultsAbout': ['约 {n} 条结果', 'About {n} results'],
   'search.resultsFor': ['“{q}”的搜索结果', 'Results for “{q}”'],
   'search.none': ['没有找到匹配的条目。', 'Nothing matched.'],
   'search.noneHelp': ['试试更短的词、拼音首字母（如 clj），或去掉筛选条件。', 'Try a shorter word, pinyin initials (e.g. clj), or remove a filter.'],

@@ -77,6 +77,8 @@ export function apiRoutes(deps: { index: SearchIndex }): Router {
         demo: h.doc.demo,
       })),
       total: r.total,
+      /** True when total and facet counts are estimated (very large result sets). */
+      estimated: r.estimated ?? false,
       page: search.page,
       pageSize: search.pageSize,
       facets: r.facets,

@@ -11,7 +11,9 @@
  * unknown brand names; so, like the embedded engine, documents carry our own enrichment from
  * text.ts (Han bigrams, unigrams, pinyin, normalised identifiers) and queries are built from the
  * same analysis (query.ts). Highlighting and the derived 过期 status are computed here, not by the
- * engine, so every adapter highlights alike.
+ * engine, so every adapter highlights alike. Synonyms are expanded at index time into tokens
+ * (synonym-tokens.ts: Meilisearch applies none inside the phrases we send), so a change to the
+ * synonym groups needs `npm run reindex`.
  */
 import {
   Meilisearch,
@@ -36,8 +38,9 @@ import {
   type SearchQuery,
   type SearchResult,
 } from './port.js';
-import { analyzeQuery, toHit } from './query.js';
+import { analyzeQuery, highlightVariants, toHit, type AnalyzedQuery } from './query.js';
 import { searchable } from './enrich.js';
+import { synonymQueryToken, synonymTokensOf } from './synonym-tokens.js';
 import { bigrams, isCjk, normalize } from './text.js';
 
 /** Primary key field: Meilisearch ids allow only [a-zA-Z0-9_-], our ids contain ':'. */
@@ -69,6 +72,8 @@ type MeiliDoc = SearchDoc & {
   pinyin: string;
   /** Normalised identifiers. */
   ident: string;
+  /** Synonym tokens of the group terms the document matches (synonym-tokens.ts). */
+  syn: string;
   /** Joined pinyin of the name (or its Latin form): sort key for 'name'. */
   namePy: string;
   nameIni: string;
@@ -88,18 +93,24 @@ const FACET_ATTR: Record<FacetName, string> = {
   kind: 'kind', district: 'district', sector: 'sector', tier: 'tier', status: 'status', nice: 'niceClasses',
 };
 
-const SETTINGS: Settings = {
+export const SETTINGS: Settings = {
   // Priority order: the attribute ranking rule prefers earlier attributes.
-  searchableAttributes: ['ident', 'nameGrams', 'pinyin', 'textGrams', 'uni'],
+  searchableAttributes: ['ident', 'nameGrams', 'pinyin', 'textGrams', 'syn', 'uni'],
   // `pk` is filterable so that stored versions can be read with `pk IN [...]`.
   filterableAttributes: ['kind', 'district', 'sector', 'tier', 'status', 'niceClasses', 'expiresAt', 'version', PK],
   sortableAttributes: ['updatedAt', 'namePy'],
   rankingRules: ['words', 'typo', 'proximity', 'attribute', 'sort', 'exactness'],
   typoTolerance: {
     enabled: true,
-    disableOnAttributes: ['nameGrams', 'textGrams', 'uni', 'ident'],
+    disableOnAttributes: ['nameGrams', 'textGrams', 'uni', 'ident', 'syn'],
+    // As the embedded engine (query.ts typoWords): a number one digit off is another identifier.
+    disableOnNumbers: true,
     minWordSizeForTypos: { oneTypo: 5 },
   },
+  // Empty on purpose: synonyms are index-time tokens (synonym-tokens.ts), because Meilisearch
+  // applies none inside the bigram phrases our queries are made of. Setting it clears any
+  // synonyms an older deployment configured.
+  synonyms: {},
   pagination: { maxTotalHits: 1_000_000 },
   // Count order, so that the values kept under the limit are the most frequent ones.
   faceting: { maxValuesPerFacet: 200, sortFacetValuesBy: { '*': 'count' } },
@@ -116,7 +127,8 @@ export function toPk(id: string): string {
   return `_${Buffer.from(id, 'utf8').toString('hex')}`;
 }
 
-function toMeiliDoc(d: SearchDoc): MeiliDoc {
+/** The document Meilisearch stores for a SearchDoc: our enrichment as searchable fields. */
+export function toMeiliDoc(d: SearchDoc): MeiliDoc {
   const f = searchable(d);
   return {
     ...d,
@@ -126,10 +138,19 @@ function toMeiliDoc(d: SearchDoc): MeiliDoc {
     uni: f.uni,
     pinyin: f.pinyin,
     ident: f.ident,
+    syn: synonymTokensOf(f).join(' '),
     namePy: f.namePy,
     nameIni: f.nameIni,
     nameNorm: f.nameNorm,
   };
+}
+
+/**
+ * The q sent to Meilisearch: Han runs as phrases of their bigrams (substring match), Latin runs
+ * as words, and a run that belongs to a synonym group as that group term's token.
+ */
+export function meiliQuery(a: AnalyzedQuery): string {
+  return a.runs.map((run) => synonymQueryToken(run) ?? (isCjk(run) ? `"${bigrams(run).join(' ')}"` : run)).join(' ');
 }
 
 function pickDoc(hit: Partial<SearchDoc>): SearchDoc {
@@ -213,7 +234,8 @@ type ReplayOp = { upsert: SearchDoc[] } | { remove: string[] };
  *   check (read versions, then add) holds against this instance's own writers; it is not atomic
  *   against other processes writing the same index.
  * - Queries: Han runs become phrases of their bigrams (substring match), Latin runs are passed as
- *   words (pinyin, identifiers, English), matchingStrategy 'all'. Facet counts are disjunctive like
+ *   words (pinyin, identifiers, English), a synonym group term as its token (see
+ *   {@link meiliQuery}), matchingStrategy 'all'. Facet counts are disjunctive like
  *   the embedded engine (each facet counted with every filter but its own) and the status facet
  *   derives 过期 for certificates, all in one multi-search request.
  * - Searches and stats use `searchKey` when given; everything else uses `apiKey`.
@@ -325,7 +347,7 @@ export class MeiliSearchIndex implements SearchIndex {
     return this.guard(async () => {
       const a = analyzeQuery(query.q);
       const now = (query.now ?? new Date()).getTime();
-      const q = a.runs.map((run) => (isCjk(run) ? `"${bigrams(run).join(' ')}"` : run)).join(' ');
+      const q = meiliQuery(a);
       const base: MultiSearchQuery = { indexUid: this.uid, q, matchingStrategy: 'all' };
       if (a.runs.some(isCjk)) base.locales = ['cmn'];
 
@@ -394,9 +416,10 @@ export class MeiliSearchIndex implements SearchIndex {
         facets[f] = sortFacet(counts, f === 'nice');
       }
 
+      const also = highlightVariants(a);
       const hits = first.hits.map((h) => {
         const doc = pickDoc(h);
-        return toHit(doc, effectiveStatus(doc, now), a);
+        return toHit(doc, effectiveStatus(doc, now), a, also);
       });
       return { hits, total: first.totalHits ?? first.estimatedTotalHits ?? hits.length, facets };
     });

@@ -80,6 +80,11 @@ export interface SearchResult {
   hits: Hit[];
   total: number;
   facets: Partial<Record<FacetName, FacetValue[]>>;
+  /**
+   * True when `total` and the facet counts are estimates (the query matched more entries than
+   * the engine counts exactly); pages should then say "about". Absent or false: exact.
+   */
+  estimated?: boolean;
 }
 
 export interface IndexStats {

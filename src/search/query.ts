@@ -5,7 +5,7 @@
 import { companyCore } from './enrich.js';
 import type { Hit, SearchDoc } from './port.js';
 import { synonymsOf } from './synonyms.js';
-import { bigrams, isCjk, normalize, runs, syllables } from './text.js';
+import { bigrams, isCjk, normalize, pinyinTokens, runs, syllables } from './text.js';
 
 export interface AnalyzedQuery {
   /** Normalised query. */
@@ -92,12 +92,64 @@ export function withinOneEdit(a: string, b: string): boolean {
 export const TYPO_MIN_LENGTH = 5;
 
 /**
- * Splits `text` into alternating segments [plain, match, plain, match, …] for the query: Han
- * substrings, Latin substrings, and runs of Han characters whose pinyin (full or initials) the
- * query spells. Returns null when nothing matches.
+ * The words of a query that tolerate one typo: Latin words (and the joined Latin query) of
+ * TYPO_MIN_LENGTH letters or more, without digits — a number one digit off is another
+ * registration or certificate, not a misspelling (Meilisearch: typoTolerance.disableOnNumbers).
  */
-export function highlight(text: string, a: AnalyzedQuery): string[] | null {
-  if (!text || a.runs.length === 0) return null;
+export function typoWords(a: AnalyzedQuery): string[] {
+  const words = new Set(a.runs.filter((r) => !isCjk(r)));
+  if (a.latin) words.add(a.latin);
+  return [...words].filter((w) => w.length >= TYPO_MIN_LENGTH && !/\d/.test(w));
+}
+
+/**
+ * Other forms of the query whose matches the engines also return, for highlighting: the query
+ * with one term replaced by each of its synonyms (synonyms.ts), as ftsExpression and the
+ * Meilisearch adapter expand it.
+ */
+export function highlightVariants(a: AnalyzedQuery): AnalyzedQuery[] {
+  const out: AnalyzedQuery[] = [];
+  a.runs.forEach((run, i) => {
+    for (const syn of synonymsOf(run)) out.push(analyzeQuery([...a.runs.slice(0, i), syn, ...a.runs.slice(i + 1)].join(' ')));
+  });
+  return out;
+}
+
+/**
+ * The query as this document matched it with one typo: each Latin word of five letters or more
+ * that no pinyin or Latin token of the document starts with is replaced by the token prefix
+ * within one edit of it (what the engines' typo tolerance matched). Derived from the document,
+ * so every adapter highlights typo matches alike without knowing the engine's corrections.
+ */
+export function typoVariants(doc: SearchDoc, a: AnalyzedQuery): AnalyzedQuery[] {
+  const words = typoWords(a);
+  if (words.length === 0) return [];
+  const tokens = [...new Set(pinyinTokens([doc.name, doc.title, doc.nameEn, ...doc.keywords]).split(' ').filter((t) => t && t !== 'zzsep'))];
+  const out: AnalyzedQuery[] = [];
+  for (const w of words) {
+    if (tokens.some((t) => t.startsWith(w))) continue;
+    const fixes = new Set<string>();
+    for (const t of tokens) {
+      for (const len of [w.length - 1, w.length, w.length + 1]) {
+        if (len <= t.length && withinOneEdit(w, t.slice(0, len))) fixes.add(t.slice(0, len));
+      }
+    }
+    for (const fix of fixes) {
+      const i = a.runs.indexOf(w);
+      out.push(analyzeQuery(i >= 0 ? [...a.runs.slice(0, i), fix, ...a.runs.slice(i + 1)].join(' ') : fix));
+    }
+  }
+  return out;
+}
+
+/**
+ * Splits `text` into alternating segments [plain, match, plain, match, …] for the query (and
+ * its variants: synonyms, typo corrections): Han substrings, Latin substrings, and runs of Han
+ * characters whose pinyin (full or initials) the query spells. Returns null when nothing matches.
+ */
+export function highlight(text: string, queries: AnalyzedQuery | AnalyzedQuery[]): string[] | null {
+  const list = (Array.isArray(queries) ? queries : [queries]).filter((q) => q.runs.length > 0);
+  if (!text || list.length === 0) return null;
   const norm = normalize(text);
   const chars = [...text];
   const normChars = [...norm];
@@ -107,6 +159,22 @@ export function highlight(text: string, a: AnalyzedQuery): string[] | null {
   if (!comparable) return null;
   const marked = new Array<boolean>(chars.length).fill(false);
   const hay = comparable.join('');
+  for (const a of list) mark(marked, hay, comparable, a);
+  if (!marked.some(Boolean)) return null;
+  const segments: string[] = [''];
+  let inMatch = false;
+  chars.forEach((c, i) => {
+    if (marked[i] !== inMatch) {
+      segments.push('');
+      inMatch = marked[i]!;
+    }
+    segments[segments.length - 1] += c;
+  });
+  return segments;
+}
+
+/** Marks the characters of `hay` (one entry per character in `comparable`) that `a` matches. */
+function mark(marked: boolean[], hay: string, comparable: string[], a: AnalyzedQuery): void {
   for (const run of a.runs) {
     const needle = [...run];
     let from = 0;
@@ -136,17 +204,6 @@ export function highlight(text: string, a: AnalyzedQuery): string[] | null {
       }
     }
   }
-  if (!marked.some(Boolean)) return null;
-  const segments: string[] = [''];
-  let inMatch = false;
-  chars.forEach((c, i) => {
-    if (marked[i] !== inMatch) {
-      segments.push('');
-      inMatch = marked[i]!;
-    }
-    segments[segments.length - 1] += c;
-  });
-  return segments;
 }
 
 /** Segments → HTML with <mark>, every piece escaped (for the JSON API). */
@@ -155,12 +212,18 @@ export function segmentsToHtml(segments: string[]): string {
   return segments.map((s, i) => (i % 2 ? `<mark>${esc(s)}</mark>` : esc(s))).join('');
 }
 
-/** A hit with its highlights, computed here so that every adapter highlights alike. */
-export function toHit(doc: SearchDoc, status: string, a: AnalyzedQuery): Hit {
+/**
+ * A hit with its highlights, computed here so that every adapter highlights alike. `also`: the
+ * query's synonym variants (highlightVariants, computed once per query). `typos`: whether the
+ * engine may have matched with a typo (then typo variants are derived per document; the
+ * embedded engine knows, and skips this when the words matched as typed).
+ */
+export function toHit(doc: SearchDoc, status: string, a: AnalyzedQuery, also: AnalyzedQuery[] = [], typos = true): Hit {
+  const queries = typos ? [a, ...also, ...typoVariants(doc, a)] : [a, ...also];
   const highlights: Hit['highlights'] = {};
   const fields: Array<[keyof Hit['highlights'], string]> = [['title', doc.title], ['name', doc.name], ['company', doc.company], ['keywords', doc.keywords.join('、')]];
   for (const [field, text] of fields) {
-    const segments = highlight(text, a);
+    const segments = highlight(text, queries);
     if (segments) highlights[field] = segments;
   }
   return { doc, status, highlights };

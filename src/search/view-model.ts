@@ -54,6 +54,7 @@ export function searchViewModel(lang: Lang, basePath: string, p: SearchParams, q
   return {
     q: p.q,
     total: r.total,
+    estimated: r.estimated ?? false,
     hits: r.hits.map((h) => hitViewModel(lang, h)),
     facets,
     active,

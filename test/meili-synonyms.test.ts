@@ -1,0 +1,62 @@
+/**
+ * The Meilisearch adapter's synonyms, checked without a server: synonym group terms become
+ * index-time tokens (src/search/synonym-tokens.ts), and a document carries a term's token exactly
+ * when the embedded engine finds that document for the term. Also the query mapping and the
+ * settings that make the tokens behave (no typos on them, none on numbers).
+ */
+import assert from 'node:assert/strict';
+import { ENTRY_MODELS } from '../src/registries/models.js';
+import { KINDS } from '../src/registries/reference.js';
+import { buildSearchDocs } from '../src/search/documents.js';
+import { EmbeddedSearchIndex } from '../src/search/embedded.js';
+import { meiliQuery, SETTINGS, toMeiliDoc } from '../src/search/meili.js';
+import type { SearchDoc } from '../src/search/port.js';
+import { analyzeQuery } from '../src/search/query.js';
+import { synonymToken } from '../src/search/synonym-tokens.js';
+import { synonymGroups } from '../src/search/synonyms.js';
+import { normalize } from '../src/search/text.js';
+
+describe('Meilisearch synonyms (index-time tokens)', function () {
+  this.timeout(60_000);
+  let demo: SearchDoc[];
+  let index: EmbeddedSearchIndex;
+
+  before(async () => {
+    demo = [];
+    for (const kind of KINDS) demo.push(...(await buildSearchDocs(kind, (await ENTRY_MODELS[kind].find().lean()) as never[])));
+    demo = demo.filter((d) => d.demo);
+    index = new EmbeddedSearchIndex(':memory:');
+    await index.init();
+    await index.rebuild(async (write) => write(demo));
+  });
+  after(async () => index?.close());
+
+  it('when a synonym group term is searched, then the documents carrying its token are exactly those the embedded engine finds', async () => {
+    const meiliDocs = demo.map(toMeiliDoc);
+    let compared = 0;
+    for (const term of new Set(synonymGroups().flat().map(normalize))) {
+      const token = synonymToken(term);
+      const viaToken = meiliDocs.filter((d) => d.syn.split(' ').includes(token)).map((d) => d.id).sort();
+      const embedded = (await index.search({ q: term, filters: {}, sort: 'relevance', page: 1, pageSize: 1000, facets: false })).hits.map((h) => h.doc.id).sort();
+      assert.deepEqual(viaToken, embedded, `${term}: token ${token}`);
+      if (embedded.length) compared++;
+    }
+    assert.ok(compared >= 4, `several groups match demo data (${compared})`);
+  });
+
+  it('when a query term belongs to a synonym group, then Meilisearch gets its token; other Han runs stay bigram phrases', () => {
+    assert.equal(meiliQuery(analyzeQuery('灌汤包')), synonymToken('灌汤包'));
+    assert.equal(meiliQuery(analyzeQuery('小笼包')), synonymToken('小笼包'));
+    assert.equal(meiliQuery(analyzeQuery('热干面 cailinji')), '"热干 干面" cailinji');
+    assert.equal(meiliQuery(analyzeQuery('蔡林记 豆皮')), `"蔡林 林记" ${synonymToken('豆皮')}`);
+    assert.match(synonymToken('鸭颈'), /^zsyn[a-z]{7}$/);
+    assert.notEqual(synonymToken('鸭颈'), synonymToken('鸭脖'));
+  });
+
+  it('when settings are applied, then synonym tokens take no typos, numbers take none, and Meilisearch synonyms stay empty', () => {
+    assert.ok(SETTINGS.searchableAttributes?.includes('syn'));
+    assert.ok(SETTINGS.typoTolerance?.disableOnAttributes?.includes('syn'));
+    assert.equal(SETTINGS.typoTolerance?.disableOnNumbers, true);
+    assert.deepEqual(SETTINGS.synonyms, {});
+  });
+});

@@ -2,13 +2,14 @@
  * The Express app factory: no side effects at import; boot (src/main.ts) connects, starts the
  * search sync and listens. Tests build the app from here.
  */
-import express, { type Express } from 'express';
+import express, { Router, type Express } from 'express';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { auditRoutes } from './admin/audit-routes.js';
 import { registryAdminRoutes } from './admin/registries/index.js';
 import { apiDocsRoutes } from './api-docs/routes.js';
+import { exportRoutes, importRoutes } from './imports/routes.js';
 import { openDataRoutes } from './open-data/routes.js';
 import { statsAdminRoutes, statsRoutes } from './stats/routes.js';
 import { adminRoutes } from './admin/index.js';
@@ -83,7 +84,12 @@ export function createApp({ config, logger, index, sync }: AppDeps): Express {
   // The back office: its own session, CSRF and role checks; public pages never get a cookie.
   app.use('/admin', adminRoutes({
     render, config, logger,
-    features: [registryAdminRoutes({ render, index }), auditRoutes({ render }), statsAdminRoutes({ render, logger })],
+    features: [
+      registryAdminRoutes({ render, index }),
+      Router().use('/import', importRoutes({ render, config, logger })).use('/export', exportRoutes({ render, config, logger, index })),
+      auditRoutes({ render }),
+      statsAdminRoutes({ render, logger }),
+    ],
   }));
   app.use(apiDocsRoutes({ render }));
   app.use('/api/v1', apiRoutes({ index }));

@@ -1,0 +1,690 @@
+/**
+ * The import itself: one pass over the file, row by row, for a dry run or for real.
+ *
+ * Each row is parsed (values.ts), checked with the mongoose schemas (the same rules as every other
+ * write), matched to what the database holds by natural key (store.ts) and to the rows before it
+ * in the same file, and classified as created / updated / unchanged / rejected. A dry run stops
+ * there. A real run then writes in batches through the registry service only: bulkCreate for new
+ * brands, trademarks and entries (one change per batch), upsertByKey for rows that differ — so
+ * audit events and search sync follow as for any other write — and records one audit event for
+ * the import. A re-import of the same file finds every fingerprint equal and writes nothing.
+ *
+ * While one batch is being written the next one is parsed and checked, so the two cores are both
+ * busy; memory is bounded by the key maps (about 150 bytes per brand) and two batches.
+ */
+import mongoose, { type Model } from 'mongoose';
+import { recordEvent } from '../audit/index.js';
+import { AppError } from '../platform/errors.js';
+import { mapLimit } from '../platform/concurrency.js';
+import { Brand, Trademark } from '../registries/models.js';
+import { DIRECTORY_STATUSES, TIME_HONORED_STATUSES, CERTIFICATE_STATUSES, type Kind } from '../registries/reference.js';
+import { bulkCreate, upsertByKey, type WriteContext } from '../registries/service.js';
+import { FORMATS, mapHeader, type Column, type HeaderMap, type Target } from './formats.js';
+import { FileProblem, openSheet, type SheetRow } from './read.js';
+import { chooseSlug } from './slug.js';
+import {
+  brandKey, brandsIndexedByCreditCode, ENTRY_KEY_PATH, ENTRY_MODEL, fingerprint, own, pointStore, preloadStore, sameFingerprint,
+  type KeyStore, type StorePaths,
+} from './store.js';
+import { parseCell } from './values.js';
+
+/** One problem: spreadsheet row (header = 1; 0 = the file as a whole), the column's header text, the message. */
+export interface Problem {
+  row: number;
+  column: string;
+  message: string;
+  messageEn: string;
+}
+
+export type Outcome = 'created' | 'updated' | 'unchanged' | 'rejected';
+
+export interface ImportProgress {
+  phase: 'reading' | 'checking' | 'writing';
+  /** Data rows processed so far. */
+  rows: number;
+  bytes: number;
+  totalBytes: number;
+}
+
+export interface ImportSummary {
+  registry: Kind;
+  file: string;
+  dryRun: boolean;
+  /** Data rows read (blank rows not counted). */
+  rows: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  /** Problems found (a rejected row may have several). */
+  problems: number;
+  /** The file could not be read at all (then rows = 0). */
+  fileProblem: Problem | null;
+  /** Header texts that matched no column (ignored). */
+  unknownColumns: string[];
+  /** Most frequent problems by column and message, for the report. */
+  problemGroups: Array<{ column: string; message: string; messageEn: string; count: number }>;
+  fileKind: 'csv' | 'xlsx' | null;
+  encoding: string | null;
+  lookup: 'preload' | 'point' | null;
+  seconds: number;
+  /** Time spent waiting for writes (real runs). */
+  writeSeconds: number;
+}
+
+export interface ImportOptions {
+  registry: Kind;
+  /** Path of the file on disk. */
+  file: string;
+  /** The name the user knows it by (for the audit trail and messages). */
+  fileName: string;
+  dryRun: boolean;
+  actor: string;
+  onProblem?: (p: Problem) => void | Promise<void>;
+  onProgress?: (p: ImportProgress) => void;
+  /** How existing keys are found; 'auto' picks by file size and database size. */
+  lookup?: 'auto' | 'preload' | 'point';
+  /** Rows per write batch. */
+  batchSize?: number;
+  now?: Date;
+}
+
+/** More data rows than this are refused (split the file). */
+export const MAX_ROWS = 1_000_000;
+
+const DEFAULT_STATUS: Record<Kind, string | undefined> = {
+  directory: DIRECTORY_STATUSES[0],
+  famous: undefined,
+  'time-honored': TIME_HONORED_STATUSES[0],
+  certified: CERTIFICATE_STATUSES[0],
+};
+
+const msg = (zh: string, en: string) => ({ message: zh, messageEn: en });
+
+interface Plan {
+  row: number;
+  brandOp: 'create' | 'update' | 'none';
+  brandId: string;
+  brandKey: string;
+  /** Row of the file that created this brand (when it was created by an earlier row). */
+  brandRow: number;
+  brandData: Record<string, unknown>;
+  slug?: string;
+  tmOp: 'create' | 'update' | 'none';
+  tmData: Record<string, unknown>;
+  regNo?: string;
+  entryOp: 'create' | 'update' | 'none';
+  entryKey: string;
+  entryData: Record<string, unknown>;
+  statusChange: boolean;
+  statusReason: string;
+  problems: Problem[];
+}
+
+const outcomeOf = (p: Plan): Outcome =>
+  p.problems.length ? 'rejected'
+    : p.brandOp === 'create' || p.tmOp === 'create' || p.entryOp === 'create' ? 'created'
+      : p.brandOp === 'update' || p.tmOp === 'update' || p.entryOp === 'update' ? 'updated'
+        : 'unchanged';
+
+/** Fingerprint paths of a target: the columns present (GI as one value; status compared apart). */
+function pathsOf(hm: HeaderMap, target: Target): string[] {
+  const out = new Set<string>();
+  for (const c of hm.present) {
+    if (c.target !== target || c.path === 'slug' || c.path === 'status' || c.path === 'statusReason') continue;
+    out.add(c.path.startsWith('gi.') ? 'gi' : c.path);
+  }
+  return [...out].sort();
+}
+
+/**
+ * The row's cells as data per target, plus parse problems. An empty date or number cell means
+ * "not given" (keep what is stored; the default for a new entry), so it is left out of the data
+ * and listed in `skipped`; an empty text cell means empty.
+ */
+function readCells(hm: HeaderMap, r: SheetRow) {
+  const data: Record<Target, Record<string, unknown>> = { brand: {}, trademark: {}, entry: {} };
+  const skipped = new Set<string>();
+  const bad = new Set<string>();
+  const problems: Problem[] = [];
+  let slug = '';
+  let reason = '';
+  let status = '';
+  for (let i = 0; i < hm.byIndex.length; i++) {
+    const col = hm.byIndex[i];
+    if (!col) continue;
+    const header = hm.headerOf.get(col.path) ?? col.header;
+    const parsed = parseCell(col.type, r.cells[i] ?? null);
+    if ('problem' in parsed) {
+      problems.push({ row: r.row, column: header, message: parsed.problem[0], messageEn: parsed.problem[1] });
+      skipped.add(col.path);
+      bad.add(col.path);
+      continue;
+    }
+    if (col.path === 'slug') slug = String(parsed.value ?? '');
+    else if (col.path === 'statusReason') reason = String(parsed.value ?? '');
+    else if (col.path === 'status') status = String(parsed.value ?? '');
+    else if (parsed.value === undefined) skipped.add(col.path);
+    else data[col.target][col.path] = parsed.value;
+  }
+  return { data, problems, slug, reason, status, skipped, bad };
+}
+
+/** Indexes of fingerprint paths to leave out of a comparison. */
+const skipSet = (paths: string[], skipped: Set<string>) => new Set(paths.flatMap((p, i) => (skipped.has(p) ? [i] : [])));
+
+/** Mongoose validation errors as problems on the file's columns. */
+function problemsFrom(err: unknown, row: number, hm: HeaderMap, target: Target, bad: Set<string> = new Set()): Problem[] {
+  if (!(err instanceof mongoose.Error.ValidationError)) throw err;
+  const columns = hm.present.filter((c) => c.target === target);
+  const headerFor = (path: string): string => {
+    const exact = columns.find((c) => c.path === path) ?? columns.find((c) => c.path === path.replace(/\.\d+$/, ''))
+      ?? columns.find((c) => c.path.split('.')[0] === path.split('.')[0]);
+    if (exact) return hm.headerOf.get(exact.path) ?? exact.header;
+    const spec = FORMATS.directory.columns.concat(FORMATS.famous.columns, FORMATS.certified.columns, FORMATS['time-honored'].columns)
+      .find((c) => c.target === target && (c.path === path || c.path.split('.')[0] === path.split('.')[0]));
+    return spec?.header ?? path;
+  };
+  const seen = new Set<string>();
+  const out: Problem[] = [];
+  for (const [path, e] of Object.entries(err.errors)) {
+    // A cell that could not be read is already reported; its "required" follows from that.
+    if (bad.has(path) || bad.has(path.replace(/\.\d+$/, '')) || (path.startsWith('gi') && (bad.has('gi.product') || bad.has('gi.area')))) continue;
+    const column = headerFor(path);
+    const kind = (e as { kind?: string }).kind ?? '';
+    const value = (e as { value?: unknown }).value;
+    let zh: string;
+    let en: string;
+    if (e.message.includes('|') && !(e instanceof mongoose.Error.CastError)) {
+      [zh, en] = e.message.split('|', 2) as [string, string];
+      if (kind === 'enum' && typeof value === 'string') {
+        zh = `“${value.slice(0, 40)}”不是可选的值。${zh}`;
+        en = `"${value.slice(0, 40)}" is not allowed: ${en}`;
+      }
+    } else if (kind === 'required') {
+      [zh, en] = [`请填写${column}`, `${column} is required`];
+    } else if (kind === 'enum') {
+      [zh, en] = [`${column}不是可选的值`, `${column} is not one of the allowed values`];
+    } else {
+      [zh, en] = [`${column}格式不正确`, `${column} has the wrong format`];
+    }
+    const k = `${column}\u0000${zh}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push({ row, column, message: zh, messageEn: en });
+  }
+  return out;
+}
+
+/**
+ * Applies the schema's string setters (trim, uppercase, lowercase) to the row's values, so keys
+ * and fingerprints see what would be stored — without building a document just for that.
+ */
+function castStrings(model: Model<any>, data: Record<string, unknown>): void {
+  for (const [p, v] of Object.entries(data)) {
+    if (typeof v !== 'string') continue;
+    const o = (model.schema.path(p) as { options?: { trim?: boolean; uppercase?: boolean; lowercase?: boolean } } | undefined)?.options;
+    if (!o) continue;
+    let s = v;
+    if (o.trim) s = s.trim();
+    if (o.uppercase) s = s.toUpperCase();
+    if (o.lowercase) s = s.toLowerCase();
+    data[p] = s;
+  }
+}
+
+async function validate(model: Model<any>, data: Record<string, unknown>, paths: string[] | null): Promise<{ err: unknown }> {
+  const doc = new model(data);
+  try {
+    await (paths ? doc.validate(paths) : doc.validate());
+    return { err: null };
+  } catch (err) {
+    return { err };
+  }
+}
+
+/** In-file memory of a brand: "<id>\t<brand fp>\t<entry fp>\t<first row>\t<n|o>" (n = created by this file). */
+type FileBrand = { id: string; fp: string; entryFp: string; row: number; isNew: boolean };
+const packBrand = (b: FileBrand) => `${b.id}\t${b.fp}\t${b.entryFp}\t${b.row}\t${b.isNew ? 'n' : 'o'}`;
+function unpackBrand(s: string): FileBrand {
+  const [id, fp, entryFp, row, n] = s.split('\t') as [string, string, string, string, string];
+  return { id, fp, entryFp, row: Number(row), isNew: n === 'n' };
+}
+
+class Run {
+  readonly format;
+  hm!: HeaderMap;
+  store!: KeyStore;
+  paths!: StorePaths;
+  readonly fileBrands = new Map<string, string>();
+  readonly fileSlugs = new Set<string>();
+  /** Registration numbers (directory) or entry keys (famous, certified, time-honored) → first row. */
+  readonly fileRegNos = new Map<string, number>();
+  readonly fileEntries = new Map<string, number>();
+  /** Brands whose creation failed while writing, with the row that tried. */
+  readonly failedBrands = new Map<string, number>();
+  readonly summary: ImportSummary;
+  readonly groups = new Map<string, { column: string; message: string; messageEn: string; count: number }>();
+  readonly ctx: WriteContext;
+
+  constructor(readonly o: ImportOptions) {
+    this.format = FORMATS[o.registry];
+    this.ctx = { actor: o.actor, reason: `import ${o.fileName}`, now: o.now };
+    this.summary = {
+      registry: o.registry, file: o.fileName, dryRun: o.dryRun, rows: 0, created: 0, updated: 0, unchanged: 0, rejected: 0,
+      problems: 0, fileProblem: null, unknownColumns: [], problemGroups: [], fileKind: null, encoding: null, lookup: null, seconds: 0, writeSeconds: 0,
+    };
+  }
+
+  async problem(p: Problem): Promise<void> {
+    this.summary.problems++;
+    const k = `${p.column}\u0000${p.message}`;
+    const g = this.groups.get(k);
+    if (g) g.count++;
+    else if (this.groups.size < 500) this.groups.set(k, { column: p.column, message: p.message, messageEn: p.messageEn, count: 1 });
+    await this.o.onProblem?.(p);
+  }
+
+  header(h: string): string {
+    const col = this.format.columns.find((c) => c.header === h);
+    return (col && this.hm.headerOf.get(col.path)) ?? h;
+  }
+
+  async chooseStore(size: number, kind: 'csv' | 'xlsx', tick: () => void): Promise<KeyStore> {
+    let mode = this.o.lookup ?? 'auto';
+    if (mode === 'auto') {
+      // Streaming a collection runs at a few thousand documents a second on FerretDB, an indexed
+      // look-up takes a few milliseconds: point look-ups win while the file is small next to the database.
+      const estimatedRows = size / (kind === 'xlsx' ? 40 : 150);
+      const brands = await Brand.estimatedDocumentCount();
+      mode = brandsIndexedByCreditCode() && estimatedRows * 50 < brands ? 'point' : 'preload';
+    }
+    return mode === 'point' ? pointStore(this.o.registry, this.paths) : preloadStore(this.o.registry, this.paths, tick);
+  }
+
+  /** Checks one data row and decides what it would write. */
+  async plan(r: SheetRow): Promise<Plan> {
+    const kind = this.o.registry;
+    const { data, problems, slug: slugCell, reason, status, skipped, bad } = readCells(this.hm, r);
+    const h = (zh: string) => this.header(zh);
+    const plan: Plan = {
+      row: r.row, brandOp: 'none', brandId: '', brandKey: '', brandRow: r.row, brandData: data.brand, tmOp: 'none', tmData: data.trademark,
+      entryOp: 'none', entryKey: '', entryData: data.entry, statusChange: false, statusReason: reason, problems,
+    };
+    if (status === '过期') {
+      problems.push({ row: r.row, column: h('状态'), ...msg('“过期”由有效期自动判断，不能导入；请填写“有效”', '"过期" (expired) follows from the validity date and cannot be imported; write 有效') });
+    } else if (status) data.entry.status = status;
+    // GI product and area are one value: both or neither.
+    if ('gi.product' in data.entry || 'gi.area' in data.entry) {
+      const product = String(data.entry['gi.product'] ?? '');
+      const area = String(data.entry['gi.area'] ?? '');
+      delete data.entry['gi.product'];
+      delete data.entry['gi.area'];
+      data.entry.gi = product || area ? { product, area } : undefined;
+    }
+
+    // The brand, by credit code + name.
+    castStrings(Brand, data.brand);
+    castStrings(Trademark, data.trademark);
+    castStrings(ENTRY_MODEL[kind], data.entry);
+    const name = String(data.brand.name ?? '');
+    const creditCode = String(data.brand.creditCode ?? '');
+    const key = brandKey(creditCode, name);
+    plan.brandKey = key;
+    const inFile = this.fileBrands.get(key);
+    const fileBrand = inFile ? unpackBrand(inFile) : null;
+    let known: Awaited<ReturnType<KeyStore['brand']>> = null;
+    if (!fileBrand && name && creditCode) known = await this.store.brand(key);
+    const isNewBrand = !fileBrand && known === null;
+    if (known === 'ambiguous') {
+      problems.push({ row: r.row, column: h('统一社会信用代码'), ...msg('数据库中有多个品牌使用相同的统一社会信用代码和品牌名称，请先在后台合并', 'several brands in the database share this credit code and name; merge them in the back office first') });
+    }
+    const brandId = fileBrand?.id ?? (known && known !== 'ambiguous' ? known.id : new mongoose.Types.ObjectId().toHexString());
+    plan.brandId = brandId;
+    if (isNewBrand) {
+      let slug = slugCell;
+      if (slug) {
+        if (this.fileSlugs.has(slug) || (await this.store.slugTaken(slug))) {
+          problems.push({ row: r.row, column: h('品牌标识'), ...msg(`标识“${slug.slice(0, 80)}”已被其他品牌使用`, `slug "${slug.slice(0, 80)}" is already used by another brand`) });
+        }
+      } else if (name && creditCode) {
+        slug = await chooseSlug(name, creditCode, async (s) => this.fileSlugs.has(s) || this.store.slugTaken(s));
+      }
+      plan.slug = slug || 'pending';
+    }
+    const { err: brandErr } = await validate(Brand, { ...data.brand, slug: plan.slug ?? 'existing' }, isNewBrand ? null : Object.keys(data.brand));
+    if (brandErr) problems.push(...problemsFrom(brandErr, r.row, this.hm, 'brand', bad));
+    // Values are already as stored (parsed, trimmed, cased), so the row itself is fingerprinted.
+    const brandFp = fingerprint(data.brand, this.paths.brand);
+    const brandSkip = skipSet(this.paths.brand, skipped);
+    if (fileBrand) {
+      plan.brandRow = fileBrand.row;
+      if (!sameFingerprint(fileBrand.fp, brandFp, brandSkip)) {
+        problems.push({ row: r.row, column: h('品牌名称'), ...msg(`同一品牌在第 ${fileBrand.row} 行的品牌信息（企业、所属区、产业等）与本行不一致`, `the brand's details (company, district, sector…) differ from row ${fileBrand.row}`) });
+      }
+      if (kind === 'time-honored') {
+        problems.push({ row: r.row, column: h('品牌名称'), ...msg(`第 ${fileBrand.row} 行已有该品牌的老字号信息`, `row ${fileBrand.row} already holds this brand's time-honored entry`) });
+      }
+    } else if (known && known !== 'ambiguous') {
+      plan.brandOp = sameFingerprint(known.fp, brandFp, brandSkip) ? 'none' : 'update';
+    } else if (isNewBrand) {
+      plan.brandOp = 'create';
+    }
+
+    // The trademark (directory rows).
+    if (kind === 'directory') {
+      const regNo = String(data.trademark.regNo ?? '');
+      const others = Object.entries(data.trademark).filter(([k, v]) => k !== 'regNo' && v !== undefined && v !== '' && !(Array.isArray(v) && v.length === 0) && v !== false);
+      if (!regNo) {
+        if (others.length) problems.push({ row: r.row, column: h('商标注册号'), ...msg('填写了商标信息，请同时填写商标注册号', 'trademark details are given: the registration number is required too') });
+        data.trademark = {};
+        plan.tmData = data.trademark;
+      } else {
+        plan.regNo = regNo;
+        const earlier = this.fileRegNos.get(regNo);
+        const knownTm = earlier === undefined ? await this.store.trademark(regNo) : null;
+        if (earlier !== undefined) {
+          problems.push({ row: r.row, column: h('商标注册号'), ...msg(`商标注册号与第 ${earlier} 行重复`, `registration number repeats row ${earlier}`) });
+        } else if (knownTm && knownTm.brandId !== brandId) {
+          problems.push({ row: r.row, column: h('商标注册号'), ...msg('该商标注册号已属于另一个品牌', 'this registration number belongs to another brand') });
+        }
+        // The mark defaults to the brand name: for a new trademark, or an empty 商标 cell.
+        if (!data.trademark.mark && (!knownTm || 'mark' in data.trademark)) data.trademark.mark = name;
+        const { err } = await validate(Trademark, { ...data.trademark, brand: brandId }, knownTm ? Object.keys(data.trademark) : null);
+        if (err) problems.push(...problemsFrom(err, r.row, this.hm, 'trademark', bad));
+        if (knownTm) {
+          plan.tmOp = sameFingerprint(knownTm.fp, fingerprint(data.trademark, this.paths.trademark), skipSet(this.paths.trademark, skipped)) ? 'none' : 'update';
+        } else plan.tmOp = 'create';
+      }
+    }
+
+    // The registry entry.
+    const model = ENTRY_MODEL[kind];
+    const keyPath = ENTRY_KEY_PATH[kind];
+    let entryKey = brandId;
+    if (keyPath !== 'brand') entryKey = String(data.entry[keyPath] ?? '');
+    plan.entryKey = entryKey;
+    const keyHeader = keyPath === 'number' ? h('证书编号') : keyPath === 'trademarkRegNo' ? h('商标注册号') : h('品牌名称');
+    const repeatedBrandRow = kind === 'directory' && fileBrand !== null;
+    let knownEntry: Awaited<ReturnType<KeyStore['entry']>> = null;
+    if (keyPath !== 'brand' && entryKey) {
+      const earlier = this.fileEntries.get(entryKey);
+      if (earlier !== undefined) {
+        problems.push({ row: r.row, column: keyHeader, ...msg(`${keyHeader}与第 ${earlier} 行重复`, `${keyHeader} repeats row ${earlier}`) });
+      } else {
+        knownEntry = await this.store.entry(entryKey);
+        if (knownEntry && knownEntry.brandId !== brandId) {
+          problems.push({ row: r.row, column: keyHeader, ...msg(`${keyHeader}“${entryKey.slice(0, 40)}”已属于另一品牌`, `${keyHeader} "${entryKey.slice(0, 40)}" already belongs to another brand`) });
+          knownEntry = null;
+        }
+      }
+    } else if (keyPath === 'brand' && !isNewBrand && !fileBrand && known !== 'ambiguous') {
+      knownEntry = await this.store.entry(entryKey);
+    }
+    const creating = !knownEntry && !repeatedBrandRow;
+    if (creating) {
+      if (data.entry.status === undefined && DEFAULT_STATUS[kind]) data.entry.status = DEFAULT_STATUS[kind];
+      // A new entry keeps the reason it was listed with its status.
+      if (reason) data.entry.statusReason = reason;
+    }
+    const entryPaths = [...new Set(Object.keys(data.entry).map((p) => p.split('.')[0] === 'gi' ? 'gi' : p))];
+    const { err: entryErr } = await validate(model, { ...data.entry, brand: brandId }, creating ? null : entryPaths);
+    if (entryErr) problems.push(...problemsFrom(entryErr, r.row, this.hm, 'entry', bad));
+    const entryFp = fingerprint(data.entry, this.paths.entry);
+    const entrySkip = skipSet(this.paths.entry, skipped);
+    if (repeatedBrandRow) {
+      const [firstFp, firstStatus] = fileBrand!.entryFp.split(':') as [string, string];
+      if (!sameFingerprint(firstFp, entryFp, entrySkip) || (status !== '' && status !== firstStatus)) {
+        problems.push({ row: r.row, column: h('状态'), ...msg(`同一品牌在第 ${fileBrand!.row} 行的名录信息（优势商标、地理标志、状态等）与本行不一致`, `the directory details (advantage, GI, status…) differ from row ${fileBrand!.row}`) });
+      }
+    } else if (knownEntry) {
+      const newStatus = data.entry.status as string | undefined;
+      plan.statusChange = Boolean(newStatus && newStatus !== knownEntry.status);
+      if (plan.statusChange && !reason) {
+        problems.push({ row: r.row, column: h('状态原因'), ...msg(`状态由“${knownEntry.status}”改为“${newStatus}”，请填写状态原因`, `status changes from ${knownEntry.status} to ${newStatus}: a status reason is required`) });
+      }
+      plan.entryOp = sameFingerprint(knownEntry.fp, entryFp, entrySkip) && !plan.statusChange ? 'none' : 'update';
+    } else {
+      plan.entryOp = 'create';
+    }
+
+    // Remember what this row established, so later rows are compared with it.
+    if (problems.length === 0) {
+      if (!fileBrand) {
+        this.fileBrands.set(own(key), own(packBrand({ id: brandId, fp: brandFp, entryFp: `${entryFp}:${status}`, row: r.row, isNew: isNewBrand })));
+        if (isNewBrand && plan.slug) this.fileSlugs.add(own(plan.slug));
+      }
+      if (plan.regNo) this.fileRegNos.set(own(plan.regNo), r.row);
+      if (keyPath !== 'brand' && entryKey) this.fileEntries.set(own(entryKey), r.row);
+    }
+    return plan;
+  }
+
+  count(o: Outcome): void {
+    this.summary.rows++;
+    this.summary[o]++;
+  }
+
+  /** Writes one batch of checked rows through the registry service. */
+  async write(plans: Plan[]): Promise<void> {
+    const ok = (p: Plan) => p.problems.length === 0;
+    const fail = (p: Plan, problems: Problem[]) => {
+      if (ok(p)) p.problems.push(...problems);
+      if (p.brandOp === 'create' && !this.failedBrands.has(p.brandId)) this.failedBrands.set(p.brandId, p.row);
+    };
+    const fromError = (p: Plan, err: unknown, target: Target): Problem[] => {
+      if (err instanceof AppError) {
+        const cols = this.hm.present.filter((c) => c.target === target);
+        if (err.fields.length) {
+          return err.fields.map((f) => {
+            const col: Column | undefined = cols.find((c) => c.path === f.field || c.path.split('.')[0] === f.field.split('.')[0]);
+            return { row: p.row, column: col ? this.hm.headerOf.get(col.path) ?? col.header : f.field, message: f.message, messageEn: f.messageEn };
+          });
+        }
+        return [{ row: p.row, column: '', message: err.message, messageEn: err.messageEn }];
+      }
+      throw err;
+    };
+    // Rows whose brand an earlier batch failed to create cannot be written either.
+    for (const p of plans) {
+      const failedAt = this.failedBrands.get(p.brandId);
+      if (ok(p) && failedAt !== undefined && failedAt !== p.row) {
+        p.problems.push({ row: p.row, column: this.header('品牌名称'), ...msg(`该品牌未能创建（见第 ${failedAt} 行）`, `the brand could not be created (see row ${failedAt})`) });
+      }
+    }
+    const oid = (hex: string) => new mongoose.Types.ObjectId(hex);
+    const live = () => plans.filter(ok);
+
+    // 1. Brands.
+    const newBrands = live().filter((p) => p.brandOp === 'create');
+    if (newBrands.length) {
+      const res = await bulkCreate(Brand, newBrands.map((p) => ({ ...p.brandData, _id: oid(p.brandId), slug: p.slug })), this.ctx);
+      for (const rej of res.rejected) {
+        const p = newBrands[rej.index];
+        if (p) fail(p, rej.problems.map((f) => ({ row: p.row, column: this.columnFor('brand', f.field), message: f.message, messageEn: f.messageEn })));
+      }
+    }
+    await mapLimit(live().filter((p) => p.brandOp === 'update'), 4, async (p) => {
+      try {
+        const r = await upsertByKey(Brand, { _id: oid(p.brandId) }, p.brandData, this.ctx);
+        if (r.action === 'unchanged') p.brandOp = 'none';
+      } catch (err) {
+        fail(p, fromError(p, err, 'brand'));
+      }
+    });
+    for (const p of plans) {
+      const failedAt = this.failedBrands.get(p.brandId);
+      if (ok(p) && failedAt !== undefined && failedAt !== p.row) {
+        p.problems.push({ row: p.row, column: this.header('品牌名称'), ...msg(`该品牌未能创建（见第 ${failedAt} 行）`, `the brand could not be created (see row ${failedAt})`) });
+      }
+    }
+
+    // 2. Trademarks.
+    const newMarks = live().filter((p) => p.tmOp === 'create');
+    if (newMarks.length) {
+      const res = await bulkCreate(Trademark, newMarks.map((p) => ({ ...p.tmData, brand: oid(p.brandId) })), this.ctx);
+      for (const rej of res.rejected) {
+        const p = newMarks[rej.index];
+        if (p) fail(p, rej.problems.map((f) => ({ row: p.row, column: this.columnFor('trademark', f.field), message: f.message, messageEn: f.messageEn })));
+      }
+    }
+    await mapLimit(live().filter((p) => p.tmOp === 'update'), 4, async (p) => {
+      try {
+        const { brand: _b, ...changes } = p.tmData;
+        const r = await upsertByKey(Trademark, { regNo: p.regNo }, changes, this.ctx);
+        if (r.action === 'unchanged') p.tmOp = 'none';
+      } catch (err) {
+        fail(p, fromError(p, err, 'trademark'));
+      }
+    });
+
+    // 3. Entries.
+    const kind = this.o.registry;
+    const model = ENTRY_MODEL[kind];
+    const keyPath = ENTRY_KEY_PATH[kind];
+    const newEntries = live().filter((p) => p.entryOp === 'create');
+    if (newEntries.length) {
+      const res = await bulkCreate(model, newEntries.map((p) => ({ ...p.entryData, brand: oid(p.brandId) })), this.ctx);
+      for (const rej of res.rejected) {
+        const p = newEntries[rej.index];
+        if (p) fail(p, rej.problems.map((f) => ({ row: p.row, column: this.columnFor('entry', f.field), message: f.message, messageEn: f.messageEn })));
+      }
+    }
+    await mapLimit(live().filter((p) => p.entryOp === 'update'), 4, async (p) => {
+      try {
+        const filter = keyPath === 'brand' ? { brand: oid(p.brandId) } : { [keyPath]: p.entryKey };
+        const ctx = p.statusChange ? { ...this.ctx, reason: p.statusReason } : this.ctx;
+        const r = await upsertByKey(model, filter, p.entryData, ctx);
+        if (r.action === 'unchanged') p.entryOp = 'none';
+      } catch (err) {
+        fail(p, fromError(p, err, 'entry'));
+      }
+    });
+  }
+
+  columnFor(target: Target, field: string): string {
+    const col = this.hm.present.find((c) => c.target === target && (c.path === field || c.path.split('.')[0] === field.split('.')[0]));
+    return col ? this.hm.headerOf.get(col.path) ?? col.header : field;
+  }
+
+  async finish(plans: Plan[]): Promise<void> {
+    for (const p of plans) {
+      this.count(outcomeOf(p));
+      for (const pr of p.problems) await this.problem(pr);
+    }
+  }
+}
+
+/**
+ * Runs an import (or its dry run) over one file. Problems go to `onProblem` as they are found;
+ * the summary counts rows by outcome. Never throws for bad content: an unreadable file becomes
+ * `fileProblem`. Throws only when the database fails.
+ */
+export async function runImport(o: ImportOptions): Promise<ImportSummary> {
+  const started = Date.now();
+  const run = new Run(o);
+  const s = run.summary;
+  const batchSize = o.batchSize ?? 2000;
+  let reader;
+  try {
+    reader = await openSheet(o.file);
+  } catch (err) {
+    if (!(err instanceof FileProblem)) throw err;
+    s.fileProblem = { row: 0, column: '', message: err.zh, messageEn: err.en };
+    await run.problem(s.fileProblem);
+    s.seconds = (Date.now() - started) / 1000;
+    return s;
+  }
+  s.fileKind = reader.kind;
+  s.encoding = reader.encoding ?? null;
+  const progress = (phase: ImportProgress['phase']) => o.onProgress?.({ phase, rows: s.rows, bytes: reader.bytesRead(), totalBytes: reader.size });
+
+  let batch: Plan[] = [];
+  let writing: Promise<void> | null = null;
+  let writeMs = 0;
+  const flush = async () => {
+    if (writing) await writing;
+    writing = null;
+    if (batch.length === 0) return;
+    const plans = batch;
+    batch = [];
+    if (o.dryRun) {
+      await run.finish(plans);
+      return;
+    }
+    const t0 = Date.now();
+    // Written while the next batch is read and checked; awaited before the next write starts.
+    writing = run.write(plans).then(async () => {
+      writeMs += Date.now() - t0;
+      await run.finish(plans);
+      progress('writing');
+    });
+  };
+
+  try {
+    let headerSeen = false;
+    let dataRows = 0;
+    for await (const r of reader.rows()) {
+      const blank = r.cells.every((c) => c === null || (typeof c === 'string' && c.trim() === ''));
+      if (blank) continue;
+      if (!headerSeen) {
+        headerSeen = true;
+        run.hm = mapHeader(run.format, r.cells.map((c) => (c === null ? '' : String(c))));
+        s.unknownColumns = run.hm.unknown;
+        const headerProblems: Problem[] = [
+          ...run.hm.missing.map((c) => ({ row: r.row, column: c.header, ...msg(`缺少必需的列“${c.header}”`, `required column "${c.header}" (${c.en}) is missing`) })),
+          ...run.hm.duplicate.map((d) => ({ row: r.row, column: d, ...msg(`列“${d}”重复`, `column "${d}" appears twice`) })),
+        ];
+        if (headerProblems.length) {
+          for (const p of headerProblems) await run.problem(p);
+          s.fileProblem = headerProblems[0]!;
+          break;
+        }
+        run.paths = { brand: pathsOf(run.hm, 'brand'), trademark: pathsOf(run.hm, 'trademark'), entry: pathsOf(run.hm, 'entry') };
+        progress('reading');
+        run.store = await run.chooseStore(reader.size, reader.kind, () => progress('reading'));
+        s.lookup = run.store.mode;
+        continue;
+      }
+      if (++dataRows > MAX_ROWS) {
+        s.fileProblem = { row: r.row, column: '', ...msg(`文件超过 ${MAX_ROWS} 行，请拆分后分批导入`, `the file has more than ${MAX_ROWS} rows; split it`) };
+        await run.problem(s.fileProblem);
+        break;
+      }
+      batch.push(await run.plan(r));
+      if (batch.length >= batchSize) await flush();
+      if (dataRows % 500 === 0) progress('checking');
+    }
+    if (!headerSeen) {
+      s.fileProblem = { row: 0, column: '', ...msg('文件中没有内容（至少需要表头行）', 'the file has no content (a header row at least)') };
+      await run.problem(s.fileProblem);
+    }
+    await flush();
+    if (writing) await writing;
+  } catch (err) {
+    if (writing) await (writing as Promise<void>).catch(() => {});
+    if (!(err instanceof FileProblem)) throw err;
+    // Rows already checked keep their outcome; the rest of the file could not be read.
+    s.fileProblem = { row: 0, column: '', message: err.zh, messageEn: err.en };
+    await run.problem(s.fileProblem);
+    if (batch.length) {
+      if (o.dryRun) await run.finish(batch);
+      else {
+        await run.write(batch);
+        await run.finish(batch);
+      }
+      batch = [];
+    }
+  }
+  s.problemGroups = [...run.groups.values()].sort((a, b) => b.count - a.count).slice(0, 50);
+  s.writeSeconds = writeMs / 1000;
+  s.seconds = (Date.now() - started) / 1000;
+  progress(o.dryRun ? 'checking' : 'writing');
+  if (!o.dryRun && s.rows > 0) {
+    await recordEvent({
+      action: 'import', actor: o.actor, subject: o.registry, reason: `import ${o.fileName}`,
+      detail: { file: o.fileName, rows: s.rows, created: s.created, updated: s.updated, unchanged: s.unchanged, rejected: s.rejected },
+    });
+  }
+  return s;
+}

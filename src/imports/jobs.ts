@@ -1,0 +1,248 @@
+/**
+ * Import jobs for the back office: an uploaded file is checked (dry run) in the background, the
+ * report waits for a regulator to confirm, then the same file is imported — with progress kept in
+ * MongoDB (ImportJob) so the job page, which refreshes itself, can show it from any instance.
+ *
+ * Only one write can ever start per job: confirming inserts a claim with a unique _id (the one
+ * write FerretDB makes atomic), so a double click or two editors cannot import the file twice.
+ * A job whose process died stops updating; its page says so after a while. Re-uploading the file
+ * is then safe: an import is idempotent, rows already written come out unchanged.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { readdir, rm, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import mongoose, { Schema, type Model } from 'mongoose';
+import type { Logger } from 'pino';
+import type { Kind } from '../registries/reference.js';
+import { runImport, type ImportSummary, type Problem } from './engine.js';
+
+export type JobState = 'checking' | 'checked' | 'writing' | 'done' | 'failed';
+
+/** Problems kept in the job document (all of them are in the job's problem file). */
+export const PROBLEMS_KEPT = 200;
+
+export interface JobSummary {
+  rows: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  problems: number;
+  seconds: number;
+  unknownColumns: string[];
+  problemGroups: ImportSummary['problemGroups'];
+  fileProblem: Problem | null;
+  encoding: string | null;
+  fileKind: string | null;
+}
+
+export interface ImportJobDoc {
+  _id: mongoose.Types.ObjectId;
+  registry: Kind;
+  fileName: string;
+  /** Where the upload is kept until the import is done (server side; never shown). */
+  filePath: string;
+  /** All problems of the latest phase, as CSV (server side). */
+  problemsPath: string;
+  fileSize: number;
+  sha256: string;
+  uploadedBy: string;
+  state: JobState;
+  progress: { phase: string; rows: number; bytes: number; totalBytes: number };
+  check: JobSummary | null;
+  result: JobSummary | null;
+  problems: Problem[];
+  confirmedBy: string;
+  confirmedAt: Date | null;
+  /** An i18n key (import.error.*) when the job failed. */
+  error: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const summarySchema = { type: Schema.Types.Mixed, default: null };
+
+const jobSchema = new Schema<ImportJobDoc>(
+  {
+    registry: { type: String, required: true },
+    fileName: { type: String, required: true },
+    filePath: { type: String, required: true },
+    problemsPath: { type: String, required: true },
+    fileSize: { type: Number, required: true },
+    sha256: { type: String, default: '' },
+    uploadedBy: { type: String, required: true },
+    state: { type: String, required: true, enum: ['checking', 'checked', 'writing', 'done', 'failed'] },
+    progress: { type: Schema.Types.Mixed, default: () => ({ phase: 'reading', rows: 0, bytes: 0, totalBytes: 0 }) },
+    check: summarySchema,
+    result: summarySchema,
+    problems: { type: Schema.Types.Mixed, default: [] },
+    confirmedBy: { type: String, default: '' },
+    confirmedAt: { type: Date, default: null },
+    error: { type: String, default: '' },
+  },
+  { timestamps: true, versionKey: false, minimize: false, collection: 'import_jobs' },
+);
+
+export const ImportJob: Model<ImportJobDoc> =
+  (mongoose.models.ImportJob as Model<ImportJobDoc>) ?? mongoose.model<ImportJobDoc>('ImportJob', jobSchema);
+
+/** Claims: `<jobId>:write`. A unique _id insert decides who runs the write. */
+const ImportClaim: Model<{ _id: string; at: Date; by: string }> =
+  (mongoose.models.ImportClaim as Model<{ _id: string; at: Date; by: string }>) ??
+  mongoose.model('ImportClaim', new Schema({ _id: String, at: Date, by: String }, { versionKey: false, collection: 'import_claims' }));
+
+/** A job that has not reported progress for this long is shown as interrupted. */
+export const STALE_MS = 2 * 60_000;
+/** Uploads and problem files older than this are removed when the next job starts. */
+const KEEP_FILES_MS = 48 * 3600_000;
+
+const toJobSummary = (s: ImportSummary): JobSummary => ({
+  rows: s.rows, created: s.created, updated: s.updated, unchanged: s.unchanged, rejected: s.rejected, problems: s.problems,
+  seconds: Math.round(s.seconds * 10) / 10, unknownColumns: s.unknownColumns.slice(0, 50), problemGroups: s.problemGroups,
+  fileProblem: s.fileProblem, encoding: s.encoding, fileKind: s.fileKind,
+});
+
+async function sha256(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+const csvCell = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+
+/** Collects a phase's problems: the first ones for the page, all of them into a CSV file. */
+class ProblemSink {
+  readonly kept: Problem[] = [];
+  private out: WriteStream;
+  constructor(file: string) {
+    this.out = createWriteStream(file, { encoding: 'utf8' });
+    this.out.write('\uFEFF行,列,问题,Problem\r\n');
+  }
+  async add(p: Problem): Promise<void> {
+    if (this.kept.length < PROBLEMS_KEPT) this.kept.push(p);
+    // Cells that start like a formula are neutralised, as in every CSV we hand out.
+    const cells = [String(p.row), p.column, p.message, p.messageEn].map((c) => csvCell(/^[=+\-@\t\r]/.test(c) ? `'${c}` : c));
+    if (!this.out.write(`${cells.join(',')}\r\n`)) await new Promise<void>((r) => this.out.once('drain', () => r()));
+  }
+  close(): Promise<void> {
+    return new Promise((resolve) => this.out.end(resolve));
+  }
+}
+
+/** Progress reports, at most one database write a second. */
+function progressWriter(id: mongoose.Types.ObjectId) {
+  let last = 0;
+  let pending: Promise<unknown> = Promise.resolve();
+  return (p: { phase: string; rows: number; bytes: number; totalBytes: number }) => {
+    const now = Date.now();
+    if (now - last < 1000) return;
+    last = now;
+    pending = pending.then(() => ImportJob.updateOne({ _id: id }, { $set: { progress: p } }).catch(() => {}));
+  };
+}
+
+export interface JobDeps {
+  /** Folder for uploads and problem files. */
+  dir: string;
+  logger: Logger;
+}
+
+/** Removes upload and problem files left by old jobs (best effort). */
+async function sweep(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const now = Date.now();
+  await Promise.all(names.map(async (n) => {
+    const p = path.join(dir, n);
+    const s = await stat(p).catch(() => null);
+    if (s && now - s.mtimeMs > KEEP_FILES_MS) await rm(p, { force: true }).catch(() => {});
+  }));
+}
+
+/** Runs the dry run of a job (in the background) and stores its report. */
+async function check(job: ImportJobDoc, deps: JobDeps): Promise<void> {
+  const sink = new ProblemSink(job.problemsPath);
+  try {
+    const summary = await runImport({
+      registry: job.registry, file: job.filePath, fileName: job.fileName, dryRun: true, actor: job.uploadedBy,
+      onProblem: (p) => sink.add(p), onProgress: progressWriter(job._id),
+    });
+    await sink.close();
+    await ImportJob.updateOne({ _id: job._id }, { $set: { state: 'checked', check: toJobSummary(summary), problems: sink.kept } });
+  } catch (err) {
+    await sink.close();
+    deps.logger.error({ err, job: job._id.toHexString() }, 'import check failed');
+    await ImportJob.updateOne({ _id: job._id }, { $set: { state: 'failed', error: 'import.error.check' } });
+  }
+}
+
+/**
+ * Creates a job for an uploaded file and starts its dry run. Resolves when the dry run is done
+ * or after `waitMs`, whichever is first (small files show their report at once).
+ */
+export async function startJob(
+  o: { registry: Kind; filePath: string; fileName: string; fileSize: number; actor: string; waitMs?: number },
+  deps: JobDeps,
+): Promise<ImportJobDoc> {
+  void sweep(deps.dir);
+  const id = new mongoose.Types.ObjectId();
+  const doc = await ImportJob.create({
+    _id: id, registry: o.registry, fileName: o.fileName, filePath: o.filePath, problemsPath: path.join(deps.dir, `${id.toHexString()}.problems.csv`),
+    fileSize: o.fileSize, sha256: await sha256(o.filePath), uploadedBy: o.actor, state: 'checking',
+    progress: { phase: 'reading', rows: 0, bytes: 0, totalBytes: o.fileSize },
+  });
+  const job = doc.toObject() as ImportJobDoc;
+  const done = check(job, deps);
+  await Promise.race([done, new Promise((r) => setTimeout(r, o.waitMs ?? 3000).unref())]);
+  return job;
+}
+
+export async function findJob(id: string): Promise<ImportJobDoc | null> {
+  if (!mongoose.isValidObjectId(id) || !/^[0-9a-f]{24}$/i.test(id)) return null;
+  return (await ImportJob.findById(id).lean()) as ImportJobDoc | null;
+}
+
+/**
+ * Confirms a checked job and runs the import in the background. Returns false when the job is
+ * not waiting for confirmation or someone else confirmed it first.
+ */
+export async function confirmJob(id: string, actor: string, deps: JobDeps & { waitMs?: number }): Promise<boolean> {
+  const job = await findJob(id);
+  if (!job || job.state !== 'checked') return false;
+  try {
+    await ImportClaim.collection.insertOne({ _id: `${id}:write`, at: new Date(), by: actor } as never);
+  } catch (err) {
+    if ((err as { code?: number }).code === 11000) return false;
+    throw err;
+  }
+  await ImportJob.updateOne({ _id: job._id }, {
+    $set: { state: 'writing', confirmedBy: actor, confirmedAt: new Date(), progress: { phase: 'reading', rows: 0, bytes: 0, totalBytes: job.fileSize } },
+  });
+  const run = (async () => {
+    const sink = new ProblemSink(job.problemsPath);
+    try {
+      if ((await sha256(job.filePath)) !== job.sha256) throw new Error('upload changed since it was checked');
+      const summary = await runImport({
+        registry: job.registry, file: job.filePath, fileName: job.fileName, dryRun: false, actor,
+        onProblem: (p) => sink.add(p), onProgress: progressWriter(job._id),
+      });
+      await sink.close();
+      await ImportJob.updateOne({ _id: job._id }, { $set: { state: 'done', result: toJobSummary(summary), problems: sink.kept } });
+      await unlink(job.filePath).catch(() => {});
+    } catch (err) {
+      await sink.close();
+      deps.logger.error({ err, job: id }, 'import failed');
+      await ImportJob.updateOne({ _id: job._id }, { $set: { state: 'failed', error: 'import.error.write' } });
+    }
+  })();
+  await Promise.race([run, new Promise((r) => setTimeout(r, deps.waitMs ?? 3000).unref())]);
+  return true;
+}
+
+/** Recent jobs for the import page. */
+export async function recentJobs(limit = 10): Promise<ImportJobDoc[]> {
+  return (await ImportJob.find().sort({ _id: -1 }).limit(limit).lean()) as ImportJobDoc[];
+}
+
+export const isStale = (job: ImportJobDoc, now = Date.now()) =>
+  (job.state === 'checking' || job.state === 'writing') && now - new Date(job.updatedAt).getTime() > STALE_MS;

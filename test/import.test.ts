@@ -184,6 +184,15 @@ describe('import: apply and re-import', () => {
     assert.deepEqual(problems, []);
     assert.equal(summary.fileKind, 'xlsx');
     assert.deepEqual(counts(summary), { rows: 4, created: 0, updated: 0, unchanged: 4, rejected: 0 });
+
+    // Excel's "Unicode text": UTF-16LE with BOM, tab-separated.
+    const tsv = [lines[0]!, lines[3]!].map((l) => l.replace(/,/g, '\t')).join('\r\n');
+    const utf16 = path.join(tmp, 'directory.txt');
+    writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(tsv, 'utf16le')]));
+    const u = await dryRun('directory', utf16);
+    assert.deepEqual(u.problems, []);
+    assert.equal(u.summary.encoding, 'utf-16le');
+    assert.deepEqual(counts(u.summary), { rows: 1, created: 0, updated: 0, unchanged: 1, rejected: 0 });
   });
 
   it('when a CSV is GBK-encoded (Excel on Chinese Windows), then it is detected and imported with the right characters', async () => {

@@ -654,6 +654,9 @@ export async function runImport(o: ImportOptions): Promise<ImportSummary> {
       batch.push(await run.plan(r));
       if (batch.length >= batchSize) await flush();
       if (dataRows % 500 === 0) progress('checking');
+      // Checking is CPU work that only awaits microtasks: let the event loop (web requests, the
+      // write in flight) run every few dozen rows.
+      if (dataRows % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     if (!headerSeen) {
       s.fileProblem = { row: 0, column: '', ...msg('文件中没有内容（至少需要表头行）', 'the file has no content (a header row at least)') };

@@ -8,7 +8,7 @@ import * as cheerio from 'cheerio';
 import ExcelJS from 'exceljs';
 import express, { Router, type Express } from 'express';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -31,6 +31,7 @@ import { assertNoStackTrace, Brand, Certificate, DirectoryEntry, get, Trademark 
 const FIXTURES = path.resolve('test/fixtures/import');
 const fixture = (name: string) => path.join(FIXTURES, name);
 const tmp = mkdtempSync(path.join(tmpdir(), 'import-test-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function dryRun(registry: Kind, file: string, fileName = path.basename(file)) {
   const problems: Problem[] = [];

@@ -4,30 +4,15 @@
  * serious or critical violations on the back-office list, entry and edit pages (also with errors).
  */
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { createTestUser } from './support/admin.js';
-import { describeViolations, hasChromium, CHROMIUM, launch, seriousViolations, serve } from './support/browser.js';
+import { describeViolations, seriousViolations, useBrowser } from './support/browser.js';
 import { testContext } from './support/context.js';
 import { createTestBrand } from './support/helpers.js';
 
 describe('browser: editing an entry (Chromium)', function () {
   this.timeout(90_000);
-  let browser: Browser | undefined;
-  let site: Awaited<ReturnType<typeof serve>> | undefined;
-
-  before(async function () {
-    if (!hasChromium()) {
-      console.log(`    skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-      this.skip();
-    }
-    browser = await launch();
-    site = await serve(testContext().app);
-  });
-  after(async () => {
-    await browser?.close();
-    await site?.close();
-  });
-
+  const chromium = useBrowser();
 
   async function axe(page: Page, what: string) {
     const v = await seriousViolations(page);
@@ -39,11 +24,11 @@ describe('browser: editing an entry (Chromium)', function () {
     const { brand, slug, directory } = await createTestBrand({ slugPrefix: 'browser-edit', name: '浏览器编辑前' });
     await testContext().sync.drain();
     // bypassCSP only so that axe-core can be injected; the pages themselves run no script.
-    const context = await browser!.newContext({ viewport: { width: 390, height: 844 }, bypassCSP: true, locale: 'zh-CN' });
+    const context = await chromium.browser.newContext({ viewport: { width: 390, height: 844 }, bypassCSP: true, locale: 'zh-CN' });
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    const base = site!.base;
+    const base = chromium.base;
 
     await page.goto(`${base}/admin/login?next=${encodeURIComponent('/admin/directory')}`);
     await page.locator('#login-email').fill(user.email);

@@ -22,7 +22,7 @@ const WRAPPER_DIR = path.join(ROOT, 'scripts', 'ferretdb');
  * scripts/ferretdb/_overlay/ changes, so that cached binaries (and running stacks using them) are
  * left alone and the new build gets a new name.
  */
-export const FERRETDB_PATCH_LEVEL = 'idx1';
+export const FERRETDB_PATCH_LEVEL = 'p3';
 export const FERRETDB_BIN = path.join(
   ROOT,
   '.cache',
@@ -41,6 +41,19 @@ const FERRETDB_PATCHES = [
     original: 'internal/backends/sqlite/metadata/metadata.go',
     originalSha256: '2a831ed534120b6adf5c819fbfc002894efe54ee03490d8526b977653e73c527',
     patched: '_overlay/metadata.go',
+  },
+  {
+    // No reply to a moreToCome (w: 0) request: the extra reply crossed every later reply on that
+    // pooled connection (docs/decisions/0007).
+    original: 'internal/clientconn/conn.go',
+    originalSha256: '1e007b07e8e871a0000d4060e60230f3043f246c150521a6ac15c83dad4275d0',
+    patched: '_overlay/conn.go',
+  },
+  {
+    // Equality and $in filters on top-level fields pushed down to SQL, so indexes answer them.
+    original: 'internal/backends/sqlite/collection.go',
+    originalSha256: '7b65c249d047b4ec47d1e6833e945ac7d2613ab2ca3032c64ee526311bd04177',
+    patched: '_overlay/collection.go',
   },
 ];
 

@@ -12,7 +12,7 @@ import mongoose from 'mongoose';
 import { parseArgs } from 'node:util';
 import { auditPending, verifyChain } from '../src/audit/index.js';
 import { loadConfigOrExit } from '../src/config/index.js';
-import { connectDatabase, disconnectDatabase } from '../src/platform/db.js';
+import { connectDatabase, disconnectDatabase } from '../src/platform/db/index.js';
 import { Change, type ChangeDoc } from '../src/registries/changes.js';
 import { progressLine } from './progress.js';
 

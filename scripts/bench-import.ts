@@ -18,7 +18,7 @@ import { syntheticRow } from '../src/demo/synthetic.js';
 import { runImport, type ImportSummary } from '../src/imports/engine.js';
 import { FORMATS } from '../src/imports/formats.js';
 import { formatCell, neutralizeFormula } from '../src/imports/values.js';
-import { connectDatabase, disconnectDatabase } from '../src/platform/db.js';
+import { connectDatabase, disconnectDatabase } from '../src/platform/db/index.js';
 import { startLocalMongo } from '../src/platform/local-mongo.js';
 import { progressLine } from './progress.js';
 

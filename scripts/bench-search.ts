@@ -15,7 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { seedDemo } from '../src/demo/seed.js';
 import { syntheticRow } from '../src/demo/synthetic.js';
-import { connectDatabase, disconnectDatabase } from '../src/platform/db.js';
+import { connectDatabase, disconnectDatabase } from '../src/platform/db/index.js';
 import { startLocalMongo } from '../src/platform/local-mongo.js';
 import { ENTRY_MODELS } from '../src/registries/models.js';
 import { KINDS } from '../src/registries/reference.js';

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfigOrExit } from '../src/config/index.js';
 import { runImport, type Problem } from '../src/imports/engine.js';
-import { connectDatabase, disconnectDatabase } from '../src/platform/db.js';
+import { connectDatabase, disconnectDatabase } from '../src/platform/db/index.js';
 import { KINDS, type Kind } from '../src/registries/reference.js';
 import { progressLine } from './progress.js';
 

@@ -4,7 +4,7 @@
  * rebuilds an empty index at start); with Meilisearch it runs beside live instances.
  */
 import { loadConfigOrExit } from '../src/config/index.js';
-import { connectDatabase, disconnectDatabase } from '../src/platform/db.js';
+import { connectDatabase, disconnectDatabase } from '../src/platform/db/index.js';
 import { createSearchIndex } from '../src/search/index.js';
 import { reindexAll } from '../src/search/sync.js';
 import { progressLine } from './progress.js';

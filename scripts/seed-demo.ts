@@ -1,7 +1,7 @@
 /** `npm run seed:demo`: loads the demo data set into MONGODB_URI (idempotent). */
 import { loadConfigOrExit } from '../src/config/index.js';
 import { seedDemo } from '../src/demo/seed.js';
-import { connectDatabase, disconnectDatabase } from '../src/platform/db.js';
+import { connectDatabase, disconnectDatabase } from '../src/platform/db/index.js';
 
 const config = loadConfigOrExit();
 if (!config.MONGODB_URI) {

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../src/config/index.js';
 import { syntheticRow } from '../src/demo/synthetic.js';
-import { connectDatabase, disconnectDatabase } from '../src/platform/db.js';
+import { connectDatabase, disconnectDatabase } from '../src/platform/db/index.js';
 import { Brand, DirectoryEntry, Trademark } from '../src/registries/models.js';
 import { bulkCreate } from '../src/registries/service.js';
 import { progressLine } from './progress.js';

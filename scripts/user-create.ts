@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { EMAIL_PATTERN, ROLES } from '../src/accounts/model.js';
 import { createUser, normalizeEmail, passwordProblems, setPassword } from '../src/accounts/service.js';
 import { loadConfigOrExit } from '../src/config/index.js';
-import { connectDatabase, disconnectDatabase } from '../src/platform/db.js';
+import { connectDatabase, disconnectDatabase } from '../src/platform/db/index.js';
 import { AppError } from '../src/platform/errors.js';
 import { startLocalMongo, type LocalMongo } from '../src/platform/local-mongo.js';
 

@@ -14,7 +14,7 @@ import { openDataRoutes } from './open-data/routes.js';
 import { statsAdminRoutes, statsRoutes } from './stats/routes.js';
 import { adminRoutes } from './admin/index.js';
 import type { Config } from './config/index.js';
-import { pingDatabase } from './platform/db.js';
+import { pingDatabase } from './platform/db/index.js';
 import { limiter } from './platform/rate-limit.js';
 import { errorHandler, notFoundHandler, pageContext, requestId, securityHeaders } from './platform/http.js';
 import { createRenderer } from './platform/views.js';

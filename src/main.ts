@@ -1,11 +1,12 @@
 /**
  * Boot: config → logger → MongoDB → search index (health-checked, rebuilt if empty) → index sync
- * → HTTP. SIGINT/SIGTERM close them in reverse order.
+ * and the expiry sweeper → HTTP. SIGINT/SIGTERM close them in reverse order.
  */
 import type { Server } from 'node:http';
 import { loadConfigOrExit, type Config } from './config/index.js';
 import { createApp } from './app.js';
-import { connectDatabase, disconnectDatabase } from './platform/db.js';
+import { SESSION_EXPIRY } from './accounts/session.js';
+import { connectDatabase, countAll, disconnectDatabase, ExpirySweeper } from './platform/db/index.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { ENTRY_MODELS } from './registries/models.js';
 import { createSearchIndex } from './search/index.js';
@@ -24,18 +25,24 @@ export interface Running {
 
 export async function boot(config: Config, opts: { mongoUri: string; dbName?: string; logger?: Logger }): Promise<Running> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
-  await connectDatabase(opts.mongoUri, opts.dbName);
+  const database = await connectDatabase(opts.mongoUri, opts.dbName, {
+    // The guard has already closed the connection and failed the operation; this must be seen.
+    onCrossedReply: (event) => logger.error({ event }, 'database: crossed reply caught; connection closed'),
+  });
+  logger.info({ database }, 'database connected');
   const index = await createSearchIndex(config);
   await index.init();
   await index.health();
   const stats = await index.stats();
-  const entries = (await Promise.all(Object.values(ENTRY_MODELS).map((m) => m.estimatedDocumentCount()))).reduce((a, b) => a + b, 0);
+  const entries = (await Promise.all(Object.values(ENTRY_MODELS).map((m) => countAll(m)))).reduce((a, b) => a + b, 0);
   if (stats.documents === 0 && entries > 0) {
     logger.info({ entries }, 'search index is empty: rebuilding from MongoDB');
     await reindexAll(index);
   }
   const sync = new IndexSync(index, logger, config.OUTBOX_POLL_MS);
   sync.start();
+  const sweeper = new ExpirySweeper([SESSION_EXPIRY]);
+  await sweeper.start();
   // Count the registries for /stats in the background, so its first visitor does not wait.
   defaultStatsCache(logger).get().catch(() => {});
   const app = createApp({ config, logger, index, sync });
@@ -53,6 +60,7 @@ export async function boot(config: Config, opts: { mongoUri: string; dbName?: st
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await sweeper.stop();
       await sync.stop();
       await index.close();
       await disconnectDatabase();

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { ROLE_RANK, type Role } from '../admin/nav.js';
 import { recordEvent } from '../audit/index.js';
 import { AppError, notFound, validationFailed, type FieldProblem } from '../platform/errors.js';
-import { KeyedQueue } from '../platform/rate-limit.js';
+import { KeyedQueue } from '../platform/concurrency.js';
 import { fieldProblemsFrom } from '../registries/service.js';
 import { publicUser, ROLES, User, type PublicUser, type UserDoc } from './model.js';
 

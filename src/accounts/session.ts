@@ -3,9 +3,11 @@
  * never set a cookie.
  *
  * Sessions: express-session with connect-mongo over mongoose's own MongoClient (collection
- * `sessions`). FerretDB v1 has no TTL indexes (`expireAfterSeconds` is "not implemented yet"), so
- * ended sessions are removed by connect-mongo's interval sweep instead; an ended session is never
- * served in between, because connect-mongo only reads sessions whose `expires` lies ahead.
+ * `sessions`). Ended sessions are removed by boot's ExpirySweeper (src/platform/db: a TTL index
+ * where the server has them, acknowledged sweeps elsewhere) — never by connect-mongo's own
+ * interval sweep, whose unacknowledged (`w: 0`) delete crossed every later reply on a pooled
+ * connection of the local server (docs/decisions/0007). An ended session is never served in
+ * between, because connect-mongo only reads sessions whose `expires` lies ahead.
  *
  * CSRF: a synchronizer token (csrf-sync) kept in the session, sent back in the `_csrf` form field
  * or the `x-csrf-token` header; plus an Origin/Referer check on every unsafe method.
@@ -17,10 +19,13 @@ import session from 'express-session';
 import mongoose from 'mongoose';
 import { timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config/index.js';
+import type { Expiring } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
 
 export const SESSION_COOKIE = 'wbr.sid';
 export const SESSION_COLLECTION = 'sessions';
+/** Where a stored session's end is: boot's ExpirySweeper removes sessions past it. */
+export const SESSION_EXPIRY: Expiring = { collection: SESSION_COLLECTION, field: 'expires' };
 /** Cookie path: the browser sends the session cookie to the back office only. */
 export const SESSION_COOKIE_PATH = '/admin';
 /** Only for development and tests; loadConfig() requires SESSION_SECRET in production. */
@@ -46,9 +51,8 @@ export function sessionMiddleware(config: SessionConfig): RequestHandler {
     dbName: db.databaseName,
     collectionName: SESSION_COLLECTION,
     ttl: config.SESSION_IDLE_MINUTES * 60,
-    // No TTL index on FerretDB v1: sweep ended sessions every 10 minutes (an unref'd timer).
-    autoRemove: 'interval',
-    autoRemoveInterval: 10,
+    // Expiry is SESSION_EXPIRY's, swept by boot (see above); connect-mongo starts no timer.
+    autoRemove: 'disabled',
     // A session that only gets read is re-saved at most once a minute; its cookie still rolls.
     touchAfter: 60,
     stringify: false,

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { seedDemo } from '../../src/demo/seed.js';
-import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
+import { connectDatabase, disconnectDatabase } from '../../src/platform/db/index.js';
 import { startLocalMongo, type LocalMongo } from '../../src/platform/local-mongo.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { EmbeddedSearchIndex } from '../../src/search/embedded.js';

@@ -1,6 +1,9 @@
 /**
  * `npx tsx scripts/bench-db.ts [--bin PATH] [--dir DIR] [--reuse] [SIZES…]`: times `_id` point
- * operations on the local FerretDB (decision 0001), to check that they use the `_id` index.
+ * operations on the local FerretDB (decision 0001), to check that they use the `_id` index, and the
+ * look-ups the build pushes down to field indexes (decision 0007): equality on a string, an
+ * ObjectId reference and a boolean flag, `$in` of ids, a count, and a two-sided date range.
+ * Run it with `--bin .cache/ferretdb/ferretdb-v1.24.2-idx1` for the build before the pushdown.
  *
  * For each size (default 1000 20000 100000) it starts the binary (default FERRETDB_BIN, which is
  * built if missing) on a fresh data folder, inserts that many documents into one collection with
@@ -41,6 +44,10 @@ function doc(i: number) {
     summary: 'x'.repeat(300),
     version: 1,
     createdAt: new Date(1_700_000_000_000 + i * 1000),
+    slug: `slug-${i}`,
+    owner: new mongoose.Types.ObjectId((Math.floor(i / 4) + 1).toString(16).padStart(24, '0')),
+    pending: i % 2000 === 0,
+    validTo: new Date(Date.UTC(2026, 0, 1) + (i % 3650) * 86_400_000),
   };
 }
 
@@ -125,6 +132,23 @@ async function run(size: number): Promise<void> {
         `  ${k.label} findOne ${find.toFixed(2)} ms (${nf}), miss ${miss.toFixed(2)} ms (${nm}), ` +
           `updateOne ${upd.toFixed(2)} ms (${nu}), deleteOne ${del.toFixed(2)} ms (${nd})`,
       );
+    }
+    // Field look-ups, on the string-_id collection (indexes as the app's models declare them).
+    const c = kinds[0]!.coll;
+    await Promise.all([c.createIndex({ slug: 1 }), c.createIndex({ owner: 1 }), c.createIndex({ pending: 1 }), c.createIndex({ validTo: 1 })]);
+    const picks = Array.from({ length: 50 }, (_, j) => (j * 7919) % size);
+    const horizon = [new Date(Date.UTC(2027, 0, 1)), new Date(Date.UTC(2027, 3, 1))] as const;
+    const ops: Array<[string, (i: number) => Promise<unknown>]> = [
+      ['find {slug}', (i) => c.findOne({ slug: `slug-${i}` })],
+      ['find {owner: ObjectId} (4 docs)', (i) => c.find({ owner: doc(i).owner }).toArray()],
+      ['find {pending: true}.limit(500)', () => c.find({ pending: true }).limit(500).toArray()],
+      ['find {_id: {$in: 100 ids}}', (i) => c.find({ _id: { $in: Array.from({ length: 100 }, (_, j) => kinds[0]!.id((i + j * 13) % size) as string) } }).toArray()],
+      ['countDocuments {pending: true}', () => c.countDocuments({ pending: true })],
+      ['find {validTo: 90-day range}.limit(200)', () => c.find({ validTo: { $gte: horizon[0], $lte: horizon[1] } }).limit(200).toArray()],
+    ];
+    for (const [label, op] of ops) {
+      const [ms, n] = await timeEach(picks, op);
+      line.push(`  ${label.padEnd(40)} ${ms.toFixed(2)} ms (${n})`);
     }
     console.log(line.join('\n'));
   } finally {

@@ -27,12 +27,14 @@ import { verifyRoutes } from './verify/routes.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * A per-client limit per minute, counted in MongoDB (src/platform/rate-limit.ts) so it holds across
- * restarts and instances; over it, the error handler's 429 page or JSON (never cached). Public
- * pages fail open if the database is unreachable: search and verification work from the index.
+ * A per-client limit per minute (src/platform/rate-limit.ts): counted in memory per instance, or
+ * with `RATE_LIMIT_SHARED` in memory and synchronised through MongoDB every few seconds, so a
+ * public request never waits for a database write; over it, the error handler's 429 page or JSON
+ * (never cached). Public pages fail open if the store fails: search and verification work from
+ * the index.
  */
-function perMinute(name: string, limit: number, message: string, messageEn: string) {
-  return limiter({ name, windowMs: 60_000, limit, message, messageEn, failOpen: true });
+function perMinute(shared: boolean, name: string, limit: number, message: string, messageEn: string) {
+  return limiter({ name, windowMs: 60_000, limit, message, messageEn, counting: shared ? 'shared-batched' : 'memory', failOpen: true });
 }
 
 export interface AppDeps {
@@ -63,7 +65,7 @@ export function createApp({ config, logger, index, sync }: AppDeps): Express {
   app.get('/readyz', async (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     const database = await pingDatabase();
-    let search: { ok: boolean; engine: string; documents?: number; lag?: number; error?: string } = { ok: false, engine: index.name };
+    let search: { ok: boolean; engine: string; documents?: number; lag?: number; error?: string; syncError?: string } = { ok: false, engine: index.name };
     try {
       await index.health();
       const stats = await index.stats();
@@ -72,14 +74,16 @@ export function createApp({ config, logger, index, sync }: AppDeps): Express {
       search.error = (err as Error).message;
     }
     if (database) search.lag = await sync.lag().catch(() => undefined);
+    // The worker's last failure (e.g. a task the engine refused): with the lag, why it is behind.
+    if (sync.lastError) search.syncError = sync.lastError;
     const ok = database && search.ok;
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', database: { ok: database }, search });
   });
 
-  app.use(['/search', '/api/v1/search'], perMinute('search', config.RATE_LIMIT_SEARCH_PER_MIN, '搜索请求过于频繁，请稍后再试', 'Too many searches; please wait a minute'));
+  app.use(['/search', '/api/v1/search'], perMinute(config.RATE_LIMIT_SHARED, 'search', config.RATE_LIMIT_SEARCH_PER_MIN, '搜索请求过于频繁，请稍后再试', 'Too many searches; please wait a minute'));
   // A separate limiter for certificate checks: enumerating numbers is the abuse to stop, through
   // the pages, the QR codes or the API alike.
-  app.use(['/verify', '/api/v1/certificates'], perMinute('verify', config.RATE_LIMIT_VERIFY_PER_MIN, '查验请求过于频繁，请一分钟后再试', 'Too many certificate checks; please wait a minute'));
+  app.use(['/verify', '/api/v1/certificates'], perMinute(config.RATE_LIMIT_SHARED, 'verify', config.RATE_LIMIT_VERIFY_PER_MIN, '查验请求过于频繁，请一分钟后再试', 'Too many certificate checks; please wait a minute'));
 
   // The back office: its own session, CSRF and role checks; public pages never get a cookie.
   app.use('/admin', adminRoutes({

@@ -7,6 +7,7 @@ import { loadConfigOrExit, type Config } from './config/index.js';
 import { createApp } from './app.js';
 import { SESSION_EXPIRY } from './accounts/session.js';
 import { connectDatabase, countAll, disconnectDatabase, ExpirySweeper } from './platform/db/index.js';
+import { RATE_LIMIT_EXPIRY } from './platform/rate-limit.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { ENTRY_MODELS } from './registries/models.js';
 import { createSearchIndex } from './search/index.js';
@@ -41,7 +42,7 @@ export async function boot(config: Config, opts: { mongoUri: string; dbName?: st
   }
   const sync = new IndexSync(index, logger, config.OUTBOX_POLL_MS);
   sync.start();
-  const sweeper = new ExpirySweeper([SESSION_EXPIRY]);
+  const sweeper = new ExpirySweeper([SESSION_EXPIRY, RATE_LIMIT_EXPIRY]);
   await sweeper.start();
   // Count the registries for /stats in the background, so its first visitor does not wait.
   defaultStatsCache(logger).get().catch(() => {});

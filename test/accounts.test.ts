@@ -9,7 +9,7 @@ import mongoose from 'mongoose';
 import request from 'supertest';
 import { User } from '../src/accounts/model.js';
 import { AuditEvent } from '../src/audit/index.js';
-import { MongoRateLimitStore } from '../src/platform/rate-limit.js';
+import { MongoRateLimitStore, RATE_LIMIT_COLLECTION } from '../src/platform/rate-limit.js';
 import { createTestUser, csrfFrom, loginAs, signIn, testEmail } from './support/admin.js';
 import { testContext } from './support/context.js';
 import { assertNoStackTrace } from './support/helpers.js';
@@ -179,6 +179,9 @@ describe('back office: lockout and rate limit', () => {
   it('when a client exceeds the failed sign-ins per 15 minutes, then 429 with a page, and successful sign-ins do not count', async () => {
     const limited = testContext().makeApp({ RATE_LIMIT_LOGIN_PER_15MIN: 2, LOGIN_MAX_FAILURES: 100 });
     const { user, password } = await createTestUser('viewer');
+    // The count is kept per clock-aligned 15-minute window: start well inside one.
+    const left = 15 * 60_000 - (Date.now() % (15 * 60_000));
+    if (left < 5_000) await new Promise((resolve) => setTimeout(resolve, left + 50));
     for (let i = 0; i < 3; i++) await signIn(limited, user.email, password);
     assert.equal((await attempt(limited, user.email, 'wrong-one-1')).status, 401);
     assert.equal((await attempt(limited, user.email, 'wrong-one-2')).status, 401);
@@ -190,9 +193,14 @@ describe('back office: lockout and rate limit', () => {
     const $ = cheerio.load(res.text);
     assert.equal($('h1').text().trim(), '请求过于频繁');
     assert.match($('main').text(), /登录尝试过于频繁/);
+    // Counted in MongoDB at every failure (so every instance sees it): the two failures and the
+    // refused attempt; the successful sign-ins gave their hits back.
+    const counters = await mongoose.connection.db!.collection<{ _id: string; hits: number }>(RATE_LIMIT_COLLECTION)
+      .find({ _id: { $regex: '^login:2/900000:' } }).toArray();
+    assert.deepEqual(counters.map((c) => c.hits), [3]);
   });
 
-  it('when 20 increments of one key run at once, then the MongoDB store counts all 20 (FerretDB loses concurrent $inc otherwise)', async () => {
+  it('when 20 increments of one key run at once, then the MongoDB store counts all 20 and a decrement gives one back (FerretDB loses concurrent $inc otherwise)', async () => {
     const store = new MongoRateLimitStore(`test-${Date.now()}:`);
     store.init({ windowMs: 60_000 } as never);
     const results = await Promise.all(Array.from({ length: 20 }, () => store.increment('10.0.0.1')));

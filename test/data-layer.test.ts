@@ -175,7 +175,7 @@ describe('data layer', () => {
       const coll = mongoose.connection.db!.collection('mark_check');
       await coll.insertMany(Array.from({ length: 1200 }, (_, i) => ({ _id: `m${i}` as never, marked: false })));
       const ids = Array.from({ length: 1100 }, (_, i) => `m${i}`);
-      const MarkCheck = mongoose.models.MarkCheck ?? mongoose.model('MarkCheck', new mongoose.Schema({ _id: String, marked: Boolean }), 'mark_check');
+      const MarkCheck = (mongoose.models.MarkCheck ?? mongoose.model('MarkCheck', new mongoose.Schema({ _id: String, marked: Boolean }), 'mark_check')) as unknown as mongoose.Model<any>;
       assert.equal(await updateByIds(MarkCheck, ids, { $set: { marked: true } }), 1100, 'chunks of ids all applied');
       assert.equal(await coll.countDocuments({ marked: true }), 1100);
       assert.equal(await countAll(MarkCheck), 1200);

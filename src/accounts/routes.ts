@@ -121,13 +121,15 @@ export function authRoutes({ render, config }: AuthRoutesDeps): Router {
   const router = Router();
   const policy = { maxFailures: config.LOGIN_MAX_FAILURES, lockMinutes: config.LOGIN_LOCK_MINUTES };
   // Per client IP; only failed attempts count (a sign-in that succeeds gives its hit back), so a
-  // whole office behind one address can still sign in each morning.
+  // whole office behind one address can still sign in each morning. Counted in MongoDB at every
+  // failure, so the limit holds across instances and restarts (failures are few).
   const loginLimiter = limiter({
     name: 'login',
     windowMs: 15 * 60_000,
     limit: config.RATE_LIMIT_LOGIN_PER_15MIN,
     message: t('zh', 'accounts.login.rateLimited'),
     messageEn: t('en', 'accounts.login.rateLimited'),
+    counting: 'shared-exact',
     skipSuccessfulRequests: true,
   });
 

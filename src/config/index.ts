@@ -34,6 +34,12 @@ const schema = z.object({
   RATE_LIMIT_SEARCH_PER_MIN: z.coerce.number().int().min(1).max(100_000).default(120),
   /** Certificate checks (/verify pages, QR codes, the certificate API) per client per minute. */
   RATE_LIMIT_VERIFY_PER_MIN: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  /**
+   * Several instances behind one address: the search and verify limits are counted in memory and
+   * synchronised through MongoDB every few seconds, so the instances agree. Off: each instance
+   * counts on its own, with no database work per request.
+   */
+  RATE_LIMIT_SHARED: bool.default(false),
   /** Signs back-office session cookies; required (≥ 32 characters) in production. */
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** A back-office session ends after this many minutes without a request. */

@@ -14,7 +14,7 @@
  *
  * Every pooled connection is guarded against crossed replies (reply-guard.ts).
  */
-import mongoose, { type QueryFilter, type Model, type UpdateQuery } from 'mongoose';
+import mongoose, { type Model, type UpdateQuery } from 'mongoose';
 import { KeyedQueue } from '../concurrency.js';
 import { guardedConnectionOption, onCrossedReply, type CrossedReply } from './reply-guard.js';
 
@@ -102,10 +102,11 @@ function chunks<T>(items: readonly T[], size = ID_CHUNK): T[][] {
 }
 
 /** The documents with these ids (lean, in no particular order; missing ids are simply absent). */
-export async function findByIds<T>(model: Model<T>, ids: readonly unknown[], projection?: string | Record<string, 0 | 1>): Promise<T[]> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any model; the caller names the lean shape it reads
+export async function findByIds<T = Record<string, unknown>>(model: Model<any>, ids: readonly unknown[], projection?: string | Record<string, 0 | 1>): Promise<T[]> {
   const out: T[] = [];
   for (const part of chunks([...new Set(ids.map(String))])) {
-    const q = model.find({ _id: mongoose.trusted({ $in: part }) } as QueryFilter<T>);
+    const q = model.find({ _id: mongoose.trusted({ $in: part }) });
     if (projection) q.select(projection);
     out.push(...((await q.lean()) as T[]));
   }
@@ -113,17 +114,19 @@ export async function findByIds<T>(model: Model<T>, ids: readonly unknown[], pro
 }
 
 /** Applies one update to every document with these ids; returns how many matched. */
-export async function updateByIds<T>(model: Model<T>, ids: readonly unknown[], update: UpdateQuery<T>): Promise<number> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any model
+export async function updateByIds(model: Model<any>, ids: readonly unknown[], update: UpdateQuery<unknown>): Promise<number> {
   let matched = 0;
   for (const part of chunks([...new Set(ids.map(String))])) {
-    const res = await model.updateMany({ _id: mongoose.trusted({ $in: part }) } as QueryFilter<T>, update);
+    const res = await model.updateMany({ _id: mongoose.trusted({ $in: part }) }, update);
     matched += res.matchedCount;
   }
   return matched;
 }
 
 /** The number of documents in a collection, without reading them. */
-export async function countAll(model: Model<never> | Model<any>): Promise<number> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any model
+export async function countAll(model: Model<any>): Promise<number> {
   if (capabilitiesOf(serverInfo().kind).cheapFullCount) return model.estimatedDocumentCount();
   // FerretDB counts a whole collection by reading every document; its statistics know the count.
   const stats = await model.db.db!.command({ collStats: model.collection.collectionName });

@@ -2,11 +2,70 @@
  * Findability through the public surfaces: every rule the README promises, checked on both the
  * search API (`GET /api/v1/search`: slugs, HTML highlights) and the search page (`/search`: the
  * brand's link among the hit titles, <mark> highlights), against the shared stack with the demo
- * data in MongoDB and the real embedded engine kept in sync by the real worker.
+ * data in MongoDB and the real embedded engine kept in sync by the real worker; then the same
+ * rules against the same app on a real Meilisearch (test/support/meili.ts) when one is at hand.
  */
+import * as cheerio from 'cheerio';
+import type { Express } from 'express';
 import assert from 'node:assert/strict';
+import request from 'supertest';
+import { createApp } from '../src/app.js';
+import { createLogger } from '../src/platform/logger.js';
+import { MeiliSearchIndex } from '../src/search/meili.js';
+import type { SearchIndex } from '../src/search/port.js';
+import { reindexAll } from '../src/search/sync.js';
 import { testContext } from './support/context.js';
-import { Brand, Certificate, createTestBrand, get, page, resultCount, Trademark, type Doc } from './support/helpers.js';
+import { Brand, Certificate, createTestBrand, encodeNonAscii, resultCount, Trademark, type Doc } from './support/helpers.js';
+import { MEILI_SKIPPED, meiliLane, sharedMeili, testIndexUid } from './support/meili.js';
+
+/** One engine under test: the app that searches it, and how a test's new entries reach it. */
+interface Lane {
+  name: string;
+  setup(): Promise<{ app: Express; index: SearchIndex | null }>;
+  /** Makes the entries written so far searchable. */
+  drain(index: SearchIndex | null): Promise<void>;
+}
+
+const lanes: Lane[] = [{
+  name: 'embedded',
+  setup: async () => ({ app: testContext().app, index: null }),
+  drain: () => testContext().sync.drain(),
+}];
+if (meiliLane()) {
+  lanes.push({
+    name: 'meilisearch',
+    async setup() {
+      const server = await sharedMeili();
+        const index = new MeiliSearchIndex({ host: server.url, apiKey: server.masterKey, searchKey: server.searchKey, indexUid: testIndexUid('findability') });
+      await index.init();
+      await reindexAll(index);
+      const { config, sync } = testContext();
+      return { app: createApp({ config, logger: createLogger('silent'), index, sync }), index };
+    },
+    // The shared worker owns the outbox (the embedded index must see the entries too): it drains
+    // first, then Meilisearch is rebuilt from MongoDB, which holds everything it indexed.
+    async drain(index) {
+      await testContext().sync.drain();
+      await reindexAll(index!);
+    },
+  });
+} else {
+  console.log(`  findability: ${MEILI_SKIPPED}; embedded engine only`);
+}
+
+/** The app of the lane whose suite is running. */
+let app: Express;
+
+function get(path: string) {
+  return request(app).get(encodeNonAscii(path));
+}
+
+async function page(path: string): Promise<{ $: Doc }> {
+  const res = await get(path);
+  assert.equal(res.status, 200, `${path} → ${res.status}: ${res.text.slice(0, 300)}`);
+  assert.match(res.headers['content-type'] ?? '', /text\/html/);
+  return { $: cheerio.load(res.text) };
+}
 
 interface ApiHit {
   kind: string;
@@ -61,7 +120,14 @@ async function findsBoth(q: string, slug: string, mark?: string): Promise<void> 
   }
 }
 
-describe('findability (API and search page)', () => {
+for (const lane of lanes) describe(`findability (API and search page): ${lane.name}`, function () {
+  this.timeout(120_000);
+  let index: SearchIndex | null = null;
+  before(async () => {
+    ({ app, index } = await lane.setup());
+  });
+  after(async () => index?.close());
+
   describe('names, products and companies', () => {
     it('when a contiguous part of a Chinese name is searched, then the brand is found and the part is marked', async () => {
       await findsBoth('黑鸭', 'zhouheiya', '黑鸭');
@@ -150,7 +216,7 @@ describe('findability (API and search page)', () => {
 
     it('when a name is searched (老通城), then the exact name ranks before names that only contain it', async () => {
       const other = await createTestBrand({ slugPrefix: 'findability-rank', name: '老通城豆皮馆', company: '武汉排序样例餐饮有限公司' });
-      await testContext().sync.drain();
+      await lane.drain(index);
       const body = await api('老通城');
       assert.equal(body.hits[0]?.name, '老通城', `first hit: ${body.hits[0]?.name}`);
       const names = body.hits.map((h) => h.name);
@@ -189,7 +255,7 @@ describe('findability (API and search page)', () => {
     it('when a hit is highlighted, then API highlights are HTML-escaped strings with <mark> and the page shows the same text', async () => {
       const name = '鹤鸣<i>楼&"记\'';
       const made = await createTestBrand({ slugPrefix: 'findability-hl', name, company: '武汉鹤鸣样例餐饮有限公司' });
-      await testContext().sync.drain();
+      await lane.drain(index);
       const body = await api('鹤鸣');
       const hit = body.hits.find((h) => h.slug === made.slug);
       assert.ok(hit, `鹤鸣 → ${made.slug}`);

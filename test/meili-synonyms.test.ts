@@ -2,19 +2,21 @@
  * The Meilisearch adapter's synonyms, checked without a server: synonym group terms become
  * index-time tokens (src/search/synonym-tokens.ts), and a document carries a term's token exactly
  * when the embedded engine finds that document for the term. Also the query mapping and the
- * settings that make the tokens behave (no typos on them, none on numbers).
+ * settings that make the tokens behave (no typos on them, none on numbers). With a real
+ * Meilisearch at hand (test/support/meili.ts), the same terms are searched on it too.
  */
 import assert from 'node:assert/strict';
 import { ENTRY_MODELS } from '../src/registries/models.js';
 import { KINDS } from '../src/registries/reference.js';
 import { buildSearchDocs } from '../src/search/documents.js';
 import { EmbeddedSearchIndex } from '../src/search/embedded.js';
-import { meiliQuery, SETTINGS, toMeiliDoc } from '../src/search/meili.js';
+import { MeiliSearchIndex, meiliQuery, SETTINGS, toMeiliDoc } from '../src/search/meili.js';
 import type { SearchDoc } from '../src/search/port.js';
 import { analyzeQuery } from '../src/search/query.js';
 import { synonymToken } from '../src/search/synonym-tokens.js';
 import { synonymGroups } from '../src/search/synonyms.js';
 import { normalize } from '../src/search/text.js';
+import { MEILI_SKIPPED, meiliLane, sharedMeili, testIndexUid } from './support/meili.js';
 
 describe('Meilisearch synonyms (index-time tokens)', function () {
   this.timeout(60_000);
@@ -58,5 +60,24 @@ describe('Meilisearch synonyms (index-time tokens)', function () {
     assert.ok(SETTINGS.typoTolerance?.disableOnAttributes?.includes('syn'));
     assert.equal(SETTINGS.typoTolerance?.disableOnNumbers, true);
     assert.deepEqual(SETTINGS.synonyms, {});
+  });
+
+  const lane = meiliLane();
+  if (!lane) console.log(`  Meilisearch synonyms: ${MEILI_SKIPPED}; server case not run`);
+  (lane ? it : it.skip)('when a synonym group term is searched on Meilisearch, then it finds exactly what the embedded engine finds', async function () {
+    this.timeout(120_000);
+    const server = await sharedMeili();
+    const meili = new MeiliSearchIndex({ host: server.url, apiKey: server.masterKey, searchKey: server.searchKey, indexUid: testIndexUid('synonyms') });
+    await meili.init();
+    await meili.rebuild(async (write) => write(demo));
+    let compared = 0;
+    for (const term of new Set(synonymGroups().flat().map(normalize))) {
+      const query = { q: term, filters: {}, sort: 'relevance' as const, page: 1, pageSize: 1000, facets: false };
+      const embedded = (await index.search(query)).hits.map((h) => h.doc.id).sort();
+      const onMeili = (await meili.search(query)).hits.map((h) => h.doc.id).sort();
+      assert.deepEqual(onMeili, embedded, term);
+      if (embedded.length) compared++;
+    }
+    assert.ok(compared >= 4, `several groups match demo data (${compared})`);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The SearchIndex contract: what every adapter promises, run against the embedded engine always
- * and against Meilisearch whenever MEILI_URL is set. Each suite gets a fresh index filled by
+ * and against a real Meilisearch whenever one is at hand (test/support/meili.ts: the binary from
+ * MEILI_BIN or ../shared/bin, or an external MEILI_URL). Each suite gets a fresh index filled by
  * rebuild() with the demo data's search documents (built from the database by the app's code).
  * It asserts recall sets and the ranking rules we promise, not incidental order.
  */
@@ -9,17 +10,19 @@ import { ENTRY_MODELS } from '../src/registries/models.js';
 import { KINDS } from '../src/registries/reference.js';
 import { buildSearchDocs } from '../src/search/documents.js';
 import { EmbeddedSearchIndex } from '../src/search/embedded.js';
+import { MeiliSearchIndex } from '../src/search/meili.js';
 import type { SearchDoc, SearchIndex, SearchQuery } from '../src/search/port.js';
+import { MEILI_SKIPPED, meiliLane, sharedMeili, testIndexUid } from './support/meili.js';
 
 type Factory = () => Promise<SearchIndex>;
 const adapters: Array<[string, Factory]> = [['embedded', async () => new EmbeddedSearchIndex(':memory:')]];
-if (process.env.MEILI_URL) {
+if (meiliLane()) {
   adapters.push(['meilisearch', async () => {
-    const { MeiliSearchIndex } = await import('../src/search/meili.js');
-    return new MeiliSearchIndex({ host: process.env.MEILI_URL!, apiKey: process.env.MEILI_MASTER_KEY ?? '', indexUid: `contract_${Date.now().toString(36)}` });
+    const server = await sharedMeili();
+    return new MeiliSearchIndex({ host: server.url, apiKey: server.masterKey, searchKey: server.searchKey, indexUid: testIndexUid('contract') });
   }]);
 } else {
-  console.log('  SearchIndex contract: Meilisearch skipped (MEILI_URL is not set); embedded adapter only');
+  console.log(`  SearchIndex contract: ${MEILI_SKIPPED}; embedded adapter only`);
 }
 
 const q = (text: string, over: Partial<SearchQuery> = {}): SearchQuery => ({ q: text, filters: {}, sort: 'relevance', page: 1, pageSize: 50, facets: true, ...over });

@@ -1,11 +1,13 @@
 /**
  * Meilisearch adapter for the SearchIndex port (production: used when MEILI_URL is set).
  *
- * Tested where: the SearchIndex contract suite runs against this adapter only when MEILI_URL is
- * set (it is skipped otherwise, and there is no Meilisearch server in the default test run); the
- * embedded SQLite adapter (embedded.ts) is the reference behaviour the suite pins. Server: the
- * `meilisearch` npm client 0.62 targets Meilisearch v1.x; this adapter uses `localizedAttributes`
- * and the `rename` field of index swaps, so it needs a recent v1 server (v1.18 or later).
+ * Tested where: the SearchIndex contract suite, the findability and synonym tests and the fault
+ * drills run against a real server whenever one is at hand (test/support/meili.ts starts
+ * `../shared/bin/meilisearch` or MEILI_BIN; MEILI_URL selects an external one); the embedded
+ * SQLite adapter (embedded.ts) is the reference behaviour the suite pins. Server: tested on
+ * Meilisearch v1.50.0 (docs/decisions/0009-meilisearch-adapter.md); the `meilisearch` npm client
+ * 0.62 targets v1.x, and this adapter uses `localizedAttributes` and the `rename` field of index
+ * swaps, so it needs v1.18 or later.
  *
  * Meilisearch segments Chinese with jieba and matches words by prefix, which misses substrings of
  * unknown brand names; so, like the embedded engine, documents carry our own enrichment from
@@ -41,7 +43,7 @@ import {
 import { analyzeQuery, highlightVariants, toHit, type AnalyzedQuery } from './query.js';
 import { searchable } from './enrich.js';
 import { synonymQueryToken, synonymTokensOf } from './synonym-tokens.js';
-import { bigrams, isCjk, normalize } from './text.js';
+import { bigrams, gramTokens, isCjk, normalize } from './text.js';
 
 /** Primary key field: Meilisearch ids allow only [a-zA-Z0-9_-], our ids contain ':'. */
 const PK = 'pk';
@@ -62,6 +64,8 @@ const EXPIRED = '过期';
 /** A document as stored in Meilisearch: the SearchDoc plus searchable and ranking fields. */
 type MeiliDoc = SearchDoc & {
   pk: string;
+  /** Bigrams of the name alone: an attribute whose whole value can equal the query (exactness). */
+  nameExact: string;
   /** Bigrams of name and title. */
   nameGrams: string;
   /** Bigrams of company, English name, keywords, industry. */
@@ -95,14 +99,14 @@ const FACET_ATTR: Record<FacetName, string> = {
 
 export const SETTINGS: Settings = {
   // Priority order: the attribute ranking rule prefers earlier attributes.
-  searchableAttributes: ['ident', 'nameGrams', 'pinyin', 'textGrams', 'syn', 'uni'],
+  searchableAttributes: ['ident', 'nameExact', 'nameGrams', 'pinyin', 'textGrams', 'syn', 'uni'],
   // `pk` is filterable so that stored versions can be read with `pk IN [...]`.
   filterableAttributes: ['kind', 'district', 'sector', 'tier', 'status', 'niceClasses', 'expiresAt', 'version', PK],
   sortableAttributes: ['updatedAt', 'namePy'],
   rankingRules: ['words', 'typo', 'proximity', 'attribute', 'sort', 'exactness'],
   typoTolerance: {
     enabled: true,
-    disableOnAttributes: ['nameGrams', 'textGrams', 'uni', 'ident', 'syn'],
+    disableOnAttributes: ['nameExact', 'nameGrams', 'textGrams', 'uni', 'ident', 'syn'],
     // As the embedded engine (query.ts typoWords): a number one digit off is another identifier.
     disableOnNumbers: true,
     minWordSizeForTypos: { oneTypo: 5 },
@@ -114,7 +118,7 @@ export const SETTINGS: Settings = {
   pagination: { maxTotalHits: 1_000_000 },
   // Count order, so that the values kept under the limit are the most frequent ones.
   faceting: { maxValuesPerFacet: 200, sortFacetValuesBy: { '*': 'count' } },
-  localizedAttributes: [{ attributePatterns: ['nameGrams', 'textGrams', 'uni'], locales: ['cmn'] }],
+  localizedAttributes: [{ attributePatterns: ['nameExact', 'nameGrams', 'textGrams', 'uni'], locales: ['cmn'] }],
 };
 
 /**
@@ -133,6 +137,7 @@ export function toMeiliDoc(d: SearchDoc): MeiliDoc {
   return {
     ...d,
     pk: toPk(d.id),
+    nameExact: gramTokens([d.name]),
     nameGrams: f.nameGrams,
     textGrams: f.textGrams,
     uni: f.uni,
@@ -238,12 +243,18 @@ type ReplayOp = { upsert: SearchDoc[] } | { remove: string[] };
  *   {@link meiliQuery}), matchingStrategy 'all'. Facet counts are disjunctive like
  *   the embedded engine (each facet counted with every filter but its own) and the status facet
  *   derives 过期 for certificates, all in one multi-search request.
- * - Searches and stats use `searchKey` when given; everything else uses `apiKey`.
+ * - Public searches and stats never use the admin key: they use `searchKey`, or when none is
+ *   configured the server's search-only key (one whose only action is `search`), looked up once
+ *   with the admin key. A configured `searchKey` that can manage keys is refused at init(): it is
+ *   an admin key in disguise. Everything else uses `apiKey`.
  */
 export class MeiliSearchIndex implements SearchIndex {
   readonly name = 'meilisearch';
   private readonly admin: Meilisearch;
-  private readonly reader: Meilisearch;
+  private readonly config: { host: string; timeout: number; defaultWaitOptions: { timeout: number; interval: number } };
+  private readonly searchKey: string | undefined;
+  /** The search-only client, once its key is known. */
+  private reader: Promise<Meilisearch> | null = null;
   private readonly uid: string;
   /** Tail of the write queue per index uid. */
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -252,8 +263,9 @@ export class MeiliSearchIndex implements SearchIndex {
 
   constructor(opts: { host: string; apiKey: string; searchKey?: string; indexUid: string }) {
     const config = { host: opts.host, timeout: REQUEST_TIMEOUT_MS, defaultWaitOptions: { timeout: TASK_TIMEOUT_MS, interval: TASK_POLL_MS } };
+    this.config = config;
     this.admin = new Meilisearch({ ...config, apiKey: opts.apiKey });
-    this.reader = opts.searchKey ? new Meilisearch({ ...config, apiKey: opts.searchKey }) : this.admin;
+    this.searchKey = opts.searchKey;
     this.uid = opts.indexUid;
   }
 
@@ -261,6 +273,16 @@ export class MeiliSearchIndex implements SearchIndex {
     await this.guard(async () => {
       await this.ensureIndex(this.uid);
       await this.applySettings(this.uid);
+      if (this.searchKey) await this.refuseAdminSearchKey();
+      await this.searchClient();
+    });
+  }
+
+  /** The API key public searches are sent with (for the key check in the tests and /readyz). */
+  async publicKey(): Promise<string> {
+    return this.guard(async () => {
+      await this.searchClient();
+      return this.resolvedSearchKey!;
     });
   }
 
@@ -325,7 +347,7 @@ export class MeiliSearchIndex implements SearchIndex {
 
   async stats(): Promise<IndexStats> {
     return this.guard(async () => {
-      const res = await this.reader.index(this.uid).search(null, { facets: ['kind'], page: 1, hitsPerPage: 0 });
+      const res = await (await this.searchClient()).index(this.uid).search(null, { facets: ['kind'], page: 1, hitsPerPage: 0 });
       const byKind: Record<string, number> = { ...(res.facetDistribution?.kind ?? {}) };
       return { documents: res.totalHits, byKind };
     });
@@ -395,7 +417,7 @@ export class MeiliSearchIndex implements SearchIndex {
         queries.push({ ...base, filter: [...filterFor('status'), expiredClause(now)].join(' AND '), page: 1, hitsPerPage: 0 });
       }
 
-      const { results } = await this.reader.multiSearch<{ queries: MultiSearchQuery[] }, MeiliDoc>({ queries });
+      const { results } = await (await this.searchClient()).multiSearch<{ queries: MultiSearchQuery[] }, MeiliDoc>({ queries });
       const res = (i: number): MultiSearchResult<MeiliDoc> => {
         const r = results[i];
         if (!r) throw new Error(`Meilisearch multi-search returned ${results.length} results for ${queries.length} queries`);
@@ -426,6 +448,55 @@ export class MeiliSearchIndex implements SearchIndex {
   }
 
   // --- internals -------------------------------------------------------------------------------
+
+  private resolvedSearchKey: string | null = null;
+
+  /** The search-only client: the configured key, else the server's search-only key. */
+  private searchClient(): Promise<Meilisearch> {
+    if (!this.reader) {
+      this.reader = (async () => {
+        const key = this.searchKey ?? (await this.findSearchKey());
+        this.resolvedSearchKey = key;
+        return new Meilisearch({ ...this.config, apiKey: key });
+      })();
+      // A failed look-up (server down) is tried again on the next search.
+      this.reader.catch(() => {
+        this.reader = null;
+      });
+    }
+    return this.reader;
+  }
+
+  /** A key whose only action is `search`, on every index or on ours, and not expired. */
+  private async findSearchKey(): Promise<string> {
+    let results: Awaited<ReturnType<Meilisearch['getKeys']>>['results'];
+    try {
+      ({ results } = await this.admin.getKeys({ limit: 1000 }));
+    } catch (err) {
+      // A server without a master key (local experiments) has no keys at all: nothing to protect.
+      if (err instanceof MeilisearchApiError && err.cause?.code === 'missing_master_key') return '';
+      throw err;
+    }
+    const now = Date.now();
+    const key = results.find((k) =>
+      k.actions.length === 1 && k.actions[0] === 'search' &&
+      (k.indexes.includes('*') || k.indexes.includes(this.uid)) &&
+      (!k.expiresAt || new Date(k.expiresAt).getTime() > now));
+    if (!key) throw new Error('Meilisearch has no search-only API key for public search: create one (actions: ["search"]) and set MEILI_SEARCH_KEY');
+    return key.key;
+  }
+
+  /** Throws when the configured search key may list API keys, i.e. is not a search-only key. */
+  private async refuseAdminSearchKey(): Promise<void> {
+    const probe = new Meilisearch({ ...this.config, apiKey: this.searchKey! });
+    try {
+      await probe.getKeys({ limit: 1 });
+    } catch (err) {
+      if (err instanceof MeilisearchApiError && (err.response.status === 401 || err.response.status === 403)) return;
+      throw err;
+    }
+    throw new Error('MEILI_SEARCH_KEY can manage API keys: public search needs a search-only key (actions: ["search"])');
+  }
 
   /** Runs `fn` after the previous write queued for `uid` has settled. */
   private async serial<T>(uid: string, fn: () => Promise<T>): Promise<T> {

@@ -176,6 +176,16 @@ describe('back office: lockout and rate limit', () => {
     assert.ok(doc!.lockedUntil && doc!.lockedUntil.getTime() > Date.now(), 'locked after 5 parallel failures');
   });
 
+  it('when more parallel guesses arrive than the limit allows, then only the limit is judged on the password and the rest are refused as locked', async () => {
+    const locking = testContext().makeApp({ LOGIN_MAX_FAILURES: 3, RATE_LIMIT_LOGIN_PER_15MIN: 10_000 });
+    const { user } = await createTestUser('editor');
+    const forms = await Promise.all(Array.from({ length: 8 }, () => loginForm(locking)));
+    const answers = await Promise.all(forms.map(({ agent, token }, i) => agent.post('/admin/login').type('form').send({ _csrf: token, email: user.email, password: `burst-guess-${i}` })));
+    assert.deepEqual(answers.map((r) => r.status), Array(8).fill(401));
+    const reasons = (await events('login_failed', user.email)).map((e) => e.detail.reason).sort();
+    assert.deepEqual(reasons, [...Array(3).fill('bad_password'), ...Array(5).fill('locked')]);
+  });
+
   it('when a client exceeds the failed sign-ins per 15 minutes, then 429 with a page, and successful sign-ins do not count', async () => {
     const limited = testContext().makeApp({ RATE_LIMIT_LOGIN_PER_15MIN: 2, LOGIN_MAX_FAILURES: 100 });
     const { user, password } = await createTestUser('viewer');

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { ROLE_RANK, type Role } from '../admin/nav.js';
 import { recordEvent } from '../audit/index.js';
 import { AppError, notFound, validationFailed, type FieldProblem } from '../platform/errors.js';
-import { KeyedQueue } from '../platform/concurrency.js';
+import { incrementOne } from '../platform/db/index.js';
 import { fieldProblemsFrom } from '../registries/service.js';
 import { publicUser, ROLES, User, type PublicUser, type UserDoc } from './model.js';
 
@@ -89,46 +89,50 @@ export async function createUser(input: NewUser, actor: string): Promise<PublicU
   return publicUser(doc);
 }
 
-// Sign-ins for one address run one at a time in this process: FerretDB does not apply `$inc`
-// atomically, and a burst of parallel guesses must not slip past the failure count.
-const signIns = new KeyedQueue();
-
 /**
  * Checks an e-mail and password. The result's reason is for the audit trail only: pages must show
  * one message whatever it is, so nobody can learn which addresses have accounts.
+ *
+ * Every attempt on an account that is neither disabled nor locked claims a number with an atomic
+ * increment of the failure count before its outcome is decided: in a burst of parallel guesses,
+ * those numbered past the limit are refused as locked whatever the password, and the wrong one
+ * that reaches the limit locks the account. A success resets the count.
  */
-export function authenticate(emailInput: string, password: string, now: Date, policy: LockoutPolicy): Promise<AuthResult> {
+export async function authenticate(emailInput: string, password: string, now: Date, policy: LockoutPolicy): Promise<AuthResult> {
   const email = normalizeEmail(emailInput).slice(0, 254);
-  return signIns.run(email, async () => {
-    const fail = async (reason: FailureReason, detail: Record<string, unknown> = {}): Promise<AuthResult> => {
-      await recordEvent({ action: 'login_failed', actor: email || '(empty)', subject: email, detail: { reason, ...detail }, at: now });
-      return { ok: false, reason };
-    };
-    const user = email ? await User.findOne({ email }).lean<UserDoc>() : null;
-    if (!user) {
-      await verifyPassword(await dummy(), password);
-      return fail('unknown');
+  const fail = async (reason: FailureReason, detail: Record<string, unknown> = {}): Promise<AuthResult> => {
+    await recordEvent({ action: 'login_failed', actor: email || '(empty)', subject: email, detail: { reason, ...detail }, at: now });
+    return { ok: false, reason };
+  };
+  const lockedAt = (u: Pick<UserDoc, 'lockedUntil'>) => Boolean(u.lockedUntil && u.lockedUntil.getTime() > now.getTime());
+  const user = email ? await User.findOne({ email }).lean<UserDoc>() : null;
+  if (!user) {
+    await verifyPassword(await dummy(), password);
+    return fail('unknown');
+  }
+  const valid = await verifyPassword(user.passwordHash, password);
+  if (user.disabled) return fail('disabled');
+  if (lockedAt(user)) return fail('locked', { lockedUntil: user.lockedUntil!.toISOString() });
+  // The claim returns the account as it is now, so a lock set by a parallel attempt is seen here.
+  const claimed = await incrementOne<UserDoc>(User.collection.collectionName, user._id, { failedLogins: 1 });
+  const attempt = claimed.failedLogins;
+  if (lockedAt(claimed) || attempt > policy.maxFailures) {
+    return fail('locked', lockedAt(claimed) ? { lockedUntil: claimed.lockedUntil!.toISOString() } : { failures: attempt });
+  }
+  if (!valid) {
+    if (attempt >= policy.maxFailures) {
+      // Locked: the count starts again, so the account gets a fresh set of tries afterwards.
+      const lockedUntil = new Date(now.getTime() + policy.lockMinutes * 60_000);
+      await User.updateOne({ _id: user._id }, { $set: { lockedUntil, failedLogins: 0 } });
+      return fail('bad_password', { failures: attempt, lockedUntil: lockedUntil.toISOString() });
     }
-    const valid = await verifyPassword(user.passwordHash, password);
-    if (user.disabled) return fail('disabled');
-    if (user.lockedUntil && user.lockedUntil.getTime() > now.getTime()) return fail('locked', { lockedUntil: user.lockedUntil.toISOString() });
-    if (!valid) {
-      const after = await User.findOneAndUpdate({ _id: user._id }, { $inc: { failedLogins: 1 } }, { returnDocument: 'after' }).lean<UserDoc>();
-      const failures = after?.failedLogins ?? user.failedLogins + 1;
-      if (failures >= policy.maxFailures) {
-        // Locked: the count starts again, so the account gets a fresh set of tries afterwards.
-        const lockedUntil = new Date(now.getTime() + policy.lockMinutes * 60_000);
-        await User.updateOne({ _id: user._id }, { $set: { lockedUntil, failedLogins: 0 } });
-        return fail('bad_password', { failures, lockedUntil: lockedUntil.toISOString() });
-      }
-      return fail('bad_password', { failures });
-    }
-    const set: Record<string, unknown> = { failedLogins: 0, lockedUntil: null, lastLoginAt: now };
-    if (argon2.needsRehash(user.passwordHash, HASH_OPTIONS)) set.passwordHash = await hashPassword(password);
-    await User.updateOne({ _id: user._id }, { $set: set });
-    await recordEvent({ action: 'login', actor: user.email, subject: user.email, at: now });
-    return { ok: true, user: publicUser(user) };
-  });
+    return fail('bad_password', { failures: attempt });
+  }
+  const set: Record<string, unknown> = { failedLogins: 0, lockedUntil: null, lastLoginAt: now };
+  if (argon2.needsRehash(user.passwordHash, HASH_OPTIONS)) set.passwordHash = await hashPassword(password);
+  await User.updateOne({ _id: user._id }, { $set: set });
+  await recordEvent({ action: 'login', actor: user.email, subject: user.email, at: now });
+  return { ok: true, user: publicUser(user) };
 }
 
 /** Records a sign-out (the session itself is the web layer's). */

@@ -14,6 +14,7 @@ import { loadUser, requireRole, showFlash } from '../accounts/middleware.js';
 import { authRoutes } from '../accounts/routes.js';
 import { csrfProtection, sessionMiddleware } from '../accounts/session.js';
 import type { Config } from '../config/index.js';
+import { countAll } from '../platform/db/index.js';
 import { registerMessages, t, type Lang } from '../platform/i18n.js';
 import { url, type Render } from '../platform/views.js';
 import { Brand, ENTRY_MODELS } from '../registries/models.js';
@@ -63,7 +64,7 @@ export function adminRoutes({ render, config, logger, features = [] }: AdminDeps
 
   router.get('/', async (_req, res) => {
     const lang = res.locals.lang as Lang;
-    const [brands, ...counts] = await Promise.all([Brand.estimatedDocumentCount(), ...KINDS.map((k) => ENTRY_MODELS[k].estimatedDocumentCount())]);
+    const [brands, ...counts] = await Promise.all([countAll(Brand), ...KINDS.map((k) => countAll(ENTRY_MODELS[k]))]);
     const user = res.locals.user as { name: string; email: string };
     res.type('html').send(
       render('admin/home', {

@@ -13,6 +13,7 @@
 import mongoose from 'mongoose';
 import { randomUUID } from 'node:crypto';
 import { Change, type ChangeDoc } from '../registries/changes.js';
+import { countAll } from '../platform/db/index.js';
 import { canonicalJson, sha256 } from './canonical.js';
 import { AuditEvent, GENESIS, seqId, type AuditAction, type AuditEventDoc, type FieldChange } from './model.js';
 
@@ -221,13 +222,14 @@ export interface ChainReport {
 
 /** Walks the chain from the start, recomputing every hash. */
 export async function verifyChain(onProgress?: (done: number, total: number) => void): Promise<ChainReport> {
-  const total = await AuditEvent.countDocuments();
+  const total = await countAll(AuditEvent);
   let expectedSeq = 1;
   let prev = GENESIS;
   let n = 0;
-  // Read in storage order without sorting (FerretDB would sort the whole collection in memory):
-  // that is insertion order, which is chain order because position n+1 is only ever inserted
-  // once n exists. A small buffer absorbs any reordering a storage engine might do.
+  // Read in storage order without sorting, so no server has to sort the whole chain (a server that
+  // cannot sort through an index would hold it all in memory): that is insertion order, which is
+  // chain order because position n+1 is only ever inserted once n exists. A small buffer absorbs
+  // any reordering a storage engine might do.
   const cursor = AuditEvent.collection.find({}).batchSize(2000);
   const early = new Map<string, AuditEventDoc>();
   let broken: ChainReport['broken'];

@@ -2,9 +2,10 @@
  * Audit events: an append-only, hash-chained sequence.
  *
  * `_id` is the position in the chain as a zero-padded decimal string ("000000000001"; strings sort
- * like the numbers, and FerretDB only looks `_id` up directly when it is a string or ObjectId).
- * Appending claims the next position with an insert on that unique `_id`, the one write FerretDB
- * makes atomic, so two writers can never both extend the chain from the same head: the loser
+ * like the numbers, and every server looks a string `_id` up through its primary index).
+ * Appending claims the next position with an insert on that unique `_id` — an insert against a
+ * unique index is atomic on every server, where a conditional update is not on all of them — so
+ * two writers can never both extend the chain from the same head: the loser
  * learns the new head and tries again. `key` is unique too and names what the event records
  * (`change:<changeId>` or `event:<uuid>`), so repeating an append after a crash adds nothing.
  */
@@ -63,6 +64,10 @@ const auditSchema = new Schema<AuditEventDoc>(
   { versionKey: false, minimize: false, collection: 'audit_events' },
 );
 auditSchema.index({ entryId: 1 });
+// The audit page lists events newest first, optionally by action or actor (admin/audit-routes.ts).
+auditSchema.index({ seq: -1 });
+auditSchema.index({ action: 1, seq: -1 });
+auditSchema.index({ actor: 1, seq: -1 });
 
 export const AuditEvent: Model<AuditEventDoc> =
   (mongoose.models.AuditEvent as Model<AuditEventDoc>) ?? mongoose.model<AuditEventDoc>('AuditEvent', auditSchema);

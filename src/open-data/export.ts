@@ -1,12 +1,13 @@
 /**
  * Streams a registry as CSV, JSON or NDJSON without holding it in memory.
  *
- * Each row joins an entry to its brand (and, for the directory, the brand's trademarks). FerretDB
- * has no $lookup, a point lookup there is a collection scan, and sorting a cursor makes FerretDB
- * hold the whole collection in memory — so the join goes through a throwaway SQLite file on disk
- * instead: one pass over the brands (and trademarks) writes them into it keyed by id, then one
+ * Each row joins an entry to its brand (and, for the directory, the brand's trademarks). The join
+ * asks the database for nothing but plain, unsorted scans — no `$lookup` (the local stack's server
+ * has none), no sorted cursor (a server that cannot sort through an index holds the whole
+ * collection in memory to sort it), no look-up per row — and goes through a throwaway SQLite file on
+ * disk instead: one pass over the brands (and trademarks) writes them into it keyed by id, then one
  * pass over the entries reads each brand back by primary key. Three sequential scans whatever the
- * size; the process keeps only SQLite's page cache and one batch at a time. When the registry is
+ * size and whatever the server; the process keeps only SQLite's page cache and one batch at a time. When the registry is
  * small (famous marks, time-honored brands, certificates: thousands), a first pass collects the
  * brand ids it needs so the file holds only those brands.
  *

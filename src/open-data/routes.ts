@@ -16,6 +16,7 @@ import mongoose from 'mongoose';
 import type { Logger } from 'pino';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { countAll } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
 import { formatDate, registerMessages, t, type Lang } from '../platform/i18n.js';
 import { url, type Render } from '../platform/views.js';
@@ -91,7 +92,7 @@ export function mongoSources(ds: Dataset, estimated?: number): ExportSources {
     entries: () => model.find({}, ds.entryProjection).lean().cursor({ batchSize: 1000 }) as AsyncIterable<Record<string, any>>,
     brands: () => Brand.find({}, BRAND_PROJECTION).lean().cursor({ batchSize: 1000 }) as unknown as AsyncIterable<BrandLite>,
     trademarks: () => Trademark.find({}, TRADEMARK_PROJECTION).lean().cursor({ batchSize: 1000 }) as unknown as AsyncIterable<TrademarkLite>,
-    estimatedEntries: async () => estimated ?? model.estimatedDocumentCount(),
+    estimatedEntries: async () => estimated ?? countAll(model),
   };
 }
 

@@ -71,6 +71,8 @@ const brandSchema = new Schema(
   },
   { timestamps: true, versionKey: false, strict: 'throw' },
 );
+// Imports find existing brands by their natural key, credit code + name (src/imports/store.ts).
+brandSchema.index({ creditCode: 1 });
 
 const trademarkSchema = new Schema(
   {
@@ -198,6 +200,15 @@ const certificateSchema = new Schema(
   },
   { timestamps: true, versionKey: false, strict: 'throw' },
 );
+
+// Indexes beyond the unique keys and `brand` references, each for a filter on a page: the back
+// office browses brands by district and sector (and finds one by credit code, indexed above); the
+// due view (admin/registries/due.ts) reads date windows, soonest first, and statuses under review.
+brandSchema.index({ district: 1, sector: 1 });
+trademarkSchema.index({ validTo: 1 });
+certificateSchema.index({ status: 1, validUntil: 1 });
+famousSchema.index({ nextReviewAt: 1 });
+timeHonoredSchema.index({ status: 1, statusChangedAt: 1 });
 
 export type BrandDoc = InferSchemaType<typeof brandSchema> & { _id: mongoose.Types.ObjectId };
 export type TrademarkDoc = InferSchemaType<typeof trademarkSchema> & { _id: mongoose.Types.ObjectId };

@@ -69,7 +69,7 @@ const awardSchema = new Schema(
     brand: { type: Schema.Types.ObjectId, ref: 'Brand', required: [true, m('请填写品牌', 'brand is required')], index: true },
     /**
      * The brand and its company as they were when the award was attached: an award is given to a
-     * company under its name of the day, and the counts need no join (FerretDB has no $lookup).
+     * company under its name of the day, and the counts need no join (no $lookup per award).
      */
     brandSlug: { type: String, required: true },
     brandName: { type: String, required: true },

@@ -2,11 +2,12 @@
  * Counts over the four registries and the brands they hang on: by registry, tier or level,
  * status, district, sector, industry and year of listing.
  *
- * FerretDB (the local and test database) implements `$group` with `$sum` but not `$year`,
- * `$lookup`, `$max` or `$cond`, and every query is a collection scan. So this reads each
- * collection once, as a cursor over a few projected fields, and counts in JavaScript: memory stays
- * flat whatever the size (only counters and the brand ids of the small registries are kept), and
- * the cost is one scan per collection. It is meant to run behind StatsCache, never per request.
+ * Every figure needs every document of its collection, so this reads each collection once, as a
+ * cursor over a few projected fields, and counts in JavaScript rather than in aggregation
+ * pipelines: one plain read that every server answers alike (the local stack's server implements
+ * `$group` with `$sum` but not `$year`, `$lookup`, `$max` or `$cond`), memory stays flat whatever
+ * the size (only counters and the brand ids of the small registries are kept), and the cost is one
+ * scan per collection. It is meant to run behind StatsCache, never per request.
  *
  * District, sector and industry live on the brand. Brands are counted once each; the famous,
  * time-honored and certificate columns (thousands of entries, not millions) count entries by

@@ -219,8 +219,8 @@ export async function loadBrandStanding(slug: string): Promise<BrandStanding | n
  * loadBrandStanding with a short in-process memory, for the verify result page.
  *
  * The verdict itself is always read fresh by number; the standing is the slow-changing part of
- * the page (a 老字号 or famous-mark decision changes a few times a year) and costs three reads,
- * one of them not indexed on FerretDB. Remembering it for the page's own max-age (60 s) adds no
+ * the page (a 老字号 or famous-mark decision changes a few times a year) and costs three indexed
+ * reads, two of them after the first. Remembering it for the page's own max-age (60 s) adds no
  * staleness that a shared cache in front of us could not already add. Bounded: when full, the
  * memory is simply dropped and refilled.
  */

@@ -7,11 +7,14 @@
  * Each group shows its full count and at most LIMIT entries, soonest first. Dates are compared to
  * an injected `now`, so the view is testable without waiting for time to pass.
  */
-import mongoose from 'mongoose';
-import { mapLimit } from '../../platform/concurrency.js';
+import mongoose, { type Model, type QueryFilter } from 'mongoose';
+import { findByIds } from '../../platform/db/index.js';
 import { label, t, type Lang } from '../../platform/i18n.js';
 import { url } from '../../platform/views.js';
-import { Brand, Certificate, FamousMark, TimeHonored, Trademark } from '../../registries/models.js';
+import {
+  Brand, Certificate, FamousMark, TimeHonored, Trademark,
+  type BrandDoc, type CertificateDoc, type FamousDoc, type TimeHonoredDoc, type TrademarkDoc,
+} from '../../registries/models.js';
 
 export const DUE_DAYS = 90;
 const LIMIT = 200;
@@ -20,10 +23,24 @@ const DAY = 86_400_000;
 type BrandRef = { _id: unknown; name: string; slug: string };
 
 async function brandsOf(ids: unknown[]): Promise<Map<string, BrandRef>> {
-  const unique = [...new Set(ids.map(String))];
-  // Point look-ups: FerretDB scans for $in (docs/decisions/0001).
-  const found = await mapLimit(unique, 8, (id) => Brand.findById(id).select('name slug').lean());
-  return new Map(found.filter(Boolean).map((b) => [String(b!._id), b as unknown as BrandRef]));
+  const found = (await findByIds<BrandDoc>(Brand, ids, 'name slug')) as unknown as BrandRef[];
+  return new Map(found.map((b) => [String(b._id), b]));
+}
+
+/**
+ * A group's full count and its first LIMIT entries, soonest first (entries without the date first),
+ * from one read through the group's index (models.ts). A group is a date window, so it stays small
+ * whatever the registry's size: 90 days of a 10-year trademark term is about 1/40 of the marks,
+ * some thousands of small projected documents at 500,000. Counting and sorting them here reads each
+ * once. A count plus a sorted, limited read would save a few milliseconds on a server that counts
+ * and sorts through its index, and reads every match twice on one that has to read them to count
+ * and to sort (measured at 500,000 on the local stack: 1.3 s of server CPU for one read, 1.9 s
+ * for the pair).
+ */
+async function firstOf<T>(model: Model<T>, filter: Record<string, unknown>, fields: string, by: keyof T & string) {
+  const all = await model.find(filter as QueryFilter<T>).select(fields).lean<T[]>();
+  const at = (x: T) => (x[by] ? new Date(x[by] as unknown as Date).getTime() : 0);
+  return { count: all.length, items: all.sort((a, b) => at(a) - at(b)).slice(0, LIMIT) };
 }
 
 const days = (d: Date, now: Date) => Math.ceil((new Date(d).getTime() - now.getTime()) / DAY);
@@ -38,23 +55,19 @@ export async function dueView(lang: Lang, now: Date) {
   const famousFilter = { status: mongoose.trusted({ $ne: '失效' }), nextReviewAt: mongoose.trusted({ $lt: now }) };
   const thFilter = { status: '复核中' };
 
-  // One read per group, counted and ordered here: FerretDB answers a range filter by scanning the
-  // collection (docs/decisions/0001), so a separate count would scan it twice.
-  const [certExpiringAll, certExpiredAll, marksAll, famousAll, thAll] = await Promise.all([
-    Certificate.find(certExpiringFilter).select('number product brand validUntil status').lean(),
-    Certificate.find(certExpiredFilter).select('number product brand validUntil status').lean(),
-    Trademark.find(tmFilter).select('regNo mark brand validTo').lean(),
-    FamousMark.find(famousFilter).select('trademarkRegNo brand nextReviewAt status').lean(),
-    TimeHonored.find(thFilter).select('tier brand status statusChangedAt statusReason').lean(),
+  const [
+    { count: certExpiringN, items: certExpiring },
+    { count: certExpiredN, items: certExpired },
+    { count: marksN, items: marks },
+    { count: famousN, items: famous },
+    { count: thN, items: th },
+  ] = await Promise.all([
+    firstOf<CertificateDoc>(Certificate, certExpiringFilter, 'number product brand validUntil status', 'validUntil'),
+    firstOf<CertificateDoc>(Certificate, certExpiredFilter, 'number product brand validUntil status', 'validUntil'),
+    firstOf<TrademarkDoc>(Trademark, tmFilter, 'regNo mark brand validTo', 'validTo'),
+    firstOf<FamousDoc>(FamousMark, famousFilter, 'trademarkRegNo brand nextReviewAt status', 'nextReviewAt'),
+    firstOf<TimeHonoredDoc>(TimeHonored, thFilter, 'tier brand status statusChangedAt statusReason', 'statusChangedAt'),
   ]);
-  const first = <T>(list: T[], at: (x: T) => unknown) =>
-    [...list].sort((a, b) => new Date(at(a) as Date).getTime() - new Date(at(b) as Date).getTime()).slice(0, LIMIT);
-  const [certExpiringN, certExpiredN, marksN, famousN, thN] = [certExpiringAll.length, certExpiredAll.length, marksAll.length, famousAll.length, thAll.length];
-  const certExpiring = first(certExpiringAll, (c) => c.validUntil);
-  const certExpired = first(certExpiredAll, (c) => c.validUntil);
-  const marks = first(marksAll, (m) => m.validTo);
-  const famous = first(famousAll, (f) => f.nextReviewAt);
-  const th = first(thAll, (x) => x.statusChangedAt ?? 0);
   const brands = await brandsOf([...certExpiring, ...certExpired, ...marks, ...famous, ...th].map((x) => x.brand));
   const brandName = (id: unknown) => brands.get(String(id))?.name ?? '—';
   const href = (path: string) => url(lang, path);

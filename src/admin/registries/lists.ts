@@ -1,12 +1,13 @@
 /**
  * The back-office lists. A registry list reads the search index (the directory may hold 500,000
- * entries, and FerretDB scans for anything but an indexed equality), with the same filters and
- * sorts as the public lists plus counts per filter value; the brand list pages through MongoDB by
- * _id (newest first) and finds brands by name, company or number through the index, plus exact
- * slug and credit-code look-ups.
+ * entries, and counts per filter value over all of them are what the index keeps ready), with the
+ * same filters and sorts as the public lists; the brand list pages through MongoDB in stored order
+ * and finds brands by name, company or number through the index, plus exact slug and credit-code
+ * look-ups.
  */
+import mongoose from 'mongoose';
 import { z } from 'zod';
-import { mapLimit } from '../../platform/concurrency.js';
+import { countAll } from '../../platform/db/index.js';
 import { validationFailed } from '../../platform/errors.js';
 import { label, t, type Lang } from '../../platform/i18n.js';
 import { url } from '../../platform/views.js';
@@ -99,20 +100,6 @@ const BRAND_SEARCH_HITS = 100;
 
 type BrandRow = { _id: unknown; slug: string; name: string; company: string; creditCode: string; district: string; sector: string; updatedAt?: Date };
 
-/**
- * A collection's document count from its statistics (FerretDB answers `count` by scanning: 5 s
- * for 20,000 documents, while collStats takes 0.1 s); falls back to the estimated count.
- */
-async function storedCount(model: typeof Brand): Promise<number> {
-  try {
-    const stats = await model.db.db!.command({ collStats: model.collection.collectionName });
-    if (typeof stats.count === 'number') return stats.count;
-  } catch {
-    // A server without collStats: the driver's estimate.
-  }
-  return model.estimatedDocumentCount();
-}
-
 /** The brand list: browse in stored order, or search by name, company, slug or credit code. */
 export async function brandList(lang: Lang, rawQuery: Record<string, unknown>, index: SearchIndex) {
   const plainQuery = assertPlainQuery(rawQuery);
@@ -135,13 +122,18 @@ export async function brandList(lang: Lang, rawQuery: Record<string, unknown>, i
   let hasNext = false;
   if (query) {
     // Exact identifiers first, then whatever the index finds by name, pinyin, company or number.
-    const exact = await Promise.all([
+    const [slugMatch, codeMatch, result] = await Promise.all([
       /^[a-z0-9][a-z0-9-]{0,79}$/i.test(query) ? Brand.findOne({ slug: query.toLowerCase(), ...filter }).select(fields).lean() : null,
       /^[0-9A-Za-z]{18}$/.test(query) ? Brand.findOne({ creditCode: query.toUpperCase(), ...filter }).select(fields).lean() : null,
+      index.search({ q: query, filters: { ...filter }, sort: 'relevance', page: 1, pageSize: BRAND_SEARCH_HITS, facets: false }),
     ]);
-    const result = await index.search({ q: query, filters: { ...filter }, sort: 'relevance', page: 1, pageSize: BRAND_SEARCH_HITS, facets: false });
+    const exact = [slugMatch, codeMatch];
+    // One read for the hits' brands, kept in the index's order. sanitizeFilter is on, so the
+    // operator we build ourselves is marked trusted.
     const slugs = [...new Set(result.hits.map((h) => h.doc.slug))];
-    const found = await mapLimit(slugs, 8, (slug) => Brand.findOne({ slug }).select(fields).lean());
+    const rows = slugs.length ? ((await Brand.find({ slug: mongoose.trusted({ $in: slugs }) }).select(fields).lean()) as unknown as BrandRow[]) : [];
+    const bySlug = new Map(rows.map((b) => [b.slug, b]));
+    const found = slugs.map((slug) => bySlug.get(slug) ?? null);
     const seen = new Set<string>();
     for (const b of [...exact, ...found]) {
       if (!b || seen.has(String(b._id))) continue;
@@ -151,12 +143,14 @@ export async function brandList(lang: Lang, rawQuery: Record<string, unknown>, i
     total = brands.length;
     truncated = result.total > BRAND_SEARCH_HITS;
   } else {
-    // Stored order with skip/limit: FerretDB pushes limit and equality filters down but sorts by
-    // scanning (9 s for 20,000 brands), so browsing never sorts; a search finds a brand by name.
+    // Stored order with skip/limit, never sorted: browsing needs no particular order (a search finds
+    // a brand by name), and an unsorted page costs the same on every server, including those that
+    // sort in memory rather than through an index. Only the whole list is counted (countAll reads
+    // collection metadata); a filtered count would read every matching brand.
     const hasFilter = Object.keys(filter).length > 0;
     const [rows, count] = await Promise.all([
       Brand.find(filter).select(fields).skip((page - 1) * BRAND_PAGE).limit(BRAND_PAGE + 1).lean(),
-      hasFilter ? Promise.resolve(null) : storedCount(Brand),
+      hasFilter ? Promise.resolve(null) : countAll(Brand),
     ]);
     brands = (rows as unknown as BrandRow[]).slice(0, BRAND_PAGE);
     hasNext = rows.length > BRAND_PAGE && page < 500;

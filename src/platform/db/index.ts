@@ -140,9 +140,9 @@ const increments = new KeyedQueue();
  * FerretDB (whose `$inc` is a read-modify-write) increments of one key are queued in this process,
  * which is exact for the single-instance local stack.
  */
-export async function incrementOne<T extends { _id: string }>(
+export async function incrementOne<T extends { _id: unknown }>(
   collection: string,
-  _id: string,
+  _id: string | mongoose.Types.ObjectId,
   inc: Record<string, number>,
   setOnInsert: Record<string, unknown> = {},
 ): Promise<T> {

@@ -11,110 +11,41 @@
  *
  * Everything listens on 127.0.0.1 only and stops by itself (an overall deadline kills it all).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/index.js';
 import { seedDemo } from '../src/demo/seed.js';
 import { boot, type Running } from '../src/main.js';
 import { startLocalMongo, type LocalMongo } from '../src/platform/local-mongo.js';
 import { Certificate } from '../src/registries/models.js';
+import { autocannon as runAutocannon, deadline, loadRow, startBareServer, stopChildren, type LoadResult } from './bench-lib.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const DEADLINE_MS = 5 * 60_000;
 
-interface Result {
-  rps: number;
-  p99: number;
-  p50: number;
-  requests: number;
-  non2xx: number;
-  errors: number;
-}
-
-const children = new Set<ChildProcess>();
 let mongo: LocalMongo | null = null;
 let running: Running | null = null;
 const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-verify-'));
 
 async function cleanup(): Promise<void> {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  stopChildren();
   await running?.stop().catch(() => {});
   await mongo?.stop().catch(() => {});
   rmSync(dataDir, { recursive: true, force: true });
 }
 
-const deadline = setTimeout(() => {
-  console.error(`bench: still running after ${DEADLINE_MS / 1000} s; stopping`);
-  void cleanup().finally(() => process.exit(2));
-}, DEADLINE_MS);
-deadline.unref();
+deadline(DEADLINE_MS, cleanup);
 
-/** A bare Express app in its own process: one handler, a fixed HTML string, loopback only. */
-function startBareServer(bytes: number): Promise<{ url: string; child: ChildProcess }> {
-  const code = `
-    const express = require('express');
-    const size = Number(process.env.BODY_BYTES);
-    const head = '<!doctype html><html lang="zh-Hans"><head><meta charset="utf-8"><title>bare</title></head><body><main>';
-    const tail = '</main></body></html>';
-    const body = head + 'x'.repeat(Math.max(0, size - head.length - tail.length)) + tail;
-    const app = express();
-    app.disable('x-powered-by');
-    app.get('/verify/:number', (_req, res) => { res.setHeader('Cache-Control', 'public, max-age=60'); res.type('html').send(body); });
-    const server = app.listen(0, '127.0.0.1', () => console.log('PORT ' + server.address().port));
-    process.stdin.on('end', () => process.exit(0));
-    process.stdin.resume();
-  `;
-  const child = spawn(process.execPath, ['-e', code], {
-    cwd: ROOT,
-    env: { ...process.env, BODY_BYTES: String(bytes) },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  children.add(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = out.match(/PORT (\d+)/);
-      if (m) resolve({ url: `http://127.0.0.1:${m[1]}`, child });
-    });
-    child.once('exit', (c) => reject(new Error(`bare server exited with ${c}`)));
-  });
-}
-
-/** autocannon in a second process, JSON out. */
-function autocannon(url: string): Promise<Result> {
-  const bin = path.join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');
-  const child = spawn(process.execPath, [bin, '-c', String(CONNECTIONS), '-d', String(DURATION_S), '-j', url], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.once('exit', (code) => {
-      children.delete(child);
-      if (code !== 0) return reject(new Error(`autocannon exited with ${code}: ${err.slice(-500)}`));
-      const r = JSON.parse(out) as {
-        requests: { average: number; total: number }; latency: { p99: number; p50: number }; non2xx: number; errors: number;
-      };
-      resolve({ rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50, requests: r.requests.total, non2xx: r.non2xx, errors: r.errors });
-    });
-  });
-}
+const autocannon = (url: string): Promise<LoadResult> => runAutocannon(url, { connections: CONNECTIONS, durationS: DURATION_S });
 
 async function main(): Promise<void> {
   const started = Date.now();
   mongo = await startLocalMongo({ dataDir: path.join(dataDir, 'db'), fresh: true });
   const config = loadConfig({
     NODE_ENV: 'production',
+    SESSION_SECRET: 'bench-verify-only-secret-not-for-any-deployment',
     LOG_LEVEL: 'silent',
     HOST: '127.0.0.1',
     PORT: '0',
@@ -133,7 +64,7 @@ async function main(): Promise<void> {
   const page = await probe.text();
   if (probe.status !== 200) throw new Error(`${appUrl} answered ${probe.status}`);
   const bytes = Buffer.byteLength(page);
-  const bare = await startBareServer(bytes);
+  const bare = await startBareServer({ '*': bytes });
   const bareUrl = `${bare.url}/verify/${cert.number}`;
   console.log(`database: ${mongo.engine}; ready in ${((Date.now() - started) / 1000).toFixed(1)} s; page ${bytes} bytes`);
   console.log(`load: autocannon in a separate process, ${CONNECTIONS} connections, ${DURATION_S} s each, loopback`);
@@ -142,14 +73,12 @@ async function main(): Promise<void> {
   // The same app without a database read: separates our HTTP + rendering cost from the reads.
   const form = await autocannon(`http://127.0.0.1:${port}/verify`);
   const base = await autocannon(bareUrl);
-  bare.child.stdin!.end();
+  bare.stop();
 
-  const row = (name: string, r: Result) =>
-    `${name.padEnd(34)} ${r.rps.toFixed(0).padStart(8)} req/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   (${r.requests} requests, ${r.non2xx} non-2xx, ${r.errors} errors)`;
   console.log('');
-  console.log(row(`/verify/${cert.number} (app)`, app));
-  console.log(row('/verify form (app, no database)', form));
-  console.log(row('bare Express, same-size HTML', base));
+  console.log(loadRow(`/verify/${cert.number} (app)`, app));
+  console.log(loadRow('/verify form (app, no database)', form));
+  console.log(loadRow('bare Express, same-size HTML', base));
   console.log('');
   console.log(`ratio app/bare: ${(app.rps / base.rps).toFixed(3)} of the throughput, p99 ${(app.p99 / Math.max(base.p99, 1)).toFixed(1)}× the latency`);
   if (app.non2xx || app.errors) throw new Error('the app answered errors under load');

@@ -17,6 +17,8 @@ import type { Config } from './config/index.js';
 import { pingDatabase } from './platform/db/index.js';
 import { limiter } from './platform/rate-limit.js';
 import { errorHandler, notFoundHandler, pageContext, requestId, securityHeaders } from './platform/http.js';
+import { createPageCache } from './platform/page-cache.js';
+import { onChangeApplied } from './registries/changes.js';
 import { createRenderer } from './platform/views.js';
 import { apiRoutes } from './registries/api-routes.js';
 import { publicRoutes } from './registries/public-routes.js';
@@ -53,7 +55,6 @@ export function createApp({ config, logger, index, sync }: AppDeps): Express {
 
   app.use(requestId());
   app.use(securityHeaders(config.NODE_ENV === 'production'));
-  app.use(express.static(path.join(ROOT, 'public'), { maxAge: config.NODE_ENV === 'production' ? '1d' : 0, index: false }));
   app.use(express.json({ limit: '100kb' }));
   app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
   app.use(pageContext(config.PUBLIC_BASE_URL));
@@ -85,6 +86,13 @@ export function createApp({ config, logger, index, sync }: AppDeps): Express {
   // the pages, the QR codes or the API alike.
   app.use(['/verify', '/api/v1/certificates'], perMinute(config.RATE_LIMIT_SHARED, 'verify', config.RATE_LIMIT_VERIFY_PER_MIN, '查验请求过于频繁，请一分钟后再试', 'Too many certificate checks; please wait a minute'));
 
+  // Public answers from memory for a few seconds (after the limits, which still count every
+  // request); cleared by every write applied here and every search sync pass.
+  const pageCache = createPageCache({ ttlMs: config.PAGE_CACHE_SECONDS * 1000, exclude: ['/admin', '/open-data', '/healthz', '/readyz'] });
+  onChangeApplied(() => pageCache.invalidate());
+  sync.onIndexed(() => pageCache.invalidate());
+  app.use(pageCache.middleware);
+
   // The back office: its own session, CSRF and role checks; public pages never get a cookie.
   app.use('/admin', adminRoutes({
     render, config, logger,
@@ -102,6 +110,8 @@ export function createApp({ config, logger, index, sync }: AppDeps): Express {
   app.use(statsRoutes({ render, logger }));
   app.use(openDataRoutes({ render, logger }));
 
+  // After the routes, so a page request costs no file-system look-up.
+  app.use(express.static(path.join(ROOT, 'public'), { maxAge: config.NODE_ENV === 'production' ? '1d' : 0, index: false }));
   app.use(notFoundHandler());
   app.use(errorHandler(render, logger));
   return app;

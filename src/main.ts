@@ -8,6 +8,7 @@ import { createApp } from './app.js';
 import { SESSION_EXPIRY } from './accounts/session.js';
 import { connectDatabase, countAll, disconnectDatabase, ExpirySweeper } from './platform/db/index.js';
 import { RATE_LIMIT_EXPIRY } from './platform/rate-limit.js';
+import { ChangeCompactor } from './registries/changes.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { ENTRY_MODELS } from './registries/models.js';
 import { createSearchIndex } from './search/index.js';
@@ -44,6 +45,8 @@ export async function boot(config: Config, opts: { mongoUri: string; dbName?: st
   sync.start();
   const sweeper = new ExpirySweeper([SESSION_EXPIRY, RATE_LIMIT_EXPIRY]);
   await sweeper.start();
+  const compactor = new ChangeCompactor(logger);
+  compactor.start();
   // Count the registries for /stats in the background, so its first visitor does not wait.
   defaultStatsCache(logger).get().catch(() => {});
   const app = createApp({ config, logger, index, sync });
@@ -61,6 +64,7 @@ export async function boot(config: Config, opts: { mongoUri: string; dbName?: st
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await compactor.stop();
       await sweeper.stop();
       await sync.stop();
       await index.close();

@@ -40,6 +40,11 @@ const schema = z.object({
    * counts on its own, with no database work per request.
    */
   RATE_LIMIT_SHARED: bool.default(false),
+  /**
+   * Seconds a public GET answer may be served from memory (src/platform/page-cache.ts); every write
+   * applied here and every sync pass clears it at once. 0 turns it off.
+   */
+  PAGE_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
   /** Signs back-office session cookies; required (≥ 32 characters) in production. */
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** A back-office session ends after this many minutes without a request. */

@@ -22,7 +22,7 @@ const WRAPPER_DIR = path.join(ROOT, 'scripts', 'ferretdb');
  * scripts/ferretdb/_overlay/ changes, so that cached binaries (and running stacks using them) are
  * left alone and the new build gets a new name.
  */
-export const FERRETDB_PATCH_LEVEL = 'p3';
+export const FERRETDB_PATCH_LEVEL = 'p4';
 export const FERRETDB_BIN = path.join(
   ROOT,
   '.cache',

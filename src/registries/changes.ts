@@ -1,16 +1,21 @@
 /**
  * The change log: one document per write, inserted BEFORE the entry is written.
  *
- * Its `_id` is `<Model>:<entryId>:<version>`, so claiming a version is an insert on a unique key —
- * the one write FerretDB v1 makes atomic (its conditional updates are not: two
- * `updateOne({_id, version: 1})` can both succeed). Whoever inserts the claim owns that version;
- * a second writer based on the same version gets a duplicate key and is told of the conflict.
+ * Its `_id` is `<Model>:<entryId>:<version>`, so claiming a version is an insert on a unique key,
+ * which every server makes atomic without transactions. Whoever inserts the claim owns that
+ * version; a second writer based on the same version gets a duplicate key and is told of the
+ * conflict.
  *
  * The same documents are the search outbox: the sync worker indexes what they point at and then
  * marks them `indexed` — after making sure each has its audit event (src/audit), so the audit trail
- * is repaired by the same pass that keeps search in step. A writer that dies after claiming leaves a `pending` change holding the
- * intended values; after a lease the worker (or the next writer) rolls it forward. So a crash
- * between any two steps loses nothing, without multi-document transactions.
+ * is repaired by the same pass that keeps search in step. A writer that dies after claiming leaves
+ * a `pending` change holding the intended values; after a lease the worker (or the next writer)
+ * rolls it forward. So a crash between any two steps loses nothing, without multi-document
+ * transactions.
+ *
+ * Two things keep the log cheap to live with: the service tells the in-process sync worker about
+ * every settled change (`onChangeApplied`), so the worker need not poll fast; and changes that are
+ * indexed and audited are deleted once they are older than a retention (`compactChanges`).
  */
 import mongoose, { Schema, type Model } from 'mongoose';
 
@@ -67,6 +72,8 @@ const changeSchema = new Schema<ChangeDoc>(
 );
 changeSchema.index({ indexed: 1 });
 changeSchema.index({ entryId: 1 });
+// Compaction finds old changes by date range, reading only what it deletes.
+changeSchema.index({ at: 1 });
 
 export const Change: Model<ChangeDoc> =
   (mongoose.models.Change as Model<ChangeDoc>) ?? mongoose.model<ChangeDoc>('Change', changeSchema);
@@ -75,3 +82,156 @@ export const changeId = (model: string, entryId: unknown, version: number) => `$
 
 /** How long a claimed change may stay pending before someone else rolls it forward. */
 export const CHANGE_LEASE_MS = 15_000;
+
+/** Told the id of each change the registry service has just settled (applied or failed). */
+export type ChangeListener = (changeId: string) => void;
+
+const listeners = new Set<ChangeListener>();
+
+/**
+ * Calls `listener` after every change this process settles, so the search sync can run at once
+ * instead of polling fast. Writes made by other processes are not seen here: the sync's timer
+ * still picks those up. Returns the function that unsubscribes.
+ */
+export function onChangeApplied(listener: ChangeListener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** Tells the listeners (registry service only). A listener that throws never fails the write. */
+export function changeApplied(changeId: string): void {
+  for (const listener of listeners) {
+    try {
+      listener(changeId);
+    } catch {
+      // A listener is a wake-up call; the timer poll covers anything it missed.
+    }
+  }
+}
+
+/** How long settled changes stay in the log once indexed and audited. */
+export const CHANGE_RETENTION_MS = 30 * 24 * 3600_000;
+
+/**
+ * The earliest `at` compaction looks at: no change of this registry predates it. A range closed on
+ * both ends is what an index on `at` answers directly on every server we run.
+ */
+const LOG_EPOCH = new Date('2020-01-01T00:00:00Z');
+
+const DELETE_CHUNK = 500;
+
+export interface CompactOptions {
+  /** Changes whose `at` is older than this many ms are removed (default CHANGE_RETENTION_MS). */
+  olderThan?: number;
+  /** Injectable clock (tests). */
+  now?: Date;
+}
+
+export interface CompactReport {
+  /** Changes deleted. */
+  removed: number;
+  /** Old changes kept: still pending, not yet indexed or audited, or the newest of their model. */
+  kept: number;
+}
+
+/**
+ * Deletes settled changes older than the retention that are indexed and audited: nothing reads
+ * them any more. The search index holds their result, and the audit event holds their actor,
+ * reason and field-level before/after (src/audit), which is the permanent record. Pending changes
+ * are never removed (the sync rolls them forward first), nor unindexed or unaudited ones.
+ *
+ * Removing a change also removes its version claim (`<Model>:<id>:<version>`). That is safe:
+ * a claim for version k only ever stops a writer based on version k-1, and a writer is based on
+ * k-1 only if it read the entry while the entry was at k-1, that is before change k was applied,
+ * more than the retention ago. Writers claim milliseconds after reading (the service re-reads the
+ * entry on every write and compares the version the client sent, so a form loaded a month ago is
+ * refused by that comparison, not by the claim). A writer stalled between its read and its claim
+ * for longer than the retention is the only case left open, and 30 days is far beyond anything
+ * the CHANGE_LEASE_MS roll-forward already assumes about stalled writers.
+ *
+ * The newest old change of each model is kept, so "last changed" dates (src/stats) survive a quiet
+ * month; it is removed as soon as a newer one of that model is old enough to be compacted instead.
+ */
+export async function compactChanges(opts: CompactOptions = {}): Promise<CompactReport> {
+  const now = opts.now ?? new Date();
+  const cutoff = new Date(now.getTime() - (opts.olderThan ?? CHANGE_RETENTION_MS));
+  if (cutoff <= LOG_EPOCH) return { removed: 0, kept: 0 };
+  const old = (await Change.find({ at: mongoose.trusted({ $gte: LOG_EPOCH, $lt: cutoff }) })
+    .select('_id model at status indexed audited')
+    .lean()) as Array<Pick<ChangeDoc, '_id' | 'model' | 'at' | 'status' | 'indexed' | 'audited'>>;
+  const newest = new Map<string, { id: string; at: number }>();
+  for (const c of old) {
+    if (c.status !== 'applied') continue;
+    const at = new Date(c.at).getTime();
+    const cur = newest.get(c.model);
+    if (!cur || cur.at < at) newest.set(c.model, { id: c._id, at });
+  }
+  const keep = new Set([...newest.values()].map((n) => n.id));
+  const doomed = old.filter((c) => c.status !== 'pending' && c.indexed && c.audited && !keep.has(c._id)).map((c) => c._id);
+  let removed = 0;
+  for (let i = 0; i < doomed.length; i += DELETE_CHUNK) {
+    const part = doomed.slice(i, i + DELETE_CHUNK);
+    // By _id alone: indexed, audited and settled only ever become true, so what qualified still does.
+    const res = await Change.deleteMany({ _id: mongoose.trusted({ $in: part }) });
+    removed += res.deletedCount;
+  }
+  return { removed, kept: old.length - removed };
+}
+
+/**
+ * Runs compactChanges on a slow timer. Owned by boot: `start()` after the sync worker, `stop()`
+ * before disconnecting; it leaves no timer behind. Several instances may run it at once (deletes
+ * of the same ids are harmless).
+ */
+export class ChangeCompactor {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<CompactReport> | null = null;
+  lastError: string | null = null;
+  lastReport: CompactReport | null = null;
+
+  constructor(
+    private readonly log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void },
+    private readonly opts: { everyMs?: number; firstAfterMs?: number; olderThan?: number } = {},
+  ) {}
+
+  start(): void {
+    const every = this.opts.everyMs ?? 6 * 3600_000;
+    // Not at boot itself: the first run waits until start-up work (a rebuild, the seed) is done.
+    const first = this.opts.firstAfterMs ?? 10 * 60_000;
+    const loop = (delay: number) => {
+      this.timer = setTimeout(() => {
+        void this.runOnce().finally(() => {
+          if (this.timer) loop(every);
+        });
+      }, delay);
+      this.timer.unref();
+    };
+    loop(first);
+  }
+
+  /** One compaction now (never two at once in this process). */
+  runOnce(): Promise<CompactReport> {
+    this.running ??= compactChanges({ olderThan: this.opts.olderThan })
+      .then((report) => {
+        this.lastError = null;
+        this.lastReport = report;
+        if (report.removed > 0) this.log.info({ ...report }, 'change log compacted');
+        return report;
+      })
+      .catch((err: Error) => {
+        this.lastError = err.message;
+        this.log.warn({ err }, 'change log compaction failed; will retry at the next run');
+        return { removed: 0, kept: 0 };
+      })
+      .finally(() => {
+        this.running = null;
+      });
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+}

@@ -13,7 +13,7 @@
 import mongoose, { type Model } from 'mongoose';
 import { AppError, validationFailed, type FieldProblem } from '../platform/errors.js';
 import { auditChange } from '../audit/index.js';
-import { Change, CHANGE_LEASE_MS, changeId, type ChangeDoc } from './changes.js';
+import { Change, CHANGE_LEASE_MS, changeApplied, changeId, type ChangeDoc } from './changes.js';
 
 type AnyDoc = Record<string, unknown> & { _id: mongoose.Types.ObjectId; version: number };
 
@@ -90,9 +90,14 @@ async function markChange(id: string, status: 'applied' | 'failed', error = ''):
 
 /** Marks the change and appends its audit event (re-read, so the event holds what was stored). */
 async function settle(id: string, status: 'applied' | 'failed', error = ''): Promise<void> {
-  await markChange(id, status, error);
-  const c = (await Change.findById(id).lean()) as ChangeDoc | null;
-  if (c) await auditChange(c);
+  try {
+    await markChange(id, status, error);
+    const c = (await Change.findById(id).lean()) as ChangeDoc | null;
+    if (c) await auditChange(c);
+  } finally {
+    // Even when auditing failed: the sync's pass is what repairs a missing audit event.
+    changeApplied(id);
+  }
 }
 
 /**
@@ -304,37 +309,53 @@ export interface BulkReport {
   rejected: Array<{ index: number; problems: FieldProblem[] }>;
 }
 
+export interface BulkOptions {
+  /**
+   * The rows are documents of this model that the caller has just built and validated, as
+   * `doc.toObject()` (the import checks every row before it writes, with the same schema): they
+   * are inserted as they are instead of being validated a second time.
+   */
+  validated?: boolean;
+}
+
 /**
  * Inserts many new documents at once (imports, synthetic data): each is validated like a single
- * create, then written with one unordered insertMany, recorded as one bulk change listing the
- * inserted ids. Rows that fail validation or hit a unique key are reported, not thrown.
+ * create (unless `opts.validated`), then written with one unordered insertMany, recorded as one bulk
+ * change listing the inserted ids. Rows that fail validation or hit a unique key are reported, not thrown.
  */
-export async function bulkCreate(model: Model<any>, rows: Array<Record<string, unknown>>, ctx: WriteContext = {}): Promise<BulkReport> {
+export async function bulkCreate(model: Model<any>, rows: Array<Record<string, unknown>>, ctx: WriteContext = {}, opts: BulkOptions = {}): Promise<BulkReport> {
   const report: BulkReport = { inserted: 0, rejected: [] };
-  const valid: Array<{ index: number; doc: mongoose.Document }> = [];
-  await Promise.all(
-    rows.map(async (row, index) => {
-      const doc = new model({ ...row, version: 1 });
-      try {
-        await doc.validate();
-        valid.push({ index, doc });
-      } catch (err) {
-        const problems = fieldProblemsFrom(err);
-        if (!problems) throw err;
-        report.rejected.push({ index, problems });
-      }
-    }),
-  );
+  const valid: Array<{ index: number; doc: Record<string, unknown> & { _id: mongoose.Types.ObjectId } }> = [];
+  if (opts.validated) {
+    rows.forEach((row, index) => {
+      if (!(row._id instanceof mongoose.Types.ObjectId) || row.version !== 1) throw new Error('bulkCreate: validated rows need their _id and version 1');
+      valid.push({ index, doc: row as Record<string, unknown> & { _id: mongoose.Types.ObjectId } });
+    });
+  } else {
+    await Promise.all(
+      rows.map(async (row, index) => {
+        const doc = new model({ ...row, version: 1 });
+        try {
+          await doc.validate();
+          valid.push({ index, doc: doc.toObject() });
+        } catch (err) {
+          const problems = fieldProblemsFrom(err);
+          if (!problems) throw err;
+          report.rejected.push({ index, problems });
+        }
+      }),
+    );
+  }
   valid.sort((a, b) => a.index - b.index);
   if (valid.length === 0) return report;
   const cid = `bulk:${model.modelName}:${new mongoose.Types.ObjectId().toString()}`;
   await claim({
     _id: cid, model: model.modelName, entryId: null, version: 0, op: 'bulk', set: {}, before: {},
-    entryIds: valid.map((v) => v.doc._id as mongoose.Types.ObjectId), actor: ctx.actor ?? 'system', reason: ctx.reason ?? '', at: ctx.now ?? new Date(),
+    entryIds: valid.map((v) => v.doc._id), actor: ctx.actor ?? 'system', reason: ctx.reason ?? '', at: ctx.now ?? new Date(),
   });
   try {
     // Already validated and cast above: `lean` skips mongoose's second hydration pass.
-    await model.insertMany(valid.map((v) => v.doc.toObject()), { ordered: false, lean: true });
+    await model.insertMany(valid.map((v) => v.doc), { ordered: false, lean: true });
     report.inserted = valid.length;
   } catch (err) {
     const e = err as { writeErrors?: Array<{ index: number }>; insertedDocs?: unknown[] };

@@ -2,12 +2,12 @@
  * Builds search documents from MongoDB, from an allowlist of public fields. The worker and the
  * full reindex both use this, so the index always holds the same shape whoever wrote it.
  */
-import type mongoose from 'mongoose';
+import mongoose, { type Model, type QueryFilter } from 'mongoose';
 import {
   Brand, Trademark,
   type BrandDoc, type CertificateDoc, type DirectoryDoc, type FamousDoc, type TimeHonoredDoc, type TrademarkDoc,
 } from '../registries/models.js';
-import { mapLimit } from '../platform/concurrency.js';
+import { findByIds } from '../platform/db/index.js';
 import type { Kind } from '../registries/reference.js';
 import type { SearchDoc } from './port.js';
 
@@ -99,23 +99,41 @@ export interface BrandLookup {
   trademarks(brandIds: string[]): Promise<Map<string, TrademarkDoc[]>>;
 }
 
+/** The brand fields search documents are built from (buildSearchDoc reads nothing else). */
+const BRAND_FIELDS = 'slug name nameEn company creditCode district sector industry keywords description demo updatedAt';
+const TRADEMARK_FIELDS = 'brand regNo niceClasses';
+/** Values per `$in`, so that no request carries thousands of ids. */
+const IN_CHUNK = 500;
+
+/** Lean documents of `model` whose `field` is one of `values` (an indexed field), in chunks. */
+export async function findWhereIn<T>(model: Model<T>, field: string, values: readonly string[], projection: string): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < values.length; i += IN_CHUNK) {
+    const part = values.slice(i, i + IN_CHUNK);
+    out.push(...((await model.find({ [field]: mongoose.trusted({ $in: part }) } as QueryFilter<T>).select(projection).lean()) as T[]));
+  }
+  return out;
+}
+
 /**
- * Point queries by _id and by the indexed `brand` field. FerretDB evaluates `$in` by scanning the
- * collection (20 s for 200 ids among 72,000 brands here), so batches use equality lookups instead.
+ * Reads just the brands and trademarks a batch of entries needs, by `_id` and by the indexed
+ * `brand` field. Memory follows the batch, not the registry: the full rebuild uses it too.
  */
-export const pointLookup: BrandLookup = {
+export const storedLookup: BrandLookup = {
   async brands(ids) {
-    const docs = await mapLimit(ids, 8, (id) => Brand.findById(id).lean());
-    return new Map(docs.filter((d) => d !== null).map((d) => [d!._id.toString(), d as BrandDoc & { updatedAt?: Date }]));
+    const docs = (await findByIds(Brand as Model<any>, ids, BRAND_FIELDS)) as Array<BrandDoc & { _id: Id; updatedAt?: Date }>;
+    return new Map(docs.map((d) => [d._id.toString(), d]));
   },
   async trademarks(brandIds) {
-    const lists = await mapLimit(brandIds, 8, (id) => Trademark.find({ brand: id }).lean());
-    return new Map(brandIds.map((id, i) => [id, lists[i] as TrademarkDoc[]]));
+    const marks = new Map<string, TrademarkDoc[]>(brandIds.map((id) => [id, []]));
+    const found = (await findWhereIn(Trademark as Model<any>, 'brand', brandIds, TRADEMARK_FIELDS)) as TrademarkDoc[];
+    for (const t of found) marks.get(t.brand.toString())?.push(t);
+    return marks;
   },
 };
 
 /** Builds the documents for a batch of entries of one kind. */
-export async function buildSearchDocs(kind: Kind, entries: Entry[], lookup: BrandLookup = pointLookup): Promise<SearchDoc[]> {
+export async function buildSearchDocs(kind: Kind, entries: Entry[], lookup: BrandLookup = storedLookup): Promise<SearchDoc[]> {
   if (entries.length === 0) return [];
   const brandIds = [...new Set(entries.map((e) => e.brand.toString()))];
   const needsMarks = kind === 'directory' || kind === 'famous';
@@ -129,31 +147,4 @@ export async function buildSearchDocs(kind: Kind, entries: Entry[], lookup: Bran
     if (b) docs.push(buildSearchDoc(kind, e, b, marksByBrand.get(b._id.toString()) ?? []));
   }
   return docs;
-}
-
-/**
- * A lookup that holds every brand and trademark in memory, read in one streaming pass each: the
- * fast path for a full rebuild (no per-entry queries). Only the fields the index needs are kept.
- */
-export async function preloadLookup(): Promise<BrandLookup> {
-  const brands = new Map<string, BrandDoc & { updatedAt?: Date }>();
-  const fields = 'slug name nameEn company creditCode district sector industry keywords description demo updatedAt';
-  for await (const b of Brand.find().select(fields).lean().cursor({ batchSize: 5000 })) {
-    brands.set(b._id.toString(), b as BrandDoc & { updatedAt?: Date });
-  }
-  const marks = new Map<string, TrademarkDoc[]>();
-  for await (const t of Trademark.find().select('brand regNo niceClasses').lean().cursor({ batchSize: 5000 })) {
-    const k = t.brand.toString();
-    const list = marks.get(k);
-    if (list) list.push(t as TrademarkDoc);
-    else marks.set(k, [t as TrademarkDoc]);
-  }
-  return {
-    async brands(ids) {
-      return new Map(ids.flatMap((id) => (brands.has(id) ? [[id, brands.get(id)!] as const] : [])));
-    },
-    async trademarks(ids) {
-      return new Map(ids.map((id) => [id, marks.get(id) ?? []]));
-    },
-  };
 }

@@ -8,29 +8,43 @@
  * work is simply done again; several app instances may run passes at once. Brand and trademark
  * changes fan out to the entries that show them. A large backlog of bulk inserts is cheaper to
  * absorb with a full rebuild than entry by entry, so the worker switches to one.
+ *
+ * When passes run: at once after every change this process settles (the registry service tells
+ * us, `onChangeApplied`), and on a timer for writes made elsewhere (CLI imports, other instances).
+ * The timer starts at `pollMs` after activity and backs off to `idleMaxMs` while nothing arrives,
+ * so an idle instance costs next to nothing; each pass reads only the waiting changes.
  */
 import type { Model } from 'mongoose';
 import type { Logger } from 'pino';
 import { auditPending } from '../audit/index.js';
-import { mapLimit } from '../platform/concurrency.js';
-import { Change, CHANGE_LEASE_MS, type ChangeDoc } from '../registries/changes.js';
+import { countAll, findByIds, updateByIds } from '../platform/db/index.js';
+import { Change, CHANGE_LEASE_MS, onChangeApplied, type ChangeDoc } from '../registries/changes.js';
 import { ENTRY_MODELS, Trademark } from '../registries/models.js';
 import { KINDS, type Kind } from '../registries/reference.js';
 import { rollForward } from '../registries/service.js';
-import { buildSearchDocs, preloadLookup } from './documents.js';
-import type { SearchIndex } from './port.js';
+import { buildSearchDocs, findWhereIn } from './documents.js';
+import type { SearchDoc, SearchIndex } from './port.js';
 
 const BATCH = 500;
+/** Entries per search-document batch in a full rebuild: what one batch of look-ups covers. */
+const REBUILD_BATCH = 2000;
 const MAX_BACKOFF_MS = 30_000;
+/** How slow the timer gets while idle, unless told otherwise. */
+const DEFAULT_IDLE_MAX_MS = 5_000;
 
 const KIND_OF_MODEL: Record<string, Kind> = {
   DirectoryEntry: 'directory', FamousMark: 'famous', TimeHonored: 'time-honored', Certificate: 'certified',
 };
 /** Models whose changes alter search documents of entries that point at them. */
 const FAN_OUT_MODELS = new Set(['Brand', 'Trademark']);
+/** The kinds whose search documents show a brand's trademarks. */
+const KINDS_WITH_MARKS: readonly Kind[] = ['directory', 'famous'];
 
 export interface IndexSyncOptions {
+  /** Timer delay right after activity (ms); the delay doubles on each empty pass. */
   pollMs?: number;
+  /** Longest timer delay while idle (ms); only writes of other processes wait that long. */
+  idleMaxMs?: number;
   /** Bulk-inserted rows waiting at which a pass rebuilds the whole index instead (0: never). */
   rebuildThreshold?: number;
 }
@@ -40,9 +54,19 @@ export class IndexSync {
   private running: Promise<number> | null = null;
   private failures = 0;
   private stopped = true;
+  private ticking = false;
+  private idleDelay: number;
+  /** Wake-ups received, and how many had been received when the latest pass started. */
+  private wakes = 0;
+  private wakesAtPassStart = 0;
+  private unsubscribe: (() => void) | null = null;
   private readonly pollMs: number;
+  private readonly idleMaxMs: number;
   private readonly rebuildThreshold: number;
   lastError: string | null = null;
+  private readonly indexedListeners = new Set<(changes: number) => void>();
+  /** Passes run so far (benchmarks report how often an idle worker reads the log). */
+  passes = 0;
 
   constructor(
     private readonly index: SearchIndex,
@@ -51,25 +75,44 @@ export class IndexSync {
   ) {
     const o = typeof opts === 'number' ? { pollMs: opts } : opts;
     this.pollMs = o.pollMs ?? 500;
+    this.idleMaxMs = Math.max(this.pollMs, o.idleMaxMs ?? DEFAULT_IDLE_MAX_MS);
+    this.idleDelay = this.pollMs;
     this.rebuildThreshold = o.rebuildThreshold ?? 20_000;
   }
 
+  /** Starts the timer and listens for this process's writes. Owned by boot (stop() undoes it). */
   start(): void {
+    if (!this.stopped) return;
     this.stopped = false;
+    this.unsubscribe = onChangeApplied(() => this.wake());
     this.schedule(0);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.running?.catch(() => {});
   }
 
+  /** A change was settled here: run a pass now (or right after the one in flight). */
+  private wake(): void {
+    this.wakes++;
+    this.idleDelay = this.pollMs;
+    if (!this.stopped && !this.ticking) this.schedule(0);
+  }
+
   private schedule(delay: number): void {
     if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      this.tick().then((next) => this.schedule(next));
+      this.ticking = true;
+      this.tick().then((next) => {
+        this.ticking = false;
+        this.schedule(next);
+      });
     }, delay);
     this.timer.unref();
   }
@@ -79,7 +122,14 @@ export class IndexSync {
       const n = await this.runOnce();
       this.failures = 0;
       this.lastError = null;
-      return n > 0 ? 0 : this.pollMs;
+      // A wake-up during the pass may be about a change the pass had already looked past.
+      if (n > 0 || this.wakes !== this.wakesAtPassStart) {
+        this.idleDelay = this.pollMs;
+        return 0;
+      }
+      const delay = this.idleDelay;
+      this.idleDelay = Math.min(this.idleMaxMs, this.idleDelay * 2);
+      return delay;
     } catch (err) {
       this.failures++;
       this.lastError = (err as Error).message;
@@ -89,12 +139,36 @@ export class IndexSync {
     }
   }
 
+  /**
+   * Called after every pass that indexed something (the public page cache starts afresh then).
+   * Returns a function that removes the listener.
+   */
+  onIndexed(listener: (changes: number) => void): () => void {
+    this.indexedListeners.add(listener);
+    return () => this.indexedListeners.delete(listener);
+  }
+
   /** One pass; returns how many changes it indexed. Passes never overlap within a process. */
   runOnce(): Promise<number> {
     if (!this.running) {
-      this.running = this.pass().finally(() => {
-        this.running = null;
-      });
+      this.wakesAtPassStart = this.wakes;
+      this.passes++;
+      this.running = this.pass()
+        .then(
+          (n) => {
+            this.lastError = null;
+            if (n > 0) for (const listener of this.indexedListeners) listener(n);
+            return n;
+          },
+          (err: unknown) => {
+            // However the pass was started (timer, drain, a script), /readyz tells why it is behind.
+            this.lastError = (err as Error).message;
+            throw err;
+          },
+        )
+        .finally(() => {
+          this.running = null;
+        });
     }
     return this.running;
   }
@@ -143,6 +217,8 @@ export class IndexSync {
 
     const targets = new Map<Kind, Set<string>>(KINDS.map((k) => [k, new Set<string>()]));
     const add = (kind: Kind, id: unknown) => targets.get(kind)!.add(String(id));
+    const brandsShownEverywhere = new Set<string>();
+    const trademarkChanges: ChangeDoc[] = [];
     for (const c of ready) {
       const kind = KIND_OF_MODEL[c.model];
       if (kind) {
@@ -153,31 +229,33 @@ export class IndexSync {
       // Bulk-created brands and trademarks have no entries yet: those arrive with their own changes.
       // Other models (figures, awards…) are not in the search index at all.
       if (c.op === 'bulk' || !c.entryId || !FAN_OUT_MODELS.has(c.model)) continue;
-      let brandId: unknown = c.entryId;
-      if (c.model === 'Trademark') {
-        const tm = await Trademark.findById(c.entryId).select('brand').lean();
-        brandId = tm?.brand ?? (c.set as { brand?: unknown }).brand;
-        if (!brandId) continue;
+      if (c.model === 'Brand') brandsShownEverywhere.add(String(c.entryId));
+      else trademarkChanges.push(c);
+    }
+    const brandsShownWithMarks = new Set<string>();
+    if (trademarkChanges.length) {
+      const marks = (await findByIds(Trademark as Model<any>, trademarkChanges.map((c) => c.entryId), 'brand')) as Array<{ _id: unknown; brand: unknown }>;
+      const brandOf = new Map(marks.map((t) => [String(t._id), String(t.brand)]));
+      for (const c of trademarkChanges) {
+        // A trademark gone since keeps the brand it was written with.
+        const brand = brandOf.get(String(c.entryId)) ?? (c.set as { brand?: unknown }).brand;
+        if (brand) brandsShownWithMarks.add(String(brand));
       }
-      for (const kind of KINDS) {
-        if (c.model === 'Trademark' && kind !== 'directory' && kind !== 'famous') continue;
-        const ids = await ENTRY_MODELS[kind].find({ brand: brandId }).select('_id').lean();
-        ids.forEach((e) => add(kind, e._id));
-      }
+    }
+    for (const kind of KINDS) {
+      const brands = new Set(brandsShownEverywhere);
+      if (KINDS_WITH_MARKS.includes(kind)) brandsShownWithMarks.forEach((b) => brands.add(b));
+      if (brands.size === 0) continue;
+      const shown = await findWhereIn(ENTRY_MODELS[kind] as Model<any>, 'brand', [...brands], '_id');
+      shown.forEach((e: { _id: unknown }) => add(kind, e._id));
     }
 
     for (const kind of KINDS) {
       const ids = [...targets.get(kind)!];
       if (ids.length === 0) continue;
-      const model = ENTRY_MODELS[kind] as Model<any>;
-      const entries: unknown[] = [];
-      const gone: string[] = [];
-      // Point lookups: FerretDB scans the whole collection for $in.
-      await mapLimit(ids, 8, async (id) => {
-        const e = await model.findById(id).lean();
-        if (e) entries.push(e);
-        else gone.push(`${kind}:${id}`);
-      });
+      const entries = (await findByIds(ENTRY_MODELS[kind] as Model<any>, ids)) as Array<{ _id: unknown }>;
+      const found = new Set(entries.map((e) => String(e._id)));
+      const gone = ids.filter((id) => !found.has(id)).map((id) => `${kind}:${id}`);
       if (entries.length) await this.index.upsert(await buildSearchDocs(kind, entries as never[]));
       if (gone.length) await this.index.remove(gone);
     }
@@ -185,7 +263,7 @@ export class IndexSync {
     // A change is marked indexed only once it has its audit event: this is where a writer that
     // crashed after saving but before auditing gets repaired.
     await auditPending(ready);
-    await mapLimit(ready, 8, (c) => Change.updateOne({ _id: c._id }, { $set: { indexed: true } }));
+    await updateByIds(Change, ready.map((c) => c._id), { $set: { indexed: true } });
     this.log.debug({ changes: ready.length }, 'search index caught up');
     return ready.length;
   }
@@ -194,34 +272,47 @@ export class IndexSync {
 /**
  * Rebuilds the whole index from MongoDB into a fresh index, then swaps it in. Changes applied
  * before the rebuild started are marked indexed afterwards (the rebuild read their result).
+ *
+ * Entries are streamed; each batch reads only the brands and trademarks it shows, so memory
+ * stays that of one batch whatever the size of the registries.
  */
 export async function reindexAll(index: SearchIndex, onProgress?: (done: number, total: number) => void): Promise<number> {
   const startedAt = new Date(Date.now() - 1000);
-  const totals = await Promise.all(KINDS.map((k) => ENTRY_MODELS[k].estimatedDocumentCount()));
+  const totals = await Promise.all(KINDS.map((k) => countAll(ENTRY_MODELS[k] as Model<any>)));
   const total = totals.reduce((a, b) => a + b, 0);
   let done = 0;
-  const lookup = await preloadLookup();
   await index.rebuild(async (write) => {
+    // One batch ahead: the database reads the next batch's brands and trademarks while the index
+    // writes this one, so the two processes work side by side. At most two batches are held.
+    let ahead: { docs: Promise<SearchDoc[]>; size: number } | null = null;
+    const writeAhead = async () => {
+      if (!ahead) return;
+      const { docs, size } = ahead;
+      ahead = null;
+      await write(await docs);
+      done += size;
+      onProgress?.(done, total);
+    };
     for (const kind of KINDS) {
       let batch: unknown[] = [];
       const flush = async () => {
-        await write(await buildSearchDocs(kind, batch as never[], lookup));
-        done += batch.length;
+        const docs = buildSearchDocs(kind, batch as never[]);
+        docs.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
+        await writeAhead();
+        ahead = { docs, size: batch.length };
         batch = [];
-        onProgress?.(done, total);
       };
-      for await (const e of ENTRY_MODELS[kind].find().lean().cursor({ batchSize: 5000 })) {
+      for await (const e of ENTRY_MODELS[kind].find().lean().cursor({ batchSize: REBUILD_BATCH })) {
         batch.push(e);
-        if (batch.length >= 2000) await flush();
+        if (batch.length >= REBUILD_BATCH) await flush();
       }
       if (batch.length) await flush();
     }
+    await writeAhead();
   });
-  // Mark by _id, one by one: FerretDB's updateMany re-scans the collection for every document it
-  // updates (minutes for the 750 bulk changes of a 500,000-row load), while _id lookups are direct.
   const waiting = (await Change.find({ indexed: false }).select('_id status appliedAt audited').lean()) as ChangeDoc[];
   const covered = waiting.filter((c) => c.status !== 'pending' && c.appliedAt && new Date(c.appliedAt) <= startedAt);
   await auditPending(covered);
-  await mapLimit(covered, 8, (c) => Change.updateOne({ _id: c._id }, { $set: { indexed: true } }));
+  await updateByIds(Change, covered.map((c) => c._id), { $set: { indexed: true } });
   return done;
 }

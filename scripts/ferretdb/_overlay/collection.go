@@ -4,10 +4,10 @@
 // time through `go build -overlay` (see ensureFerretDB in src/platform/local-mongo.ts; the build
 // refuses to run if the original's SHA-256 differs from the one recorded there).
 //
-// Change: Query and Explain push equality filters on top-level fields down to SQL (the original
+// Changes: Query and Explain push equality filters on top-level fields down to SQL (the original
 // pushed down only a filter that is exactly {_id: <string|ObjectId>}; everything else read every
-// row of the table and was filtered in Go). See prepareWhereClause below and
-// docs/decisions/0007-data-layer.md.
+// row of the table and was filtered in Go), see prepareWhereClause below; and Stats no longer runs
+// ANALYZE (see Stats). docs/decisions/0007-data-layer.md.
 
 // Copyright 2021 FerretDB Inc.
 //
@@ -343,7 +343,17 @@ func (c *collection) Stats(ctx context.Context, params *backends.CollectionStats
 			lazyerrors.Errorf("no ns %s.%s", c.dbName, c.name),
 		)
 	}
-	stats, err := collectionsStats(ctx, db, []*metadata.Collection{coll}, params.Refresh)
+	// Patched (brandregistry): never ANALYZE here, and forget statistics an older build took.
+	// collStats used to run ANALYZE on every call; statistics taken at a skewed moment (every change
+	// of the change log still pending, right after an import) told SQLite that an index on a flag
+	// was useless, so the pushed-down {indexed: false} scanned the table for good. Without
+	// statistics SQLite assumes an equality on an index is selective, which is what these
+	// look-ups are. The count below comes from dbstat, not from the statistics.
+	for _, t := range []string{"sqlite_stat1", "sqlite_stat4"} {
+		_, _ = db.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s WHERE tbl = ?", t), coll.TableName)
+	}
+
+	stats, err := collectionsStats(ctx, db, []*metadata.Collection{coll}, false)
 	if err != nil {
 		return nil, lazyerrors.Error(err)
 	}

@@ -1,7 +1,12 @@
 /**
- * `npm run bench:search [-- --count 500000 --runs 30]`: a benchmark, not a test.
+ * `npm run bench:search [-- --count 500000 --runs 30 --engine embedded|meili]`: a benchmark, not a test.
  * `--keep FILE` leaves the built index at FILE; `--reuse FILE` measures an index built earlier
- * (skips the corpus and indexing, so no docs/s is printed).
+ * (skips the corpus and indexing, so no docs/s is printed); both embedded only.
+ *
+ * `--engine meili` runs the same corpus and mix on Meilisearch: the binary (MEILI_BIN, else
+ * ../shared/bin/meilisearch) started on 127.0.0.1 with throw-away data, the corpus loaded through
+ * the adapter's rebuild (fresh index, then swap, as `npm run reindex`), and the engine's RSS read
+ * from /proc/<pid>/status (VmHWM: its peak) besides this process's own.
  *
  * Builds a synthetic corpus of N directory entries plus the demo data, indexes it into the
  * embedded adapter (a SQLite file in a temp folder), and prints indexing throughput, query latency
@@ -9,7 +14,7 @@
  * Search documents are built by the same code the app uses (buildSearchDoc); the demo data comes
  * from a fresh local database through the registry service.
  */
-import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,21 +25,54 @@ import { startLocalMongo } from '../src/platform/local-mongo.js';
 import { ENTRY_MODELS } from '../src/registries/models.js';
 import { KINDS } from '../src/registries/reference.js';
 import { buildSearchDoc, buildSearchDocs } from '../src/search/documents.js';
+import { readFileSync } from 'node:fs';
+import { startMeiliServer, type MeiliServer } from '../src/platform/meili-server.js';
 import { EmbeddedSearchIndex } from '../src/search/embedded.js';
-import type { SearchDoc, SearchQuery } from '../src/search/port.js';
+import { MeiliSearchIndex } from '../src/search/meili.js';
+import type { SearchDoc, SearchIndex, SearchQuery } from '../src/search/port.js';
 import { progressLine } from './progress.js';
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '500000' }, runs: { type: 'string', default: '30' }, keep: { type: 'string' }, reuse: { type: 'string' } } });
+const { values } = parseArgs({ options: { count: { type: 'string', default: '500000' }, runs: { type: 'string', default: '30' }, keep: { type: 'string' }, reuse: { type: 'string' }, engine: { type: 'string', default: 'embedded' } } });
+const ENGINE = values.engine;
+if (ENGINE !== 'embedded' && ENGINE !== 'meili') throw new Error(`--engine ${ENGINE}: embedded or meili`);
+if (ENGINE === 'meili' && (values.keep || values.reuse)) throw new Error('--keep and --reuse are for the embedded engine');
 const COUNT = Number(values.count);
 const RUNS = Number(values.runs);
 const dir = mkdtempSync(path.join(tmpdir(), 'bench-search-'));
 const file = path.join(dir, 'index.sqlite');
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
 
-console.log(`bench:search — ${new Date().toISOString()} — ${values.reuse ? `index ${values.reuse}` : `${COUNT} synthetic entries + demo data`}, ${RUNS} runs per query`);
+console.log(`bench:search — ${new Date().toISOString()} — ${ENGINE} — ${values.reuse ? `index ${values.reuse}` : `${COUNT} synthetic entries + demo data`}, ${RUNS} runs per query`);
 
-let index: EmbeddedSearchIndex;
+let index: SearchIndex;
+let meili: MeiliServer | null = null;
+const openIndex = async (): Promise<SearchIndex> => {
+  if (!meili) return new EmbeddedSearchIndex(file);
+  return new MeiliSearchIndex({ host: meili.url, apiKey: meili.masterKey, searchKey: meili.searchKey, indexUid: 'bench' });
+};
+/** Peak and current RSS of the Meilisearch process (kB figures from /proc). */
+const engineRss = (): string => {
+  const pid = meili?.pid();
+  if (!pid) return '';
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(/^\S+:\s+(\d+)/m.exec(status.split('\n').find((l) => l.startsWith(k)) ?? '')?.[1] ?? 0);
+  return `Meilisearch RSS: peak (VmHWM) ${mb(kb('VmHWM') * 1024)}, now ${mb(kb('VmRSS') * 1024)}`;
+};
+const dataSize = (): string => {
+  if (!meili?.dbPath) return '';
+  let n = 0;
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else n += statSync(p).size;
+    }
+  };
+  walk(meili.dbPath);
+  return `; data folder ${mb(n)}`;
+};
 let built = '';
+let indexingRss = '';
 if (values.reuse) {
   if (!existsSync(values.reuse)) throw new Error(`--reuse ${values.reuse}: no such file`);
   copyFileSync(values.reuse, file);
@@ -48,29 +86,37 @@ if (values.reuse) {
   await disconnectDatabase();
   await mongo.stop();
 
-  index = new EmbeddedSearchIndex(file);
+  if (ENGINE === 'meili') meili = await startMeiliServer();
+  index = await openIndex();
   await index.init();
-  await index.upsert(demoDocs);
-  const t0 = Date.now();
   const BATCH = 5000;
-  for (let i = 0; i < COUNT; i += BATCH) {
-    const docs: SearchDoc[] = [];
-    for (let k = i; k < Math.min(COUNT, i + BATCH); k++) {
-      const r = syntheticRow(k);
-      docs.push(buildSearchDoc('directory', { ...r.directory, version: 1, updatedAt: new Date(Date.UTC(2025, 0, 1) + k) } as never, { ...r.brand, version: 1 } as never, [r.trademark as never]));
+  const corpus = async (write: (docs: SearchDoc[]) => Promise<void>) => {
+    await write(demoDocs);
+    for (let i = 0; i < COUNT; i += BATCH) {
+      const docs: SearchDoc[] = [];
+      for (let k = i; k < Math.min(COUNT, i + BATCH); k++) {
+        const r = syntheticRow(k);
+        docs.push(buildSearchDoc('directory', { ...r.directory, version: 1, updatedAt: new Date(Date.UTC(2025, 0, 1) + k) } as never, { ...r.brand, version: 1 } as never, [r.trademark as never]));
+      }
+      await write(docs);
+      process.stderr.write(progressLine(Math.min(COUNT, i + BATCH), COUNT, t0, 'docs'));
     }
-    await index.upsert(docs);
-    process.stderr.write(progressLine(Math.min(COUNT, i + BATCH), COUNT, t0, 'docs'));
-  }
+  };
+  const t0 = Date.now();
+  // Meilisearch: through the rebuild (fresh index, then swap), as `npm run reindex` loads it.
+  if (meili) await index.rebuild(corpus);
+  else await corpus((docs) => index.upsert(docs));
   process.stderr.write('\n');
   const indexSecs = (Date.now() - t0) / 1000;
   await index.close();
-  const fileSize = statSync(file).size;
-  built = `indexing: ${COUNT + demoDocs.length} docs in ${indexSecs.toFixed(1)} s = ${Math.round((COUNT + demoDocs.length) / indexSecs)} docs/s; index file ${mb(fileSize)}`;
+  const size = meili ? dataSize() : `; index file ${mb(statSync(file).size)}`;
+  if (meili) indexingRss = ` — while indexing: ${engineRss()}`;
+  built = `indexing${meili ? ' (rebuild + swap)' : ''}: ${COUNT + demoDocs.length} docs in ${indexSecs.toFixed(1)} s = ${Math.round((COUNT + demoDocs.length) / indexSecs)} docs/s${size}`;
 }
 
 const r0 = Date.now();
-index = new EmbeddedSearchIndex(file);
+if (meili) await meili.restart();
+index = await openIndex();
 await index.init();
 const first = await index.search({ q: '蔡林记', filters: {}, sort: 'relevance', page: 1, pageSize: 20, facets: true });
 const restartMs = Date.now() - r0;
@@ -140,10 +186,12 @@ const all = (await measure(MIX)).sort((a, b) => a - b);
 console.log(`${'ALL'.padEnd(30)} ${''.padStart(8)}  ${pct(all, 50).toFixed(1).padStart(7)}  ${pct(all, 95).toFixed(1).padStart(7)}  ${pct(all, 99).toFixed(1).padStart(7)}`);
 console.log('\nextra (not in ALL; ~ = estimated total)');
 await measure(EXTRA);
-if (built) console.log(`\n${built}`);
-console.log(`restart: reopen + first query ${restartMs} ms`);
-console.log(`peak RSS: ${mb(process.resourceUsage().maxRSS * 1024)}`);
+if (built) console.log(`\n${built}${indexingRss}`);
+console.log(`restart: ${meili ? 'server restart' : 'reopen'} + first query ${restartMs} ms`);
+console.log(`peak RSS${meili ? ' of this process' : ''}: ${mb(process.resourceUsage().maxRSS * 1024)}`);
+if (meili) console.log(`after the restart and the queries: ${engineRss()}`);
 await index.close();
+await meili?.stop();
 // --keep FILE: leave the built index there for profiling.
 if (values.keep) renameSync(file, values.keep);
 rmSync(dir, { recursive: true, force: true });

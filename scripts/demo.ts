@@ -6,6 +6,11 @@
  * It also (re)creates three demo accounts, admin@demo.local, editor@demo.local and
  * viewer@demo.local, with passwords generated afresh at every start and printed below the URL.
  * Only this script does that: a real deployment creates accounts with `npm run user:create`.
+ *
+ * `npm run demo -- --meili` (or DEMO_MEILI=1) runs it on the production engine instead: it starts
+ * the Meilisearch binary (MEILI_BIN, else ../shared/bin/meilisearch) on 127.0.0.1 with its data
+ * in DATA_DIR/meili, kept between runs, and stops it with the rest. With MEILI_URL set, that
+ * server is used and nothing is started.
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -15,9 +20,13 @@ import { loadConfigOrExit } from '../src/config/index.js';
 import { seedDemo } from '../src/demo/seed.js';
 import { boot, type Running } from '../src/main.js';
 import { startLocalMongo, type LocalMongo } from '../src/platform/local-mongo.js';
+import { startMeiliServer, type MeiliServer } from '../src/platform/meili-server.js';
 
 const started = Date.now();
-const config = loadConfigOrExit({ LOG_LEVEL: 'warn', ...process.env });
+const env = { LOG_LEVEL: 'warn', ...process.env };
+let config = loadConfigOrExit(env);
+const wantMeili = process.argv.slice(2).includes('--meili') || ['1', 'true'].includes(process.env.DEMO_MEILI ?? '');
+let meili: MeiliServer | null = null;
 let mongo: LocalMongo | null = null;
 let running: Running | null = null;
 let stopping = false;
@@ -28,6 +37,7 @@ async function shutdown(code: number): Promise<void> {
   console.log('\nstopping…');
   await running?.stop().catch((err) => console.error(err));
   await mongo?.stop().catch((err) => console.error(err));
+  await meili?.stop().catch((err) => console.error(err));
   process.exit(code);
 }
 process.on('SIGINT', () => void shutdown(0));
@@ -39,6 +49,11 @@ try {
     externalUri: config.MONGODB_URI,
     log: (line) => console.log(line),
   });
+  if (wantMeili && !config.MEILI_URL) {
+    meili = await startMeiliServer({ dataDir: path.join(config.DATA_DIR, 'meili') });
+    config = loadConfigOrExit({ ...env, MEILI_URL: meili.url, MEILI_MASTER_KEY: meili.masterKey });
+    console.log(`meilisearch: v${meili.version} at ${meili.url} (data in ${path.join(config.DATA_DIR, 'meili')}, kept between runs; master key new at each start)`);
+  }
   running = await boot(config, { mongoUri: mongo.uri, dbName: config.MONGODB_URI ? undefined : 'brand_registry' });
   const report = await seedDemo();
   await running.sync.drain();
@@ -52,7 +67,7 @@ try {
     await ensureAccount({ email: `${role}@demo.local`, name: names[role], role, password }, 'demo-script');
     accounts.push([role, password]);
   }
-  console.log(`open ${running.url}  (Ctrl-C to stop)`);
+  console.log(`open ${running.url}  (Ctrl-C to stop; ${running.url}/readyz shows the search engine's health and lag)`);
   console.log(`back office: ${running.url}/admin/login — demo accounts (passwords are new at each start):`);
   for (const [role, password] of accounts) console.log(`  ${`${role}@demo.local`.padEnd(20)} ${password}`);
 } catch (err) {

@@ -6,8 +6,8 @@
  * `../shared/bin/meilisearch` or MEILI_BIN; MEILI_URL selects an external one); the embedded
  * SQLite adapter (embedded.ts) is the reference behaviour the suite pins. Server: tested on
  * Meilisearch v1.50.0 (docs/decisions/0009-meilisearch-adapter.md); the `meilisearch` npm client
- * 0.62 targets v1.x, and this adapter uses `localizedAttributes` and the `rename` field of index
- * swaps, so it needs v1.18 or later.
+ * 0.62 targets v1.x, and this adapter uses `localizedAttributes`, the `rename` field of index
+ * swaps and the `attributeRank` ranking rule (v1.36), so it needs v1.36 or later.
  *
  * Meilisearch segments Chinese with jieba and matches words by prefix, which misses substrings of
  * unknown brand names; so, like the embedded engine, documents carry our own enrichment from
@@ -41,9 +41,9 @@ import {
   type SearchResult,
 } from './port.js';
 import { analyzeQuery, highlightVariants, toHit, type AnalyzedQuery } from './query.js';
-import { searchable } from './enrich.js';
+import { searchable, type Searchable } from './enrich.js';
 import { synonymQueryToken, synonymTokensOf } from './synonym-tokens.js';
-import { bigrams, gramTokens, isCjk, normalize } from './text.js';
+import { bigrams, gramTokens, isCjk, normalize, pinyinTokens, unigramTokens } from './text.js';
 
 /** Primary key field: Meilisearch ids allow only [a-zA-Z0-9_-], our ids contain ':'. */
 const PK = 'pk';
@@ -76,11 +76,16 @@ type MeiliDoc = SearchDoc & {
   pinyin: string;
   /** Normalised identifiers. */
   ident: string;
-  /** Synonym tokens of the group terms the document matches (synonym-tokens.ts). */
-  syn: string;
+  /** Synonym tokens of the group terms the document matches in its name or title (synonym-tokens.ts), after {@link SYN_LEAD}. */
+  synName: string;
+  /** Synonym tokens of the group terms it matches only elsewhere (company, keywords…), after {@link SYN_LEAD}. */
+  synText: string;
   /** Joined pinyin of the name (or its Latin form): sort key for 'name'. */
   namePy: string;
   nameIni: string;
+  /** Tokens in nameGrams / textGrams: the column lengths bm25 normalises by (ranking rules). */
+  nameLen: number;
+  textLen: number;
   nameNorm: string;
 };
 
@@ -98,15 +103,23 @@ const FACET_ATTR: Record<FacetName, string> = {
 };
 
 export const SETTINGS: Settings = {
-  // Priority order: the attribute ranking rule prefers earlier attributes.
-  searchableAttributes: ['ident', 'nameExact', 'nameGrams', 'pinyin', 'textGrams', 'syn', 'uni'],
+  // Priority order: the attributeRank rule prefers earlier attributes.
+  // Synonym tokens found in the name rank with the name, the others with the text (as the
+  // embedded engine's bm25 weighs the column a synonym matched in).
+  searchableAttributes: ['ident', 'nameExact', 'nameGrams', 'synName', 'pinyin', 'textGrams', 'synText', 'uni'],
   // `pk` is filterable so that stored versions can be read with `pk IN [...]`.
   filterableAttributes: ['kind', 'district', 'sector', 'tier', 'status', 'niceClasses', 'expiresAt', 'version', PK],
   sortableAttributes: ['updatedAt', 'namePy'],
-  rankingRules: ['words', 'typo', 'proximity', 'attribute', 'sort', 'exactness'],
+  // As the embedded engine (docs/decisions/0009, "Relevance parity"): the field that matched
+  // (attributeRank), exact name / name prefix (exactness on nameExact), then what bm25 decides
+  // among equal matches there — the shorter name column, then the shorter text column — then
+  // the most recently updated. No `wordPosition`: where a token sits among our n-grams or
+  // synonym tokens says nothing about relevance (bm25 ignores it), and it made the order among
+  // equal matches an accident of token order.
+  rankingRules: ['words', 'typo', 'proximity', 'attributeRank', 'sort', 'exactness', 'nameLen:asc', 'textLen:asc', 'updatedAt:desc'],
   typoTolerance: {
     enabled: true,
-    disableOnAttributes: ['nameExact', 'nameGrams', 'textGrams', 'uni', 'ident', 'syn'],
+    disableOnAttributes: ['nameExact', 'nameGrams', 'textGrams', 'uni', 'ident', 'synName', 'synText'],
     // As the embedded engine (query.ts typoWords): a number one digit off is another identifier.
     disableOnNumbers: true,
     minWordSizeForTypos: { oneTypo: 5 },
@@ -131,6 +144,29 @@ export function toPk(id: string): string {
   return `_${Buffer.from(id, 'utf8').toString('hex')}`;
 }
 
+/**
+ * The first word of both synonym attributes: a synonym token is then never at the start of its
+ * attribute, so the `exactness` rule (which rewards an attribute that starts with the query)
+ * cannot rank one document above another by the incidental order of its tokens. Not a token
+ * any query produces (tokens are `zsyn` + letters).
+ */
+export const SYN_LEAD = 'zsyn0';
+
+/** The synonym tokens of a document, split by where it matches the group term: name/title, or elsewhere. */
+function synonymFields(d: SearchDoc, f: Searchable): { synName: string; synText: string } {
+  const inName = new Set(synonymTokensOf({
+    ...f,
+    textGrams: '',
+    uni: unigramTokens([d.name, d.title]),
+    pinyin: pinyinTokens([d.name, d.title]),
+    ident: '',
+  }));
+  const elsewhere = synonymTokensOf(f).filter((t) => !inName.has(t));
+  return { synName: [SYN_LEAD, ...inName].join(' '), synText: [SYN_LEAD, ...elsewhere].join(' ') };
+}
+
+const tokenCount = (column: string) => column.split(' ').filter(Boolean).length;
+
 /** The document Meilisearch stores for a SearchDoc: our enrichment as searchable fields. */
 export function toMeiliDoc(d: SearchDoc): MeiliDoc {
   const f = searchable(d);
@@ -143,8 +179,10 @@ export function toMeiliDoc(d: SearchDoc): MeiliDoc {
     uni: f.uni,
     pinyin: f.pinyin,
     ident: f.ident,
-    syn: synonymTokensOf(f).join(' '),
+    ...synonymFields(d, f),
     namePy: f.namePy,
+    nameLen: tokenCount(f.nameGrams),
+    textLen: tokenCount(f.textGrams),
     nameIni: f.nameIni,
     nameNorm: f.nameNorm,
   };
@@ -156,6 +194,24 @@ export function toMeiliDoc(d: SearchDoc): MeiliDoc {
  */
 export function meiliQuery(a: AnalyzedQuery): string {
   return a.runs.map((run) => synonymQueryToken(run) ?? (isCjk(run) ? `"${bigrams(run).join(' ')}"` : run)).join(' ');
+}
+
+/** Identifiers are at least this long: a shorter last word is a pinyin or name prefix, never an identifier. */
+const MIN_IDENT_PREFIX = 3;
+
+/**
+ * The attributes a query may match, or null for all. Meilisearch matches the last query word as
+ * a prefix in every attribute, where the embedded engine matches identifiers whole and synonym
+ * tokens only as sent: so the synonym attributes are searched only when the query carries a
+ * synonym token (else "zs" would find every entry with one), and identifiers not for a lone
+ * Latin word too short to be one (else "h" would rank every certificate numbered HB… first).
+ */
+export function searchOn(a: AnalyzedQuery): string[] | null {
+  const all = SETTINGS.searchableAttributes as string[];
+  const synonyms = a.runs.some((run) => synonymQueryToken(run) !== null);
+  const shortLatin = a.runs.length === 1 && !isCjk(a.runs[0]!) && a.runs[0]!.length < MIN_IDENT_PREFIX;
+  if (synonyms && !shortLatin) return null;
+  return all.filter((attr) => (synonyms || !attr.startsWith('syn')) && (!shortLatin || attr !== 'ident'));
 }
 
 function pickDoc(hit: Partial<SearchDoc>): SearchDoc {
@@ -371,6 +427,8 @@ export class MeiliSearchIndex implements SearchIndex {
       const now = (query.now ?? new Date()).getTime();
       const q = meiliQuery(a);
       const base: MultiSearchQuery = { indexUid: this.uid, q, matchingStrategy: 'all' };
+      const on = searchOn(a);
+      if (on) base.attributesToSearchOn = on;
       if (a.runs.some(isCjk)) base.locales = ['cmn'];
 
       const filterFor = (...skip: FacetName[]): string[] => {

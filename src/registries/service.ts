@@ -2,8 +2,9 @@
  * The registry service: the one write path for pages, API, imports and scripts.
  *
  * Every write first claims its version in the change log (changes.ts), then writes the entry,
- * then marks the change applied, then appends its audit event. The claim makes optimistic
- * concurrency hold across processes even on FerretDB; the change is what the search sync and the
+ * then marks the change applied, then appends its audit event. The claim (an insert on a unique
+ * _id) makes optimistic concurrency hold across processes on any server, including ones whose
+ * conditional updates are not atomic; the change is what the search sync and the
  * audit trail read (a crash before the audit step is repaired by the sync, see src/audit).
  *
  * Dynamic management rules live here, so the UI, the API, imports and scripts obey them alike:
@@ -37,7 +38,7 @@ export function fieldProblemsFrom(err: unknown): FieldProblem[] | null {
 
 const isDuplicate = (err: unknown) => (err as { code?: number })?.code === 11000;
 
-/** The model's unique fields besides _id (FerretDB's E11000 does not say which key clashed). */
+/** The model's unique fields besides _id (not every server's E11000 says which key clashed). */
 function uniqueFields(model: Model<any>): string[] {
   return Object.entries(model.schema.paths)
     .filter(([k, p]) => k !== '_id' && (p as { options?: { unique?: unknown } }).options?.unique)

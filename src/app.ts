@@ -14,7 +14,7 @@ import { openDataRoutes } from './open-data/routes.js';
 import { statsAdminRoutes, statsRoutes } from './stats/routes.js';
 import { adminRoutes } from './admin/index.js';
 import type { Config } from './config/index.js';
-import { pingDatabase } from './platform/db/index.js';
+import { forgetCounts, pingDatabase } from './platform/db/index.js';
 import { limiter } from './platform/rate-limit.js';
 import { errorHandler, notFoundHandler, pageContext, requestId, securityHeaders } from './platform/http.js';
 import { createPageCache } from './platform/page-cache.js';
@@ -89,7 +89,10 @@ export function createApp({ config, logger, index, sync }: AppDeps): Express {
   // Public answers from memory for a few seconds (after the limits, which still count every
   // request); cleared by every write applied here and every search sync pass.
   const pageCache = createPageCache({ ttlMs: config.PAGE_CACHE_SECONDS * 1000, exclude: ['/admin', '/open-data', '/healthz', '/readyz'] });
-  onChangeApplied(() => pageCache.invalidate());
+  onChangeApplied(() => {
+    pageCache.invalidate();
+    forgetCounts();
+  });
   sync.onIndexed(() => pageCache.invalidate());
   app.use(pageCache.middleware);
 

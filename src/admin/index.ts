@@ -15,6 +15,9 @@ import { authRoutes } from '../accounts/routes.js';
 import { csrfProtection, sessionMiddleware } from '../accounts/session.js';
 import type { Config } from '../config/index.js';
 import { countAll } from '../platform/db/index.js';
+
+/** Counts in page headers may be 30 s old when counting is slow (changes made here forget them). */
+const HEADER_COUNT = { maxAgeMs: 30_000 };
 import { registerMessages, t, type Lang } from '../platform/i18n.js';
 import { url, type Render } from '../platform/views.js';
 import { Brand, ENTRY_MODELS } from '../registries/models.js';
@@ -64,7 +67,7 @@ export function adminRoutes({ render, config, logger, features = [] }: AdminDeps
 
   router.get('/', async (_req, res) => {
     const lang = res.locals.lang as Lang;
-    const [brands, ...counts] = await Promise.all([countAll(Brand), ...KINDS.map((k) => countAll(ENTRY_MODELS[k]))]);
+    const [brands, ...counts] = await Promise.all([countAll(Brand, HEADER_COUNT), ...KINDS.map((k) => countAll(ENTRY_MODELS[k], HEADER_COUNT))]);
     const user = res.locals.user as { name: string; email: string };
     res.type('html').send(
       render('admin/home', {

@@ -150,7 +150,7 @@ export async function brandList(lang: Lang, rawQuery: Record<string, unknown>, i
     const hasFilter = Object.keys(filter).length > 0;
     const [rows, count] = await Promise.all([
       Brand.find(filter).select(fields).skip((page - 1) * BRAND_PAGE).limit(BRAND_PAGE + 1).lean(),
-      hasFilter ? Promise.resolve(null) : countAll(Brand),
+      hasFilter ? Promise.resolve(null) : countAll(Brand, { maxAgeMs: 30_000 }),
     ]);
     brands = (rows as unknown as BrandRow[]).slice(0, BRAND_PAGE);
     hasNext = rows.length > BRAND_PAGE && page < 500;

@@ -6,7 +6,8 @@
  * `--engine meili` runs the same corpus and mix on Meilisearch: the binary (MEILI_BIN, else
  * ../shared/bin/meilisearch) started on 127.0.0.1 with throw-away data, the corpus loaded through
  * the adapter's rebuild (fresh index, then swap, as `npm run reindex`), and the engine's RSS read
- * from /proc/<pid>/status (VmHWM: its peak) besides this process's own.
+ * from /proc/<pid>/status (VmHWM: its peak) besides this process's own; then the transport alone:
+ * an empty round trip, and one raw search with the adapter's headers and with the client's defaults.
  *
  * Builds a synthetic corpus of N directory entries plus the demo data, indexes it into the
  * embedded adapter (a SQLite file in a temp folder), and prints indexing throughput, query latency
@@ -28,7 +29,8 @@ import { buildSearchDoc, buildSearchDocs } from '../src/search/documents.js';
 import { readFileSync } from 'node:fs';
 import { startMeiliServer, type MeiliServer } from '../src/platform/meili-server.js';
 import { EmbeddedSearchIndex } from '../src/search/embedded.js';
-import { MeiliSearchIndex } from '../src/search/meili.js';
+import { Meilisearch } from 'meilisearch';
+import { MeiliSearchIndex, REQUEST_HEADERS } from '../src/search/meili.js';
 import type { SearchDoc, SearchIndex, SearchQuery } from '../src/search/port.js';
 import { progressLine } from './progress.js';
 
@@ -186,6 +188,30 @@ const all = (await measure(MIX)).sort((a, b) => a - b);
 console.log(`${'ALL'.padEnd(30)} ${''.padStart(8)}  ${pct(all, 50).toFixed(1).padStart(7)}  ${pct(all, 95).toFixed(1).padStart(7)}  ${pct(all, 99).toFixed(1).padStart(7)}`);
 console.log('\nextra (not in ALL; ~ = estimated total)');
 await measure(EXTRA);
+if (meili) {
+  // The transport alone (docs/decisions/0009, "Transport"): an empty round trip, and one search
+  // request sent raw through the official client, with the adapter's headers and with the
+  // client's defaults (compressed, chunked replies: the ~40 ms Nagle/delayed-ACK stall).
+  const roundTrips = async (fn: () => Promise<unknown>): Promise<string> => {
+    const t: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const s = process.hrtime.bigint();
+      await fn();
+      t.push(Number(process.hrtime.bigint() - s) / 1e6);
+    }
+    t.sort((a, b) => a - b);
+    return `p50 ${pct(t, 50).toFixed(1)}  p95 ${pct(t, 95).toFixed(1)}  p99 ${pct(t, 99).toFixed(1)} ms`;
+  };
+  const raw = (headers: boolean) => new Meilisearch({ host: meili!.url, apiKey: meili!.searchKey, ...(headers ? { requestInit: { headers: { ...REQUEST_HEADERS } } } : {}) });
+  const one = { queries: [{ indexUid: 'bench', q: '"热干 干面"', hitsPerPage: 20, facets: ['kind', 'district'] }] };
+  const [tuned, plain] = [raw(true), raw(false)];
+  await tuned.multiSearch(one);
+  await plain.multiSearch(one);
+  console.log('\ntransport (raw client requests, not in ALL)');
+  console.log(`${'adapter health()'.padEnd(44)} ${await roundTrips(() => index.health())}`);
+  console.log(`${'multiSearch 热干面, Accept-Encoding identity'.padEnd(44)} ${await roundTrips(() => tuned.multiSearch(one))}`);
+  console.log(`${'multiSearch 热干面, client defaults (gzip)'.padEnd(44)} ${await roundTrips(() => plain.multiSearch(one))}`);
+}
 if (built) console.log(`\n${built}${indexingRss}`);
 console.log(`restart: ${meili ? 'server restart' : 'reopen'} + first query ${restartMs} ms`);
 console.log(`peak RSS${meili ? ' of this process' : ''}: ${mb(process.resourceUsage().maxRSS * 1024)}`);

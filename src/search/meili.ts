@@ -23,6 +23,7 @@ import {
   MeilisearchRequestError,
   MeilisearchRequestTimeOutError,
   MeilisearchTaskTimeOutError,
+  type Config,
   type EnqueuedTaskPromise,
   type MultiSearchQuery,
   type MultiSearchResult,
@@ -49,6 +50,16 @@ import { bigrams, gramTokens, isCjk, normalize, pinyinTokens, unigramTokens } fr
 const PK = 'pk';
 /** HTTP request timeout. */
 const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * Headers sent with every request (the client's documented `requestInit` option). Node's fetch
+ * asks for `gzip, deflate` by default; Meilisearch then compresses the reply and streams it
+ * chunked, writing the headers and the body as two TCP segments. Its socket leaves Nagle's
+ * algorithm on, so the body waits for the ACK of the headers, which the client delays by ~40 ms:
+ * most searches paid that stall (docs/decisions/0009, "Transport"). Uncompressed, a reply is one
+ * write with a Content-Length. The engine sits next to the app, where compression saves nothing.
+ */
+export const REQUEST_HEADERS: Readonly<Record<string, string>> = { 'Accept-Encoding': 'identity' };
 /** How long a write waits for its task (indexing a large batch can take a while). */
 const TASK_TIMEOUT_MS = 300_000;
 const TASK_POLL_MS = 50;
@@ -307,7 +318,7 @@ type ReplayOp = { upsert: SearchDoc[] } | { remove: string[] };
 export class MeiliSearchIndex implements SearchIndex {
   readonly name = 'meilisearch';
   private readonly admin: Meilisearch;
-  private readonly config: { host: string; timeout: number; defaultWaitOptions: { timeout: number; interval: number } };
+  private readonly config: Omit<Config, 'apiKey'>;
   private readonly searchKey: string | undefined;
   /** The search-only client, once its key is known. */
   private reader: Promise<Meilisearch> | null = null;
@@ -318,7 +329,12 @@ export class MeiliSearchIndex implements SearchIndex {
   private replay: ReplayOp[] | null = null;
 
   constructor(opts: { host: string; apiKey: string; searchKey?: string; indexUid: string }) {
-    const config = { host: opts.host, timeout: REQUEST_TIMEOUT_MS, defaultWaitOptions: { timeout: TASK_TIMEOUT_MS, interval: TASK_POLL_MS } };
+    const config = {
+      host: opts.host,
+      timeout: REQUEST_TIMEOUT_MS,
+      defaultWaitOptions: { timeout: TASK_TIMEOUT_MS, interval: TASK_POLL_MS },
+      requestInit: { headers: { ...REQUEST_HEADERS } },
+    };
     this.config = config;
     this.admin = new Meilisearch({ ...config, apiKey: opts.apiKey });
     this.searchKey = opts.searchKey;

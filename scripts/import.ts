@@ -26,7 +26,6 @@ try {
       'dry-run': { type: 'boolean', default: false },
       actor: { type: 'string' },
       lang: { type: 'string', default: 'zh' },
-      lookup: { type: 'string', default: 'auto' },
     },
   }));
 } catch (err) {
@@ -40,10 +39,6 @@ if (!KINDS.includes(registry) || !values.file) {
 }
 if (!existsSync(values.file)) {
   console.error(`import: no such file: ${values.file}`);
-  process.exit(64);
-}
-if (!['auto', 'preload', 'point'].includes(values.lookup)) {
-  console.error('import: --lookup is auto, preload or point');
   process.exit(64);
 }
 const en = values.lang === 'en';
@@ -66,7 +61,7 @@ const line = (p: Problem) => {
 };
 let clearBar = false;
 const summary = await runImport({
-  registry, file: values.file, fileName, dryRun, actor, lookup: values.lookup as 'auto',
+  registry, file: values.file, fileName, dryRun, actor,
   onProblem: (p) => {
     if (clearBar) process.stderr.write('\r\x1b[K');
     clearBar = false;

@@ -1,16 +1,19 @@
 /**
- * The import itself: one pass over the file, row by row, for a dry run or for real.
+ * The import itself: one pass over the file, batch by batch, for a dry run or for real.
  *
  * Each row is parsed (values.ts), checked with the mongoose schemas (the same rules as every other
- * write), matched to what the database holds by natural key (store.ts) and to the rows before it
- * in the same file, and classified as created / updated / unchanged / rejected. A dry run stops
- * there. A real run then writes in batches through the registry service only: bulkCreate for new
- * brands, trademarks and entries (one change per batch), upsertByKey for rows that differ — so
- * audit events and search sync follow as for any other write — and records one audit event for
- * the import. A re-import of the same file finds every fingerprint equal and writes nothing.
+ * write), matched to what the database holds by natural key and to the rows before it in the same
+ * file, and classified as created / updated / unchanged / rejected. The keys of a batch of rows
+ * are looked up together (store.ts: a few indexed `$in` queries per batch). A dry run stops there.
+ * A real run then writes each batch through the registry service only: bulkCreate for new brands,
+ * trademarks and entries (one change per batch, the documents as checked), upsertByKey for rows
+ * that differ — so audit events and search sync follow as for any other write — and records one
+ * audit event for the import. A re-import of the same file finds every fingerprint equal and
+ * writes nothing.
  *
- * While one batch is being written the next one is parsed and checked, so the two cores are both
- * busy; memory is bounded by the key maps (about 150 bytes per brand) and two batches.
+ * While one batch is being written the next one is parsed and checked, so the program and the
+ * database are both busy; memory is bounded by the in-file key maps (about 150 bytes per row) and
+ * two batches.
  */
 import mongoose, { type Model } from 'mongoose';
 import { recordEvent } from '../audit/index.js';
@@ -22,10 +25,7 @@ import { bulkCreate, upsertByKey, type WriteContext } from '../registries/servic
 import { FORMATS, mapHeader, type Column, type HeaderMap, type Target } from './formats.js';
 import { FileProblem, openSheet, type SheetRow } from './read.js';
 import { chooseSlug } from './slug.js';
-import {
-  brandKey, brandsIndexedByCreditCode, ENTRY_KEY_PATH, ENTRY_MODEL, fingerprint, own, pointStore, preloadStore, sameFingerprint,
-  type KeyStore, type StorePaths,
-} from './store.js';
+import { brandKey, ENTRY_KEY_PATH, ENTRY_MODEL, fingerprint, KeyStore, own, sameFingerprint, type RowKeys, type StorePaths } from './store.js';
 import { parseCell } from './values.js';
 
 /** One problem: spreadsheet row (header = 1; 0 = the file as a whole), the column's header text, the message. */
@@ -66,10 +66,14 @@ export interface ImportSummary {
   problemGroups: Array<{ column: string; message: string; messageEn: string; count: number }>;
   fileKind: 'csv' | 'xlsx' | null;
   encoding: string | null;
-  lookup: 'preload' | 'point' | null;
   seconds: number;
-  /** Time spent waiting for writes (real runs). */
+  /** Time spent in writes (real runs; they overlap with reading and checking the next batch). */
   writeSeconds: number;
+  /**
+   * Seconds per step, for benchmarks: read (parse the file), lookup (keys of each batch), check
+   * (validate and compare), and the write steps (brands, trademarks, entries, updates).
+   */
+  timings: Record<string, number>;
 }
 
 export interface ImportOptions {
@@ -82,8 +86,6 @@ export interface ImportOptions {
   actor: string;
   onProblem?: (p: Problem) => void | Promise<void>;
   onProgress?: (p: ImportProgress) => void;
-  /** How existing keys are found; 'auto' picks by file size and database size. */
-  lookup?: 'auto' | 'preload' | 'point';
   /** Rows per write batch. */
   batchSize?: number;
   now?: Date;
@@ -100,6 +102,13 @@ const DEFAULT_STATUS: Record<Kind, string | undefined> = {
 };
 
 const msg = (zh: string, en: string) => ({ message: zh, messageEn: en });
+
+/** A data row read and cast, with its natural keys (the batch's keys are loaded before planning). */
+interface Read {
+  r: SheetRow;
+  cells: ReturnType<typeof readCells>;
+  keys: RowKeys;
+}
 
 interface Plan {
   row: number;
@@ -119,6 +128,10 @@ interface Plan {
   statusChange: boolean;
   statusReason: string;
   problems: Problem[];
+  /** New documents as checked, inserted as they are (real runs). */
+  brandDoc?: Record<string, unknown>;
+  tmDoc?: Record<string, unknown>;
+  entryDoc?: Record<string, unknown>;
 }
 
 const outcomeOf = (p: Plan): Outcome =>
@@ -233,13 +246,14 @@ function castStrings(model: Model<any>, data: Record<string, unknown>): void {
   }
 }
 
-async function validate(model: Model<any>, data: Record<string, unknown>, paths: string[] | null): Promise<{ err: unknown }> {
+/** Validates `data` as a document of `model` (only `paths`, for a change); `doc` is the new document. */
+async function validate(model: Model<any>, data: Record<string, unknown>, paths: string[] | null): Promise<{ err: unknown; doc: mongoose.Document }> {
   const doc = new model(data);
   try {
     await (paths ? doc.validate(paths) : doc.validate());
-    return { err: null };
+    return { err: null, doc };
   } catch (err) {
-    return { err };
+    return { err, doc };
   }
 }
 
@@ -272,7 +286,7 @@ class Run {
     this.ctx = { actor: o.actor, reason: `import ${o.fileName}`, now: o.now };
     this.summary = {
       registry: o.registry, file: o.fileName, dryRun: o.dryRun, rows: 0, created: 0, updated: 0, unchanged: 0, rejected: 0,
-      problems: 0, fileProblem: null, unknownColumns: [], problemGroups: [], fileKind: null, encoding: null, lookup: null, seconds: 0, writeSeconds: 0,
+      problems: 0, fileProblem: null, unknownColumns: [], problemGroups: [], fileKind: null, encoding: null, seconds: 0, writeSeconds: 0, timings: {},
     };
   }
 
@@ -290,29 +304,13 @@ class Run {
     return (col && this.hm.headerOf.get(col.path)) ?? h;
   }
 
-  async chooseStore(size: number, kind: 'csv' | 'xlsx', tick: () => void): Promise<KeyStore> {
-    let mode = this.o.lookup ?? 'auto';
-    if (mode === 'auto') {
-      // Streaming a collection runs at a few thousand documents a second on FerretDB, an indexed
-      // look-up takes a few milliseconds: point look-ups win while the file is small next to the database.
-      const estimatedRows = size / (kind === 'xlsx' ? 40 : 150);
-      const brands = await Brand.estimatedDocumentCount();
-      mode = brandsIndexedByCreditCode() && estimatedRows * 50 < brands ? 'point' : 'preload';
-    }
-    return mode === 'point' ? pointStore(this.o.registry, this.paths) : preloadStore(this.o.registry, this.paths, tick);
-  }
-
-  /** Checks one data row and decides what it would write. */
-  async plan(r: SheetRow): Promise<Plan> {
+  /** Reads one data row's cells and keys; `plan` decides once the batch's keys are loaded. */
+  read(r: SheetRow): Read {
     const kind = this.o.registry;
-    const { data, problems, slug: slugCell, reason, status, skipped, bad } = readCells(this.hm, r);
-    const h = (zh: string) => this.header(zh);
-    const plan: Plan = {
-      row: r.row, brandOp: 'none', brandId: '', brandKey: '', brandRow: r.row, brandData: data.brand, tmOp: 'none', tmData: data.trademark,
-      entryOp: 'none', entryKey: '', entryData: data.entry, statusChange: false, statusReason: reason, problems,
-    };
+    const cells = readCells(this.hm, r);
+    const { data, problems, status } = cells;
     if (status === '过期') {
-      problems.push({ row: r.row, column: h('状态'), ...msg('“过期”由有效期自动判断，不能导入；请填写“有效”', '"过期" (expired) follows from the validity date and cannot be imported; write 有效') });
+      problems.push({ row: r.row, column: this.header('状态'), ...msg('“过期”由有效期自动判断，不能导入；请填写“有效”', '"过期" (expired) follows from the validity date and cannot be imported; write 有效') });
     } else if (status) data.entry.status = status;
     // GI product and area are one value: both or neither.
     if ('gi.product' in data.entry || 'gi.area' in data.entry) {
@@ -322,19 +320,39 @@ class Run {
       delete data.entry['gi.area'];
       data.entry.gi = product || area ? { product, area } : undefined;
     }
-
-    // The brand, by credit code + name.
     castStrings(Brand, data.brand);
     castStrings(Trademark, data.trademark);
     castStrings(ENTRY_MODEL[kind], data.entry);
     const name = String(data.brand.name ?? '');
     const creditCode = String(data.brand.creditCode ?? '');
+    const keyPath = ENTRY_KEY_PATH[kind];
+    const keys: RowKeys = {
+      brand: name && creditCode ? brandKey(creditCode, name) : '',
+      creditCode, name, slug: cells.slug,
+      regNo: kind === 'directory' ? String(data.trademark.regNo ?? '') : '',
+      entry: keyPath === 'brand' ? '' : String(data.entry[keyPath] ?? ''),
+    };
+    return { r, cells, keys };
+  }
+
+  /** Checks one data row (read, its batch's keys loaded) and decides what it would write. */
+  async plan({ r, cells, keys }: Read): Promise<Plan> {
+    const kind = this.o.registry;
+    const { data, problems, slug: slugCell, reason, status, skipped, bad } = cells;
+    const h = (zh: string) => this.header(zh);
+    const plan: Plan = {
+      row: r.row, brandOp: 'none', brandId: '', brandKey: '', brandRow: r.row, brandData: data.brand, tmOp: 'none', tmData: data.trademark,
+      entryOp: 'none', entryKey: '', entryData: data.entry, statusChange: false, statusReason: reason, problems,
+    };
+
+    // The brand, by credit code + name.
+    const { name, creditCode } = keys;
     const key = brandKey(creditCode, name);
     plan.brandKey = key;
     const inFile = this.fileBrands.get(key);
     const fileBrand = inFile ? unpackBrand(inFile) : null;
-    let known: Awaited<ReturnType<KeyStore['brand']>> = null;
-    if (!fileBrand && name && creditCode) known = await this.store.brand(key);
+    let known: ReturnType<KeyStore['brand']> = null;
+    if (!fileBrand && keys.brand) known = this.store.brand(key);
     const isNewBrand = !fileBrand && known === null;
     if (known === 'ambiguous') {
       problems.push({ row: r.row, column: h('统一社会信用代码'), ...msg('数据库中有多个品牌使用相同的统一社会信用代码和品牌名称，请先在后台合并', 'several brands in the database share this credit code and name; merge them in the back office first') });
@@ -352,8 +370,11 @@ class Run {
       }
       plan.slug = slug || 'pending';
     }
-    const { err: brandErr } = await validate(Brand, { ...data.brand, slug: plan.slug ?? 'existing' }, isNewBrand ? null : Object.keys(data.brand));
-    if (brandErr) problems.push(...problemsFrom(brandErr, r.row, this.hm, 'brand', bad));
+    const brandCheck = isNewBrand
+      ? await validate(Brand, { ...data.brand, _id: brandId, slug: plan.slug, version: 1 }, null)
+      : await validate(Brand, { ...data.brand, slug: 'existing' }, Object.keys(data.brand));
+    if (brandCheck.err) problems.push(...problemsFrom(brandCheck.err, r.row, this.hm, 'brand', bad));
+    else if (isNewBrand) plan.brandDoc = this.keep(brandCheck.doc);
     // Values are already as stored (parsed, trimmed, cased), so the row itself is fingerprinted.
     const brandFp = fingerprint(data.brand, this.paths.brand);
     const brandSkip = skipSet(this.paths.brand, skipped);
@@ -382,7 +403,7 @@ class Run {
       } else {
         plan.regNo = regNo;
         const earlier = this.fileRegNos.get(regNo);
-        const knownTm = earlier === undefined ? await this.store.trademark(regNo) : null;
+        const knownTm = earlier === undefined ? this.store.trademark(regNo) : null;
         if (earlier !== undefined) {
           problems.push({ row: r.row, column: h('商标注册号'), ...msg(`商标注册号与第 ${earlier} 行重复`, `registration number repeats row ${earlier}`) });
         } else if (knownTm && knownTm.brandId !== brandId) {
@@ -390,8 +411,9 @@ class Run {
         }
         // The mark defaults to the brand name: for a new trademark, or an empty 商标 cell.
         if (!data.trademark.mark && (!knownTm || 'mark' in data.trademark)) data.trademark.mark = name;
-        const { err } = await validate(Trademark, { ...data.trademark, brand: brandId }, knownTm ? Object.keys(data.trademark) : null);
-        if (err) problems.push(...problemsFrom(err, r.row, this.hm, 'trademark', bad));
+        const tmCheck = await validate(Trademark, { ...data.trademark, brand: brandId, ...(knownTm ? {} : { version: 1 }) }, knownTm ? Object.keys(data.trademark) : null);
+        if (tmCheck.err) problems.push(...problemsFrom(tmCheck.err, r.row, this.hm, 'trademark', bad));
+        else if (!knownTm) plan.tmDoc = this.keep(tmCheck.doc);
         if (knownTm) {
           plan.tmOp = sameFingerprint(knownTm.fp, fingerprint(data.trademark, this.paths.trademark), skipSet(this.paths.trademark, skipped)) ? 'none' : 'update';
         } else plan.tmOp = 'create';
@@ -406,20 +428,20 @@ class Run {
     plan.entryKey = entryKey;
     const keyHeader = keyPath === 'number' ? h('证书编号') : keyPath === 'trademarkRegNo' ? h('商标注册号') : h('品牌名称');
     const repeatedBrandRow = kind === 'directory' && fileBrand !== null;
-    let knownEntry: Awaited<ReturnType<KeyStore['entry']>> = null;
+    let knownEntry: ReturnType<KeyStore['entry']> = null;
     if (keyPath !== 'brand' && entryKey) {
       const earlier = this.fileEntries.get(entryKey);
       if (earlier !== undefined) {
         problems.push({ row: r.row, column: keyHeader, ...msg(`${keyHeader}与第 ${earlier} 行重复`, `${keyHeader} repeats row ${earlier}`) });
       } else {
-        knownEntry = await this.store.entry(entryKey);
+        knownEntry = this.store.entry(entryKey);
         if (knownEntry && knownEntry.brandId !== brandId) {
           problems.push({ row: r.row, column: keyHeader, ...msg(`${keyHeader}“${entryKey.slice(0, 40)}”已属于另一品牌`, `${keyHeader} "${entryKey.slice(0, 40)}" already belongs to another brand`) });
           knownEntry = null;
         }
       }
     } else if (keyPath === 'brand' && !isNewBrand && !fileBrand && known !== 'ambiguous') {
-      knownEntry = await this.store.entry(entryKey);
+      knownEntry = this.store.entry(entryKey);
     }
     const creating = !knownEntry && !repeatedBrandRow;
     if (creating) {
@@ -428,8 +450,9 @@ class Run {
       if (reason) data.entry.statusReason = reason;
     }
     const entryPaths = [...new Set(Object.keys(data.entry).map((p) => p.split('.')[0] === 'gi' ? 'gi' : p))];
-    const { err: entryErr } = await validate(model, { ...data.entry, brand: brandId }, creating ? null : entryPaths);
-    if (entryErr) problems.push(...problemsFrom(entryErr, r.row, this.hm, 'entry', bad));
+    const entryCheck = await validate(model, { ...data.entry, brand: brandId, ...(creating ? { version: 1 } : {}) }, creating ? null : entryPaths);
+    if (entryCheck.err) problems.push(...problemsFrom(entryCheck.err, r.row, this.hm, 'entry', bad));
+    else if (creating) plan.entryDoc = this.keep(entryCheck.doc);
     const entryFp = fingerprint(data.entry, this.paths.entry);
     const entrySkip = skipSet(this.paths.entry, skipped);
     if (repeatedBrandRow) {
@@ -458,6 +481,16 @@ class Run {
       if (keyPath !== 'brand' && entryKey) this.fileEntries.set(own(entryKey), r.row);
     }
     return plan;
+  }
+
+  /** A new document as it will be inserted (real runs only: a dry run keeps nothing). */
+  keep(doc: mongoose.Document): Record<string, unknown> | undefined {
+    return this.o.dryRun ? undefined : (doc.toObject() as Record<string, unknown>);
+  }
+
+  /** Adds the time since `since` to a step of the summary's timings. */
+  time(step: string, since: number): void {
+    this.summary.timings[step] = (this.summary.timings[step] ?? 0) + (Date.now() - since) / 1000;
   }
 
   count(o: Outcome): void {
@@ -496,14 +529,17 @@ class Run {
     const live = () => plans.filter(ok);
 
     // 1. Brands.
+    let t0 = Date.now();
     const newBrands = live().filter((p) => p.brandOp === 'create');
     if (newBrands.length) {
-      const res = await bulkCreate(Brand, newBrands.map((p) => ({ ...p.brandData, _id: oid(p.brandId), slug: p.slug })), this.ctx);
+      const res = await bulkCreate(Brand, newBrands.map((p) => p.brandDoc!), this.ctx, { validated: true });
       for (const rej of res.rejected) {
         const p = newBrands[rej.index];
         if (p) fail(p, rej.problems.map((f) => ({ row: p.row, column: this.columnFor('brand', f.field), message: f.message, messageEn: f.messageEn })));
       }
     }
+    this.time('write brands', t0);
+    t0 = Date.now();
     await mapLimit(live().filter((p) => p.brandOp === 'update'), 4, async (p) => {
       try {
         const r = await upsertByKey(Brand, { _id: oid(p.brandId) }, p.brandData, this.ctx);
@@ -519,15 +555,20 @@ class Run {
       }
     }
 
+    this.time('write updates', t0);
+
     // 2. Trademarks.
+    t0 = Date.now();
     const newMarks = live().filter((p) => p.tmOp === 'create');
     if (newMarks.length) {
-      const res = await bulkCreate(Trademark, newMarks.map((p) => ({ ...p.tmData, brand: oid(p.brandId) })), this.ctx);
+      const res = await bulkCreate(Trademark, newMarks.map((p) => p.tmDoc!), this.ctx, { validated: true });
       for (const rej of res.rejected) {
         const p = newMarks[rej.index];
         if (p) fail(p, rej.problems.map((f) => ({ row: p.row, column: this.columnFor('trademark', f.field), message: f.message, messageEn: f.messageEn })));
       }
     }
+    this.time('write trademarks', t0);
+    t0 = Date.now();
     await mapLimit(live().filter((p) => p.tmOp === 'update'), 4, async (p) => {
       try {
         const { brand: _b, ...changes } = p.tmData;
@@ -538,18 +579,23 @@ class Run {
       }
     });
 
+    this.time('write updates', t0);
+
     // 3. Entries.
+    t0 = Date.now();
     const kind = this.o.registry;
     const model = ENTRY_MODEL[kind];
     const keyPath = ENTRY_KEY_PATH[kind];
     const newEntries = live().filter((p) => p.entryOp === 'create');
     if (newEntries.length) {
-      const res = await bulkCreate(model, newEntries.map((p) => ({ ...p.entryData, brand: oid(p.brandId) })), this.ctx);
+      const res = await bulkCreate(model, newEntries.map((p) => p.entryDoc!), this.ctx, { validated: true });
       for (const rej of res.rejected) {
         const p = newEntries[rej.index];
         if (p) fail(p, rej.problems.map((f) => ({ row: p.row, column: this.columnFor('entry', f.field), message: f.message, messageEn: f.messageEn })));
       }
     }
+    this.time('write entries', t0);
+    t0 = Date.now();
     await mapLimit(live().filter((p) => p.entryOp === 'update'), 4, async (p) => {
       try {
         const filter = keyPath === 'brand' ? { brand: oid(p.brandId) } : { [keyPath]: p.entryKey };
@@ -560,6 +606,7 @@ class Run {
         fail(p, fromError(p, err, 'entry'));
       }
     });
+    this.time('write updates', t0);
   }
 
   columnFor(target: Target, field: string): string {
@@ -621,9 +668,30 @@ export async function runImport(o: ImportOptions): Promise<ImportSummary> {
     });
   };
 
+  // Rows are read into a batch, the batch's keys are looked up at once, then each row is checked.
+  let reads: Read[] = [];
+  const check = async () => {
+    if (reads.length === 0) return;
+    const rows = reads;
+    reads = [];
+    const t0 = Date.now();
+    await run.store.load(rows.map((x) => x.keys));
+    run.time('lookup', t0);
+    const t1 = Date.now();
+    for (let i = 0; i < rows.length; i++) {
+      batch.push(await run.plan(rows[i]!));
+      if ((i + 1) % 500 === 0) progress('checking');
+      // Checking is CPU work that only awaits microtasks: let the event loop (web requests, the
+      // write in flight) run every few dozen rows.
+      if ((i + 1) % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    run.time('check', t1);
+  };
+
   try {
     let headerSeen = false;
     let dataRows = 0;
+    let t0 = Date.now();
     for await (const r of reader.rows()) {
       const blank = r.cells.every((c) => c === null || (typeof c === 'string' && c.trim() === ''));
       if (blank) continue;
@@ -641,9 +709,8 @@ export async function runImport(o: ImportOptions): Promise<ImportSummary> {
           break;
         }
         run.paths = { brand: pathsOf(run.hm, 'brand'), trademark: pathsOf(run.hm, 'trademark'), entry: pathsOf(run.hm, 'entry') };
+        run.store = new KeyStore(o.registry, run.paths);
         progress('reading');
-        run.store = await run.chooseStore(reader.size, reader.kind, () => progress('reading'));
-        s.lookup = run.store.mode;
         continue;
       }
       if (++dataRows > MAX_ROWS) {
@@ -651,25 +718,29 @@ export async function runImport(o: ImportOptions): Promise<ImportSummary> {
         await run.problem(s.fileProblem);
         break;
       }
-      batch.push(await run.plan(r));
-      if (batch.length >= batchSize) await flush();
-      if (dataRows % 500 === 0) progress('checking');
-      // Checking is CPU work that only awaits microtasks: let the event loop (web requests, the
-      // write in flight) run every few dozen rows.
-      if (dataRows % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
+      reads.push(run.read(r));
+      if (reads.length >= batchSize) {
+        run.time('read', t0);
+        await check();
+        await flush();
+        t0 = Date.now();
+      }
     }
+    run.time('read', t0);
     if (!headerSeen) {
       s.fileProblem = { row: 0, column: '', ...msg('文件中没有内容（至少需要表头行）', 'the file has no content (a header row at least)') };
       await run.problem(s.fileProblem);
     }
+    await check();
     await flush();
     if (writing) await writing;
   } catch (err) {
     if (writing) await (writing as Promise<void>).catch(() => {});
     if (!(err instanceof FileProblem)) throw err;
-    // Rows already checked keep their outcome; the rest of the file could not be read.
+    // Rows already read keep their outcome; the rest of the file could not be read.
     s.fileProblem = { row: 0, column: '', message: err.zh, messageEn: err.en };
     await run.problem(s.fileProblem);
+    await check();
     if (batch.length) {
       if (o.dryRun) await run.finish(batch);
       else {

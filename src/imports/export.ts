@@ -3,17 +3,16 @@
  * and cell formats, so an export re-imports with nothing changed.
  *
  * Rows are streamed, never collected: brands, entries and trademarks are read as three cursors
- * sorted by brand id and merged (like a merge join), which reads each collection once — FerretDB
- * evaluates `$in` by scanning, so looking up 500,000 brands by id in batches would scan 500,000
- * times. Filters are the admin lists' (status, district, sector, tier/level, nice); a text query
- * `q` asks the search index for the matching entries (capped) and then reads just those.
+ * sorted by brand id and merged (like a merge join), which reads each collection once, in order,
+ * with no look-up per row. Filters are the admin lists' (status, district, sector, tier/level,
+ * nice); a text query `q` asks the search index for the matching entries (capped) and then reads
+ * just those, a chunk of ids at a time with `$in`.
  */
 import ExcelJS from 'exceljs';
 import { stringify } from 'csv-stringify';
 import type { Response } from 'express';
 import { once } from 'node:events';
 import mongoose, { type Model } from 'mongoose';
-import { mapLimit } from '../platform/concurrency.js';
 import { AppError } from '../platform/errors.js';
 import { Brand, Trademark } from '../registries/models.js';
 import { KINDS, type Kind } from '../registries/reference.js';
@@ -94,6 +93,14 @@ function toCells(columns: Column[], brand: Lean, entry: Lean | null, tm: Lean | 
   });
 }
 
+/** Ids or slugs per `$in` query. */
+const IN_CHUNK = 500;
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += IN_CHUNK) out.push(items.slice(i, i + IN_CHUNK));
+  return out;
+}
+
 const hex = (id: unknown) => (id instanceof mongoose.Types.ObjectId ? id.toHexString() : String(id));
 
 /** A cursor we can peek into. */
@@ -136,7 +143,7 @@ async function queryEntryIds(kind: Kind, filter: ExportFilter, query: Record<str
 
 /**
  * The rows of an export, header first. Reads the three collections as cursors merged on the brand
- * id; with a text query, only the entries the index found (read by id, a few at a time).
+ * id; with a text query, only the entries the index found (read by id, 500 at a time).
  */
 export async function* exportRows(kind: ExportKind, filter: ExportFilter, deps: { index?: SearchIndex; query?: Record<string, unknown> } = {}): AsyncGenerator<string[]> {
   const columns = exportColumns(kind);
@@ -150,8 +157,15 @@ export async function* exportRows(kind: ExportKind, filter: ExportFilter, deps: 
   yield columns.map((c) => c.header);
   if (kind === 'brands') {
     if (filter.q) {
-      const brands = await mapLimit(slugs, 8, (slug) => Brand.findOne({ slug, ...filter.brand }).lean());
-      for (const b of brands) if (b) yield toCells(columns, b as Lean, null, null);
+      for (const part of chunks(slugs)) {
+        const found = (await Brand.find({ ...filter.brand, slug: mongoose.trusted({ $in: part }) }).lean()) as Lean[];
+        const bySlug = new Map(found.map((b) => [String(b.slug), b]));
+        // In the search index's order.
+        for (const slug of part) {
+          const b = bySlug.get(slug);
+          if (b) yield toCells(columns, b, null, null);
+        }
+      }
       return;
     }
     for await (const b of Brand.find(filter.brand).sort({ _id: 1 }).lean().cursor({ batchSize: 2000 })) yield toCells(columns, b as Lean, null, null);
@@ -161,17 +175,27 @@ export async function* exportRows(kind: ExportKind, filter: ExportFilter, deps: 
   const withMarks = kind === 'directory';
 
   if (filter.q) {
-    for (let i = 0; i < ids.length; i += 50) {
-      const chunk = await mapLimit(ids.slice(i, i + 50), 8, async (id) => {
-        const e = (await model.findOne({ _id: id, ...filter.entry }).lean()) as Lean | null;
-        if (!e) return [];
-        const b = (await Brand.findOne({ _id: e.brand as mongoose.Types.ObjectId, ...filter.brand } as Record<string, unknown>).lean()) as Lean | null;
-        if (!b) return [];
-        const marks = withMarks ? ((await Trademark.find({ brand: b._id }).sort({ regNo: 1 }).lean()) as Lean[]) : [];
-        if (filter.nice && !marks.some((t) => (t.niceClasses as number[]).includes(filter.nice!))) return [];
-        return marks.length ? marks.map((t) => toCells(columns, b, e, t)) : [toCells(columns, b, e, null)];
-      });
-      for (const rows of chunk) for (const row of rows) yield row;
+    for (const part of chunks(ids)) {
+      const entries = (await model.find({ ...filter.entry, _id: mongoose.trusted({ $in: part }) }).lean()) as Lean[];
+      const brandIds = [...new Set(entries.map((e) => hex(e.brand)))];
+      const [brands, marks] = await Promise.all([
+        Brand.find({ ...filter.brand, _id: mongoose.trusted({ $in: brandIds }) } as Record<string, unknown>).lean() as Promise<Lean[]>,
+        withMarks ? (Trademark.find({ brand: mongoose.trusted({ $in: brandIds }) }).sort({ regNo: 1 }).lean() as Promise<Lean[]>) : Promise.resolve([] as Lean[]),
+      ]);
+      const byId = new Map(entries.map((e) => [hex(e._id), e]));
+      const brandById = new Map(brands.map((b) => [hex(b._id), b]));
+      const marksOf = new Map<string, Lean[]>();
+      for (const t of marks) marksOf.set(hex(t.brand), [...(marksOf.get(hex(t.brand)) ?? []), t]);
+      // In the search index's order.
+      for (const id of part) {
+        const e = byId.get(id);
+        const b = e && brandById.get(hex(e.brand));
+        if (!e || !b) continue;
+        const tms = marksOf.get(hex(b._id)) ?? [];
+        if (filter.nice && !tms.some((t) => (t.niceClasses as number[]).includes(filter.nice!))) continue;
+        if (tms.length) for (const t of tms) yield toCells(columns, b, e, t);
+        else yield toCells(columns, b, e, null);
+      }
     }
     return;
   }

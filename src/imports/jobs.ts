@@ -3,8 +3,9 @@
  * report waits for a regulator to confirm, then the same file is imported — with progress kept in
  * MongoDB (ImportJob) so the job page, which refreshes itself, can show it from any instance.
  *
- * Only one write can ever start per job: confirming inserts a claim with a unique _id (the one
- * write FerretDB makes atomic), so a double click or two editors cannot import the file twice.
+ * Only one write can ever start per job: confirming inserts a claim with a unique _id (an insert
+ * on a unique key is atomic on every server), so a double click or two editors cannot import the
+ * file twice.
  * A job whose process died stops updating; its page says so after a while. Re-uploading the file
  * is then safe: an import is idempotent, rows already written come out unchanged.
  */

@@ -2,18 +2,19 @@
  * What the database already holds, as an import needs to know it: brands by natural key (credit
  * code + brand name), trademarks by registration number, entries by their key — each with a
  * fingerprint of the fields the file carries, so an unchanged row is recognised without reading
- * its documents again. Two ways to know it:
+ * its documents again.
  *
- * - `preloadStore` streams each collection once (projection of the needed fields only) into
- *   compact maps of strings. For big files: no per-row query, and FerretDB's `$in` (a full scan
- *   per query) is never used. About 150 bytes per brand.
- * - `pointStore` asks per key with indexed equality queries: for a small file against a big
- *   database (a dozen certificates must not wait for 500,000 brands to stream by). It needs an
- *   index on Brand.creditCode; without one the engine uses the preload.
+ * The engine asks once per batch of rows (`KeyStore.load`): one indexed `$in` query per natural key
+ * (credit code, registration number, certificate number; then entries by brand id and candidate
+ * slugs), with only the fields the file carries projected. So a dozen certificates cost a few
+ * queries whatever the size of the database, a 500,000-row file never holds the database in memory,
+ * and the answers are only as old as the batch.
  */
 import mongoose, { type Model } from 'mongoose';
+import { mapLimit } from '../platform/concurrency.js';
 import { Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark } from '../registries/models.js';
 import type { Kind } from '../registries/reference.js';
+import { slugCandidates } from './slug.js';
 
 export const ENTRY_MODEL: Record<Kind, Model<any>> = {
   directory: DirectoryEntry,
@@ -111,116 +112,128 @@ export interface KnownBrand { id: string; fp: string }
 export interface KnownTrademark { brandId: string; fp: string }
 export interface KnownEntry { id: string; brandId: string; fp: string; status: string }
 
-export interface KeyStore {
-  readonly mode: 'preload' | 'point';
-  /** null: unknown; 'ambiguous': several brands share the key. */
-  brand(key: string): Promise<KnownBrand | null | 'ambiguous'>;
-  slugTaken(slug: string): Promise<boolean>;
-  trademark(regNo: string): Promise<KnownTrademark | null>;
-  /** By the registry's key: brand id (directory, time-honored), registration number, certificate number. */
-  entry(key: string): Promise<KnownEntry | null>;
-}
-
 export interface StorePaths {
   brand: string[];
   trademark: string[];
   entry: string[];
 }
 
-const SEP = '\t';
+/** The natural keys of one row, as the engine read them (already cast like the schema would). */
+export interface RowKeys {
+  /** brandKey(creditCode, name); '' when either is missing. */
+  brand: string;
+  creditCode: string;
+  name: string;
+  /** The slug cell ('' when the import chooses the slug). */
+  slug: string;
+  /** Trademark registration number (directory rows), or ''. */
+  regNo: string;
+  /** Entry key for registries keyed by a number (famous, certified), or ''. */
+  entry: string;
+}
+
+function firstCandidates(name: string, creditCode: string): string[] {
+  const it = slugCandidates(name, creditCode);
+  return [it.next().value!, it.next().value!];
+}
+
+/** Values per `$in` query: short requests, each answered from the field's index. */
+const IN_CHUNK = 500;
 
 /** The model's projection for some paths (nested paths project their parent). */
 const projection = (paths: string[], extra: string[]) => [...new Set([...extra, ...paths.map((p) => p.split('.')[0]!)])].join(' ');
 
-/** Streams the collections once; afterwards every question is answered from memory. */
-export async function preloadStore(kind: Kind, paths: StorePaths, onProgress?: (what: string, n: number) => void): Promise<KeyStore> {
-  const brands = new Map<string, string>();
-  const slugs = new Set<string>();
-  let n = 0;
-  for await (const b of Brand.find().select(projection(paths.brand, ['name', 'creditCode', 'slug'])).lean().cursor({ batchSize: 5000 })) {
-    const doc = b as { _id: mongoose.Types.ObjectId; name: string; creditCode: string; slug: string };
-    const key = brandKey(doc.creditCode ?? '', doc.name ?? '');
-    brands.set(own(key), brands.has(key) ? 'ambiguous' : own(`${doc._id.toHexString()}${SEP}${fingerprint(doc, paths.brand)}`));
-    slugs.add(own(doc.slug));
-    if (++n % 20000 === 0) onProgress?.('brands', n);
+type Lean = Record<string, unknown> & { _id: mongoose.Types.ObjectId };
+
+/** `find({field: {$in: values}})` in chunks, a few chunks at a time. */
+async function findIn(model: Model<any>, field: string, values: readonly unknown[], select: string): Promise<Lean[]> {
+  const unique = [...new Map(values.map((v) => [String(v), v])).values()];
+  const parts: unknown[][] = [];
+  for (let i = 0; i < unique.length; i += IN_CHUNK) parts.push(unique.slice(i, i + IN_CHUNK));
+  const found = await mapLimit(parts, 2, (part) => model.find({ [field]: mongoose.trusted({ $in: part }) }).select(select).lean() as Promise<Lean[]>);
+  return found.flat();
+}
+
+/**
+ * The database's answers for the batch of rows being checked. `load` replaces them; the other
+ * methods answer from memory, except a slug that was not among the batch's candidates (a third
+ * choice after two taken ones), which is asked on its own.
+ */
+export class KeyStore {
+  private brands = new Map<string, KnownBrand | 'ambiguous'>();
+  private marks = new Map<string, KnownTrademark>();
+  private entries = new Map<string, KnownEntry>();
+  private slugsAsked = new Set<string>();
+  private slugsTaken = new Set<string>();
+  private readonly keyPath: string;
+  private readonly model: Model<any>;
+
+  constructor(readonly kind: Kind, readonly paths: StorePaths) {
+    this.keyPath = ENTRY_KEY_PATH[kind];
+    this.model = ENTRY_MODEL[kind];
   }
-  const marks = new Map<string, string>();
-  if (kind === 'directory') {
-    for await (const t of Trademark.find().select(projection(paths.trademark, ['regNo', 'brand'])).lean().cursor({ batchSize: 5000 })) {
-      const doc = t as { brand: mongoose.Types.ObjectId; regNo: string };
-      marks.set(own(doc.regNo), own(`${doc.brand.toHexString()}${SEP}${fingerprint(doc, paths.trademark)}`));
-      if (++n % 20000 === 0) onProgress?.('trademarks', n);
+
+  /** Reads what the database holds for these rows' keys (two rounds of indexed `$in` queries). */
+  async load(rows: readonly RowKeys[]): Promise<void> {
+    const { kind, keyPath, paths } = this;
+    const brands = new Map<string, KnownBrand | 'ambiguous'>();
+    const marks = new Map<string, KnownTrademark>();
+    const entries = new Map<string, KnownEntry>();
+    const entrySelect = projection(paths.entry, ['brand', 'status', keyPath]);
+    const addEntry = (e: Lean) => {
+      const brandId = (e.brand as mongoose.Types.ObjectId).toHexString();
+      entries.set(keyPath === 'brand' ? brandId : norm(e[keyPath]), { id: e._id.toHexString(), brandId, fp: fingerprint(e, paths.entry), status: String(e.status ?? '') });
+    };
+
+    // Round 1: brands by credit code, trademarks by registration number, entries by their number.
+    const regNos = rows.map((r) => r.regNo).filter(Boolean);
+    const entryKeys = keyPath === 'brand' ? [] : rows.map((r) => r.entry).filter(Boolean);
+    const [foundBrands, foundMarks, foundEntries] = await Promise.all([
+      findIn(Brand, 'creditCode', rows.filter((r) => r.brand).map((r) => r.creditCode), projection(paths.brand, ['name', 'creditCode'])),
+      kind === 'directory' && regNos.length ? findIn(Trademark, 'regNo', regNos, projection(paths.trademark, ['regNo', 'brand'])) : [],
+      entryKeys.length ? findIn(this.model, keyPath, entryKeys, entrySelect) : [],
+    ]);
+    for (const b of foundBrands) {
+      const key = brandKey(String(b.creditCode ?? ''), String(b.name ?? ''));
+      brands.set(key, brands.has(key) ? 'ambiguous' : { id: b._id.toHexString(), fp: fingerprint(b, paths.brand) });
     }
-  }
-  const entries = new Map<string, string>();
-  const keyPath = ENTRY_KEY_PATH[kind];
-  for await (const e of ENTRY_MODEL[kind].find().select(projection(paths.entry, ['brand', 'status', keyPath])).lean().cursor({ batchSize: 5000 })) {
-    const doc = e as Record<string, unknown> & { _id: mongoose.Types.ObjectId; brand: mongoose.Types.ObjectId; status: string };
-    entries.set(own(norm(doc[keyPath])), own([doc._id.toHexString(), doc.brand.toHexString(), fingerprint(doc, paths.entry), doc.status].join(SEP)));
-    if (++n % 20000 === 0) onProgress?.('entries', n);
-  }
-  return {
-    mode: 'preload',
-    async brand(key) {
-      const v = brands.get(key);
-      if (!v) return null;
-      if (v === 'ambiguous') return v;
-      const [id, fp] = v.split(SEP) as [string, string];
-      return { id, fp };
-    },
-    async slugTaken(slug) {
-      return slugs.has(slug);
-    },
-    async trademark(regNo) {
-      const v = marks.get(regNo);
-      if (!v) return null;
-      const [brandId, fp] = v.split(SEP) as [string, string];
-      return { brandId, fp };
-    },
-    async entry(key) {
-      const v = entries.get(key);
-      if (!v) return null;
-      const [id, brandId, fp, status] = v.split(SEP) as [string, string, string, string];
-      return { id, brandId, fp, status };
-    },
-  };
-}
+    for (const t of foundMarks) marks.set(String(t.regNo), { brandId: (t.brand as mongoose.Types.ObjectId).toHexString(), fp: fingerprint(t, paths.trademark) });
+    foundEntries.forEach(addEntry);
 
-/** Whether Brand has an index that starts with creditCode (needed for point look-ups). */
-export function brandsIndexedByCreditCode(): boolean {
-  return Brand.schema.indexes().some(([fields]) => Object.keys(fields)[0] === 'creditCode')
-    || Boolean((Brand.schema.path('creditCode') as { options?: { index?: unknown } } | undefined)?.options?.index);
-}
+    // Round 2: entries keyed by brand (directory, time-honored) of the brands found; slugs of the others.
+    const brandIds = keyPath === 'brand'
+      ? [...brands.values()].flatMap((b) => (b === 'ambiguous' ? [] : [new mongoose.Types.ObjectId(b.id)]))
+      : [];
+    // A new brand's slug is the slug cell, else usually the first or second candidate (slug.ts).
+    const slugs = [...new Set(rows.filter((r) => r.brand && !brands.has(r.brand)).flatMap((r) => (r.slug ? [r.slug] : firstCandidates(r.name, r.creditCode))))];
+    const [byBrand, taken] = await Promise.all([
+      brandIds.length ? findIn(this.model, 'brand', brandIds, entrySelect) : [],
+      slugs.length ? findIn(Brand, 'slug', slugs, 'slug') : [],
+    ]);
+    byBrand.forEach(addEntry);
+    this.brands = brands;
+    this.marks = marks;
+    this.entries = entries;
+    this.slugsAsked = new Set(slugs);
+    this.slugsTaken = new Set(taken.map((b) => String(b.slug)));
+  }
 
-/** Indexed equality queries per key. */
-export function pointStore(kind: Kind, paths: StorePaths): KeyStore {
-  const keyPath = ENTRY_KEY_PATH[kind];
-  return {
-    mode: 'point',
-    async brand(key) {
-      const sep = key.indexOf('|');
-      const creditCode = key.slice(0, sep);
-      const name = key.slice(sep + 1);
-      const found = await Brand.find({ creditCode }).select(projection(paths.brand, ['name', 'creditCode'])).limit(50).lean();
-      const same = found.filter((b) => (b as { name: string }).name === name);
-      if (same.length === 0) return null;
-      if (same.length > 1) return 'ambiguous';
-      const b = same[0] as { _id: mongoose.Types.ObjectId };
-      return { id: b._id.toHexString(), fp: fingerprint(b, paths.brand) };
-    },
-    async slugTaken(slug) {
-      return (await Brand.exists({ slug })) !== null;
-    },
-    async trademark(regNo) {
-      const t = (await Trademark.findOne({ regNo }).select(projection(paths.trademark, ['regNo', 'brand'])).lean()) as { brand: mongoose.Types.ObjectId } | null;
-      return t ? { brandId: t.brand.toHexString(), fp: fingerprint(t, paths.trademark) } : null;
-    },
-    async entry(key) {
-      const filter = keyPath === 'brand' ? { brand: new mongoose.Types.ObjectId(key) } : { [keyPath]: key };
-      const e = (await ENTRY_MODEL[kind].findOne(filter).select(projection(paths.entry, ['brand', 'status', keyPath])).lean()) as
-        | (Record<string, unknown> & { _id: mongoose.Types.ObjectId; brand: mongoose.Types.ObjectId; status: string })
-        | null;
-      return e ? { id: e._id.toHexString(), brandId: e.brand.toHexString(), fp: fingerprint(e, paths.entry), status: e.status } : null;
-    },
-  };
+  /** null: unknown; 'ambiguous': several brands share the key. */
+  brand(key: string): KnownBrand | null | 'ambiguous' {
+    return this.brands.get(key) ?? null;
+  }
+
+  trademark(regNo: string): KnownTrademark | null {
+    return this.marks.get(regNo) ?? null;
+  }
+
+  /** By the registry's key: brand id (directory, time-honored), registration number, certificate number. */
+  entry(key: string): KnownEntry | null {
+    return this.entries.get(key) ?? null;
+  }
+
+  async slugTaken(slug: string): Promise<boolean> {
+    if (this.slugsAsked.has(slug)) return this.slugsTaken.has(slug);
+    return (await Brand.exists({ slug })) !== null;
+  }
 }

@@ -6,14 +6,14 @@
  *   MONGODB_URI=mongodb://… npm run audit:verify [-- --db name] [-- --repair]
  *
  * --repair first appends the events of applied changes that have none yet (what the running
- * app's sync does on its own); it never rewrites existing events.
+ * app's audit worker does on its own); it never rewrites existing events.
  */
-import mongoose from 'mongoose';
 import { parseArgs } from 'node:util';
-import { auditPending, verifyChain } from '../src/audit/index.js';
+import { auditSubscriber, verifyChain } from '../src/audit/index.js';
 import { loadConfigOrExit } from '../src/config/index.js';
 import { connectDatabase, disconnectDatabase } from '../src/platform/db/index.js';
-import { Change, type ChangeDoc } from '../src/registries/changes.js';
+import { createLogger } from '../src/platform/logger.js';
+import { ChangeWorker } from '../src/registries/outbox.js';
 import { progressLine } from './progress.js';
 
 const { values } = parseArgs({ options: { db: { type: 'string' }, repair: { type: 'boolean', default: false } } });
@@ -24,9 +24,11 @@ if (!config.MONGODB_URI) {
 }
 await connectDatabase(config.MONGODB_URI, values.db);
 if (values.repair) {
-  const waiting = (await Change.find({ audited: mongoose.trusted({ $ne: true }), status: 'applied' }).lean()) as ChangeDoc[];
-  const n = await auditPending(waiting);
-  console.log(`repair: appended ${n} missing audit event(s)`);
+  const log = createLogger('warn');
+  const worker = new ChangeWorker(auditSubscriber(log), log);
+  const before = await worker.lag();
+  await worker.drain(30 * 60_000);
+  console.log(`repair: ${before} change(s) were waiting for the audit trail; all are in it now`);
 }
 const started = Date.now();
 const report = await verifyChain((done, total) => process.stderr.write(progressLine(done, total, started, 'events')));
@@ -34,7 +36,7 @@ process.stderr.write('\n');
 await disconnectDatabase();
 if (report.ok) {
   console.log(`audit chain intact: ${report.events} events checked in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  if (report.unaudited) console.log(`note: ${report.unaudited} applied change(s) await their audit event (the app's sync appends them; or run with --repair)`);
+  if (report.unaudited) console.log(`note: ${report.unaudited} applied change(s) await their audit event (the app's audit worker appends them; or run with --repair)`);
   process.exit(0);
 }
 const b = report.broken!;

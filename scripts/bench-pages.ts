@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import mongoose from 'mongoose';
+import { createUser } from '../src/accounts/service.js';
 import { loadConfig } from '../src/config/index.js';
 import { seedDemo } from '../src/demo/seed.js';
 import { boot, type Running } from '../src/main.js';
@@ -91,7 +92,7 @@ interface Target {
 interface PassResult {
   engine: string;
   rows: Array<{ target: Target; bytes: number; app: LoadResult; bare: LoadResult }>;
-  sequential: Array<{ name: string; n: number; p50: number; p95: number; p99: number; max: number }>;
+  sequential: Array<{ name: string; n: number; p50: number; p95: number; p99: number; max: number; maxP95?: number }>;
 }
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'bench-pages-'));
@@ -124,18 +125,54 @@ function combine(runs: LoadResult[], seconds: number): LoadResult {
 }
 
 /** Times `n` GETs one after another, cycling through `paths`; every answer must be 200. */
-async function sequential(base: string, paths: string[], n: number): Promise<{ n: number; p50: number; p95: number; p99: number; max: number }> {
-  for (const p of paths) await (await fetch(base + p)).arrayBuffer(); // warm
+async function sequential(base: string, paths: string[], n: number, cookie?: string): Promise<{ n: number; p50: number; p95: number; p99: number; max: number }> {
+  const init = cookie ? { headers: { cookie, ...OVER_HTTPS } } : {};
+  for (const p of paths) await (await fetch(base + p, init)).arrayBuffer(); // warm
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
     const p = paths[i % paths.length]!;
     const t = performance.now();
-    const res = await fetch(base + p);
+    const res = await fetch(base + p, init);
     await res.arrayBuffer();
     times.push(performance.now() - t);
     if (res.status !== 200) throw new Error(`${p} answered ${res.status}`);
   }
   return { n, p50: percentile(times, 50), p95: percentile(times, 95), p99: percentile(times, 99), max: Math.max(...times) };
+}
+
+/** Back-office pages and their targets (issue #10): the due view ≤ 1 s, list pages ≤ 300 ms. */
+const ADMIN_PAGES: Array<{ path: string; maxP95: number }> = [
+  { path: '/admin/due', maxP95: 1000 },
+  { path: '/admin', maxP95: 300 },
+  { path: '/admin/brands', maxP95: 300 },
+  { path: '/admin/directory', maxP95: 300 },
+  { path: '/admin/famous', maxP95: 300 },
+  { path: '/admin/time-honored', maxP95: 300 },
+  { path: '/admin/certified', maxP95: 300 },
+];
+
+/** What a TLS-terminating proxy adds (the app trusts it for the bench). */
+const OVER_HTTPS = { 'x-forwarded-proto': 'https' };
+
+/** Signs a viewer in through the login form; returns the session cookie. */
+async function signIn(base: string): Promise<string> {
+  const email = `bench-viewer-${Date.now()}@example.org`;
+  const password = 'bench-pages-viewer-password-1';
+  await createUser({ email, name: '压测查看员', role: 'viewer', password }, 'bench-pages');
+  const page = await fetch(`${base}/admin/login`, { headers: OVER_HTTPS });
+  const html = await page.text();
+  const csrf = html.match(/name="_csrf" value="([^"]+)"/)?.[1]?.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
+  const jar = (r: Response) => r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  if (!csrf) throw new Error('/admin/login has no _csrf field');
+  const res = await fetch(`${base}/admin/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { ...OVER_HTTPS, cookie: jar(page), 'content-type': 'application/x-www-form-urlencoded', origin: base.replace('http:', 'https:') },
+    body: new URLSearchParams({ _csrf: csrf, email, password }).toString(),
+  });
+  const cookie = jar(res);
+  if (res.status !== 303 || !cookie) throw new Error(`sign-in answered ${res.status}`);
+  return cookie;
 }
 
 async function pass(ferretdbBin: string | undefined, label: string, n: number): Promise<PassResult> {
@@ -149,6 +186,9 @@ async function pass(ferretdbBin: string | undefined, label: string, n: number): 
     HOST: '127.0.0.1',
     PORT: '0',
     SEARCH_INDEX_PATH: INDEX_PATH,
+    // As behind a TLS-terminating proxy: production session cookies are Secure, so the back-office
+    // part of the bench signs in as if over https (X-Forwarded-Proto).
+    TRUST_PROXY: 'true',
     ...RATE_LIMITS,
   });
   running = await boot(config, { mongoUri: db.uri, dbName: EXTERNAL_URI ? undefined : flags.db });
@@ -211,12 +251,20 @@ async function pass(ferretdbBin: string | undefined, label: string, n: number): 
 
   const brandPaths = slugs.map((s) => `/brands/${s}`);
   const seq: PassResult['sequential'] = [
-    { name: `brand page (${slugs.length} slugs)`, ...(await sequential(base, brandPaths, SEQUENTIAL)) },
+    { name: `brand page (${slugs.length} slugs)`, maxP95: 50, ...(await sequential(base, brandPaths, SEQUENTIAL)) },
+    // A query string the page ignores makes every request a miss of the public page cache: what
+    // a brand page costs when it is rendered from the database.
+    { name: `brand page, uncached (${slugs.length} slugs)`, maxP95: 50, ...(await sequential(base, Array.from({ length: SEQUENTIAL }, (_, i) => `${brandPaths[i % brandPaths.length]}?bench=${i}`), SEQUENTIAL)) },
     { name: `/api/v1/brands/:slug (${slugs.length} slugs)`, ...(await sequential(base, slugs.map((s) => `/api/v1/brands/${s}`), SEQUENTIAL)) },
   ];
   // The other pages one at a time too: what one request costs, apart from queueing under load.
   for (const t of targets.filter((x) => !x.path.startsWith('/brands/'))) {
     seq.push({ name: t.name, ...(await sequential(base, [t.path], Math.ceil(SEQUENTIAL / 2))) });
+  }
+  // The back office, signed in as a viewer: what a regulator waits for on each screen.
+  const cookie = await signIn(base);
+  for (const a of ADMIN_PAGES) {
+    seq.push({ name: `${a.path} (signed in)`, maxP95: a.maxP95, ...(await sequential(base, [a.path], Math.max(10, Math.ceil(SEQUENTIAL / 10)), cookie)) });
   }
   for (const x of seq) console.log(`one at a time: ${x.name}: ${x.n} requests, p50 ${ms(x.p50)}, p95 ${ms(x.p95)}, p99 ${ms(x.p99)}`);
   console.log(`(${await machineLoad()})`);
@@ -250,9 +298,9 @@ function report(results: PassResult[]): boolean {
       );
     }
     for (const s of r.sequential) {
-      const pass = !s.name.startsWith('brand page') || s.p95 <= 50;
+      const pass = s.maxP95 === undefined || s.p95 <= s.maxP95;
       ok &&= pass;
-      console.log(`  sequential ${s.name}: ${s.n} requests, p50 ${ms(s.p50)}, p95 ${ms(s.p95)}, p99 ${ms(s.p99)}, max ${ms(s.max)}${s.name.startsWith('brand page') ? ` (target p95 ≤ 50 ms: ${pass ? 'ok' : 'ABOVE'})` : ''}`);
+      console.log(`  sequential ${s.name}: ${s.n} requests, p50 ${ms(s.p50)}, p95 ${ms(s.p95)}, p99 ${ms(s.p99)}, max ${ms(s.max)}${s.maxP95 !== undefined ? ` (target p95 ≤ ${s.maxP95} ms: ${pass ? 'ok' : 'ABOVE'})` : ''}`);
     }
   }
   return ok;

@@ -24,6 +24,7 @@ import { apiRoutes } from './registries/api-routes.js';
 import { publicRoutes } from './registries/public-routes.js';
 import type { SearchIndex } from './search/port.js';
 import type { IndexSync } from './search/sync.js';
+import type { ChangeWorker } from './registries/outbox.js';
 import { verifyRoutes } from './verify/routes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -44,9 +45,11 @@ export interface AppDeps {
   logger: Logger;
   index: SearchIndex;
   sync: IndexSync;
+  /** The audit trail's change-log worker (boot); /readyz reports its lag. */
+  audit?: ChangeWorker;
 }
 
-export function createApp({ config, logger, index, sync }: AppDeps): Express {
+export function createApp({ config, logger, index, sync, audit }: AppDeps): Express {
   const app = express();
   const render = createRenderer(path.join(ROOT, 'views'));
   app.disable('x-powered-by');
@@ -77,8 +80,16 @@ export function createApp({ config, logger, index, sync }: AppDeps): Express {
     if (database) search.lag = await sync.lag().catch(() => undefined);
     // The worker's last failure (e.g. a task the engine refused): with the lag, why it is behind.
     if (sync.lastError) search.syncError = sync.lastError;
+    // The audit trail's backlog: reported, not a reason to refuse traffic (edits are saved and
+    // their events follow), but an operator should see it grow.
+    let auditTrail: { lag?: number; error?: string } | undefined;
+    if (audit) {
+      auditTrail = {};
+      if (database) auditTrail.lag = await audit.lag().catch(() => undefined);
+      if (audit.lastError) auditTrail.error = audit.lastError;
+    }
     const ok = database && search.ok;
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', database: { ok: database }, search });
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', database: { ok: database }, search, ...(auditTrail ? { audit: auditTrail } : {}) });
   });
 
   app.use(['/search', '/api/v1/search'], perMinute(config.RATE_LIMIT_SHARED, 'search', config.RATE_LIMIT_SEARCH_PER_MIN, '搜索请求过于频繁，请稍后再试', 'Too many searches; please wait a minute'));

@@ -1,6 +1,7 @@
 /**
- * Boot: config → logger → MongoDB → search index (health-checked, rebuilt if empty) → index sync
- * and the expiry sweeper → HTTP. SIGINT/SIGTERM close them in reverse order.
+ * Boot: config → logger → MongoDB → search index (health-checked, rebuilt if empty) → the change
+ * log's subscribers and their workers (audit trail, search index) → the expiry sweeper and the
+ * change-log compactor → HTTP. SIGINT/SIGTERM close them in reverse order.
  */
 import type { Server } from 'node:http';
 import { loadConfigOrExit, type Config } from './config/index.js';
@@ -8,7 +9,9 @@ import { createApp } from './app.js';
 import { SESSION_EXPIRY } from './accounts/session.js';
 import { connectDatabase, countAll, disconnectDatabase, ExpirySweeper } from './platform/db/index.js';
 import { RATE_LIMIT_EXPIRY } from './platform/rate-limit.js';
-import { ChangeCompactor } from './registries/changes.js';
+import { auditSubscriber } from './audit/index.js';
+import { ChangeCompactor, handleInline } from './registries/changes.js';
+import { ChangeWorker } from './registries/outbox.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { ENTRY_MODELS } from './registries/models.js';
 import { createSearchIndex } from './search/index.js';
@@ -20,6 +23,7 @@ export interface Running {
   server: Server;
   index: SearchIndex;
   sync: IndexSync;
+  audit: ChangeWorker;
   logger: Logger;
   url: string;
   stop(): Promise<void>;
@@ -41,6 +45,12 @@ export async function boot(config: Config, opts: { mongoUri: string; dbName?: st
     logger.info({ entries }, 'search index is empty: rebuilding from MongoDB');
     await reindexAll(index);
   }
+  // The change log's two subscribers, each with its own worker: either can fall behind (the
+  // search engine down, the audit chain's store failing) without holding up the other.
+  const auditTrail = auditSubscriber(logger);
+  const undoInline = handleInline(auditTrail);
+  const audit = new ChangeWorker(auditTrail, logger, { pollMs: config.OUTBOX_POLL_MS });
+  audit.start();
   const sync = new IndexSync(index, logger, config.OUTBOX_POLL_MS);
   sync.start();
   const sweeper = new ExpirySweeper([SESSION_EXPIRY, RATE_LIMIT_EXPIRY]);
@@ -49,7 +59,7 @@ export async function boot(config: Config, opts: { mongoUri: string; dbName?: st
   compactor.start();
   // Count the registries for /stats in the background, so its first visitor does not wait.
   defaultStatsCache(logger).get().catch(() => {});
-  const app = createApp({ config, logger, index, sync });
+  const app = createApp({ config, logger, index, sync, audit });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
     s.once('error', reject);
@@ -67,10 +77,12 @@ export async function boot(config: Config, opts: { mongoUri: string; dbName?: st
       await compactor.stop();
       await sweeper.stop();
       await sync.stop();
+      await audit.stop();
+      undoInline();
       await index.close();
       await disconnectDatabase();
     })());
-  return { server, index, sync, logger, url, stop };
+  return { server, index, sync, audit, logger, url, stop };
 }
 
 /** `npm start`: production entry point; needs MONGODB_URI. */

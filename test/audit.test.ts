@@ -137,7 +137,7 @@ describe('audit trail', () => {
     assert.equal((await verifyChain()).ok, true);
   });
 
-  it('when a writer saved a change but crashed before auditing it, then the sync appends the missing event', async () => {
+  it('when a writer saved a change but crashed before auditing it, then the audit worker appends the missing event', async () => {
     const { directory } = await createTestBrand({ slugPrefix: 'crashaudit', name: '审计断电品牌' });
     await testContext().sync.drain();
     // The crash: change claimed and applied to the entry, but no audit event and not indexed.
@@ -150,7 +150,7 @@ describe('audit trail', () => {
     } as never);
     await DirectoryEntry.collection.updateOne({ _id: directory!._id }, { $set: { advantage: true, version: 2 } });
     assert.equal(await AuditEvent.countDocuments({ key: `change:${id}` }), 0);
-    await testContext().sync.drain();
+    await testContext().audit.drain();
     const event = await AuditEvent.findOne({ key: `change:${id}` }).lean();
     assert.equal(event?.actor, 'crash@example.gov.cn');
     assert.deepEqual(event!.changes, [{ field: 'advantage', before: false, after: true }]);

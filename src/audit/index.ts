@@ -1,10 +1,11 @@
 /**
  * The audit trail: who changed what, when and why, in a hash chain an inspector can check.
  *
- * Entry changes come from the change log (registries/changes.ts): the registry service audits each
- * change right after applying it, and the search sync audits any applied change that is still
- * unaudited before it may mark it indexed — so a writer that crashes between saving and auditing
- * is repaired by the next sync pass, and a saved change never stays without its event. Other
+ * Entry changes come from the change log (registries/changes.ts), whose `audited` subscriber this
+ * is (`auditSubscriber`): each change is appended the moment the registry service settles it, and
+ * the audit worker (registries/outbox.ts, started by boot) appends any settled change still
+ * unaudited — so a writer that crashes between saving and auditing, or an append that failed, is
+ * repaired by the worker's next pass, and a saved change never stays without its event. Other
  * events (sign-ins, imports, account changes) are recorded directly with recordEvent().
  *
  * Each event stores the hash of the previous one and its own hash over a canonical JSON of all its
@@ -12,7 +13,7 @@
  */
 import mongoose from 'mongoose';
 import { randomUUID } from 'node:crypto';
-import { Change, type ChangeDoc } from '../registries/changes.js';
+import { Change, type ChangeDoc, type ChangeSubscriber } from '../registries/changes.js';
 import { countAll } from '../platform/db/index.js';
 import { canonicalJson, sha256 } from './canonical.js';
 import { AuditEvent, GENESIS, seqId, type AuditAction, type AuditEventDoc, type FieldChange } from './model.js';
@@ -152,43 +153,43 @@ function actionOf(c: ChangeDoc): AuditAction {
 }
 
 /**
- * Appends the event for an applied change (idempotent: keyed by the change id), then marks the
- * change audited. A failed change wrote nothing, so it is only marked.
+ * Appends the event for an applied change (idempotent: keyed by the change id). A failed change
+ * wrote nothing and gets no event.
  */
-export async function auditChange(c: ChangeDoc): Promise<void> {
-  if (c.status === 'applied') {
-    const ids = c.entryIds.map(String);
-    await append({
-      key: `change:${c._id}`,
-      at: new Date(c.at),
-      actor: c.actor || 'system',
-      action: actionOf(c),
-      model: c.model,
-      entryId: c.entryId ? String(c.entryId) : null,
-      version: c.op === 'bulk' ? null : c.version,
-      subject: null,
-      reason: c.reason ?? '',
-      changes: fieldChanges(c),
-      detail: c.op === 'bulk' ? { count: ids.length, first: ids[0] ?? null, last: ids[ids.length - 1] ?? null, idsSha256: sha256(ids.join(',')) } : {},
-    });
-  } else if (c.status !== 'failed') {
-    return; // still pending: its writer (or the lease roll-forward) decides what happened
-  }
-  await Change.updateOne({ _id: c._id }, { $set: { audited: true } });
+async function appendChangeEvent(c: ChangeDoc): Promise<void> {
+  if (c.status !== 'applied') return;
+  const ids = c.entryIds.map(String);
+  await append({
+    key: `change:${c._id}`,
+    at: new Date(c.at),
+    actor: c.actor || 'system',
+    action: actionOf(c),
+    model: c.model,
+    entryId: c.entryId ? String(c.entryId) : null,
+    version: c.op === 'bulk' ? null : c.version,
+    subject: null,
+    reason: c.reason ?? '',
+    changes: fieldChanges(c),
+    detail: c.op === 'bulk' ? { count: ids.length, first: ids[0] ?? null, last: ids[ids.length - 1] ?? null, idsSha256: sha256(ids.join(',')) } : {},
+  });
 }
 
-/** Audits the applied changes among `changes` that are not audited yet (the sync's repair step). */
-export async function auditPending(changes: ChangeDoc[]): Promise<number> {
-  let n = 0;
-  for (const c of changes) {
-    if (c.audited || c.status === 'pending') continue;
-    // Re-read: the list may be stale, and the status decides what to write.
-    const fresh = (await Change.findById(c._id).lean()) as ChangeDoc | null;
-    if (!fresh || fresh.audited || fresh.status === 'pending') continue;
-    await auditChange(fresh);
-    n++;
-  }
-  return n;
+/**
+ * The audit trail as a subscriber of the change log: inline, so an edit is in its history when
+ * the save returns; what fails there is appended by the audit worker's next pass.
+ */
+export function auditSubscriber(log: { warn(obj: object, msg: string): void }): ChangeSubscriber {
+  return {
+    name: 'audit trail',
+    flag: 'audited',
+    inline: true,
+    async handle(changes) {
+      for (const c of changes) await appendChangeEvent(c);
+    },
+    onInlineError(err, changeId) {
+      log.warn({ err, changeId }, 'audit: appending a saved change failed; the audit worker will retry');
+    },
+  };
 }
 
 export interface HistoryItem {

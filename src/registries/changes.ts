@@ -1,23 +1,26 @@
 /**
- * The change log: one document per write, inserted BEFORE the entry is written.
+ * The change log: one document per write, inserted BEFORE the entry is written. This module owns
+ * the `Change` schema and every write to it; nothing else in the app writes a change.
  *
  * Its `_id` is `<Model>:<entryId>:<version>`, so claiming a version is an insert on a unique key,
  * which every server makes atomic without transactions. Whoever inserts the claim owns that
  * version; a second writer based on the same version gets a duplicate key and is told of the
  * conflict.
  *
- * The same documents are the search outbox: the sync worker indexes what they point at and then
- * marks them `indexed` — after making sure each has its audit event (src/audit), so the audit trail
- * is repaired by the same pass that keeps search in step. A writer that dies after claiming leaves
- * a `pending` change holding the intended values; after a lease the worker (or the next writer)
- * rolls it forward. So a crash between any two steps loses nothing, without multi-document
- * transactions.
+ * The same documents are an outbox with one flag per subscriber: the search index (`indexed`) and
+ * the audit trail (`audited`) each take the settled changes whose flag is still false, do their
+ * work, and have the log set their flag (`markChanges`). Subscribers are registered at boot
+ * (outbox.ts runs one worker per subscriber), so either can be down without stopping the other.
+ * A writer that dies after claiming leaves a `pending` change holding the intended values; after a
+ * lease a worker (or the next writer) rolls it forward. So a crash between any two steps loses
+ * nothing, without multi-document transactions.
  *
- * Two things keep the log cheap to live with: the service tells the in-process sync worker about
- * every settled change (`onChangeApplied`), so the worker need not poll fast; and changes that are
- * indexed and audited are deleted once they are older than a retention (`compactChanges`).
+ * Two things keep the log cheap to live with: the service tells the workers about every settled
+ * change (`changeSettled`), so they need not poll fast; and changes that every subscriber has
+ * handled are deleted once they are older than a retention (`compactChanges`).
  */
 import mongoose, { Schema, type Model } from 'mongoose';
+import { updateByIds } from '../platform/db/index.js';
 
 export type ChangeStatus = 'pending' | 'applied' | 'failed';
 
@@ -44,7 +47,7 @@ export interface ChangeDoc {
   appliedAt: Date | null;
   error: string;
   indexed: boolean;
-  /** Its audit event is in the chain (src/audit). The sync audits before it marks a change indexed. */
+  /** Its audit event is in the chain (src/audit). */
   audited?: boolean;
 }
 
@@ -71,6 +74,7 @@ const changeSchema = new Schema<ChangeDoc>(
   { versionKey: false, minimize: false, strict: 'throw' },
 );
 changeSchema.index({ indexed: 1 });
+changeSchema.index({ audited: 1 });
 changeSchema.index({ entryId: 1 });
 // Compaction finds old changes by date range, reading only what it deletes.
 changeSchema.index({ at: 1 });
@@ -83,33 +87,110 @@ export const changeId = (model: string, entryId: unknown, version: number) => `$
 /** How long a claimed change may stay pending before someone else rolls it forward. */
 export const CHANGE_LEASE_MS = 15_000;
 
-/** Told the id of each change the registry service has just settled (applied or failed). */
+/** A flag of the change log: what one subscriber has done with a change. */
+export type ChangeFlag = 'indexed' | 'audited';
+
+/**
+ * Something that must see every settled change once: the search index, the audit trail. `handle`
+ * gets settled changes (applied or failed, never pending) whose flag is false, and must be
+ * idempotent: after a crash the same change comes again. Once it returns, the log sets the flag.
+ */
+export interface ChangeSubscriber {
+  /** For logs and /readyz. */
+  readonly name: string;
+  readonly flag: ChangeFlag;
+  handle(changes: ChangeDoc[]): Promise<void>;
+  /**
+   * Also handle each change the moment this process settles it, before the write returns (the
+   * audit trail: an edit is in the history as soon as it is saved). A failure there never fails
+   * the write; the subscriber's worker retries.
+   */
+  readonly inline?: boolean;
+  /** Told when inline handling failed (it is retried by the worker). */
+  onInlineError?(err: unknown, changeId: string): void;
+}
+
+/** Told the id of each change this process has just settled (the workers wake up). */
 export type ChangeListener = (changeId: string) => void;
 
 const listeners = new Set<ChangeListener>();
+const inlineSubscribers = new Set<ChangeSubscriber>();
 
 /**
- * Calls `listener` after every change this process settles, so the search sync can run at once
- * instead of polling fast. Writes made by other processes are not seen here: the sync's timer
- * still picks those up. Returns the function that unsubscribes.
+ * Calls `listener` after every change this process settles, so a worker can run at once instead
+ * of polling fast. Writes made by other processes are not seen here: the workers' timers still
+ * pick those up. Returns the function that unsubscribes.
  */
 export function onChangeApplied(listener: ChangeListener): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);
 }
 
-/** Tells the listeners (registry service only). A listener that throws never fails the write. */
-export function changeApplied(changeId: string): void {
-  for (const listener of listeners) {
-    try {
-      listener(changeId);
-    } catch {
-      // A listener is a wake-up call; the timer poll covers anything it missed.
+/** Registers a subscriber that handles changes as they settle (boot; returns the undo). */
+export function handleInline(subscriber: ChangeSubscriber): () => void {
+  inlineSubscribers.add(subscriber);
+  return () => inlineSubscribers.delete(subscriber);
+}
+
+const isDuplicate = (err: unknown) => (err as { code?: number })?.code === 11000;
+
+/** What a writer states when it claims a version; the log fills in the bookkeeping fields. */
+export type ChangeClaim = Omit<ChangeDoc, 'status' | 'appliedAt' | 'error' | 'indexed' | 'entryIds' | 'audited'> & { entryIds?: ChangeDoc['entryIds'] };
+
+/** Inserts the change as pending; false when someone else holds that version (a duplicate id). */
+export async function claimChange(change: ChangeClaim): Promise<boolean> {
+  try {
+    await Change.collection.insertOne({ entryIds: [], ...change, status: 'pending', appliedAt: null, error: '', indexed: false, audited: false } as never);
+    return true;
+  } catch (err) {
+    if (isDuplicate(err)) return false;
+    throw err;
+  }
+}
+
+/** Records how a claimed change ended. */
+export async function markSettled(id: string, status: 'applied' | 'failed', error = ''): Promise<void> {
+  await Change.updateOne({ _id: id }, { $set: { status, appliedAt: new Date(), error } });
+}
+
+/** Sets a subscriber's flag on changes it has handled (the workers; only this module writes). */
+export async function markChanges(ids: readonly string[], flag: ChangeFlag): Promise<void> {
+  if (ids.length) await updateByIds(Change, [...ids], { $set: { [flag]: true } });
+}
+
+/**
+ * A change was settled (registry service only): the inline subscribers handle it, then the
+ * listeners are told. Neither can fail the write: what an inline subscriber could not do, its
+ * worker does later; a listener is a wake-up call that the timers back up.
+ */
+export async function changeSettled(id: string): Promise<void> {
+  try {
+    if (inlineSubscribers.size === 0) return;
+    const c = (await Change.findById(id).lean()) as ChangeDoc | null;
+    if (!c || c.status === 'pending') return;
+    for (const sub of inlineSubscribers) {
+      if (c[sub.flag]) continue;
+      try {
+        await sub.handle([c]);
+        await markChanges([c._id], sub.flag);
+      } catch (err) {
+        sub.onInlineError?.(err, c._id);
+      }
+    }
+  } catch {
+    // The change could not be read back: the workers' next pass handles it.
+  } finally {
+    for (const listener of listeners) {
+      try {
+        listener(id);
+      } catch {
+        // A listener is a wake-up call; the timer poll covers anything it missed.
+      }
     }
   }
 }
 
-/** How long settled changes stay in the log once indexed and audited. */
+/** How long settled changes stay in the log once every subscriber has handled them. */
 export const CHANGE_RETENTION_MS = 30 * 24 * 3600_000;
 
 /**

@@ -2,10 +2,10 @@
  * The registry service: the one write path for pages, API, imports and scripts.
  *
  * Every write first claims its version in the change log (changes.ts), then writes the entry,
- * then marks the change applied, then appends its audit event. The claim (an insert on a unique
- * _id) makes optimistic concurrency hold across processes on any server, including ones whose
- * conditional updates are not atomic; the change is what the search sync and the
- * audit trail read (a crash before the audit step is repaired by the sync, see src/audit).
+ * then marks the change settled, which hands it to the log's subscribers (the audit trail at once,
+ * the search index a moment later). The claim (an insert on a unique _id) makes optimistic
+ * concurrency hold across processes on any server, including ones whose conditional updates are
+ * not atomic; a crash between any two steps is repaired by the subscribers' workers (outbox.ts).
  *
  * Dynamic management rules live here, so the UI, the API, imports and scripts obey them alike:
  * a status change needs a reason (and stamps its date), and protection records of a famous mark
@@ -13,8 +13,7 @@
  */
 import mongoose, { type Model } from 'mongoose';
 import { AppError, validationFailed, type FieldProblem } from '../platform/errors.js';
-import { auditChange } from '../audit/index.js';
-import { Change, CHANGE_LEASE_MS, changeApplied, changeId, type ChangeDoc } from './changes.js';
+import { Change, CHANGE_LEASE_MS, changeId, changeSettled, claimChange, markSettled, type ChangeClaim, type ChangeDoc } from './changes.js';
 
 type AnyDoc = Record<string, unknown> & { _id: mongoose.Types.ObjectId; version: number };
 
@@ -74,31 +73,16 @@ function topLevel(doc: mongoose.Document, paths: string[]): Record<string, unkno
   return Object.fromEntries(keys.map((k) => [k, obj[k] ?? null]));
 }
 
-/** Inserts the change; a duplicate means someone else holds that version. */
-async function claim(change: Omit<ChangeDoc, 'status' | 'appliedAt' | 'error' | 'indexed' | 'entryIds' | 'audited'> & { entryIds?: ChangeDoc['entryIds'] }): Promise<boolean> {
-  try {
-    await Change.collection.insertOne({ entryIds: [], ...change, status: 'pending', appliedAt: null, error: '', indexed: false, audited: false } as never);
-    return true;
-  } catch (err) {
-    if (isDuplicate(err)) return false;
-    throw err;
-  }
-}
+const claim = (change: ChangeClaim) => claimChange(change);
 
-async function markChange(id: string, status: 'applied' | 'failed', error = ''): Promise<void> {
-  await Change.updateOne({ _id: id }, { $set: { status, appliedAt: new Date(), error } });
-}
-
-/** Marks the change and appends its audit event (re-read, so the event holds what was stored). */
+/**
+ * Marks the change settled and hands it to the change log's subscribers. Once the entry is
+ * written the write has succeeded: a subscriber that fails here (the audit trail) is retried by
+ * its worker, never reported to the writer as a failed save.
+ */
 async function settle(id: string, status: 'applied' | 'failed', error = ''): Promise<void> {
-  try {
-    await markChange(id, status, error);
-    const c = (await Change.findById(id).lean()) as ChangeDoc | null;
-    if (c) await auditChange(c);
-  } finally {
-    // Even when auditing failed: the sync's pass is what repairs a missing audit event.
-    changeApplied(id);
-  }
+  await markSettled(id, status, error);
+  await changeSettled(id);
 }
 
 /**

@@ -15,12 +15,18 @@ import { startLocalMongo, type LocalMongo } from '../../src/platform/local-mongo
 import { createLogger } from '../../src/platform/logger.js';
 import { EmbeddedSearchIndex } from '../../src/search/embedded.js';
 import { IndexSync } from '../../src/search/sync.js';
+import { auditSubscriber } from '../../src/audit/index.js';
+import { handleInline } from '../../src/registries/changes.js';
+import { ChangeWorker } from '../../src/registries/outbox.js';
 
 export interface TestContext {
   app: Express;
   config: Config;
   index: EmbeddedSearchIndex;
   sync: IndexSync;
+  /** The audit trail's change-log worker (not started: tests drain it). */
+  audit: ChangeWorker;
+  undoInline: () => void;
   mongo: LocalMongo;
   dbName: string;
   /** Builds another app on the same stack with different settings. */
@@ -43,18 +49,23 @@ export async function startTestStack(): Promise<TestContext> {
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const index = new EmbeddedSearchIndex(':memory:');
   await index.init();
+  const auditTrail = auditSubscriber(logger);
+  const undoInline = handleInline(auditTrail);
+  const audit = new ChangeWorker(auditTrail, logger, { pollMs: 50 });
   const sync = new IndexSync(index, logger, 50);
   await seedDemo();
   // Generous: on a loaded machine the first pass over the demo data's changes can take a while.
   await sync.drain(180_000);
-  const makeApp = (overrides: Partial<Config> = {}) => createApp({ config: { ...config, ...overrides }, logger, index, sync });
-  ctx = { app: makeApp(), config, index, sync, mongo, dbName, makeApp };
+  const makeApp = (overrides: Partial<Config> = {}) => createApp({ config: { ...config, ...overrides }, logger, index, sync, audit });
+  ctx = { app: makeApp(), config, index, sync, audit, undoInline, mongo, dbName, makeApp };
   return ctx;
 }
 
 export async function stopTestStack(): Promise<void> {
   if (!ctx) return;
   await ctx.sync.stop();
+  await ctx.audit.stop();
+  ctx.undoInline();
   await ctx.index.close();
   await disconnectDatabase();
   await ctx.mongo.stop();

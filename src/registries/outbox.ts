@@ -1,0 +1,198 @@
+/**
+ * The change log's workers: one per subscriber (changes.ts), each reading the settled changes
+ * whose flag is still false, handing them to its subscriber and setting the flag. Each worker has
+ * its own timer, back-off and last error, so the audit trail keeps being repaired while the search
+ * engine is down, and the other way round.
+ *
+ * Each pass takes up to BATCH changes with the flag unset, rolls forward any whose writer died
+ * (pending past the lease: the registry service finishes the write), and hands the settled ones
+ * to the subscriber. A crash anywhere means the work is simply done again; several app instances
+ * may run passes at once (subscribers are idempotent).
+ *
+ * When passes run: at once after every change this process settles (`onChangeApplied`), and on a
+ * timer for writes made elsewhere (CLI imports, other instances). The timer starts at `pollMs`
+ * after activity and backs off to `idleMaxMs` while nothing arrives, so an idle instance costs
+ * next to nothing; each pass reads only the waiting changes, through the flag's index.
+ */
+import { Change, CHANGE_LEASE_MS, markChanges, onChangeApplied, type ChangeDoc, type ChangeSubscriber } from './changes.js';
+import { rollForward } from './service.js';
+
+const BATCH = 500;
+const MAX_BACKOFF_MS = 30_000;
+/** How slow the timer gets while idle, unless told otherwise. */
+const DEFAULT_IDLE_MAX_MS = 5_000;
+
+export interface WorkerLog {
+  warn(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+export interface ChangeWorkerOptions {
+  /** Timer delay right after activity (ms); the delay doubles on each empty pass. */
+  pollMs?: number;
+  /** Longest timer delay while idle (ms); only writes of other processes wait that long. */
+  idleMaxMs?: number;
+}
+
+export class ChangeWorker {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<number> | null = null;
+  private failures = 0;
+  private stopped = true;
+  private ticking = false;
+  private idleDelay: number;
+  /** Wake-ups received, and how many had been received when the latest pass started. */
+  private wakes = 0;
+  private wakesAtPassStart = 0;
+  private unsubscribe: (() => void) | null = null;
+  private readonly pollMs: number;
+  private readonly idleMaxMs: number;
+  private readonly passListeners = new Set<(changes: number) => void>();
+  /** Why the latest pass failed (null after a pass that worked): /readyz shows it. */
+  lastError: string | null = null;
+  /** Passes run so far (benchmarks report how often an idle worker reads the log). */
+  passes = 0;
+
+  constructor(
+    protected readonly subscriber: ChangeSubscriber,
+    protected readonly log: WorkerLog,
+    opts: ChangeWorkerOptions = {},
+  ) {
+    this.pollMs = opts.pollMs ?? 500;
+    this.idleMaxMs = Math.max(this.pollMs, opts.idleMaxMs ?? DEFAULT_IDLE_MAX_MS);
+    this.idleDelay = this.pollMs;
+  }
+
+  get name(): string {
+    return this.subscriber.name;
+  }
+
+  /** Starts the timer and listens for this process's writes. Owned by boot (stop() undoes it). */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.unsubscribe = onChangeApplied(() => this.wake());
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => {});
+  }
+
+  /** A change was settled here: run a pass now (or right after the one in flight). */
+  private wake(): void {
+    this.wakes++;
+    this.idleDelay = this.pollMs;
+    if (!this.stopped && !this.ticking) this.schedule(0);
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.ticking = true;
+      void this.tick().then((next) => {
+        this.ticking = false;
+        this.schedule(next);
+      });
+    }, delay);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<number> {
+    try {
+      const n = await this.runOnce();
+      this.failures = 0;
+      // A wake-up during the pass may be about a change the pass had already looked past.
+      if (n > 0 || this.wakes !== this.wakesAtPassStart) {
+        this.idleDelay = this.pollMs;
+        return 0;
+      }
+      const delay = this.idleDelay;
+      this.idleDelay = Math.min(this.idleMaxMs, this.idleDelay * 2);
+      return delay;
+    } catch (err) {
+      this.failures++;
+      const backoff = Math.min(MAX_BACKOFF_MS, this.pollMs * 2 ** this.failures);
+      this.log.warn({ err, backoff, subscriber: this.name }, `${this.name}: handling the change log failed; will retry`);
+      return backoff;
+    }
+  }
+
+  /** Called after every pass that handled something. Returns a function that removes the listener. */
+  onPass(listener: (changes: number) => void): () => void {
+    this.passListeners.add(listener);
+    return () => this.passListeners.delete(listener);
+  }
+
+  /** One pass; returns how many changes it handled. Passes never overlap within a process. */
+  runOnce(): Promise<number> {
+    if (!this.running) {
+      this.wakesAtPassStart = this.wakes;
+      this.passes++;
+      this.running = this.pass()
+        .then(
+          (n) => {
+            this.lastError = null;
+            if (n > 0) for (const listener of this.passListeners) listener(n);
+            return n;
+          },
+          (err: unknown) => {
+            // However the pass was started (timer, drain, a script), /readyz tells why it is behind.
+            this.lastError = (err as Error).message;
+            throw err;
+          },
+        )
+        .finally(() => {
+          this.running = null;
+        });
+    }
+    return this.running;
+  }
+
+  /** Runs passes until nothing is waiting (tests, scripts); gives up after `timeoutMs`. */
+  async drain(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const n = await this.runOnce();
+      if (n === 0) {
+        if ((await this.lag()) === 0) return;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+    throw new Error(`${this.name} still ${await this.lag()} changes behind after ${timeoutMs} ms`);
+  }
+
+  /** How many changes this subscriber has not handled yet. */
+  lag(): Promise<number> {
+    return Change.countDocuments({ [this.subscriber.flag]: false });
+  }
+
+  private async pass(): Promise<number> {
+    const changes = (await Change.find({ [this.subscriber.flag]: false }).limit(BATCH).lean()) as ChangeDoc[];
+    if (changes.length === 0) return 0;
+    const now = Date.now();
+    const ready: ChangeDoc[] = [];
+    for (const c of changes) {
+      if (c.status !== 'pending') ready.push(c);
+      else if (now - new Date(c.at).getTime() > CHANGE_LEASE_MS) {
+        // Its writer went away between claiming and writing: finish the write for it, then read
+        // back how it ended (applied, or failed on a duplicate key).
+        await rollForward(c);
+        const settled = (await Change.findById(c._id).lean()) as ChangeDoc | null;
+        if (settled && settled.status !== 'pending') ready.push(settled);
+      }
+      // A younger pending change is still being written; the next pass takes it.
+    }
+    const todo = ready.filter((c) => !c[this.subscriber.flag]);
+    if (todo.length) await this.subscriber.handle(todo);
+    await markChanges(ready.map((c) => c._id), this.subscriber.flag);
+    if (ready.length) this.log.debug({ changes: ready.length, subscriber: this.name }, `${this.name}: caught up`);
+    return ready.length;
+  }
+}

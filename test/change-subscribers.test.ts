@@ -1,0 +1,81 @@
+/**
+ * The change log has one owner and two subscribers, the audit trail and the search index, each
+ * with its own worker and flag: a regulator's edit is saved whatever either of them is doing, and
+ * each catches up on its own once it can.
+ */
+import assert from 'node:assert/strict';
+import { AuditEvent } from '../src/audit/index.js';
+import { createLogger } from '../src/platform/logger.js';
+import { Change, changeId } from '../src/registries/changes.js';
+import { Brand } from '../src/registries/models.js';
+import { updateEntry } from '../src/registries/service.js';
+import { SearchUnavailableError, type SearchIndex } from '../src/search/port.js';
+import { IndexSync } from '../src/search/sync.js';
+import { testContext } from './support/context.js';
+import { createTestBrand } from './support/helpers.js';
+
+/** An index whose writes fail as an unreachable engine's do. */
+function downIndex(inner: SearchIndex): SearchIndex {
+  const fail = async () => {
+    throw new SearchUnavailableError('connect ECONNREFUSED 127.0.0.1:7700 (simulated)');
+  };
+  return { ...inner, name: 'down', init: fail, upsert: fail, remove: fail, rebuild: fail, versions: fail, search: fail, stats: fail, health: fail, close: async () => {} };
+}
+
+describe('change log: one owner, independent subscribers', () => {
+  it('when the audit store fails during an edit, then the edit is saved, search still catches up, and the audit worker appends the event later', async () => {
+    const { sync, audit, index } = testContext();
+    const { brand } = await createTestBrand({ slugPrefix: 'auditdown', name: '审计故障品牌' });
+    await sync.drain();
+    await audit.drain();
+
+    const insertOne = AuditEvent.collection.insertOne.bind(AuditEvent.collection);
+    AuditEvent.collection.insertOne = (async () => {
+      throw new Error('audit store unavailable (simulated)');
+    }) as never;
+    let edited: { name: string; version: number };
+    try {
+      edited = await updateEntry<{ name: string; version: number }>(Brand, brand._id as never, brand.version as number, { name: '审计故障后改名' }, { actor: 'editor@test', reason: '更名' });
+      // The search index is another subscriber: it does not wait for the audit trail.
+      await sync.drain();
+      await assert.rejects(() => audit.runOnce(), /audit store unavailable/);
+    } finally {
+      AuditEvent.collection.insertOne = insertOne;
+    }
+    assert.equal(edited.name, '审计故障后改名');
+    assert.equal((await Brand.findById(brand._id).lean())!.name, '审计故障后改名', 'the edit is saved');
+    const id = changeId('Brand', brand._id, edited.version);
+    assert.equal((await Change.findById(id).lean())!.indexed, true, 'search caught up without the audit trail');
+    assert.equal((await index.search({ q: '审计故障后改名', filters: {}, sort: 'relevance', page: 1, pageSize: 5, facets: false })).hits[0]?.doc.slug, brand.slug);
+    assert.equal(await AuditEvent.countDocuments({ key: `change:${id}` }), 0, 'no event while the store was down');
+
+    await audit.drain();
+    const event = await AuditEvent.findOne({ key: `change:${id}` }).lean();
+    assert.equal(event?.actor, 'editor@test');
+    assert.deepEqual(event!.changes.find((c) => c.field === 'name'), { field: 'name', before: '审计故障品牌', after: '审计故障后改名' });
+    assert.equal((await Change.findById(id).lean())!.audited, true);
+  });
+
+  it('when the search engine is down, then the audit worker still repairs a change whose writer crashed before auditing it', async () => {
+    const { index, audit, sync: shared } = testContext();
+    const { directory } = await createTestBrand({ slugPrefix: 'searchdown', name: '搜索故障审计品牌' });
+    await shared.drain();
+    const sync = new IndexSync(downIndex(index), createLogger('silent'), { pollMs: 20, rebuildThreshold: 0 });
+    const at = new Date();
+    const id = changeId('DirectoryEntry', directory!._id, 2);
+    await Change.collection.insertOne({
+      _id: id, model: 'DirectoryEntry', entryId: directory!._id, version: 2, op: 'update', action: 'update',
+      set: { advantage: true }, before: { advantage: false }, entryIds: [], actor: 'crash@test', reason: '断电前',
+      at, status: 'applied', appliedAt: at, error: '', indexed: false, audited: false,
+    } as never);
+
+    await assert.rejects(() => sync.runOnce(), SearchUnavailableError);
+    await audit.drain();
+    const after = (await Change.findById(id).lean())!;
+    assert.equal(after.audited, true, 'audited although search is down');
+    assert.equal(after.indexed, false, 'still waiting for the search index');
+    assert.equal((await AuditEvent.findOne({ key: `change:${id}` }).lean())?.actor, 'crash@test');
+    await shared.drain();
+    assert.equal((await Change.findById(id).lean())!.indexed, true);
+  });
+});

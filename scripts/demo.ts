@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ensureAccount } from '../src/accounts/service.js';
-import type { Role } from '../src/admin/nav.js';
+import type { Role } from '../src/accounts/roles.js';
 import { loadConfigOrExit } from '../src/config/index.js';
 import { seedDemo } from '../src/demo/seed.js';
 import { boot, type Running } from '../src/main.js';

@@ -20,11 +20,13 @@ import { errorHandler, notFoundHandler, pageContext, requestId, securityHeaders 
 import { createPageCache } from './platform/page-cache.js';
 import { onChangeApplied } from './registries/changes.js';
 import { createRenderer } from './platform/views.js';
-import { apiRoutes } from './registries/api-routes.js';
-import { publicRoutes } from './registries/public-routes.js';
+import { apiRoutes } from './site/api.js';
+import { publicRoutes } from './site/pages.js';
 import type { SearchIndex } from './search/port.js';
 import type { IndexSync } from './search/sync.js';
 import type { ChangeWorker } from './registries/outbox.js';
+import { registryStatsCache, type RegistryStats } from './registries/counts.js';
+import type { SwrCache } from './platform/swr-cache.js';
 import { verifyRoutes } from './verify/routes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -47,10 +49,13 @@ export interface AppDeps {
   sync: IndexSync;
   /** The audit trail's change-log worker (boot); /readyz reports its lag. */
   audit?: ChangeWorker;
+  /** The registry counts; boot makes one and warms it. A new one otherwise. */
+  statsCache?: SwrCache<RegistryStats>;
 }
 
-export function createApp({ config, logger, index, sync, audit }: AppDeps): Express {
+export function createApp({ config, logger, index, sync, audit, statsCache }: AppDeps): Express {
   const app = express();
+  const counts = statsCache ?? registryStatsCache(logger);
   const render = createRenderer(path.join(ROOT, 'views'));
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY ? 1 : false);
@@ -114,15 +119,15 @@ export function createApp({ config, logger, index, sync, audit }: AppDeps): Expr
       registryAdminRoutes({ render, index }),
       Router().use('/import', importRoutes({ render, config, logger })).use('/export', exportRoutes({ render, config, logger, index })),
       auditRoutes({ render }),
-      statsAdminRoutes({ render, logger }),
+      statsAdminRoutes({ render, logger, cache: counts }),
     ],
   }));
   app.use(apiDocsRoutes({ render }));
   app.use('/api/v1', apiRoutes({ index }));
   app.use(publicRoutes({ render, index, publicBaseUrl: config.PUBLIC_BASE_URL }));
   app.use('/verify', verifyRoutes({ render, index, config, logger }));
-  app.use(statsRoutes({ render, logger }));
-  app.use(openDataRoutes({ render, logger }));
+  app.use(statsRoutes({ render, logger, cache: counts }));
+  app.use(openDataRoutes({ render, logger, cache: counts }));
 
   // After the routes, so a page request costs no file-system look-up.
   app.use(express.static(path.join(ROOT, 'public'), { maxAge: config.NODE_ENV === 'production' ? '1d' : 0, index: false }));

@@ -17,7 +17,7 @@ import { ENTRY_MODELS } from './registries/models.js';
 import { createSearchIndex } from './search/index.js';
 import type { SearchIndex } from './search/port.js';
 import { IndexSync, reindexAll } from './search/sync.js';
-import { defaultStatsCache } from './stats/routes.js';
+import { registryStatsCache } from './registries/counts.js';
 
 export interface Running {
   server: Server;
@@ -58,8 +58,9 @@ export async function boot(config: Config, opts: { mongoUri: string; dbName?: st
   const compactor = new ChangeCompactor(logger);
   compactor.start();
   // Count the registries for /stats in the background, so its first visitor does not wait.
-  defaultStatsCache(logger).get().catch(() => {});
-  const app = createApp({ config, logger, index, sync, audit });
+  const statsCache = registryStatsCache(logger);
+  statsCache.get().catch(() => {});
+  const app = createApp({ config, logger, index, sync, audit, statsCache });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
     s.once('error', reject);

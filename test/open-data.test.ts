@@ -22,8 +22,8 @@ import { createRenderer } from '../src/platform/views.js';
 import { demoCreditCode } from '../src/registries/credit-code.js';
 import { Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark } from '../src/registries/models.js';
 import { createEntry, updateEntry } from '../src/registries/service.js';
-import { SwrCache } from '../src/stats/cache.js';
-import { computeRegistryStats, type RegistryStats } from '../src/stats/registry-counts.js';
+import { SwrCache } from '../src/platform/swr-cache.js';
+import { computeRegistryStats, type RegistryStats } from '../src/registries/counts.js';
 import { testContext } from './support/context.js';
 import { createTestBrand } from './support/helpers.js';
 

@@ -18,7 +18,7 @@ import { apiDocsRoutes } from '../src/api-docs/routes.js';
 import { errorHandler, notFoundHandler, pageContext, requestId, securityHeaders } from '../src/platform/http.js';
 import { createLogger } from '../src/platform/logger.js';
 import { createRenderer } from '../src/platform/views.js';
-import { apiRoutes } from '../src/registries/api-routes.js';
+import { apiRoutes } from '../src/site/api.js';
 import { Certificate } from '../src/registries/models.js';
 import { testContext } from './support/context.js';
 import { encodeNonAscii } from './support/helpers.js';

@@ -4,7 +4,7 @@
  * route, actorOf() names the user for writes. Also the session helpers the auth routes share.
  */
 import type { Request, RequestHandler, Response } from 'express';
-import { ROLE_RANK, type Role } from '../admin/nav.js';
+import { ROLE_RANK, type Role } from './roles.js';
 import { AppError } from '../platform/errors.js';
 import { t, type Lang } from '../platform/i18n.js';
 import { publicUser, type PublicUser } from './model.js';

@@ -4,7 +4,7 @@
  * (service.ts). Validation messages are "中文|English" pairs, like the registry models.
  */
 import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
-import type { Role } from '../admin/nav.js';
+import type { Role } from './roles.js';
 
 export const ROLES = ['admin', 'editor', 'viewer'] as const satisfies readonly Role[];
 

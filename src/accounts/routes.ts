@@ -5,7 +5,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import type { Role } from '../admin/nav.js';
+import type { Role } from './roles.js';
 import type { Config } from '../config/index.js';
 import { AppError, type FieldProblem } from '../platform/errors.js';
 import { registerMessages, t, type Lang } from '../platform/i18n.js';

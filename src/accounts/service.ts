@@ -7,7 +7,7 @@
 import argon2 from 'argon2';
 import mongoose from 'mongoose';
 import { randomBytes } from 'node:crypto';
-import { ROLE_RANK, type Role } from '../admin/nav.js';
+import { ROLE_RANK, type Role } from './roles.js';
 import { recordEvent } from '../audit/index.js';
 import { AppError, notFound, validationFailed, type FieldProblem } from '../platform/errors.js';
 import { incrementOne } from '../platform/db/index.js';

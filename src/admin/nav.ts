@@ -6,9 +6,7 @@ import type { RequestHandler } from 'express';
 import { registerMessages, t, type Lang } from '../platform/i18n.js';
 import { url } from '../platform/views.js';
 
-export type Role = 'admin' | 'editor' | 'viewer';
-/** Higher includes lower: an admin may do what an editor may, an editor what a viewer may. */
-export const ROLE_RANK: Record<Role, number> = { viewer: 1, editor: 2, admin: 3 };
+import { ROLE_RANK, type Role } from '../accounts/roles.js';
 
 registerMessages({
   'admin.name': ['武汉品牌名录 · 管理后台', 'Wuhan Brand Registry · Back office'],

@@ -3,7 +3,7 @@
  * human page /api is rendered from. One source for both: each operation carries Chinese texts as
  * `x-…-zh` extensions beside the English ones.
  *
- * Schemas follow what src/registries/api-routes.ts answers (and the error body of
+ * Schemas follow what src/site/api.ts answers (and the error body of
  * src/platform/http.ts); test/openapi.test.ts validates real responses against them with ajv, so a
  * change to the API that is not described here fails the tests.
  */

@@ -11,7 +11,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { ROLE_RANK, type Role } from '../admin/nav.js';
+import { ROLE_RANK, type Role } from '../accounts/roles.js';
 import { actorOf, requireRole } from '../accounts/middleware.js';
 import type { Config } from '../config/index.js';
 import { AppError, notFound } from '../platform/errors.js';

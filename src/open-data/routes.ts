@@ -18,16 +18,13 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { countAll } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
-import { formatDate, registerMessages, t, type Lang } from '../platform/i18n.js';
+import { formatDate, formatNumber, formatTime, registerMessages, t, type Lang } from '../platform/i18n.js';
 import { url, type Render } from '../platform/views.js';
 import { Brand, ENTRY_MODELS, Trademark } from '../registries/models.js';
 import { KINDS, type Kind } from '../registries/reference.js';
 import { assertPlainQuery } from '../search/params.js';
-import type { SwrCache } from '../stats/cache.js';
-import type { RegistryStats } from '../stats/registry-counts.js';
-import { defaultStatsCache } from '../stats/routes.js';
-import { formatNumber } from '../stats/charts.js';
-import { formatTime } from '../stats/view-model.js';
+import type { SwrCache } from '../platform/swr-cache.js';
+import type { RegistryStats } from '../registries/counts.js';
 import { BRAND_PROJECTION, CSV_LIST_SEPARATOR, DATASETS, TRADEMARK_PROJECTION, type BrandLite, type Dataset, type TrademarkLite } from './datasets.js';
 import { joinedRows, serialize, type ExportSources, type Format } from './export.js';
 
@@ -68,8 +65,8 @@ registerMessages({
 export interface OpenDataDeps {
   render: Render;
   logger?: Pick<Logger, 'error' | 'warn'>;
-  /** Row counts and change times (default: the process-wide statistics cache). */
-  cache?: SwrCache<RegistryStats>;
+  /** Row counts and change times: the app's registry counts (registries/counts.ts). */
+  cache: SwrCache<RegistryStats>;
   /** Sources per dataset (tests inject their own); default: MongoDB cursors. */
   sources?: (ds: Dataset, estimated?: number) => ExportSources;
   /**
@@ -110,7 +107,7 @@ export function validators(kind: Kind, format: Format, stats: RegistryStats | nu
 
 export function openDataRoutes(deps: OpenDataDeps): Router {
   const router = Router();
-  const cache = deps.cache ?? defaultStatsCache(deps.logger);
+  const { cache } = deps;
   const sourcesFor = deps.sources ?? mongoSources;
   const maxRunning = deps.maxConcurrentExports ?? 2;
   let running = 0;

@@ -232,3 +232,17 @@ export function formatDate(lang: Lang, d: Date | string | number | null | undefi
   const day = date.getUTCDate();
   return lang === 'en' ? `${y}-${String(m).padStart(2, '0')}-${String(day).padStart(2, '0')}` : `${y}年${m}月${day}日`;
 }
+
+/** "2025年6月30日 14:05" / "2025-06-30 14:05", in Beijing time (the bureau's clock). */
+export function formatTime(lang: Lang, d: Date | string | number): string {
+  const date = new Date(d);
+  if (Number.isNaN(date.getTime())) return '';
+  const bj = new Date(date.getTime() + 8 * 3600_000);
+  const hm = `${String(bj.getUTCHours()).padStart(2, '0')}:${String(bj.getUTCMinutes()).padStart(2, '0')}`;
+  return `${formatDate(lang, bj)} ${hm}`;
+}
+
+/** 1234567 → "1,234,567"; 61.5 → "61.5". */
+export function formatNumber(n: number): string {
+  return Number.isInteger(n) ? n.toLocaleString('en-US') : n.toLocaleString('en-US', { maximumFractionDigits: 2 });
+}

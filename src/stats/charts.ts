@@ -10,6 +10,7 @@
  *   14-unit text, long labels shortened with "…" (the full label is in the row's <title> and table).
  * - Every string that reaches the markup goes through escapeXml(); numbers are formatted here.
  */
+import { formatNumber } from '../platform/i18n.js';
 
 /** Markup built by this module. Handlebars prints it as HTML via toHTML() (no triple braces needed). */
 export class Svg {
@@ -26,10 +27,6 @@ export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-/** 1234567 → "1,234,567"; 61.5 → "61.5". */
-export function formatNumber(n: number): string {
-  return Number.isInteger(n) ? n.toLocaleString('en-US') : n.toLocaleString('en-US', { maximumFractionDigits: 2 });
-}
 
 const FONT = 14;
 const WIDTH = 400;

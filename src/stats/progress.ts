@@ -3,7 +3,7 @@
  * the number comes from (a registry count, or the latest figure a regulator entered).
  */
 import type { AwardDoc, FigureObservationDoc } from './models.js';
-import type { RegistryStats } from './registry-counts.js';
+import type { RegistryStats } from '../registries/counts.js';
 import type { FigureSummary } from './service.js';
 import { TARGETS, type FigureKey, type TargetDef } from './targets.js';
 

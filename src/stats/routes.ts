@@ -14,40 +14,24 @@
 import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { actorOf, flash, requireRole } from '../accounts/middleware.js';
-import { ROLE_RANK, type Role } from '../admin/nav.js';
+import { ROLE_RANK, type Role } from '../accounts/roles.js';
 import { AppError, type FieldProblem } from '../platform/errors.js';
-import { label, t, type Lang } from '../platform/i18n.js';
+import { formatTime, label, t, type Lang } from '../platform/i18n.js';
 import { url, type Render } from '../platform/views.js';
 import { assertPlainQuery } from '../search/params.js';
-import { SwrCache } from './cache.js';
+import type { SwrCache } from '../platform/swr-cache.js';
 import './messages.js';
 import { targetProgress } from './progress.js';
-import { computeRegistryStats, type RegistryStats } from './registry-counts.js';
+import type { RegistryStats } from '../registries/counts.js';
 import { attachAward, figureSummaries, listAwards, recordFigure, withdrawAward } from './service.js';
 import { AWARD_NAMES, FIGURE_KEYS, FIGURES } from './targets.js';
-import { figuresViewModel, formatTime, statsViewModel } from './view-model.js';
+import { figuresViewModel, statsViewModel } from './view-model.js';
 
 export interface StatsDeps {
   render: Render;
-  /** Where a failed background recount is reported (the page keeps the previous count). */
   logger?: Pick<Logger, 'warn'>;
-  /** The registry counts cache; one per process by default, shared by the public and admin pages. */
-  cache?: SwrCache<RegistryStats>;
-}
-
-let shared: SwrCache<RegistryStats> | null = null;
-
-/**
- * The process-wide registry counts: recounted at most every minute (longer when counting is slow).
- * Boot may call `defaultStatsCache(logger).get()` once without awaiting it, so that the first
- * visitor of /stats does not wait for the first count.
- */
-export function defaultStatsCache(logger?: Pick<Logger, 'warn'>): SwrCache<RegistryStats> {
-  shared ??= new SwrCache(() => computeRegistryStats(), {
-    minTtlMs: 60_000,
-    onError: (err) => logger?.warn({ err }, 'statistics: recount failed; keeping the previous counts'),
-  });
-  return shared;
+  /** The registry counts (registries/counts.ts `registryStatsCache`), one per app, shared by every page that shows counts. */
+  cache: SwrCache<RegistryStats>;
 }
 
 async function pageData(lang: Lang, cache: SwrCache<RegistryStats>, admin: boolean) {
@@ -63,7 +47,7 @@ async function pageData(lang: Lang, cache: SwrCache<RegistryStats>, admin: boole
 /** Public /stats. */
 export function statsRoutes(deps: StatsDeps): Router {
   const router = Router();
-  const cache = deps.cache ?? defaultStatsCache(deps.logger);
+  const { cache } = deps;
   router.get('/stats', async (req, res) => {
     const lang = res.locals.lang as Lang;
     assertPlainQuery(req.query as Record<string, unknown>);
@@ -106,7 +90,7 @@ function formFromError(lang: Lang, err: AppError, values: Values, prefix: string
 /** Back-office /admin/stats and its forms. */
 export function statsAdminRoutes(deps: StatsDeps): Router {
   const router = Router();
-  const cache = deps.cache ?? defaultStatsCache(deps.logger);
+  const { cache } = deps;
 
   const show = async (req: Request, res: Response, forms: { figure?: FormState; award?: FormState; withdraw?: FormState & { id: string } } = {}, status = 200) => {
     const lang = res.locals.lang as Lang;

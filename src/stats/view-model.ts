@@ -2,25 +2,16 @@
  * Turns counts, figures and awards into what the statistics pages show: formatted numbers, the
  * SVG charts and, beside each chart, the rows of its data table.
  */
-import { formatDate, label, t, type Lang } from '../platform/i18n.js';
+import { formatDate, formatNumber, formatTime, label, t, type Lang } from '../platform/i18n.js';
 import { url } from '../platform/views.js';
 import { KINDS } from '../registries/reference.js';
 import { statusClass } from '../search/view-model.js';
-import { barChart, formatNumber, lineChart, progressBar } from './charts.js';
+import { barChart, lineChart, progressBar } from './charts.js';
 import type { AwardDoc } from './models.js';
 import { countAwards, type TargetProgress } from './progress.js';
-import { DISTRICT_KINDS, type AreaRow, type RegistryStats } from './registry-counts.js';
+import { DISTRICT_KINDS, type AreaRow, type RegistryStats } from '../registries/counts.js';
 import type { FigureSummary } from './service.js';
 import { AWARD_NAMES, FIGURE_KEYS, FIGURES, type FigureKey } from './targets.js';
-
-/** "2025年6月30日 14:05" / "2025-06-30 14:05", in Beijing time (the bureau's clock). */
-export function formatTime(lang: Lang, d: Date | string | number): string {
-  const date = new Date(d);
-  if (Number.isNaN(date.getTime())) return '';
-  const bj = new Date(date.getTime() + 8 * 3600_000);
-  const hm = `${String(bj.getUTCHours()).padStart(2, '0')}:${String(bj.getUTCMinutes()).padStart(2, '0')}`;
-  return `${formatDate(lang, bj)} ${hm}`;
-}
 
 const unitText = (lang: Lang, unit: string, unitEn: string) => (lang === 'en' ? unitEn : unit);
 const withUnit = (lang: Lang, n: number | null, unit: string, unitEn: string) => {

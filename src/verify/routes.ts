@@ -20,9 +20,8 @@ import { assertPlainQuery } from '../search/params.js';
 import { SearchUnavailableError, type SearchIndex } from '../search/port.js';
 import { statusClass } from '../search/view-model.js';
 import { qrPng, qrSvg, verificationUrl } from './qr.js';
-import {
-  BrandStandingCache, CertificateNumbers, certificateExists, looksLikeCertNumber, normalizeCertNumber, type NearMiss,
-} from './service.js';
+import { BrandStandingCache } from '../registries/standing.js';
+import { CertificateNumbers, certificateExists, looksLikeCertNumber, normalizeCertNumber, type NearMiss } from './service.js';
 import { nearMissView, notFoundViewModel, resultViewModel, stateOf, stateWord, verifyHref } from './view-model.js';
 
 /** Result pages and lists: short enough that a suspension shows within a minute. */

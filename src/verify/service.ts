@@ -1,12 +1,12 @@
 /**
- * Certificate verification: what a consumer's typed number means, mistyped-number suggestions,
- * and a brand's standing (is it a 老字号 or a famous trademark under protection, and since when).
+ * Certificate verification: what a consumer's typed number means and mistyped-number suggestions.
+ * A brand's standing (老字号, famous mark under protection) is the kernel's (registries/standing.ts).
  *
  * Knows nothing of req/res; the routes (routes.ts) and the JSON API call it. The single
  * certificate itself is read by its unique number through getCertificate (registries/queries.ts).
  */
 import mongoose from 'mongoose';
-import { Brand, Certificate, FamousMark, TimeHonored } from '../registries/models.js';
+import { Certificate } from '../registries/models.js';
 
 /** Stored certificate numbers: 6-32 digits, capital letters or hyphens (see models.ts). */
 export const CERT_NUMBER_FORMAT = /^[0-9A-Z-]{6,32}$/;
@@ -137,132 +137,4 @@ export class CertificateNumbers {
     const product = new Map(rows.map((r) => [r.number, r.product]));
     return found.filter((n) => product.has(n)).map((n) => ({ number: n, product: product.get(n)! }));
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Brand standing
-// ---------------------------------------------------------------------------------------------
-
-/** Famous-trademark statuses under which the mark is protected. */
-const FAMOUS_PROTECTED = ['重点保护', '一般保护'];
-
-/**
- * Whether a brand is currently a 中华/湖北/武汉老字号 and whether it holds a famous trademark
- * under protection, and since when. The same summary for the brand page, the verify page and
- * the certificate API.
- */
-export interface BrandStanding {
-  timeHonored: {
-    tier: string;
-    recognizedYear: number;
-    status: string;
-    /** 有效 (listed); 复核中 is still listed but under review; 已移出 is not current. */
-    current: boolean;
-    statusChangedAt: Date | null;
-  } | null;
-  famous: {
-    /** The strongest status among the brand's marks (重点保护 before 一般保护 before 失效). */
-    status: string;
-    current: boolean;
-    /** Earliest recognition date among the marks with that status. */
-    since: Date;
-    statusChangedAt: Date | null;
-    trademarkRegNos: string[];
-  } | null;
-}
-
-interface StandingInput {
-  timeHonored: { tier: string; recognizedYear: number; status: string; statusChangedAt?: Date | null } | null;
-  famous: Array<{ trademarkRegNo: string; recognition: { date: Date }; status: string; statusChangedAt?: Date | null }>;
-}
-
-/** Brand standing from what the brand profile already holds (no further queries). */
-export function brandStanding(p: StandingInput): BrandStanding {
-  const th = p.timeHonored;
-  const rank = (s: string) => (s === '重点保护' ? 0 : s === '一般保护' ? 1 : 2);
-  const best = [...p.famous].sort((a, b) => rank(a.status) - rank(b.status))[0];
-  const same = best ? p.famous.filter((f) => f.status === best.status) : [];
-  const since = same.map((f) => new Date(f.recognition.date)).sort((a, b) => a.getTime() - b.getTime())[0];
-  return {
-    timeHonored: th && {
-      tier: th.tier,
-      recognizedYear: th.recognizedYear,
-      status: th.status,
-      current: th.status === '有效' || th.status === '复核中',
-      statusChangedAt: th.statusChangedAt ?? null,
-    },
-    famous: best && since ? {
-      status: best.status,
-      current: FAMOUS_PROTECTED.includes(best.status),
-      since,
-      statusChangedAt: same.map((f) => f.statusChangedAt ?? null).find(Boolean) ?? null,
-      trademarkRegNos: same.map((f) => f.trademarkRegNo),
-    } : null,
-  };
-}
-
-/** Brand standing for a brand by slug (three small indexed reads), or null for an unknown brand. */
-export async function loadBrandStanding(slug: string): Promise<BrandStanding | null> {
-  const brand = await Brand.findOne({ slug }, { _id: 1 }).lean();
-  if (!brand) return null;
-  const [timeHonored, famous] = await Promise.all([
-    TimeHonored.findOne({ brand: brand._id }, { tier: 1, recognizedYear: 1, status: 1, statusChangedAt: 1 }).lean(),
-    FamousMark.find({ brand: brand._id }, { trademarkRegNo: 1, recognition: 1, status: 1, statusChangedAt: 1 }).lean(),
-  ]);
-  return brandStanding({
-    timeHonored: timeHonored ? { ...timeHonored, statusChangedAt: timeHonored.statusChangedAt ?? null } : null,
-    famous: famous.map((f) => ({ ...f, statusChangedAt: f.statusChangedAt ?? null })),
-  });
-}
-
-/**
- * loadBrandStanding with a short in-process memory, for the verify result page.
- *
- * The verdict itself is always read fresh by number; the standing is the slow-changing part of
- * the page (a 老字号 or famous-mark decision changes a few times a year) and costs three indexed
- * reads, two of them after the first. Remembering it for the page's own max-age (60 s) adds no
- * staleness that a shared cache in front of us could not already add. Bounded: when full, the
- * memory is simply dropped and refilled.
- */
-export class BrandStandingCache {
-  private readonly entries = new Map<string, { at: number; value: BrandStanding | null }>();
-  private readonly ttlMs: number;
-  private readonly maxEntries: number;
-  private readonly clock: () => number;
-
-  constructor(opts: { ttlMs?: number; maxEntries?: number; clock?: () => number } = {}) {
-    this.ttlMs = opts.ttlMs ?? 60_000;
-    this.maxEntries = opts.maxEntries ?? 10_000;
-    this.clock = opts.clock ?? Date.now;
-  }
-
-  async get(slug: string): Promise<BrandStanding | null> {
-    const now = this.clock();
-    const hit = this.entries.get(slug);
-    if (hit && now - hit.at < this.ttlMs) return hit.value;
-    const value = await loadBrandStanding(slug);
-    if (this.entries.size >= this.maxEntries) this.entries.clear();
-    this.entries.set(slug, { at: now, value });
-    return value;
-  }
-}
-
-/** Brand standing as JSON for the API: Chinese labels plus stable booleans. */
-export function standingJson(s: BrandStanding | null) {
-  if (!s) return null;
-  return {
-    timeHonored: s.timeHonored && {
-      tier: s.timeHonored.tier,
-      status: s.timeHonored.status,
-      current: s.timeHonored.current,
-      recognizedYear: s.timeHonored.recognizedYear,
-    },
-    famousTrademark: s.famous && {
-      status: s.famous.status,
-      current: s.famous.current,
-      protectedSince: s.famous.since,
-      statusChangedAt: s.famous.current ? null : s.famous.statusChangedAt,
-      trademarkRegNos: s.famous.trademarkRegNos,
-    },
-  };
 }

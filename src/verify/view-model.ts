@@ -6,7 +6,8 @@
 import { formatDate, label, t, type Lang } from '../platform/i18n.js';
 import { url } from '../platform/views.js';
 import type { PublicCertificate } from '../registries/queries.js';
-import type { BrandStanding, NearMiss } from './service.js';
+import { standingView, type BrandStanding } from '../registries/standing.js';
+import type { NearMiss } from './service.js';
 
 export type VerifyState = 'valid' | 'expired' | 'suspended' | 'revoked' | 'notFound';
 
@@ -83,32 +84,4 @@ export function notFoundViewModel(lang: Lang, number: string, misses: NearMiss[]
     number,
     suggestions: nearMissView(lang, misses),
   };
-}
-
-/**
- * Brand standing as a few lines, each with a tone, an icon and its words: whether the brand is a
- * 中华/湖北/武汉老字号 and whether it holds a famous trademark under protection, and since when.
- */
-export function standingView(lang: Lang, s: BrandStanding | null) {
-  if (!s) return null;
-  const items: Array<{ tone: 'ok' | 'info' | 'bad' | 'none'; icon: string; text: string }> = [];
-  const th = s.timeHonored;
-  if (th && th.status === '有效') {
-    items.push({ tone: 'ok', icon: '✓', text: t(lang, 'standing.th.current', { tier: label(lang, th.tier), year: th.recognizedYear }) });
-  } else if (th && th.status === '复核中') {
-    items.push({ tone: 'info', icon: '!', text: t(lang, 'standing.th.review', { tier: label(lang, th.tier), year: th.recognizedYear }) });
-  } else if (th) {
-    items.push({ tone: 'bad', icon: '✕', text: t(lang, 'standing.th.removed', { tier: label(lang, th.tier) }) });
-  } else {
-    items.push({ tone: 'none', icon: '–', text: t(lang, 'standing.th.none') });
-  }
-  const f = s.famous;
-  if (f && f.current) {
-    items.push({ tone: 'ok', icon: '✓', text: t(lang, 'standing.famous.current', { status: label(lang, f.status), date: formatDate(lang, f.since) }) });
-  } else if (f) {
-    items.push({ tone: 'bad', icon: '✕', text: t(lang, 'standing.famous.lapsed') });
-  } else {
-    items.push({ tone: 'none', icon: '–', text: t(lang, 'standing.famous.none') });
-  }
-  return { items };
 }

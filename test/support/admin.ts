@@ -7,7 +7,7 @@ import * as cheerio from 'cheerio';
 import type { Express } from 'express';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import type { Role } from '../../src/admin/nav.js';
+import type { Role } from '../../src/accounts/roles.js';
 import type { PublicUser } from '../../src/accounts/model.js';
 import { createUser } from '../../src/accounts/service.js';
 import { testContext } from './context.js';

@@ -22,7 +22,7 @@ import { KINDS, PROTECTION_RECORD_KINDS, type Kind } from '../../registries/refe
 import { appendProtectionRecord, changeStatus, createEntry, updateEntry } from '../../registries/service.js';
 import { SearchUnavailableError, type SearchIndex } from '../../search/port.js';
 import { statusClass } from '../../search/view-model.js';
-import { ROLE_RANK, type Role } from '../nav.js';
+import { ROLE_RANK, type Role } from '../../accounts/roles.js';
 import { dueView } from './due.js';
 import { changedOnly, domainProblems, formValuesOf, formView, isObjectId, normalise, parseDay, parseForm, type FormValues } from './forms.js';
 import { brandList, registryList } from './lists.js';

@@ -9,8 +9,8 @@ import { AppError } from '../platform/errors.js';
 import { parseSearchParams, assertPlainQuery } from '../search/params.js';
 import type { SearchIndex } from '../search/port.js';
 import { segmentsToHtml } from '../search/query.js';
-import { loadBrandStanding, standingJson } from '../verify/service.js';
-import { getBrandProfile, getCertificate, type PublicCertificate } from './queries.js';
+import { loadBrandStanding, standingJson } from '../registries/standing.js';
+import { getBrandProfile, getCertificate, type PublicCertificate } from '../registries/queries.js';
 
 const CERT_NUMBER = /^[0-9A-Za-z-]{1,32}$/;
 

@@ -16,12 +16,13 @@
  * joining 500,000 entries to their brands would need the whole brand list in memory.
  */
 import type { Model } from 'mongoose';
-import { Change } from '../registries/changes.js';
-import { Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, effectiveCertificateStatus } from '../registries/models.js';
+import { SwrCache } from '../platform/swr-cache.js';
+import { Change } from './changes.js';
+import { Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, effectiveCertificateStatus } from './models.js';
 import {
   CERTIFICATE_DISPLAY_STATUSES, CERTIFICATE_LEVELS, DIRECTORY_STATUSES, DISTRICTS, FAMOUS_STATUSES, KINDS,
   RECOGNITION_ROUTES, SECTORS, TIME_HONORED_STATUSES, TIME_HONORED_TIERS, type Kind,
-} from '../registries/reference.js';
+} from './reference.js';
 
 export interface Count {
   value: string;
@@ -252,4 +253,16 @@ export async function computeRegistryStats(now = new Date()): Promise<RegistrySt
     validCertificatesByLevel: Object.fromEntries(validByLevel),
     lastChange,
   };
+}
+
+/**
+ * The registry counts as the app serves them: recounted at most every minute (longer when counting
+ * is slow), the previous counts kept while a recount fails. Boot makes one and gives it to every
+ * page that shows counts (/stats, /admin/stats, /open-data).
+ */
+export function registryStatsCache(logger?: { warn(obj: object, msg: string): void }): SwrCache<RegistryStats> {
+  return new SwrCache(() => computeRegistryStats(), {
+    minTtlMs: 60_000,
+    onError: (err) => logger?.warn({ err }, 'statistics: recount failed; keeping the previous counts'),
+  });
 }

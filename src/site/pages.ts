@@ -9,10 +9,9 @@ import { url, type Render } from '../platform/views.js';
 import { parseSearchParams } from '../search/params.js';
 import { SearchUnavailableError, type SearchIndex } from '../search/port.js';
 import { hitViewModel, searchViewModel, statusClass } from '../search/view-model.js';
-import { brandStanding } from '../verify/service.js';
-import { standingView } from '../verify/view-model.js';
-import { getBrandProfile, type BrandProfile } from './queries.js';
-import { KINDS, type Kind } from './reference.js';
+import { brandStanding, standingView } from '../registries/standing.js';
+import { getBrandProfile, type BrandProfile } from '../registries/queries.js';
+import { KINDS, type Kind } from '../registries/reference.js';
 
 const LIST_PATHS: Record<Kind, string> = {
   directory: '/directory', famous: '/famous', 'time-honored': '/time-honored', certified: '/certified',

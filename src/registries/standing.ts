@@ -1,0 +1,161 @@
+/**
+ * A brand's standing: whether it is currently a 中华/湖北/武汉老字号 and whether it holds a famous
+ * trademark under protection, and since when. Domain knowledge the brand page, the certificate
+ * check and the JSON API share, so it lives in the kernel: the summary (`brandStanding`), how it is
+ * read (`loadBrandStanding`, `BrandStandingCache`), and how it reads in words (`standingView`) and
+ * as JSON (`standingJson`).
+ */
+import { formatDate, label, t, type Lang } from '../platform/i18n.js';
+import { Brand, FamousMark, TimeHonored } from './models.js';
+
+/** Famous-trademark statuses under which the mark is protected. */
+const FAMOUS_PROTECTED = ['重点保护', '一般保护'];
+
+/**
+ * Whether a brand is currently a 中华/湖北/武汉老字号 and whether it holds a famous trademark
+ * under protection, and since when. The same summary for the brand page, the verify page and
+ * the certificate API.
+ */
+export interface BrandStanding {
+  timeHonored: {
+    tier: string;
+    recognizedYear: number;
+    status: string;
+    /** 有效 (listed); 复核中 is still listed but under review; 已移出 is not current. */
+    current: boolean;
+    statusChangedAt: Date | null;
+  } | null;
+  famous: {
+    /** The strongest status among the brand's marks (重点保护 before 一般保护 before 失效). */
+    status: string;
+    current: boolean;
+    /** Earliest recognition date among the marks with that status. */
+    since: Date;
+    statusChangedAt: Date | null;
+    trademarkRegNos: string[];
+  } | null;
+}
+
+interface StandingInput {
+  timeHonored: { tier: string; recognizedYear: number; status: string; statusChangedAt?: Date | null } | null;
+  famous: Array<{ trademarkRegNo: string; recognition: { date: Date }; status: string; statusChangedAt?: Date | null }>;
+}
+
+/** Brand standing from what the brand profile already holds (no further queries). */
+export function brandStanding(p: StandingInput): BrandStanding {
+  const th = p.timeHonored;
+  const rank = (s: string) => (s === '重点保护' ? 0 : s === '一般保护' ? 1 : 2);
+  const best = [...p.famous].sort((a, b) => rank(a.status) - rank(b.status))[0];
+  const same = best ? p.famous.filter((f) => f.status === best.status) : [];
+  const since = same.map((f) => new Date(f.recognition.date)).sort((a, b) => a.getTime() - b.getTime())[0];
+  return {
+    timeHonored: th && {
+      tier: th.tier,
+      recognizedYear: th.recognizedYear,
+      status: th.status,
+      current: th.status === '有效' || th.status === '复核中',
+      statusChangedAt: th.statusChangedAt ?? null,
+    },
+    famous: best && since ? {
+      status: best.status,
+      current: FAMOUS_PROTECTED.includes(best.status),
+      since,
+      statusChangedAt: same.map((f) => f.statusChangedAt ?? null).find(Boolean) ?? null,
+      trademarkRegNos: same.map((f) => f.trademarkRegNo),
+    } : null,
+  };
+}
+
+/** Brand standing for a brand by slug (three small indexed reads), or null for an unknown brand. */
+export async function loadBrandStanding(slug: string): Promise<BrandStanding | null> {
+  const brand = await Brand.findOne({ slug }, { _id: 1 }).lean();
+  if (!brand) return null;
+  const [timeHonored, famous] = await Promise.all([
+    TimeHonored.findOne({ brand: brand._id }, { tier: 1, recognizedYear: 1, status: 1, statusChangedAt: 1 }).lean(),
+    FamousMark.find({ brand: brand._id }, { trademarkRegNo: 1, recognition: 1, status: 1, statusChangedAt: 1 }).lean(),
+  ]);
+  return brandStanding({
+    timeHonored: timeHonored ? { ...timeHonored, statusChangedAt: timeHonored.statusChangedAt ?? null } : null,
+    famous: famous.map((f) => ({ ...f, statusChangedAt: f.statusChangedAt ?? null })),
+  });
+}
+
+/**
+ * loadBrandStanding with a short in-process memory, for the verify result page.
+ *
+ * The verdict itself is always read fresh by number; the standing is the slow-changing part of
+ * the page (a 老字号 or famous-mark decision changes a few times a year) and costs three indexed
+ * reads, two of them after the first. Remembering it for the page's own max-age (60 s) adds no
+ * staleness that a shared cache in front of us could not already add. Bounded: when full, the
+ * memory is simply dropped and refilled.
+ */
+export class BrandStandingCache {
+  private readonly entries = new Map<string, { at: number; value: BrandStanding | null }>();
+  private readonly ttlMs: number;
+  private readonly maxEntries: number;
+  private readonly clock: () => number;
+
+  constructor(opts: { ttlMs?: number; maxEntries?: number; clock?: () => number } = {}) {
+    this.ttlMs = opts.ttlMs ?? 60_000;
+    this.maxEntries = opts.maxEntries ?? 10_000;
+    this.clock = opts.clock ?? Date.now;
+  }
+
+  async get(slug: string): Promise<BrandStanding | null> {
+    const now = this.clock();
+    const hit = this.entries.get(slug);
+    if (hit && now - hit.at < this.ttlMs) return hit.value;
+    const value = await loadBrandStanding(slug);
+    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    this.entries.set(slug, { at: now, value });
+    return value;
+  }
+}
+
+/** Brand standing as JSON for the API: Chinese labels plus stable booleans. */
+export function standingJson(s: BrandStanding | null) {
+  if (!s) return null;
+  return {
+    timeHonored: s.timeHonored && {
+      tier: s.timeHonored.tier,
+      status: s.timeHonored.status,
+      current: s.timeHonored.current,
+      recognizedYear: s.timeHonored.recognizedYear,
+    },
+    famousTrademark: s.famous && {
+      status: s.famous.status,
+      current: s.famous.current,
+      protectedSince: s.famous.since,
+      statusChangedAt: s.famous.current ? null : s.famous.statusChangedAt,
+      trademarkRegNos: s.famous.trademarkRegNos,
+    },
+  };
+}
+
+/**
+ * Brand standing as a few lines, each with a tone, an icon and its words: whether the brand is a
+ * 中华/湖北/武汉老字号 and whether it holds a famous trademark under protection, and since when.
+ */
+export function standingView(lang: Lang, s: BrandStanding | null) {
+  if (!s) return null;
+  const items: Array<{ tone: 'ok' | 'info' | 'bad' | 'none'; icon: string; text: string }> = [];
+  const th = s.timeHonored;
+  if (th && th.status === '有效') {
+    items.push({ tone: 'ok', icon: '✓', text: t(lang, 'standing.th.current', { tier: label(lang, th.tier), year: th.recognizedYear }) });
+  } else if (th && th.status === '复核中') {
+    items.push({ tone: 'info', icon: '!', text: t(lang, 'standing.th.review', { tier: label(lang, th.tier), year: th.recognizedYear }) });
+  } else if (th) {
+    items.push({ tone: 'bad', icon: '✕', text: t(lang, 'standing.th.removed', { tier: label(lang, th.tier) }) });
+  } else {
+    items.push({ tone: 'none', icon: '–', text: t(lang, 'standing.th.none') });
+  }
+  const f = s.famous;
+  if (f && f.current) {
+    items.push({ tone: 'ok', icon: '✓', text: t(lang, 'standing.famous.current', { status: label(lang, f.status), date: formatDate(lang, f.since) }) });
+  } else if (f) {
+    items.push({ tone: 'bad', icon: '✕', text: t(lang, 'standing.famous.lapsed') });
+  } else {
+    items.push({ tone: 'none', icon: '–', text: t(lang, 'standing.famous.none') });
+  }
+  return { items };
+}

@@ -119,7 +119,6 @@ async function phase(label: string, dryRun: boolean): Promise<ImportSummary> {
   return s;
 }
 
-t = Date.now();
 const dry = await phase('dry run (parse+check)', true);
 const real = await phase('import (write)', false);
 

@@ -114,7 +114,7 @@ function decoder(encoding: string, skip: number, onBytes: (n: number) => void): 
 
 function csvReader(file: string, size: number, sample: Buffer): SheetReader {
   const { encoding, bom } = detectEncoding(sample);
-  let firstLine = '';
+  let firstLine: string;
   try {
     const text = new TextDecoder(encoding).decode(sample.subarray(bom));
     firstLine = text.split(/\r?\n/, 1)[0] ?? '';

@@ -23,7 +23,7 @@ import { seedDemo } from '../src/demo/seed.js';
 import { syntheticRow } from '../src/demo/synthetic.js';
 import { connectDatabase, disconnectDatabase } from '../src/platform/db/index.js';
 import { startLocalMongo } from '../src/platform/local-mongo.js';
-import { ENTRY_MODELS } from '../src/registries/models.js';
+import { entryModel } from '../src/registries/kinds.js';
 import { KINDS } from '../src/registries/reference.js';
 import { buildSearchDoc, buildSearchDocs } from '../src/search/documents.js';
 import { readFileSync } from 'node:fs';
@@ -84,7 +84,7 @@ if (values.reuse) {
   await connectDatabase(mongo.uri, 'bench');
   await seedDemo();
   const demoDocs: SearchDoc[] = [];
-  for (const kind of KINDS) demoDocs.push(...(await buildSearchDocs(kind, (await ENTRY_MODELS[kind].find().lean()) as never[])));
+  for (const kind of KINDS) demoDocs.push(...(await buildSearchDocs(kind, (await entryModel(kind).find().lean()) as never[])));
   await disconnectDatabase();
   await mongo.stop();
 

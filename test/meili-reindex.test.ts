@@ -13,7 +13,7 @@
 import mongoose from 'mongoose';
 import assert from 'node:assert/strict';
 import { createLogger } from '../src/platform/logger.js';
-import { ENTRY_MODELS } from '../src/registries/models.js';
+import { entryModel } from '../src/registries/kinds.js';
 import { KINDS } from '../src/registries/reference.js';
 import { updateEntry } from '../src/registries/service.js';
 import { MeiliSearchIndex } from '../src/search/meili.js';
@@ -51,7 +51,7 @@ class HookedRebuild implements SearchIndex {
 
 async function entriesInMongo(): Promise<number> {
   let n = 0;
-  for (const k of KINDS) n += await ENTRY_MODELS[k].countDocuments();
+  for (const k of KINDS) n += await entryModel(k).countDocuments();
   return n;
 }
 

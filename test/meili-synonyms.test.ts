@@ -6,7 +6,7 @@
  * Meilisearch at hand (test/support/meili.ts), the same terms are searched on it too.
  */
 import assert from 'node:assert/strict';
-import { ENTRY_MODELS } from '../src/registries/models.js';
+import { entryModel } from '../src/registries/kinds.js';
 import { KINDS } from '../src/registries/reference.js';
 import { buildSearchDocs } from '../src/search/documents.js';
 import { EmbeddedSearchIndex } from '../src/search/embedded.js';
@@ -25,7 +25,7 @@ describe('Meilisearch synonyms (index-time tokens)', function () {
 
   before(async () => {
     demo = [];
-    for (const kind of KINDS) demo.push(...(await buildSearchDocs(kind, (await ENTRY_MODELS[kind].find().lean()) as never[])));
+    for (const kind of KINDS) demo.push(...(await buildSearchDocs(kind, (await entryModel(kind).find().lean()) as never[])));
     demo = demo.filter((d) => d.demo);
     index = new EmbeddedSearchIndex(':memory:');
     await index.init();

@@ -6,7 +6,7 @@
  * It asserts recall sets and the ranking rules we promise, not incidental order.
  */
 import assert from 'node:assert/strict';
-import { ENTRY_MODELS } from '../src/registries/models.js';
+import { entryModel } from '../src/registries/kinds.js';
 import { KINDS } from '../src/registries/reference.js';
 import { buildSearchDocs } from '../src/search/documents.js';
 import { EmbeddedSearchIndex } from '../src/search/embedded.js';
@@ -37,7 +37,7 @@ for (const [name, make] of adapters) {
 
     before(async () => {
       demo = [];
-      for (const kind of KINDS) demo.push(...(await buildSearchDocs(kind, (await ENTRY_MODELS[kind].find().lean()) as never[])));
+      for (const kind of KINDS) demo.push(...(await buildSearchDocs(kind, (await entryModel(kind).find().lean()) as never[])));
       demo = demo.filter((d) => d.demo);
       index = await make();
       await index.init();

@@ -4,7 +4,7 @@
  * estimates above the exact limit), exercised on the demo data by lowering those limits.
  */
 import assert from 'node:assert/strict';
-import { ENTRY_MODELS } from '../src/registries/models.js';
+import { entryModel } from '../src/registries/kinds.js';
 import { KINDS } from '../src/registries/reference.js';
 import { buildSearchDocs } from '../src/search/documents.js';
 import { charBits, DocColumns } from '../src/search/columns.js';
@@ -28,7 +28,7 @@ describe('embedded search engine', function () {
 
   before(async () => {
     demo = [];
-    for (const kind of KINDS) demo.push(...(await buildSearchDocs(kind, (await ENTRY_MODELS[kind].find().lean()) as never[])));
+    for (const kind of KINDS) demo.push(...(await buildSearchDocs(kind, (await entryModel(kind).find().lean()) as never[])));
     demo = demo.filter((d) => d.demo);
   });
   after(async () => {

@@ -20,7 +20,8 @@ import { countAll } from '../platform/db/index.js';
 const HEADER_COUNT = { maxAgeMs: 30_000 };
 import { registerMessages, t, type Lang } from '../platform/i18n.js';
 import { url, type Render } from '../platform/views.js';
-import { Brand, ENTRY_MODELS } from '../registries/models.js';
+import { entryModel } from '../registries/kinds.js';
+import { Brand } from '../registries/models.js';
 import { KINDS } from '../registries/reference.js';
 import { adminNav } from './nav.js';
 
@@ -67,7 +68,7 @@ export function adminRoutes({ render, config, logger, features = [] }: AdminDeps
 
   router.get('/', async (_req, res) => {
     const lang = res.locals.lang as Lang;
-    const [brands, ...counts] = await Promise.all([countAll(Brand, HEADER_COUNT), ...KINDS.map((k) => countAll(ENTRY_MODELS[k], HEADER_COUNT))]);
+    const [brands, ...counts] = await Promise.all([countAll(Brand, HEADER_COUNT), ...KINDS.map((k) => countAll(entryModel(k), HEADER_COUNT))]);
     const user = res.locals.user as { name: string; email: string };
     res.type('html').send(
       render('admin/home', {

@@ -10,7 +10,7 @@
 import { ERROR_CODES } from './codes.js';
 import {
   ALL_STATUSES, CERTIFICATE_DISPLAY_STATUSES, CERTIFICATE_LEVELS, CERTIFICATE_SCOPES, DISTRICTS, KINDS, RECOGNITION_ROUTES,
-  SECTORS, TIME_HONORED_TIERS,
+  SECTORS, TIME_HONORED_TIERS, BRAND_SLUG,
 } from '../registries/reference.js';
 import { TIERS } from '../search/params.js';
 import { FACETS, SORTS } from '../search/port.js';
@@ -38,7 +38,7 @@ const schemas: Record<string, Json> = {
   FacetValue: obj({ value: str, count: { type: 'integer', minimum: 0 } }),
   SearchHit: obj({
     kind: { type: 'string', enum: [...KINDS], description: 'Which registry the hit is from.' },
-    slug: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$', description: 'Brand id: GET /api/v1/brands/{slug}.' },
+    slug: { type: 'string', pattern: BRAND_SLUG.source, description: 'Brand id: GET /api/v1/brands/{slug}.' },
     name: str,
     nameEn: nullable(str),
     title: { type: 'string', description: 'The brand name, or the certified product for certificates.' },
@@ -226,7 +226,7 @@ const paths: Record<string, Json> = {
       'x-description-zh': '一个品牌的全部公开信息：企业、注册商标、名录条目、驰名商标认定、老字号和精品认定证书。',
       'x-example-path': '/api/v1/brands/cailinji',
       parameters: [
-        { name: 'slug', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,79}$' }, example: 'cailinji', description: 'Brand id (as in /brands/{slug}).', 'x-description-zh': '品牌标识（与品牌页网址 /brands/ 后相同）。' },
+        { name: 'slug', in: 'path', required: true, schema: { type: 'string', pattern: BRAND_SLUG.source }, example: 'cailinji', description: 'Brand id (as in /brands/{slug}).', 'x-description-zh': '品牌标识（与品牌页网址 /brands/ 后相同）。' },
         langParam,
       ],
       responses: {

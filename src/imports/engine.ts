@@ -20,12 +20,13 @@ import { recordEvent } from '../audit/index.js';
 import { AppError } from '../platform/errors.js';
 import { mapLimit } from '../platform/concurrency.js';
 import { Brand, Trademark } from '../registries/models.js';
-import { DIRECTORY_STATUSES, TIME_HONORED_STATUSES, CERTIFICATE_STATUSES, type Kind } from '../registries/reference.js';
+import { REGISTRIES } from '../registries/kinds.js';
+import type { Kind } from '../registries/reference.js';
 import { bulkCreate, upsertByKey, type WriteContext } from '../registries/service.js';
 import { FORMATS, mapHeader, type Column, type HeaderMap, type Target } from './formats.js';
 import { FileProblem, openSheet, type SheetRow } from './read.js';
 import { chooseSlug } from './slug.js';
-import { brandKey, ENTRY_KEY_PATH, ENTRY_MODEL, fingerprint, KeyStore, own, sameFingerprint, type RowKeys, type StorePaths } from './store.js';
+import { brandKey, fingerprint, KeyStore, own, sameFingerprint, type RowKeys, type StorePaths } from './store.js';
 import { parseCell } from './values.js';
 
 /** One problem: spreadsheet row (header = 1; 0 = the file as a whole), the column's header text, the message. */
@@ -94,12 +95,6 @@ export interface ImportOptions {
 /** More data rows than this are refused (split the file). */
 export const MAX_ROWS = 1_000_000;
 
-const DEFAULT_STATUS: Record<Kind, string | undefined> = {
-  directory: DIRECTORY_STATUSES[0],
-  famous: undefined,
-  'time-honored': TIME_HONORED_STATUSES[0],
-  certified: CERTIFICATE_STATUSES[0],
-};
 
 const msg = (zh: string, en: string) => ({ message: zh, messageEn: en });
 
@@ -322,10 +317,10 @@ class Run {
     }
     castStrings(Brand, data.brand);
     castStrings(Trademark, data.trademark);
-    castStrings(ENTRY_MODEL[kind], data.entry);
+    castStrings(REGISTRIES[kind].model, data.entry);
     const name = String(data.brand.name ?? '');
     const creditCode = String(data.brand.creditCode ?? '');
-    const keyPath = ENTRY_KEY_PATH[kind];
+    const { keyPath } = REGISTRIES[kind];
     const keys: RowKeys = {
       brand: name && creditCode ? brandKey(creditCode, name) : '',
       creditCode, name, slug: cells.slug,
@@ -421,8 +416,7 @@ class Run {
     }
 
     // The registry entry.
-    const model = ENTRY_MODEL[kind];
-    const keyPath = ENTRY_KEY_PATH[kind];
+    const { model, keyPath } = REGISTRIES[kind];
     let entryKey = brandId;
     if (keyPath !== 'brand') entryKey = String(data.entry[keyPath] ?? '');
     plan.entryKey = entryKey;
@@ -445,7 +439,8 @@ class Run {
     }
     const creating = !knownEntry && !repeatedBrandRow;
     if (creating) {
-      if (data.entry.status === undefined && DEFAULT_STATUS[kind]) data.entry.status = DEFAULT_STATUS[kind];
+      const { defaultStatus } = REGISTRIES[kind];
+      if (data.entry.status === undefined && defaultStatus) data.entry.status = defaultStatus;
       // A new entry keeps the reason it was listed with its status.
       if (reason) data.entry.statusReason = reason;
     }
@@ -584,8 +579,7 @@ class Run {
     // 3. Entries.
     t0 = Date.now();
     const kind = this.o.registry;
-    const model = ENTRY_MODEL[kind];
-    const keyPath = ENTRY_KEY_PATH[kind];
+    const { model, keyPath } = REGISTRIES[kind];
     const newEntries = live().filter((p) => p.entryOp === 'create');
     if (newEntries.length) {
       const res = await bulkCreate(model, newEntries.map((p) => p.entryDoc!), this.ctx, { validated: true });

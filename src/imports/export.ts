@@ -12,14 +12,14 @@ import ExcelJS from 'exceljs';
 import { stringify } from 'csv-stringify';
 import type { Response } from 'express';
 import { once } from 'node:events';
-import mongoose, { type Model } from 'mongoose';
+import mongoose from 'mongoose';
 import { AppError } from '../platform/errors.js';
 import { Brand, Trademark } from '../registries/models.js';
 import { KINDS, type Kind } from '../registries/reference.js';
 import { parseSearchParams } from '../search/params.js';
 import type { SearchIndex } from '../search/port.js';
 import { FORMATS, type Column } from './formats.js';
-import { ENTRY_MODEL } from './store.js';
+import { entryModel } from '../registries/kinds.js';
 import { formatCell, formatDay, neutralizeFormula } from './values.js';
 
 export const EXPORT_KINDS = [...KINDS, 'brands'] as const;
@@ -171,7 +171,7 @@ export async function* exportRows(kind: ExportKind, filter: ExportFilter, deps: 
     for await (const b of Brand.find(filter.brand).sort({ _id: 1 }).lean().cursor({ batchSize: 2000 })) yield toCells(columns, b as Lean, null, null);
     return;
   }
-  const model: Model<any> = ENTRY_MODEL[kind];
+  const model = entryModel(kind);
   const withMarks = kind === 'directory';
 
   if (filter.q) {

@@ -12,24 +12,10 @@
  */
 import mongoose, { type Model } from 'mongoose';
 import { mapLimit } from '../platform/concurrency.js';
-import { Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark } from '../registries/models.js';
+import { REGISTRIES } from '../registries/kinds.js';
+import { Brand, Trademark } from '../registries/models.js';
 import type { Kind } from '../registries/reference.js';
 import { slugCandidates } from './slug.js';
-
-export const ENTRY_MODEL: Record<Kind, Model<any>> = {
-  directory: DirectoryEntry,
-  famous: FamousMark,
-  'time-honored': TimeHonored,
-  certified: Certificate,
-};
-
-/** The entry field that identifies it (besides _id). Directory and time-honored: one per brand. */
-export const ENTRY_KEY_PATH: Record<Kind, string> = {
-  directory: 'brand',
-  famous: 'trademarkRegNo',
-  'time-honored': 'brand',
-  certified: 'number',
-};
 
 /**
  * A copy of a string that shares no memory with the text it was cut from. Cells are slices of the
@@ -169,8 +155,8 @@ export class KeyStore {
   private readonly model: Model<any>;
 
   constructor(readonly kind: Kind, readonly paths: StorePaths) {
-    this.keyPath = ENTRY_KEY_PATH[kind];
-    this.model = ENTRY_MODEL[kind];
+    this.keyPath = REGISTRIES[kind].keyPath;
+    this.model = REGISTRIES[kind].model;
   }
 
   /** Reads what the database holds for these rows' keys (two rounds of indexed `$in` queries). */

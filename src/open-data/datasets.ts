@@ -4,7 +4,7 @@
  * with its brand. An allowlist: anything not listed here (internal ids, versions, protection
  * record details, the regulator in charge) never leaves.
  */
-import { effectiveCertificateStatus } from '../registries/models.js';
+import { effectiveStatus } from '../registries/kinds.js';
 import type { Kind } from '../registries/reference.js';
 
 export type ColumnType = 'string' | 'integer' | 'number' | 'boolean' | 'date' | 'string[]' | 'integer[]';
@@ -174,7 +174,7 @@ export const DATASETS: Record<Kind, Dataset> = {
       { key: 'standard', zh: '依据标准', en: 'Standard', type: 'string', value: (r) => str(r.entry.standard) },
       {
         key: 'status', zh: '状态（有效/暂停/撤销/过期；过期按有效期自动判定）', en: 'Status (有效 valid / 暂停 suspended / 撤销 revoked / 过期 expired, derived from valid-until)', type: 'string',
-        value: (r, now) => effectiveCertificateStatus({ status: r.entry.status, validUntil: new Date(r.entry.validUntil) }, now),
+        value: (r, now) => effectiveStatus('certified', r.entry.status, new Date(r.entry.validUntil), now),
       },
       STATUS_COLUMNS[0]!,
       {

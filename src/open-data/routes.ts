@@ -12,7 +12,6 @@
  * never waits for a count, and without one yet it is simply sent without validators.
  */
 import { Router, type Response } from 'express';
-import mongoose from 'mongoose';
 import type { Logger } from 'pino';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -20,7 +19,8 @@ import { countAll } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
 import { formatDate, formatNumber, formatTime, registerMessages, t, type Lang } from '../platform/i18n.js';
 import { url, type Render } from '../platform/views.js';
-import { Brand, ENTRY_MODELS, Trademark } from '../registries/models.js';
+import { entryModel } from '../registries/kinds.js';
+import { Brand, Trademark } from '../registries/models.js';
 import { KINDS, type Kind } from '../registries/reference.js';
 import { assertPlainQuery } from '../search/params.js';
 import type { SwrCache } from '../platform/swr-cache.js';
@@ -84,7 +84,7 @@ const FORMATS: Record<Format, { type: string }> = {
 
 /** MongoDB cursors over the registry, its brands and trademarks (projected to public fields). */
 export function mongoSources(ds: Dataset, estimated?: number): ExportSources {
-  const model = ENTRY_MODELS[ds.kind] as mongoose.Model<any>;
+  const model = entryModel(ds.kind);
   return {
     entries: () => model.find({}, ds.entryProjection).lean().cursor({ batchSize: 1000 }) as AsyncIterable<Record<string, any>>,
     brands: () => Brand.find({}, BRAND_PROJECTION).lean().cursor({ batchSize: 1000 }) as unknown as AsyncIterable<BrandLite>,

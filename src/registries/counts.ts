@@ -18,11 +18,9 @@
 import type { Model } from 'mongoose';
 import { SwrCache } from '../platform/swr-cache.js';
 import { Change } from './changes.js';
-import { Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, effectiveCertificateStatus } from './models.js';
-import {
-  CERTIFICATE_DISPLAY_STATUSES, CERTIFICATE_LEVELS, DIRECTORY_STATUSES, DISTRICTS, FAMOUS_STATUSES, KINDS,
-  RECOGNITION_ROUTES, SECTORS, TIME_HONORED_STATUSES, TIME_HONORED_TIERS, type Kind,
-} from './reference.js';
+import { EXPIRED, effectiveStatus, REGISTRIES } from './kinds.js';
+import { Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored } from './models.js';
+import { DISTRICTS, KINDS, SECTORS, type Kind } from './reference.js';
 
 export interface Count {
   value: string;
@@ -136,7 +134,7 @@ export async function computeRegistryStats(now = new Date()): Promise<RegistrySt
     DirectoryEntry, { status: 1, advantage: 1, gi: 1, listedAt: 1, _id: 0 },
     (e) => {
       dir.total++;
-      bump(dir.tier, e.gi ? '地理标志' : e.advantage ? '优势商标' : '商标品牌');
+      bump(dir.tier, REGISTRIES.directory.tierOf(e));
       bump(dir.status, e.status);
       addYear(dir, yearOf(e.listedAt));
       if (e.gi && e.status === '在册') giListed++;
@@ -174,12 +172,12 @@ export async function computeRegistryStats(now = new Date()): Promise<RegistrySt
     Certificate, { status: 1, brand: 1, level: 1, validUntil: 1, issuedAt: 1, _id: 0 },
     (e) => {
       cert.total++;
-      const status = effectiveCertificateStatus({ status: e.status, validUntil: new Date(e.validUntil) }, now);
+      const status = effectiveStatus('certified', e.status, new Date(e.validUntil), now);
       bump(cert.tier, e.level);
       bump(cert.status, status);
       addYear(cert, yearOf(e.issuedAt));
       if (status === '有效') bump(validByLevel, e.level);
-      else if (status === '过期' && e.status === '有效') {
+      else if (status === EXPIRED) {
         const until = new Date(e.validUntil);
         if (!lastExpiry || until.getTime() > lastExpiry.getTime()) lastExpiry = until;
       }
@@ -239,10 +237,10 @@ export async function computeRegistryStats(now = new Date()): Promise<RegistrySt
     brands,
     demoBrands,
     registries: {
-      directory: finish(dir, ['地理标志', '优势商标', '商标品牌'], DIRECTORY_STATUSES),
-      famous: finish(fam, RECOGNITION_ROUTES, FAMOUS_STATUSES),
-      'time-honored': finish(th, TIME_HONORED_TIERS, TIME_HONORED_STATUSES),
-      certified: finish(cert, CERTIFICATE_LEVELS, CERTIFICATE_DISPLAY_STATUSES),
+      directory: finish(dir, REGISTRIES.directory.tiers, REGISTRIES.directory.shownStatuses),
+      famous: finish(fam, REGISTRIES.famous.tiers, REGISTRIES.famous.shownStatuses),
+      'time-honored': finish(th, REGISTRIES['time-honored'].tiers, REGISTRIES['time-honored'].shownStatuses),
+      certified: finish(cert, REGISTRIES.certified.tiers, REGISTRIES.certified.shownStatuses),
     },
     byDistrict: ordered(districts, DISTRICTS),
     bySector: ordered(sectors, SECTORS),

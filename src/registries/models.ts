@@ -12,7 +12,7 @@ import { checkCreditCode, CREDIT_CODE_MESSAGES } from './credit-code.js';
 import {
   CERTIFICATE_LEVELS, CERTIFICATE_SCOPES, CERTIFICATE_STATUSES, DIRECTORY_STATUSES, DISTRICTS,
   FAMOUS_STATUSES, PROTECTION_RECORD_KINDS, RECOGNITION_ROUTES, SECTORS, TIME_HONORED_STATUSES,
-  TIME_HONORED_TIERS, type Kind,
+  TIME_HONORED_TIERS, BRAND_SLUG, type Kind,
 } from './reference.js';
 
 const m = (zh: string, en: string) => `${zh}|${en}`;
@@ -39,7 +39,7 @@ const brandSchema = new Schema(
   {
     slug: {
       type: String, required: required('标识', 'slug'), unique: true,
-      match: [/^[a-z0-9][a-z0-9-]{0,79}$/, m('标识只能包含小写字母、数字和连字符', 'slug may only contain a-z, 0-9 and -')],
+      match: [BRAND_SLUG, m('标识只能包含小写字母、数字和连字符', 'slug may only contain a-z, 0-9 and -')],
     },
     name: { type: String, required: required('品牌名称', 'brand name'), trim: true, maxlength: [80, m('品牌名称不能超过80个字符', 'brand name is at most 80 characters')] },
     nameEn: { type: String, trim: true, maxlength: 120, default: '' },

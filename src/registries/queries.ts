@@ -3,8 +3,9 @@
  * They return plain allowlisted objects (never mongoose documents) — nothing private leaks.
  */
 import {
-  Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark, effectiveCertificateStatus,
+  Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark,
 } from './models.js';
+import { effectiveStatus } from './kinds.js';
 import { registerMessages } from '../platform/i18n.js';
 
 // The brand page's notices for entries whose status the public must notice (暂停, 移出, 已移出,
@@ -44,7 +45,7 @@ function publicCertificate(c: Record<string, any>, brand: Record<string, any> | 
     issuer: c.issuer,
     standard: c.standard ?? '',
     storedStatus: c.status,
-    status: effectiveCertificateStatus(c as { status: string; validUntil: Date }, now),
+    status: effectiveStatus('certified', c.status, c.validUntil, now),
     statusChangedAt: c.statusChangedAt ?? null,
     statusReason: c.statusReason ?? '',
     brand: brand ? { slug: brand.slug, name: brand.name, company: brand.company } : null,

@@ -19,7 +19,12 @@ export type Sector = (typeof SECTORS)[number];
 export const KINDS = ['directory', 'famous', 'time-honored', 'certified'] as const;
 export type Kind = (typeof KINDS)[number];
 
+/** A brand's id in URLs (/brands/<slug>) and the API: lower-case letters, digits and hyphens. */
+export const BRAND_SLUG = /^[a-z0-9][a-z0-9-]{0,79}$/;
+
 export const DIRECTORY_STATUSES = ['在册', '暂停', '移出'] as const;
+/** The directory's tiers as lists, search and counts show them (derived: see kinds.ts). */
+export const DIRECTORY_TIERS = ['地理标志', '优势商标', '商标品牌'] as const;
 export const FAMOUS_STATUSES = ['重点保护', '一般保护', '失效'] as const;
 export const TIME_HONORED_STATUSES = ['有效', '复核中', '已移出'] as const;
 /** 过期 is never stored: it is derived from validUntil at read time. */

@@ -8,6 +8,7 @@ import {
   type BrandDoc, type CertificateDoc, type DirectoryDoc, type FamousDoc, type TimeHonoredDoc, type TrademarkDoc,
 } from '../registries/models.js';
 import { findByIds } from '../platform/db/index.js';
+import { REGISTRIES } from '../registries/kinds.js';
 import type { Kind } from '../registries/reference.js';
 import type { SearchDoc } from './port.js';
 
@@ -51,7 +52,7 @@ export function buildSearchDoc(kind: Kind, entry: Entry, brand: BrandDoc & { upd
       const classes = [...new Set(trademarks.flatMap((t) => t.niceClasses))].sort((a, b) => a - b);
       return {
         ...base,
-        tier: e.gi ? '地理标志' : e.advantage ? '优势商标' : '商标品牌',
+        tier: REGISTRIES.directory.tierOf(e),
         niceClasses: classes,
         identifiers: [...base.identifiers, ...trademarks.map((t) => t.regNo)],
         year: e.listedAt ? new Date(e.listedAt).getFullYear() : null,
@@ -63,7 +64,7 @@ export function buildSearchDoc(kind: Kind, entry: Entry, brand: BrandDoc & { upd
       const tm = trademarks.find((t) => t.regNo === e.trademarkRegNo);
       return {
         ...base,
-        tier: e.recognition.route,
+        tier: REGISTRIES.famous.tierOf(e),
         niceClasses: tm ? [...tm.niceClasses] : [],
         identifiers: [...base.identifiers, e.trademarkRegNo],
         year: new Date(e.recognition.date).getFullYear(),

@@ -21,6 +21,7 @@ import { searchable } from './enrich.js';
 import { FACETS, type FacetName, type IndexStats, type SearchDoc, type SearchIndex, type SearchQuery, type SearchResult } from './port.js';
 import { analyzeQuery, ftsExpression, highlightVariants, toHit, typoWords, withinOneEdit, type AnalyzedQuery } from './query.js';
 import { isCjk } from './text.js';
+import { EXPIRED, VALID } from '../registries/kinds.js';
 
 const SCHEMA_VERSION = '7';
 /** Up to this many matches, relevance within a tier is bm25; above, recency (bm25 costs ~2 µs a match). */
@@ -31,8 +32,6 @@ const BM25_LIMIT = 2_000;
  * scaled, and the result says `estimated: true` (as Meilisearch's estimatedTotalHits).
  */
 const EXACT_LIMIT = 50_000;
-const VALID = '有效';
-const EXPIRED = '过期';
 
 type Db = Database.Database;
 
@@ -87,7 +86,8 @@ function openDb(file: string): Db {
   return db;
 }
 
-const STATUS_EXPR = `CASE WHEN d.kind = 'certified' AND d.status = '有效' AND d.expires_at IS NOT NULL AND d.expires_at < @now THEN '过期' ELSE d.status END`;
+/** effectiveStatus (registries/kinds.ts) in SQL. */
+const STATUS_EXPR = `CASE WHEN d.kind = 'certified' AND d.status = '${VALID}' AND d.expires_at IS NOT NULL AND d.expires_at < @now THEN '${EXPIRED}' ELSE d.status END`;
 
 /** Nice classes as stored: ",29,30," so that a class is found with instr(nice, ",29,"). */
 const niceKey = (classes: number[]) => (classes.length ? `,${[...classes].sort((a, b) => a - b).join(',')},` : '');

@@ -41,10 +41,11 @@ import {
   type SearchQuery,
   type SearchResult,
 } from './port.js';
+import { EXPIRED, VALID, effectiveStatus } from '../registries/kinds.js';
 import { analyzeQuery, highlightVariants, toHit, type AnalyzedQuery } from './query.js';
 import { searchable, type Searchable } from './enrich.js';
 import { synonymQueryToken, synonymTokensOf } from './synonym-tokens.js';
-import { bigrams, gramTokens, isCjk, normalize, pinyinTokens, unigramTokens } from './text.js';
+import { bigrams, gramTokens, isCjk, pinyinTokens, unigramTokens } from './text.js';
 
 /** Primary key field: Meilisearch ids allow only [a-zA-Z0-9_-], our ids contain ':'. */
 const PK = 'pk';
@@ -69,8 +70,6 @@ const ADD_CHUNK = 10_000;
 /** Values returned per facet (the embedded engine's limit). */
 const FACET_LIMIT = 100;
 
-const VALID = '有效';
-const EXPIRED = '过期';
 
 /** A document as stored in Meilisearch: the SearchDoc plus searchable and ranking fields. */
 type MeiliDoc = SearchDoc & {
@@ -251,10 +250,6 @@ function facetClause(f: FacetName, value: string, now: number): string {
     if (value === VALID) return `(status = ${lit(VALID)} AND NOT ${expiredClause(now)})`;
   }
   return `${FACET_ATTR[f]} = ${lit(value)}`;
-}
-
-function effectiveStatus(doc: SearchDoc, now: number): string {
-  return doc.kind === 'certified' && doc.status === VALID && doc.expiresAt !== null && doc.expiresAt < now ? EXPIRED : doc.status;
 }
 
 function sortFacet(counts: Record<string, number>, numeric: boolean): FacetValue[] {
@@ -515,7 +510,7 @@ export class MeiliSearchIndex implements SearchIndex {
       const also = highlightVariants(a);
       const hits = first.hits.map((h) => {
         const doc = pickDoc(h);
-        return toHit(doc, effectiveStatus(doc, now), a, also);
+        return toHit(doc, effectiveStatus(doc.kind, doc.status, doc.expiresAt, now), a, also);
       });
       return { hits, total: first.totalHits ?? first.estimatedTotalHits ?? hits.length, facets };
     });

@@ -5,12 +5,12 @@
  */
 import { z } from 'zod';
 import { AppError, validationFailed } from '../platform/errors.js';
-import {
-  ALL_STATUSES, CERTIFICATE_LEVELS, DISTRICTS, KINDS, RECOGNITION_ROUTES, SECTORS, TIME_HONORED_TIERS,
-} from '../registries/reference.js';
+import { ALL_REGISTRIES } from '../registries/kinds.js';
+import { ALL_STATUSES, DISTRICTS, KINDS, SECTORS } from '../registries/reference.js';
 import { SORTS, type FacetName, type SearchQuery, type Sort } from './port.js';
 
-export const TIERS = [...TIME_HONORED_TIERS, ...CERTIFICATE_LEVELS, ...RECOGNITION_ROUTES, '优势商标', '地理标志', '商标品牌'] as const;
+/** Every tier of every registry (a search may filter on any). */
+export const TIERS: readonly string[] = ALL_REGISTRIES.flatMap((r) => r.tiers);
 
 const enumOf = (values: readonly string[], zh: string) =>
   z.string().refine((v) => values.includes(v), { message: `${zh}不是可选的值|is not one of the allowed values` });

@@ -8,10 +8,10 @@
  * with a full rebuild than entry by entry, so the subscriber switches to one. The audit trail is
  * another subscriber with its own worker: a search outage does not hold it up.
  */
-import type { Model } from 'mongoose';
 import { countAll, findByIds } from '../platform/db/index.js';
 import { Change, markChanges, type ChangeDoc, type ChangeSubscriber } from '../registries/changes.js';
-import { ENTRY_MODELS, Trademark } from '../registries/models.js';
+import { entryModel, kindOfModel, REGISTRIES } from '../registries/kinds.js';
+import { Brand, Trademark } from '../registries/models.js';
 import { ChangeWorker, type ChangeWorkerOptions, type WorkerLog } from '../registries/outbox.js';
 import { KINDS, type Kind } from '../registries/reference.js';
 import { buildSearchDocs, findWhereIn } from './documents.js';
@@ -20,13 +20,8 @@ import type { SearchDoc, SearchIndex } from './port.js';
 /** Entries per search-document batch in a full rebuild: what one batch of look-ups covers. */
 const REBUILD_BATCH = 2000;
 
-const KIND_OF_MODEL: Record<string, Kind> = {
-  DirectoryEntry: 'directory', FamousMark: 'famous', TimeHonored: 'time-honored', Certificate: 'certified',
-};
 /** Models whose changes alter search documents of entries that point at them. */
-const FAN_OUT_MODELS = new Set(['Brand', 'Trademark']);
-/** The kinds whose search documents show a brand's trademarks. */
-const KINDS_WITH_MARKS: readonly Kind[] = ['directory', 'famous'];
+const FAN_OUT_MODELS = new Set([Brand.modelName, Trademark.modelName]);
 
 export interface IndexSyncOptions extends ChangeWorkerOptions {
   /** Bulk-inserted rows waiting at which a pass rebuilds the whole index instead (0: never). */
@@ -39,7 +34,7 @@ export function searchSubscriber(index: SearchIndex, log: Pick<WorkerLog, 'warn'
     name: 'search index',
     flag: 'indexed',
     async handle(changes) {
-      const bulkRows = changes.reduce((n, c) => n + (c.op === 'bulk' && KIND_OF_MODEL[c.model] ? c.entryIds.length : 0), 0);
+      const bulkRows = changes.reduce((n, c) => n + (c.op === 'bulk' && kindOfModel(c.model) ? c.entryIds.length : 0), 0);
       if (rebuildThreshold > 0 && bulkRows >= rebuildThreshold) {
         log.info({ bulkRows }, 'large backlog of bulk inserts: rebuilding the search index');
         await reindexAll(index);
@@ -57,7 +52,7 @@ async function indexChanges(index: SearchIndex, changes: ChangeDoc[]): Promise<v
   const brandsShownEverywhere = new Set<string>();
   const trademarkChanges: ChangeDoc[] = [];
   for (const c of changes) {
-    const kind = KIND_OF_MODEL[c.model];
+    const kind = kindOfModel(c.model);
     if (kind) {
       if (c.op === 'bulk') c.entryIds.forEach((id) => add(kind, id));
       else add(kind, c.entryId);
@@ -66,12 +61,12 @@ async function indexChanges(index: SearchIndex, changes: ChangeDoc[]): Promise<v
     // Bulk-created brands and trademarks have no entries yet: those arrive with their own changes.
     // Other models (figures, awards…) are not in the search index at all.
     if (c.op === 'bulk' || !c.entryId || !FAN_OUT_MODELS.has(c.model)) continue;
-    if (c.model === 'Brand') brandsShownEverywhere.add(String(c.entryId));
+    if (c.model === Brand.modelName) brandsShownEverywhere.add(String(c.entryId));
     else trademarkChanges.push(c);
   }
   const brandsShownWithMarks = new Set<string>();
   if (trademarkChanges.length) {
-    const marks = (await findByIds(Trademark as Model<any>, trademarkChanges.map((c) => c.entryId), 'brand')) as Array<{ _id: unknown; brand: unknown }>;
+    const marks = (await findByIds(Trademark, trademarkChanges.map((c) => c.entryId), 'brand')) as Array<{ _id: unknown; brand: unknown }>;
     const brandOf = new Map(marks.map((t) => [String(t._id), String(t.brand)]));
     for (const c of trademarkChanges) {
       // A trademark gone since keeps the brand it was written with.
@@ -81,16 +76,16 @@ async function indexChanges(index: SearchIndex, changes: ChangeDoc[]): Promise<v
   }
   for (const kind of KINDS) {
     const brands = new Set(brandsShownEverywhere);
-    if (KINDS_WITH_MARKS.includes(kind)) brandsShownWithMarks.forEach((b) => brands.add(b));
+    if (REGISTRIES[kind].showsMarks) brandsShownWithMarks.forEach((b) => brands.add(b));
     if (brands.size === 0) continue;
-    const shown = await findWhereIn(ENTRY_MODELS[kind] as Model<any>, 'brand', [...brands], '_id');
+    const shown = await findWhereIn(entryModel(kind), 'brand', [...brands], '_id');
     shown.forEach((e: { _id: unknown }) => add(kind, e._id));
   }
 
   for (const kind of KINDS) {
     const ids = [...targets.get(kind)!];
     if (ids.length === 0) continue;
-    const entries = (await findByIds(ENTRY_MODELS[kind] as Model<any>, ids)) as Array<{ _id: unknown }>;
+    const entries = (await findByIds(entryModel(kind), ids)) as Array<{ _id: unknown }>;
     const found = new Set(entries.map((e) => String(e._id)));
     const gone = ids.filter((id) => !found.has(id)).map((id) => `${kind}:${id}`);
     if (entries.length) await index.upsert(await buildSearchDocs(kind, entries as never[]));
@@ -124,7 +119,7 @@ export class IndexSync extends ChangeWorker {
  */
 export async function reindexAll(index: SearchIndex, onProgress?: (done: number, total: number) => void): Promise<number> {
   const startedAt = new Date(Date.now() - 1000);
-  const totals = await Promise.all(KINDS.map((k) => countAll(ENTRY_MODELS[k] as Model<any>)));
+  const totals = await Promise.all(KINDS.map((k) => countAll(entryModel(k))));
   const total = totals.reduce((a, b) => a + b, 0);
   let done = 0;
   await index.rebuild(async (write) => {
@@ -148,7 +143,7 @@ export async function reindexAll(index: SearchIndex, onProgress?: (done: number,
         ahead = { docs, size: batch.length };
         batch = [];
       };
-      for await (const e of ENTRY_MODELS[kind].find().lean().cursor({ batchSize: REBUILD_BATCH })) {
+      for await (const e of entryModel(kind).find().lean().cursor({ batchSize: REBUILD_BATCH })) {
         batch.push(e);
         if (batch.length >= REBUILD_BATCH) await flush();
       }

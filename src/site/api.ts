@@ -11,6 +11,7 @@ import type { SearchIndex } from '../search/port.js';
 import { segmentsToHtml } from '../search/query.js';
 import { loadBrandStanding, standingJson } from '../registries/standing.js';
 import { getBrandProfile, getCertificate, type PublicCertificate } from '../registries/queries.js';
+import { BRAND_SLUG } from '../registries/reference.js';
 
 const CERT_NUMBER = /^[0-9A-Za-z-]{1,32}$/;
 
@@ -88,7 +89,7 @@ export function apiRoutes(deps: { index: SearchIndex }): Router {
   router.get('/brands/:slug', async (req, res) => {
     assertPlainQuery(req.query as Record<string, unknown>);
     const slug = String(req.params.slug);
-    const profile = /^[a-z0-9][a-z0-9-]{0,79}$/.test(slug) ? await getBrandProfile(slug) : null;
+    const profile = BRAND_SLUG.test(slug) ? await getBrandProfile(slug) : null;
     if (!profile) throw new AppError('not_found', '找不到该品牌', { messageEn: 'No such brand' });
     // express answers 304 by itself when If-None-Match (ETag) or If-Modified-Since still holds.
     const lastModified = brandLastModified(profile);

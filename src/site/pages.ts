@@ -11,11 +11,8 @@ import { SearchUnavailableError, type SearchIndex } from '../search/port.js';
 import { hitViewModel, searchViewModel, statusClass } from '../search/view-model.js';
 import { brandStanding, standingView } from '../registries/standing.js';
 import { getBrandProfile, type BrandProfile } from '../registries/queries.js';
-import { KINDS, type Kind } from '../registries/reference.js';
-
-const LIST_PATHS: Record<Kind, string> = {
-  directory: '/directory', famous: '/famous', 'time-honored': '/time-honored', certified: '/certified',
-};
+import { REGISTRIES } from '../registries/kinds.js';
+import { BRAND_SLUG, KINDS, type Kind } from '../registries/reference.js';
 
 export function publicRoutes(deps: { render: Render; index: SearchIndex; publicBaseUrl: string }): Router {
   const { render, index } = deps;
@@ -48,7 +45,7 @@ export function publicRoutes(deps: { render: Render; index: SearchIndex; publicB
       title: t(lang, 'site.name'),
       unavailable,
       counts: KINDS.map((k) => ({
-        kind: k, label: t(lang, `kind.${k}`), count: stats?.byKind[k] ?? 0, href: url(lang, LIST_PATHS[k]),
+        kind: k, label: t(lang, `kind.${k}`), count: stats?.byKind[k] ?? 0, href: url(lang, REGISTRIES[k].listPath),
       })),
       featured,
       recent,
@@ -59,7 +56,7 @@ export function publicRoutes(deps: { render: Render; index: SearchIndex; publicB
   const searchPage = (fixedKind?: Kind) => async (req: Request, res: Response) => {
     const lang = res.locals.lang as Lang;
     const { params, search } = parseSearchParams(req.query as Record<string, unknown>, fixedKind);
-    const basePath = fixedKind ? LIST_PATHS[fixedKind] : '/search';
+    const basePath = fixedKind ? REGISTRIES[fixedKind].listPath : '/search';
     const heading = fixedKind ? t(lang, `kind.${fixedKind}`) : params.q ? t(lang, 'search.resultsFor', { q: params.q }) : t(lang, 'nav.search');
     try {
       const result = await index.search(search);
@@ -78,12 +75,12 @@ export function publicRoutes(deps: { render: Render; index: SearchIndex; publicB
   };
 
   router.get('/search', searchPage());
-  for (const kind of KINDS) router.get(LIST_PATHS[kind], searchPage(kind));
+  for (const kind of KINDS) router.get(REGISTRIES[kind].listPath, searchPage(kind));
 
   router.get('/brands/:slug', async (req, res) => {
     const lang = res.locals.lang as Lang;
     const slug = String(req.params.slug);
-    if (!/^[a-z0-9][a-z0-9-]{0,79}$/.test(slug)) throw new AppError('not_found', '找不到该品牌', { messageEn: 'No such brand' });
+    if (!BRAND_SLUG.test(slug)) throw new AppError('not_found', '找不到该品牌', { messageEn: 'No such brand' });
     const profile = await getBrandProfile(slug);
     if (!profile) throw new AppError('not_found', '找不到该品牌', { messageEn: 'No such brand' });
     page(res, 'brand', {

@@ -6,6 +6,7 @@
 import mongoose from 'mongoose';
 import { AppError, validationFailed, type FieldProblem } from '../platform/errors.js';
 import { Brand } from '../registries/models.js';
+import { BRAND_SLUG } from '../registries/reference.js';
 import { createEntry, updateEntry, type WriteContext } from '../registries/service.js';
 import { Award, FigureObservation, type AwardDoc, type FigureObservationDoc } from './models.js';
 import { AWARD_NAMES, FIGURE_KEYS, type FigureKey } from './targets.js';
@@ -101,7 +102,7 @@ export async function attachAward(input: FormInput, ctx: WriteContext & { actor:
   else year = Number(rawYear);
   let brand: { _id: mongoose.Types.ObjectId; slug: string; name: string; company: string; creditCode: string } | null = null;
   if (!slug) problems.push(problem('brand', '请填写品牌标识', 'brand is required'));
-  else if (!/^[a-z0-9][a-z0-9-]{0,79}$/.test(slug)) problems.push(problem('brand', '品牌标识只能包含小写字母、数字和连字符（见品牌页网址 /brands/…）', 'a brand id is lower-case letters, digits and hyphens (see the brand page address /brands/…)'));
+  else if (!BRAND_SLUG.test(slug)) problems.push(problem('brand', '品牌标识只能包含小写字母、数字和连字符（见品牌页网址 /brands/…）', 'a brand id is lower-case letters, digits and hyphens (see the brand page address /brands/…)'));
   else {
     brand = await Brand.findOne({ slug }).select('slug name company creditCode').lean();
     if (!brand) problems.push(problem('brand', `找不到标识为“${slug}”的品牌`, `no brand with the id "${slug}"`));

@@ -117,7 +117,7 @@ export async function brandList(lang: Lang, rawQuery: Record<string, unknown>, i
   if (sector) filter.sector = sector;
   const fields = 'slug name company creditCode district sector updatedAt';
   let brands: BrandRow[] = [];
-  let total: number | null = 0;
+  let total: number | null;
   let truncated = false;
   let hasNext = false;
   if (query) {

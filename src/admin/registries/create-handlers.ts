@@ -1,0 +1,45 @@
+/**
+ * Handlers of the create form, for brands, trademarks and each registry kind: the empty form
+ * (a brand can be filled in from ?brand=<slug>) and its submission through the registry service.
+ */
+import { actorOf } from '../../accounts/middleware.js';
+import { createEntry } from '../../registries/service.js';
+import { bodyOf, entryPath, isAppError, saved, type AdminContext, type Doc, type Handler } from './context.js';
+import { formPage } from './form-page.js';
+import { domainProblems, parseForm, type FormValues } from './forms.js';
+import { formFields, SPECS, type EntityKey } from './specs.js';
+
+/** GET /<key>/new */
+export function createForm(ctx: AdminContext, key: EntityKey): Handler {
+  const spec = SPECS[key];
+  return async function createForm(req, res) {
+    const values: FormValues = {};
+    const q = req.query as Record<string, unknown>;
+    const brandSlug = typeof q.brand === 'string' && /^[a-z0-9][a-z0-9-]{0,79}$/.test(q.brand) ? q.brand : '';
+    for (const f of formFields(spec, 'create')) {
+      if (f.type === 'brand') values[f.name] = brandSlug;
+      else if (f.name === 'status' && f.options) values[f.name] = f.options[0]!;
+      else values[f.name] = '';
+    }
+    formPage(ctx, res, { spec, mode: 'create', values });
+  };
+}
+
+/** POST /<key>/new */
+export function createSubmit(ctx: AdminContext, key: EntityKey): Handler {
+  const spec = SPECS[key];
+  return async function createSubmit(req, res) {
+    const parsed = await parseForm(spec, bodyOf(req), 'create');
+    if (parsed.problems.length) {
+      const problems = [...parsed.problems, ...(await domainProblems(spec, parsed))];
+      return formPage(ctx, res, { spec, mode: 'create', values: parsed.values, problems });
+    }
+    try {
+      const doc = await createEntry<Doc>(spec.model, parsed.data, { actor: actorOf(res), now: ctx.now() });
+      saved(req, res, entryPath(key, doc._id));
+    } catch (err) {
+      if (!isAppError(err, 'validation_failed')) throw err;
+      formPage(ctx, res, { spec, mode: 'create', values: parsed.values, problems: err.fields });
+    }
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * Handlers of the back-office lists: the brand list, one list per registry kind (both read the
+ * search index, and say so with a 503 when it is down) and the "due" view.
+ */
+import { t } from '../../platform/i18n.js';
+import type { Kind } from '../../registries/reference.js';
+import { SearchUnavailableError } from '../../search/port.js';
+import { langOf, send, type AdminContext, type Handler } from './context.js';
+import { dueView } from './due.js';
+import { brandList, registryList } from './lists.js';
+
+/** GET /brands */
+export function brandsList(ctx: AdminContext): Handler {
+  return async function brandsList(req, res) {
+    const lang = langOf(res);
+    const vm = await brandList(lang, req.query as Record<string, unknown>, ctx.index).catch((err) => {
+      if (err instanceof SearchUnavailableError) return null;
+      throw err;
+    });
+    if (!vm) return send(ctx, res, 'admin/list', { title: t(lang, 'adminreg.list.brands'), heading: t(lang, 'adminreg.list.brands'), unavailable: true }, 503);
+    send(ctx, res, 'admin/brands', { title: t(lang, 'adminreg.list.brands'), ...vm });
+  };
+}
+
+/** GET /<kind> */
+export function kindList(ctx: AdminContext, kind: Kind): Handler {
+  return async function kindList(req, res) {
+    const lang = langOf(res);
+    const heading = t(lang, `kind.${kind}`);
+    try {
+      const vm = await registryList(lang, kind, req.query as Record<string, unknown>, ctx.index, ctx.now());
+      send(ctx, res, 'admin/list', { title: heading, heading, ...vm });
+    } catch (err) {
+      if (!(err instanceof SearchUnavailableError)) throw err;
+      send(ctx, res, 'admin/list', { title: heading, heading, unavailable: true, kind }, 503);
+    }
+  };
+}
+
+/** GET /due */
+export function duePage(ctx: AdminContext): Handler {
+  return async function duePage(_req, res) {
+    const lang = langOf(res);
+    const vm = await dueView(lang, ctx.now());
+    send(ctx, res, 'admin/due', {
+      title: t(lang, 'adminreg.due.title'),
+      ...vm,
+      groups: vm.groups.map((g) => ({ ...g, title: t(lang, `adminreg.due.${g.key}`, { n: vm.days }), id: `due-${g.key}` })),
+    });
+  };
+}

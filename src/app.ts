@@ -1,6 +1,9 @@
 /**
  * The Express app factory: no side effects at import; boot (src/main.ts) connects, starts the
  * search sync and listens. Tests build the app from here.
+ *
+ * The app's background services (the rate limiters' stores, the import jobs) come in as deps, so
+ * boot owns and stops them; an app built without them makes its own, which nobody stops (tests).
  */
 import express, { Router, type Express } from 'express';
 import path from 'node:path';
@@ -9,13 +12,14 @@ import type { Logger } from 'pino';
 import { auditRoutes } from './admin/audit-routes.js';
 import { registryAdminRoutes } from './admin/registries/index.js';
 import { apiDocsRoutes } from './api-docs/routes.js';
+import { importDir, ImportJobs } from './imports/jobs.js';
 import { exportRoutes, importRoutes } from './imports/routes.js';
 import { openDataRoutes } from './open-data/routes.js';
 import { statsAdminRoutes, statsRoutes } from './stats/routes.js';
 import { adminRoutes } from './admin/index.js';
 import type { Config } from './config/index.js';
 import { forgetCounts, pingDatabase } from './platform/db/index.js';
-import { limiter } from './platform/rate-limit.js';
+import { RateLimits } from './platform/rate-limit.js';
 import { errorHandler, notFoundHandler, pageContext, requestId, securityHeaders } from './platform/http.js';
 import { createPageCache } from './platform/page-cache.js';
 import { onChangeApplied } from './registries/changes.js';
@@ -38,8 +42,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
  * (never cached). Public pages fail open if the store fails: search and verification work from
  * the index.
  */
-function perMinute(shared: boolean, name: string, limit: number, message: string, messageEn: string) {
-  return limiter({ name, windowMs: 60_000, limit, message, messageEn, counting: shared ? 'shared-batched' : 'memory', failOpen: true });
+function perMinute(limits: RateLimits, shared: boolean, name: string, limit: number, message: string, messageEn: string) {
+  return limits.limiter({ name, windowMs: 60_000, limit, message, messageEn, counting: shared ? 'shared-batched' : 'memory', failOpen: true });
 }
 
 export interface AppDeps {
@@ -51,11 +55,19 @@ export interface AppDeps {
   audit?: ChangeWorker;
   /** The registry counts; boot makes one and warms it. A new one otherwise. */
   statsCache?: SwrCache<RegistryStats>;
+  /** The stores of the public limiters (boot stops them). */
+  rateLimits?: RateLimits;
+  /** The back office's import jobs (boot stops them). */
+  imports?: ImportJobs;
+  /** Aborted when the app stops (boot): the app stops listening for changes and sync passes. */
+  signal?: AbortSignal;
 }
 
-export function createApp({ config, logger, index, sync, audit, statsCache }: AppDeps): Express {
+export function createApp({ config, logger, index, sync, audit, statsCache, rateLimits, imports, signal }: AppDeps): Express {
   const app = express();
   const counts = statsCache ?? registryStatsCache(logger);
+  const limits = rateLimits ?? new RateLimits();
+  const jobs = imports ?? new ImportJobs({ dir: importDir(config), logger });
   const render = createRenderer(path.join(ROOT, 'views'));
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY ? 1 : false);
@@ -97,19 +109,22 @@ export function createApp({ config, logger, index, sync, audit, statsCache }: Ap
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', database: { ok: database }, search, ...(auditTrail ? { audit: auditTrail } : {}) });
   });
 
-  app.use(['/search', '/api/v1/search'], perMinute(config.RATE_LIMIT_SHARED, 'search', config.RATE_LIMIT_SEARCH_PER_MIN, '搜索请求过于频繁，请稍后再试', 'Too many searches; please wait a minute'));
+  app.use(['/search', '/api/v1/search'], perMinute(limits, config.RATE_LIMIT_SHARED, 'search', config.RATE_LIMIT_SEARCH_PER_MIN, '搜索请求过于频繁，请稍后再试', 'Too many searches; please wait a minute'));
   // A separate limiter for certificate checks: enumerating numbers is the abuse to stop, through
   // the pages, the QR codes or the API alike.
-  app.use(['/verify', '/api/v1/certificates'], perMinute(config.RATE_LIMIT_SHARED, 'verify', config.RATE_LIMIT_VERIFY_PER_MIN, '查验请求过于频繁，请一分钟后再试', 'Too many certificate checks; please wait a minute'));
+  app.use(['/verify', '/api/v1/certificates'], perMinute(limits, config.RATE_LIMIT_SHARED, 'verify', config.RATE_LIMIT_VERIFY_PER_MIN, '查验请求过于频繁，请一分钟后再试', 'Too many certificate checks; please wait a minute'));
 
   // Public answers from memory for a few seconds (after the limits, which still count every
   // request); cleared by every write applied here and every search sync pass.
   const pageCache = createPageCache({ ttlMs: config.PAGE_CACHE_SECONDS * 1000, exclude: ['/admin', '/open-data', '/healthz', '/readyz'] });
-  onChangeApplied(() => {
-    pageCache.invalidate();
-    forgetCounts();
-  });
-  sync.onIndexed(() => pageCache.invalidate());
+  const unsubscribe = [
+    onChangeApplied(() => {
+      pageCache.invalidate();
+      forgetCounts();
+    }),
+    sync.onIndexed(() => pageCache.invalidate()),
+  ];
+  signal?.addEventListener('abort', () => unsubscribe.forEach((undo) => undo()), { once: true });
   app.use(pageCache.middleware);
 
   // The back office: its own session, CSRF and role checks; public pages never get a cookie.
@@ -117,7 +132,7 @@ export function createApp({ config, logger, index, sync, audit, statsCache }: Ap
     render, config, logger,
     features: [
       registryAdminRoutes({ render, index }),
-      Router().use('/import', importRoutes({ render, config, logger })).use('/export', exportRoutes({ render, config, logger, index })),
+      Router().use('/import', importRoutes({ render, config, logger, jobs })).use('/export', exportRoutes({ render, config, logger, index })),
       auditRoutes({ render }),
       statsAdminRoutes({ render, logger, cache: counts }),
     ],

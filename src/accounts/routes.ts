@@ -9,7 +9,7 @@ import type { Role } from './roles.js';
 import type { Config } from '../config/index.js';
 import { AppError, type FieldProblem } from '../platform/errors.js';
 import { registerMessages, t, type Lang } from '../platform/i18n.js';
-import { limiter } from '../platform/rate-limit.js';
+import { exactLimiter } from '../platform/rate-limit.js';
 import { url, type Render } from '../platform/views.js';
 import { ROLES } from './model.js';
 import {
@@ -122,14 +122,14 @@ export function authRoutes({ render, config }: AuthRoutesDeps): Router {
   const policy = { maxFailures: config.LOGIN_MAX_FAILURES, lockMinutes: config.LOGIN_LOCK_MINUTES };
   // Per client IP; only failed attempts count (a sign-in that succeeds gives its hit back), so a
   // whole office behind one address can still sign in each morning. Counted in MongoDB at every
-  // failure, so the limit holds across instances and restarts (failures are few).
-  const loginLimiter = limiter({
+  // failure, so the limit holds across instances and restarts (failures are few); that store holds
+  // no timer, so boot has nothing to stop here.
+  const loginLimiter = exactLimiter({
     name: 'login',
     windowMs: 15 * 60_000,
     limit: config.RATE_LIMIT_LOGIN_PER_15MIN,
     message: t('zh', 'accounts.login.rateLimited'),
     messageEn: t('en', 'accounts.login.rateLimited'),
-    counting: 'shared-exact',
     skipSuccessfulRequests: true,
   });
 

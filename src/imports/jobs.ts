@@ -6,8 +6,10 @@
  * Only one write can ever start per job: confirming inserts a claim with a unique _id (an insert
  * on a unique key is atomic on every server), so a double click or two editors cannot import the
  * file twice.
- * A job whose process died stops updating; its page says so after a while. Re-uploading the file
- * is then safe: an import is idempotent, rows already written come out unchanged.
+ * A job whose process died stops updating; its page says so after a while. A process that stops
+ * cleanly (boot's stop) interrupts its running jobs and marks them so (ImportJobs.stop).
+ * Re-uploading the file is then safe: an import is idempotent, rows already written come out
+ * unchanged.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
@@ -15,6 +17,7 @@ import { readdir, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import mongoose, { Schema, type Model } from 'mongoose';
 import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
 import type { Kind } from '../registries/reference.js';
 import { runImport, type ImportSummary, type Problem } from './engine.js';
 
@@ -131,15 +134,29 @@ class ProblemSink {
   }
 }
 
-/** Progress reports, at most one database write a second. */
-function progressWriter(id: mongoose.Types.ObjectId) {
+/** Thrown into a running import by ImportJobs.stop(): the job ends at its next report. */
+class Interrupted extends Error {
+  constructor() {
+    super('import interrupted: the server is stopping');
+  }
+}
+
+/**
+ * Progress reports, at most one database write a second. `report` throws once the jobs are
+ * stopping (the engine then ends the run at that point); `settled` waits for the last write.
+ */
+function progressWriter(id: mongoose.Types.ObjectId, stopping: () => boolean) {
   let last = 0;
   let pending: Promise<unknown> = Promise.resolve();
-  return (p: { phase: string; rows: number; bytes: number; totalBytes: number }) => {
-    const now = Date.now();
-    if (now - last < 1000) return;
-    last = now;
-    pending = pending.then(() => ImportJob.updateOne({ _id: id }, { $set: { progress: p } }).catch(() => {}));
+  return {
+    report(p: { phase: string; rows: number; bytes: number; totalBytes: number }): void {
+      if (stopping()) throw new Interrupted();
+      const now = Date.now();
+      if (now - last < 1000) return;
+      last = now;
+      pending = pending.then(() => ImportJob.updateOne({ _id: id }, { $set: { progress: p } }).catch(() => {}));
+    },
+    settled: () => pending,
   };
 }
 
@@ -147,7 +164,12 @@ export interface JobDeps {
   /** Folder for uploads and problem files. */
   dir: string;
   logger: Logger;
+  /** How long a request waits for a phase before showing the job page (default 3 s). */
+  waitMs?: number;
 }
+
+/** Where a configuration keeps uploads and problem files. */
+export const importDir = (config: Pick<Config, 'DATA_DIR'>) => path.resolve(config.DATA_DIR, 'imports');
 
 /** Removes upload and problem files left by old jobs (best effort). */
 async function sweep(dir: string): Promise<void> {
@@ -160,84 +182,154 @@ async function sweep(dir: string): Promise<void> {
   }));
 }
 
-/** Runs the dry run of a job (in the background) and stores its report. */
-async function check(job: ImportJobDoc, deps: JobDeps): Promise<void> {
-  const sink = new ProblemSink(job.problemsPath);
+/** Resolves when `work` settles or after `ms`, whichever is first; leaves no timer behind. */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
   try {
-    const summary = await runImport({
-      registry: job.registry, file: job.filePath, fileName: job.fileName, dryRun: true, actor: job.uploadedBy,
-      onProblem: (p) => sink.add(p), onProgress: progressWriter(job._id),
-    });
-    await sink.close();
-    await ImportJob.updateOne({ _id: job._id }, { $set: { state: 'checked', check: toJobSummary(summary), problems: sink.kept } });
-  } catch (err) {
-    await sink.close();
-    deps.logger.error({ err, job: job._id.toHexString() }, 'import check failed');
-    await ImportJob.updateOne({ _id: job._id }, { $set: { state: 'failed', error: 'import.error.check' } });
+    await Promise.race([work.catch(() => {}), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
 /**
- * Creates a job for an uploaded file and starts its dry run. Resolves when the dry run is done
- * or after `waitMs`, whichever is first (small files show their report at once).
+ * This process's import jobs. Boot makes one and stops it right after the server: `stop()`
+ * refuses new jobs, ends the running ones at their next progress report (every few hundred rows;
+ * they are marked failed with `import.error.interrupted`) and waits until all of their work,
+ * database writes included, is done.
  */
-export async function startJob(
-  o: { registry: Kind; filePath: string; fileName: string; fileSize: number; actor: string; waitMs?: number },
-  deps: JobDeps,
-): Promise<ImportJobDoc> {
-  void sweep(deps.dir);
-  const id = new mongoose.Types.ObjectId();
-  const doc = await ImportJob.create({
-    _id: id, registry: o.registry, fileName: o.fileName, filePath: o.filePath, problemsPath: path.join(deps.dir, `${id.toHexString()}.problems.csv`),
-    fileSize: o.fileSize, sha256: await sha256(o.filePath), uploadedBy: o.actor, state: 'checking',
-    progress: { phase: 'reading', rows: 0, bytes: 0, totalBytes: o.fileSize },
-  });
-  const job = doc.toObject() as ImportJobDoc;
-  const done = check(job, deps);
-  await Promise.race([done, new Promise((r) => setTimeout(r, o.waitMs ?? 3000).unref())]);
-  return job;
+export class ImportJobs {
+  readonly dir: string;
+  private readonly logger: Logger;
+  private readonly waitMs: number;
+  private readonly work = new Set<Promise<unknown>>();
+  private stopping = false;
+
+  constructor(deps: JobDeps) {
+    this.dir = deps.dir;
+    this.logger = deps.logger;
+    this.waitMs = deps.waitMs ?? 3000;
+  }
+
+  /**
+   * Creates a job for an uploaded file and starts its dry run. Resolves when the dry run is done
+   * or after `waitMs`, whichever is first (small files show their report at once).
+   */
+  start(o: { registry: Kind; filePath: string; fileName: string; fileSize: number; actor: string; waitMs?: number }): Promise<ImportJobDoc> {
+    if (this.stopping) return Promise.reject(new Interrupted());
+    return this.track(async () => {
+      void this.track(() => sweep(this.dir));
+      const id = new mongoose.Types.ObjectId();
+      const doc = await ImportJob.create({
+        _id: id, registry: o.registry, fileName: o.fileName, filePath: o.filePath, problemsPath: path.join(this.dir, `${id.toHexString()}.problems.csv`),
+        fileSize: o.fileSize, sha256: await sha256(o.filePath), uploadedBy: o.actor, state: 'checking',
+        progress: { phase: 'reading', rows: 0, bytes: 0, totalBytes: o.fileSize },
+      });
+      const job = doc.toObject() as ImportJobDoc;
+      await within(this.track(() => this.check(job)), o.waitMs ?? this.waitMs);
+      return job;
+    });
+  }
+
+  /**
+   * Confirms a checked job and runs the import in the background. Returns false when the job is
+   * not waiting for confirmation or someone else confirmed it first.
+   */
+  confirm(id: string, actor: string, o: { waitMs?: number } = {}): Promise<boolean> {
+    if (this.stopping) return Promise.reject(new Interrupted());
+    return this.track(async () => {
+      const job = await findJob(id);
+      if (!job || job.state !== 'checked') return false;
+      try {
+        await ImportClaim.collection.insertOne({ _id: `${id}:write`, at: new Date(), by: actor } as never);
+      } catch (err) {
+        if ((err as { code?: number }).code === 11000) return false;
+        throw err;
+      }
+      await ImportJob.updateOne({ _id: job._id }, {
+        $set: { state: 'writing', confirmedBy: actor, confirmedAt: new Date(), progress: { phase: 'reading', rows: 0, bytes: 0, totalBytes: job.fileSize } },
+      });
+      await within(this.track(() => this.write(job, actor)), o.waitMs ?? this.waitMs);
+      return true;
+    });
+  }
+
+  /** Refuses new jobs, interrupts the running ones and waits for everything they started. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    // Work can start more work (a job its dry run): wait until none is left.
+    while (this.work.size > 0) await Promise.allSettled([...this.work]);
+  }
+
+  /** Runs `fn` as work that stop() waits for. */
+  private track<T>(fn: () => Promise<T>): Promise<T> {
+    const run = fn();
+    this.work.add(run);
+    void run.catch(() => {}).finally(() => this.work.delete(run));
+    return run;
+  }
+
+  /** The dry run of a job: stores its report. */
+  private async check(job: ImportJobDoc): Promise<void> {
+    const sink = new ProblemSink(job.problemsPath);
+    const progress = progressWriter(job._id, () => this.stopping);
+    try {
+      if (this.stopping) throw new Interrupted();
+      const summary = await runImport({
+        registry: job.registry, file: job.filePath, fileName: job.fileName, dryRun: true, actor: job.uploadedBy,
+        onProblem: (p) => this.whileRunning(() => sink.add(p)), onProgress: (p) => progress.report(p),
+      });
+      await sink.close();
+      await progress.settled();
+      await ImportJob.updateOne({ _id: job._id }, { $set: { state: 'checked', check: toJobSummary(summary), problems: sink.kept } });
+    } catch (err) {
+      await sink.close();
+      await progress.settled();
+      await this.failed(job, err, 'import.error.check', 'import check failed');
+    }
+  }
+
+  /** The import of a confirmed job; the upload is removed once it is done. */
+  private async write(job: ImportJobDoc, actor: string): Promise<void> {
+    const sink = new ProblemSink(job.problemsPath);
+    const progress = progressWriter(job._id, () => this.stopping);
+    try {
+      if (this.stopping) throw new Interrupted();
+      if ((await sha256(job.filePath)) !== job.sha256) throw new Error('upload changed since it was checked');
+      const summary = await runImport({
+        registry: job.registry, file: job.filePath, fileName: job.fileName, dryRun: false, actor,
+        onProblem: (p) => this.whileRunning(() => sink.add(p)), onProgress: (p) => progress.report(p),
+      });
+      await sink.close();
+      await progress.settled();
+      await ImportJob.updateOne({ _id: job._id }, { $set: { state: 'done', result: toJobSummary(summary), problems: sink.kept } });
+      await unlink(job.filePath).catch(() => {});
+    } catch (err) {
+      await sink.close();
+      await progress.settled();
+      await this.failed(job, err, 'import.error.write', 'import failed');
+    }
+  }
+
+  /** `fn`, unless the jobs are stopping (then the run ends here). */
+  private whileRunning(fn: () => Promise<void>): Promise<void> {
+    return this.stopping ? Promise.reject(new Interrupted()) : fn();
+  }
+
+  private async failed(job: ImportJobDoc, err: unknown, error: string, message: string): Promise<void> {
+    const interrupted = err instanceof Interrupted;
+    if (interrupted) this.logger.warn({ job: job._id.toHexString() }, 'import interrupted: the server is stopping');
+    else this.logger.error({ err, job: job._id.toHexString() }, message);
+    await ImportJob.updateOne({ _id: job._id }, { $set: { state: 'failed', error: interrupted ? 'import.error.interrupted' : error } });
+  }
 }
 
 export async function findJob(id: string): Promise<ImportJobDoc | null> {
   if (!mongoose.isValidObjectId(id) || !/^[0-9a-f]{24}$/i.test(id)) return null;
   return (await ImportJob.findById(id).lean()) as ImportJobDoc | null;
-}
-
-/**
- * Confirms a checked job and runs the import in the background. Returns false when the job is
- * not waiting for confirmation or someone else confirmed it first.
- */
-export async function confirmJob(id: string, actor: string, deps: JobDeps & { waitMs?: number }): Promise<boolean> {
-  const job = await findJob(id);
-  if (!job || job.state !== 'checked') return false;
-  try {
-    await ImportClaim.collection.insertOne({ _id: `${id}:write`, at: new Date(), by: actor } as never);
-  } catch (err) {
-    if ((err as { code?: number }).code === 11000) return false;
-    throw err;
-  }
-  await ImportJob.updateOne({ _id: job._id }, {
-    $set: { state: 'writing', confirmedBy: actor, confirmedAt: new Date(), progress: { phase: 'reading', rows: 0, bytes: 0, totalBytes: job.fileSize } },
-  });
-  const run = (async () => {
-    const sink = new ProblemSink(job.problemsPath);
-    try {
-      if ((await sha256(job.filePath)) !== job.sha256) throw new Error('upload changed since it was checked');
-      const summary = await runImport({
-        registry: job.registry, file: job.filePath, fileName: job.fileName, dryRun: false, actor,
-        onProblem: (p) => sink.add(p), onProgress: progressWriter(job._id),
-      });
-      await sink.close();
-      await ImportJob.updateOne({ _id: job._id }, { $set: { state: 'done', result: toJobSummary(summary), problems: sink.kept } });
-      await unlink(job.filePath).catch(() => {});
-    } catch (err) {
-      await sink.close();
-      deps.logger.error({ err, job: id }, 'import failed');
-      await ImportJob.updateOne({ _id: job._id }, { $set: { state: 'failed', error: 'import.error.write' } });
-    }
-  })();
-  await Promise.race([run, new Promise((r) => setTimeout(r, deps.waitMs ?? 3000).unref())]);
-  return true;
 }
 
 /** Recent jobs for the import page. */

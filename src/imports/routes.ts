@@ -9,7 +9,6 @@
 import { Router, type Request, type Response } from 'express';
 import { createReadStream, existsSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import { ROLE_RANK, type Role } from '../accounts/roles.js';
 import { actorOf, requireRole } from '../accounts/middleware.js';
@@ -22,7 +21,7 @@ import { assertPlainQuery } from '../search/params.js';
 import type { SearchIndex } from '../search/port.js';
 import { contentDisposition, EXPORT_KINDS, exportFilter, exportRows, sendExport, type ExportKind } from './export.js';
 import { FORMATS } from './formats.js';
-import { confirmJob, findJob, isStale, PROBLEMS_KEPT, recentJobs, startJob, type ImportJobDoc, type JobSummary } from './jobs.js';
+import { findJob, importDir, ImportJobs, isStale, PROBLEMS_KEPT, recentJobs, type ImportJobDoc, type JobSummary } from './jobs.js';
 import { templateXlsx, writeTemplateCsv } from './template.js';
 import { receiveUpload } from './upload.js';
 
@@ -91,6 +90,7 @@ registerMessages({
   'import.again': ['导入其他文件', 'Import another file'],
   'import.error.check': ['检查文件时出错，请稍后重试。', 'Checking the file failed; please try again later.'],
   'import.error.write': ['导入过程中出错。已写入的行会保留；可重新上传同一文件继续，重复导入不会产生重复条目。', 'The import failed part-way. Rows written so far are kept; upload the same file again to continue — re-importing creates no duplicates.'],
+  'import.error.interrupted': ['服务器在处理期间停止，任务已中断。请重新上传同一文件：已写入的行会显示为“不变”，不会重复。', 'The server stopped while this job was running. Upload the same file again: rows already written come out as unchanged, nothing is duplicated.'],
   'import.confirmed': ['确认人：{by}', 'Confirmed by {by}'],
   'export.title': ['导出数据', 'Export data'],
   'export.intro': ['导出的文件与导入模板的列相同，可修改后重新导入。列表页的“导出”链接会带上当前的筛选条件。', 'Exports have the same columns as the import templates, so they can be edited and imported again. The Export links on the list pages keep the current filters.'],
@@ -102,6 +102,8 @@ export interface ImportRouteDeps {
   render: Render;
   config: Config;
   logger: Logger;
+  /** The process's import jobs (boot makes and stops them); a router of its own otherwise. */
+  jobs?: ImportJobs;
 }
 
 const formatSize = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} KB`);
@@ -178,9 +180,9 @@ function jobView(lang: Lang, job: ImportJobDoc) {
 }
 
 /** The /admin/import router (mounted at /admin/import). */
-export function importRoutes({ render, config, logger }: ImportRouteDeps): Router {
+export function importRoutes({ render, config, logger, jobs = new ImportJobs({ dir: importDir(config), logger }) }: ImportRouteDeps): Router {
   const router = Router();
-  const dir = path.resolve(config.DATA_DIR, 'imports');
+  const { dir } = jobs;
   const maxBytes = config.IMPORT_MAX_MB * 1024 * 1024;
   const page = (res: Response, view: string, ctx: Record<string, unknown>) => res.type('html').send(render(view, { ...res.locals, ...ctx }));
 
@@ -235,7 +237,7 @@ export function importRoutes({ render, config, logger }: ImportRouteDeps): Route
       await unlink(upload.file.path).catch(() => {});
       throw err;
     }
-    const job = await startJob({ registry, filePath: upload.file.path, fileName: upload.file.name, fileSize: upload.file.size, actor }, { dir, logger });
+    const job = await jobs.start({ registry, filePath: upload.file.path, fileName: upload.file.name, fileSize: upload.file.size, actor });
     res.redirect(303, url(res.locals.lang as Lang, `/admin/import/jobs/${job._id.toHexString()}`));
   });
 
@@ -255,7 +257,7 @@ export function importRoutes({ render, config, logger }: ImportRouteDeps): Route
 
   router.post('/jobs/:id/confirm', requireRole('editor'), async (req, res) => {
     const job = await loadJob(req);
-    const ok = await confirmJob(job._id.toHexString(), actorOf(res), { dir, logger });
+    const ok = await jobs.confirm(job._id.toHexString(), actorOf(res));
     if (!ok) {
       throw new AppError('conflict', '该导入已确认或不在待确认状态', { messageEn: 'This import has already been confirmed or is not waiting for confirmation' });
     }

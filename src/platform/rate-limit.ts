@@ -17,9 +17,13 @@
  * client and window: `{_id: "<limiter>:<limit>/<windowMs>:<client>@<window start>", hits,
  * expiresAt}`; ended windows are never read again and boot removes them with an ExpirySweeper
  * over RATE_LIMIT_EXPIRY.
+ *
+ * The memory and batched stores hold timers (a clean-up interval, a pending flush), so their
+ * limiters are made through a RateLimits that boot owns and stops. The exact store holds none:
+ * `exactLimiter` needs no owner.
  */
 import type { RequestHandler } from 'express';
-import { rateLimit, type ClientRateLimitInfo, type IncrementResponse, type Options, type Store } from 'express-rate-limit';
+import { MemoryStore, rateLimit, type ClientRateLimitInfo, type IncrementResponse, type Options, type Store } from 'express-rate-limit';
 import mongoose from 'mongoose';
 import { mapLimit } from './concurrency.js';
 import { incrementOne, type Expiring } from './db/index.js';
@@ -164,8 +168,9 @@ const totalOf = (t: Tally) => t.shared + t.sending + t.pending;
  * in the last `syncMs` — the price of not writing per request. A client on one instance is
  * limited exactly. Hits not yet sent when their window ends are dropped: they no longer count.
  *
- * A flush is scheduled (one unref'd timer) only while there are hits to send, so an idle store
- * holds no timer; `shutdown()` sends what is left and schedules nothing more.
+ * A flush is scheduled (one timer) only while there are hits to send, so an idle store holds no
+ * timer; `shutdown()` (RateLimits.stop, at boot's stop) sends what is left and schedules nothing
+ * more.
  */
 export class BatchedRateLimitStore extends WindowedStore implements Store {
   private readonly syncMs: number;
@@ -235,7 +240,6 @@ export class BatchedRateLimitStore extends WindowedStore implements Store {
       this.timer = null;
       this.flush().catch(() => undefined);
     }, this.syncMs);
-    this.timer.unref();
   }
 
   private async sync(): Promise<void> {
@@ -295,19 +299,8 @@ export interface LimiterOptions {
   failOpen?: boolean;
 }
 
-/**
- * A per-client limiter; over the limit, the error handler's 429 page or JSON (never cached). In
- * the shared stores the key includes the limit, so instances sharing a database share a count
- * only when they enforce the same limit (a changed limit starts afresh).
- */
-export function limiter(o: LimiterOptions): RequestHandler {
-  const prefix = `${o.name}:${o.limit}/${o.windowMs}:`;
-  const store =
-    o.counting === 'shared-batched'
-      ? new BatchedRateLimitStore(prefix)
-      : o.counting === 'shared-exact'
-        ? new MongoRateLimitStore(prefix, o.failOpen ? { timeoutMs: 2000 } : {})
-        : undefined; // express-rate-limit's MemoryStore
+/** An express-rate-limit middleware over `store`. */
+function limiterOver(o: LimiterOptions, store: Store): RequestHandler {
   return rateLimit({
     windowMs: o.windowMs,
     limit: o.limit,
@@ -315,7 +308,50 @@ export function limiter(o: LimiterOptions): RequestHandler {
     legacyHeaders: false,
     skipSuccessfulRequests: o.skipSuccessfulRequests ?? false,
     passOnStoreError: o.failOpen ?? false,
-    ...(store ? { store } : {}),
+    store,
     handler: (_req, _res, next) => next(new AppError('rate_limited', o.message, { messageEn: o.messageEn })),
   });
+}
+
+/** The shared stores' keys: the limit is part of them (see `RateLimits.limiter`). */
+const prefixOf = (o: LimiterOptions) => `${o.name}:${o.limit}/${o.windowMs}:`;
+
+const exactStore = (o: LimiterOptions) => new MongoRateLimitStore(prefixOf(o), o.failOpen ? { timeoutMs: 2000 } : {});
+
+/**
+ * The limiters of one app and the stores behind them. Boot makes one and stops it after the
+ * server: `stop()` ends the memory stores' clean-up intervals and sends the batched stores'
+ * pending hits, after which their stores schedule nothing more.
+ */
+export class RateLimits {
+  private readonly stores: Store[] = [];
+  private stopped = false;
+
+  /**
+   * A per-client limiter; over the limit, the error handler's 429 page or JSON (never cached). In
+   * the shared stores the key includes the limit, so instances sharing a database share a count
+   * only when they enforce the same limit (a changed limit starts afresh).
+   */
+  limiter(o: LimiterOptions): RequestHandler {
+    if (this.stopped) throw new Error('rate limits: stopped; make a new RateLimits');
+    const store =
+      o.counting === 'shared-batched' ? new BatchedRateLimitStore(prefixOf(o)) : o.counting === 'shared-exact' ? exactStore(o) : new MemoryStore();
+    this.stores.push(store);
+    return limiterOver(o, store);
+  }
+
+  /** Stops every store made here (once); a batched store sends what it has not sent yet. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.stores.splice(0).map((s) => s.shutdown?.()));
+  }
+}
+
+/**
+ * A limiter counted exactly in MongoDB (one write per hit; the sign-in limiter): its store holds
+ * no timer, so it needs no owner to stop it.
+ */
+export function exactLimiter(o: Omit<LimiterOptions, 'counting'>): RequestHandler {
+  const options: LimiterOptions = { ...o, counting: 'shared-exact' };
+  return limiterOver(options, exactStore(options));
 }

@@ -1,7 +1,8 @@
 /**
  * One test stack per run: a fresh local MongoDB-compatible database (through the same launcher as
  * `npm run demo`), the demo data loaded through the registry service, the real embedded search
- * engine (in memory) kept in sync by the real worker, and the app from its factory.
+ * engine (in memory) kept in sync by the real worker, and the app from its factory. The stack owns
+ * the services it hands to each app (rate-limit stores, import jobs) and stops them at the end.
  */
 import type { Express } from 'express';
 import { mkdtempSync } from 'node:fs';
@@ -16,6 +17,8 @@ import { createLogger } from '../../src/platform/logger.js';
 import { EmbeddedSearchIndex } from '../../src/search/embedded.js';
 import { IndexSync } from '../../src/search/sync.js';
 import { auditSubscriber } from '../../src/audit/index.js';
+import { importDir, ImportJobs } from '../../src/imports/jobs.js';
+import { RateLimits } from '../../src/platform/rate-limit.js';
 import { handleInline } from '../../src/registries/changes.js';
 import { ChangeWorker } from '../../src/registries/outbox.js';
 
@@ -29,6 +32,8 @@ export interface TestContext {
   undoInline: () => void;
   mongo: LocalMongo;
   dbName: string;
+  /** Stops what the apps built here started (their rate-limit stores and import jobs). */
+  stopApps(): Promise<void>;
   /** Builds another app on the same stack with different settings. */
   makeApp(overrides?: Partial<Config>): Express;
 }
@@ -56,13 +61,28 @@ export async function startTestStack(): Promise<TestContext> {
   await seedDemo();
   // Generous: on a loaded machine the first pass over the demo data's changes can take a while.
   await sync.drain(180_000);
-  const makeApp = (overrides: Partial<Config> = {}) => createApp({ config: { ...config, ...overrides }, logger, index, sync, audit });
-  ctx = { app: makeApp(), config, index, sync, audit, undoInline, mongo, dbName, makeApp };
+  const rateLimits = new RateLimits();
+  const jobs = new Map<string, ImportJobs>();
+  const closing = new AbortController();
+  const makeApp = (overrides: Partial<Config> = {}) => {
+    const appConfig = { ...config, ...overrides };
+    const dir = importDir(appConfig);
+    const imports = jobs.get(dir) ?? new ImportJobs({ dir, logger });
+    jobs.set(dir, imports);
+    return createApp({ config: appConfig, logger, index, sync, audit, rateLimits, imports, signal: closing.signal });
+  };
+  const stopApps = async () => {
+    await Promise.all([...jobs.values()].map((j) => j.stop()));
+    await rateLimits.stop();
+    closing.abort();
+  };
+  ctx = { app: makeApp(), config, index, sync, audit, undoInline, mongo, dbName, makeApp, stopApps };
   return ctx;
 }
 
 export async function stopTestStack(): Promise<void> {
   if (!ctx) return;
+  await ctx.stopApps();
   await ctx.sync.stop();
   await ctx.audit.stop();
   ctx.undoInline();

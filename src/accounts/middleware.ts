@@ -6,9 +6,18 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { ROLE_RANK, type Role } from './roles.js';
 import { AppError } from '../platform/errors.js';
-import { t, type Lang } from '../platform/i18n.js';
+import { t } from '../platform/i18n.js';
 import { publicUser, type PublicUser } from './model.js';
 import { findSessionUser } from './service.js';
+
+/** What identity puts on res.locals: who is signed in, the CSRF token forms carry, a one-time message. */
+declare module 'express-serve-static-core' {
+  interface Locals {
+    user?: PublicUser;
+    csrfToken?: string;
+    flash?: string;
+  }
+}
 
 declare module 'express-session' {
   interface SessionData {
@@ -23,7 +32,7 @@ declare module 'express-session' {
 
 /** The signed-in user, or undefined. */
 export function currentUser(res: Response): PublicUser | undefined {
-  return res.locals.user as PublicUser | undefined;
+  return res.locals.user;
 }
 
 /** The actor recorded with writes: the signed-in user's e-mail, e.g. "editor@example.gov.cn". */
@@ -120,7 +129,7 @@ export function showFlash(): RequestHandler {
   return (req, res, next) => {
     const f = req.session?.flash;
     if (f && req.method === 'GET') {
-      res.locals.flash = t(res.locals.lang as Lang, f.key, f.vars ?? {});
+      res.locals.flash = t(res.locals.lang, f.key, f.vars ?? {});
       delete req.session.flash;
     }
     next();

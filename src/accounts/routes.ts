@@ -82,7 +82,7 @@ export interface AuthRoutesDeps {
   logger?: Logger;
 }
 
-const langOf = (res: Response) => res.locals.lang as Lang;
+const langOf = (res: Response) => res.locals.lang;
 
 /**
  * One text field of a submitted form. Absent → ''. Repeated or structured values (`a=1&a=2`,

@@ -142,7 +142,7 @@ export function csrfProtection(publicBaseUrl: string): RequestHandler {
     if (!trustedSource(req, publicBaseUrl) || !req.session || !tokensMatch(tokenFromRequest(req), csrf.getTokenFromState(req))) {
       return next(expired());
     }
-    res.locals.csrfToken = csrf.getTokenFromState(req);
+    res.locals.csrfToken = csrf.getTokenFromState(req) ?? undefined;
     next();
   };
 }

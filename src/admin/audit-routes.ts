@@ -87,7 +87,7 @@ export function auditRoutes(deps: { render: Render }): Router {
   const router = Router();
 
   router.get('/audit', requireRole('viewer'), async (req, res) => {
-    const lang = res.locals.lang as Lang;
+    const lang = res.locals.lang;
     const parsed = query.safeParse(req.query);
     if (!parsed.success) throw new AppError('bad_request', '筛选条件不正确', { messageEn: 'Invalid filter' });
     const { action, actor, before } = parsed.data;

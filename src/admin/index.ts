@@ -18,7 +18,7 @@ import { countAll } from '../platform/db/index.js';
 
 /** Counts in page headers may be 30 s old when counting is slow (changes made here forget them). */
 const HEADER_COUNT = { maxAgeMs: 30_000 };
-import { registerMessages, t, type Lang } from '../platform/i18n.js';
+import { registerMessages, t } from '../platform/i18n.js';
 import { url, type Render } from '../platform/views.js';
 import { entryModel } from '../registries/kinds.js';
 import { Brand } from '../registries/models.js';
@@ -67,9 +67,9 @@ export function adminRoutes({ render, config, logger, features = [] }: AdminDeps
   router.use(requireRole('viewer'));
 
   router.get('/', async (_req, res) => {
-    const lang = res.locals.lang as Lang;
+    const lang = res.locals.lang;
     const [brands, ...counts] = await Promise.all([countAll(Brand, HEADER_COUNT), ...KINDS.map((k) => countAll(entryModel(k), HEADER_COUNT))]);
-    const user = res.locals.user as { name: string; email: string };
+    const user = res.locals.user!; // requireRole('viewer') above
     res.type('html').send(
       render('admin/home', {
         ...res.locals,
@@ -77,7 +77,7 @@ export function adminRoutes({ render, config, logger, features = [] }: AdminDeps
         welcome: t(lang, 'admin.home.welcome', { name: user.name || user.email }),
         brands,
         registries: KINDS.map((kind, i) => ({ kind, label: t(lang, `kind.${kind}`), count: counts[i], href: url(lang, `/admin/${kind}`) })),
-        sections: ((res.locals.adminNav as Array<{ href: string; label: string }> | undefined) ?? []).slice(1),
+        sections: (res.locals.adminNav ?? []).slice(1),
       }),
     );
   });

@@ -3,7 +3,7 @@
  * (registerMessages) beside its code; these are the ones the layout needs.
  */
 import type { RequestHandler } from 'express';
-import { registerMessages, t, type Lang } from '../platform/i18n.js';
+import { registerMessages, t } from '../platform/i18n.js';
 import { url } from '../platform/views.js';
 
 import { ROLE_RANK, type Role } from '../accounts/roles.js';
@@ -45,11 +45,19 @@ const NAV: Array<[path: string, key: string, min: Role]> = [
   ['/admin/account', 'admin.nav.account', 'viewer'],
 ];
 
+/** What the back office puts on res.locals for its layout. */
+declare module 'express-serve-static-core' {
+  interface Locals {
+    layout?: string;
+    adminNav?: Array<{ href: string; label: string; current: boolean }>;
+  }
+}
+
 /** res.locals.adminNav for the signed-in user (links they may not use are not shown). */
 export function adminNav(): RequestHandler {
   return (req, res, next) => {
-    const lang = res.locals.lang as Lang;
-    const user = res.locals.user as { role: Role } | undefined;
+    const lang = res.locals.lang;
+    const user = res.locals.user;
     res.locals.layout = 'admin';
     if (user) {
       const here = req.baseUrl + req.path;

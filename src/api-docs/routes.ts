@@ -79,7 +79,7 @@ export function apiDocsRoutes(deps: { render: Render }): Router {
   });
 
   router.get('/api', (req, res) => {
-    const lang = res.locals.lang as Lang;
+    const lang = res.locals.lang;
     assertPlainQuery(req.query as Record<string, unknown>);
     const base = String(res.locals.baseUrl ?? '').replace(/\/$/, '');
     const doc = openApiDocument(base);

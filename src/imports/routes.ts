@@ -10,7 +10,7 @@ import { Router, type Request, type Response } from 'express';
 import { createReadStream, existsSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { ROLE_RANK, type Role } from '../accounts/roles.js';
+import { ROLE_RANK } from '../accounts/roles.js';
 import { actorOf, requireRole } from '../accounts/middleware.js';
 import type { Config } from '../config/index.js';
 import { AppError, notFound } from '../platform/errors.js';
@@ -109,7 +109,7 @@ export interface ImportRouteDeps {
 const formatSize = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} KB`);
 
 const canEdit = (res: Response) => {
-  const role = (res.locals.user as { role?: Role } | undefined)?.role;
+  const role = res.locals.user?.role;
   return role ? ROLE_RANK[role] >= ROLE_RANK.editor : false;
 };
 
@@ -187,12 +187,12 @@ export function importRoutes({ render, config, logger, jobs = new ImportJobs({ d
   const page = (res: Response, view: string, ctx: Record<string, unknown>) => res.type('html').send(render(view, { ...res.locals, ...ctx }));
 
   router.get('/', async (_req, res) => {
-    const lang = res.locals.lang as Lang;
+    const lang = res.locals.lang;
     const jobs = await recentJobs(10);
     page(res, 'admin/import', {
       title: t(lang, 'import.title'),
       canEdit: canEdit(res),
-      uploadAction: url(lang, '/admin/import/upload', { _csrf: res.locals.csrfToken as string | undefined }),
+      uploadAction: url(lang, '/admin/import/upload', { _csrf: res.locals.csrfToken }),
       fileLabel: t(lang, 'import.file', { mb: config.IMPORT_MAX_MB }),
       registries: KINDS.map((k) => ({
         kind: k,
@@ -238,7 +238,7 @@ export function importRoutes({ render, config, logger, jobs = new ImportJobs({ d
       throw err;
     }
     const job = await jobs.start({ registry, filePath: upload.file.path, fileName: upload.file.name, fileSize: upload.file.size, actor });
-    res.redirect(303, url(res.locals.lang as Lang, `/admin/import/jobs/${job._id.toHexString()}`));
+    res.redirect(303, url(res.locals.lang, `/admin/import/jobs/${job._id.toHexString()}`));
   });
 
   const loadJob = async (req: Request) => {
@@ -248,7 +248,7 @@ export function importRoutes({ render, config, logger, jobs = new ImportJobs({ d
   };
 
   router.get('/jobs/:id', async (req, res) => {
-    const lang = res.locals.lang as Lang;
+    const lang = res.locals.lang;
     const job = await loadJob(req);
     const view = jobView(lang, job);
     if (view.running) res.locals.refreshSeconds = 2;
@@ -261,7 +261,7 @@ export function importRoutes({ render, config, logger, jobs = new ImportJobs({ d
     if (!ok) {
       throw new AppError('conflict', '该导入已确认或不在待确认状态', { messageEn: 'This import has already been confirmed or is not waiting for confirmation' });
     }
-    res.redirect(303, url(res.locals.lang as Lang, `/admin/import/jobs/${job._id.toHexString()}`));
+    res.redirect(303, url(res.locals.lang, `/admin/import/jobs/${job._id.toHexString()}`));
   });
 
   router.get('/jobs/:id/problems.csv', async (req, res) => {
@@ -289,7 +289,7 @@ export function exportRoutes({ render, logger, index }: ExportRouteDeps): Router
   const router = Router();
 
   router.get('/', (_req, res) => {
-    const lang = res.locals.lang as Lang;
+    const lang = res.locals.lang;
     res.type('html').send(render('admin/export', {
       ...res.locals,
       title: t(lang, 'export.title'),

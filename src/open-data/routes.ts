@@ -17,7 +17,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { countAll } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
-import { formatDate, formatNumber, formatTime, registerMessages, t, type Lang } from '../platform/i18n.js';
+import { formatDate, formatNumber, formatTime, registerMessages, t } from '../platform/i18n.js';
 import { url, type Render } from '../platform/views.js';
 import { entryModel } from '../registries/kinds.js';
 import { Brand, Trademark } from '../registries/models.js';
@@ -113,7 +113,7 @@ export function openDataRoutes(deps: OpenDataDeps): Router {
   let running = 0;
 
   router.get('/open-data', async (req, res) => {
-    const lang = res.locals.lang as Lang;
+    const lang = res.locals.lang;
     assertPlainQuery(req.query as Record<string, unknown>);
     const counted = await cache.get();
     const typeLabel = (type: string) => t(lang, `opendata.type.${type}`);

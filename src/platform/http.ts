@@ -11,6 +11,24 @@ import { parseLang, t, type Lang } from './i18n.js';
 import type { Render } from './views.js';
 import { url } from './views.js';
 
+/** What pageContext puts on res.locals for every view (features add their own, e.g. accounts). */
+declare module 'express-serve-static-core' {
+  interface Locals {
+    lang: Lang;
+    htmlLang: 'en' | 'zh-Hans';
+    path: string;
+    baseUrl: string;
+    otherLangUrl: string;
+    nav: NavLink[];
+  }
+}
+
+export interface NavLink {
+  href: string;
+  label: string;
+  current: boolean;
+}
+
 export function securityHeaders(production: boolean): RequestHandler {
   return helmet({
     contentSecurityPolicy: {
@@ -54,7 +72,7 @@ export function pageContext(publicBaseUrl: string): RequestHandler {
   };
 }
 
-function navLinks(lang: Lang, current: string) {
+function navLinks(lang: Lang, current: string): NavLink[] {
   return [
     ['/', 'nav.home'], ['/directory', 'nav.directory'], ['/famous', 'nav.famous'],
     ['/time-honored', 'nav.timeHonored'], ['/certified', 'nav.certified'], ['/verify', 'nav.verify'],
@@ -105,7 +123,8 @@ export function errorHandler(render: Render, logger: Logger): ErrorRequestHandle
     if (res.headersSent) return;
     res.status(appErr.status);
     res.setHeader('Cache-Control', 'no-store');
-    const lang: Lang = (res.locals.lang as Lang) ?? 'zh';
+    // Unset when the request failed before pageContext ran.
+    const lang: Lang = res.locals.lang ?? 'zh';
     if (isApi(req)) {
       res.json({
         error: {

@@ -23,7 +23,7 @@ export function publicRoutes(deps: { render: Render; index: SearchIndex; publicB
   };
 
   router.get('/', async (_req, res) => {
-    const lang = res.locals.lang as Lang;
+    const lang = res.locals.lang;
     let stats: Awaited<ReturnType<SearchIndex['stats']>> | null = null;
     let featured: Array<ReturnType<typeof hitViewModel>> = [];
     let recent: Array<ReturnType<typeof hitViewModel>> = [];
@@ -54,7 +54,7 @@ export function publicRoutes(deps: { render: Render; index: SearchIndex; publicB
   });
 
   const searchPage = (fixedKind?: Kind) => async (req: Request, res: Response) => {
-    const lang = res.locals.lang as Lang;
+    const lang = res.locals.lang;
     const { params, search } = parseSearchParams(req.query as Record<string, unknown>, fixedKind);
     const basePath = fixedKind ? REGISTRIES[fixedKind].listPath : '/search';
     const heading = fixedKind ? t(lang, `kind.${fixedKind}`) : params.q ? t(lang, 'search.resultsFor', { q: params.q }) : t(lang, 'nav.search');
@@ -78,7 +78,7 @@ export function publicRoutes(deps: { render: Render; index: SearchIndex; publicB
   for (const kind of KINDS) router.get(REGISTRIES[kind].listPath, searchPage(kind));
 
   router.get('/brands/:slug', async (req, res) => {
-    const lang = res.locals.lang as Lang;
+    const lang = res.locals.lang;
     const slug = String(req.params.slug);
     if (!BRAND_SLUG.test(slug)) throw new AppError('not_found', '找不到该品牌', { messageEn: 'No such brand' });
     const profile = await getBrandProfile(slug);

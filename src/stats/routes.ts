@@ -14,7 +14,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { actorOf, flash, requireRole } from '../accounts/middleware.js';
-import { ROLE_RANK, type Role } from '../accounts/roles.js';
+import { ROLE_RANK } from '../accounts/roles.js';
 import { AppError, type FieldProblem } from '../platform/errors.js';
 import { formatTime, label, t, type Lang } from '../platform/i18n.js';
 import { url, type Render } from '../platform/views.js';
@@ -49,7 +49,7 @@ export function statsRoutes(deps: StatsDeps): Router {
   const router = Router();
   const { cache } = deps;
   router.get('/stats', async (req, res) => {
-    const lang = res.locals.lang as Lang;
+    const lang = res.locals.lang;
     assertPlainQuery(req.query as Record<string, unknown>);
     const { vm } = await pageData(lang, cache, false);
     res.setHeader('Cache-Control', 'public, max-age=60');
@@ -93,9 +93,9 @@ export function statsAdminRoutes(deps: StatsDeps): Router {
   const { cache } = deps;
 
   const show = async (req: Request, res: Response, forms: { figure?: FormState; award?: FormState; withdraw?: FormState & { id: string } } = {}, status = 200) => {
-    const lang = res.locals.lang as Lang;
+    const lang = res.locals.lang;
     const { vm, figures, awards } = await pageData(lang, cache, true);
-    const role = (res.locals.user as { role: Role } | undefined)?.role ?? 'viewer';
+    const role = res.locals.user?.role ?? 'viewer';
     const canEdit = ROLE_RANK[role] >= ROLE_RANK.editor;
     const figureForm = forms.figure ?? emptyForm({ key: '', value: '', date: '', source: '', sourceUrl: '', note: '' });
     const awardForm = forms.award ?? emptyForm({ brand: '', award: '', year: String(new Date().getUTCFullYear() - 1), note: '' });
@@ -148,7 +148,7 @@ export function statsAdminRoutes(deps: StatsDeps): Router {
 
   const FIGURE_FIELDS = ['key', 'value', 'date', 'source', 'sourceUrl', 'note'];
   router.post('/stats/figures', requireRole('editor'), async (req, res) => {
-    const lang = res.locals.lang as Lang;
+    const lang = res.locals.lang;
     try {
       await recordFigure(req.body ?? {}, { actor: actorOf(res) });
     } catch (err) {
@@ -163,7 +163,7 @@ export function statsAdminRoutes(deps: StatsDeps): Router {
 
   const AWARD_FIELDS = ['brand', 'award', 'year', 'note'];
   router.post('/stats/awards', requireRole('editor'), async (req, res) => {
-    const lang = res.locals.lang as Lang;
+    const lang = res.locals.lang;
     try {
       await attachAward(req.body ?? {}, { actor: actorOf(res) });
     } catch (err) {
@@ -177,7 +177,7 @@ export function statsAdminRoutes(deps: StatsDeps): Router {
   });
 
   router.post('/stats/awards/:id/withdraw', requireRole('editor'), async (req, res) => {
-    const lang = res.locals.lang as Lang;
+    const lang = res.locals.lang;
     const id = String(req.params.id);
     try {
       await withdrawAward(id, req.body ?? {}, { actor: actorOf(res) });

@@ -13,7 +13,7 @@ import { Router, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { AppError, validationFailed } from '../platform/errors.js';
-import { label, t, type Lang } from '../platform/i18n.js';
+import { label, t } from '../platform/i18n.js';
 import { url, type Render } from '../platform/views.js';
 import { getCertificate } from '../registries/queries.js';
 import { assertPlainQuery } from '../search/params.js';
@@ -76,14 +76,14 @@ export function verifyRoutes(deps: VerifyDeps): Router {
     if (!number) throw badNumber();
     if (number !== raw) {
       res.setHeader('Cache-Control', PAGE_CACHE);
-      res.redirect(301, url(res.locals.lang as Lang, `/verify/${number}${suffix}`));
+      res.redirect(301, url(res.locals.lang, `/verify/${number}${suffix}`));
       return null;
     }
     return number;
   };
 
   router.get('/', async (req, res) => {
-    const lang = res.locals.lang as Lang;
+    const lang = res.locals.lang;
     const query = assertPlainQuery(req.query as Record<string, unknown>);
     const raw = query.q ?? '';
     if (raw.length > Q_MAX) {
@@ -125,7 +125,7 @@ export function verifyRoutes(deps: VerifyDeps): Router {
   });
 
   router.get('/:number', async (req, res) => {
-    const lang = res.locals.lang as Lang;
+    const lang = res.locals.lang;
     assertPlainQuery(req.query as Record<string, unknown>);
     const number = pathNumber(String(req.params.number), res);
     if (!number) return;

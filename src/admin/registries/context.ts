@@ -5,9 +5,8 @@
  */
 import type { Request, Response } from 'express';
 import { flash } from '../../accounts/middleware.js';
-import { ROLE_RANK, type Role } from '../../accounts/roles.js';
+import { ROLE_RANK } from '../../accounts/roles.js';
 import { AppError, type FieldProblem } from '../../platform/errors.js';
-import type { Lang } from '../../platform/i18n.js';
 import { url, type Render } from '../../platform/views.js';
 import { Brand } from '../../registries/models.js';
 import type { SearchIndex } from '../../search/port.js';
@@ -39,10 +38,10 @@ export type Doc = Record<string, any> & { _id: unknown; version: number };
 /** What the screens show of the brand an entry hangs on. */
 export type BrandRef = { _id: unknown; name: string; slug: string };
 
-export const langOf = (res: Response) => (res.locals.lang as Lang) ?? 'zh';
+export const langOf = (res: Response) => res.locals.lang ?? 'zh';
 
 export const canEdit = (res: Response) => {
-  const role = (res.locals.user as { role?: Role } | undefined)?.role;
+  const role = res.locals.user?.role;
   return role ? ROLE_RANK[role] >= ROLE_RANK.editor : false;
 };
 

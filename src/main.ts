@@ -18,7 +18,7 @@ import { auditSubscriber } from './audit/index.js';
 import { ChangeCompactor, handleInline } from './registries/changes.js';
 import { ChangeWorker } from './registries/outbox.js';
 import { createLogger, type Logger } from './platform/logger.js';
-import { ENTRY_MODELS } from './registries/models.js';
+import { ALL_REGISTRIES } from './registries/kinds.js';
 import { createSearchIndex } from './search/index.js';
 import type { SearchIndex } from './search/port.js';
 import { IndexSync, reindexAll } from './search/sync.js';
@@ -67,7 +67,7 @@ export async function boot(config: Config, opts: { mongoUri: string; dbName?: st
     await index.init();
     await index.health();
     const stats = await index.stats();
-    const entries = (await Promise.all(Object.values(ENTRY_MODELS).map((m) => countAll(m)))).reduce((a, b) => a + b, 0);
+    const entries = (await Promise.all(ALL_REGISTRIES.map((r) => countAll(r.model)))).reduce((a, b) => a + b, 0);
     if (stats.documents === 0 && entries > 0) {
       logger.info({ entries }, 'search index is empty: rebuilding from MongoDB');
       await reindexAll(index);

@@ -12,7 +12,7 @@ import { checkCreditCode, CREDIT_CODE_MESSAGES } from './credit-code.js';
 import {
   CERTIFICATE_LEVELS, CERTIFICATE_SCOPES, CERTIFICATE_STATUSES, DIRECTORY_STATUSES, DISTRICTS,
   FAMOUS_STATUSES, PROTECTION_RECORD_KINDS, RECOGNITION_ROUTES, SECTORS, TIME_HONORED_STATUSES,
-  TIME_HONORED_TIERS, BRAND_SLUG, type Kind,
+  TIME_HONORED_TIERS, BRAND_SLUG,
 } from './reference.js';
 
 const m = (zh: string, en: string) => `${zh}|${en}`;
@@ -227,17 +227,3 @@ export const DirectoryEntry = model<DirectoryDoc>('DirectoryEntry', directorySch
 export const FamousMark = model<FamousDoc>('FamousMark', famousSchema);
 export const TimeHonored = model<TimeHonoredDoc>('TimeHonored', timeHonoredSchema);
 export const Certificate = model<CertificateDoc>('Certificate', certificateSchema);
-
-/** The registry collections whose documents become search documents, by kind. */
-export const ENTRY_MODELS: Record<Kind, Model<any>> = {
-  directory: DirectoryEntry,
-  famous: FamousMark,
-  'time-honored': TimeHonored,
-  certified: Certificate,
-};
-
-/** Certificate status as the public sees it: 过期 once validUntil has passed, with no edit needed. */
-export function effectiveCertificateStatus(c: { status: string; validUntil: Date }, now = new Date()): string {
-  if (c.status === '有效' && c.validUntil.getTime() < now.getTime()) return '过期';
-  return c.status;
-}

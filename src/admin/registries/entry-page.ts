@@ -9,13 +9,14 @@ import { historyOf } from '../../audit/index.js';
 import type { FieldProblem } from '../../platform/errors.js';
 import { label, t, type Lang } from '../../platform/i18n.js';
 import { url } from '../../platform/views.js';
-import { Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark, effectiveCertificateStatus } from '../../registries/models.js';
+import { Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark } from '../../registries/models.js';
 import { PROTECTION_RECORD_KINDS, type Kind } from '../../registries/reference.js';
 import { statusClass } from '../../search/view-model.js';
 import { brandRef, canEdit, entryPath, langOf, send, type AdminContext, type Doc } from './context.js';
 import { formView } from './forms.js';
 import type { EntityKey, EntitySpec, FieldSpec } from './specs.js';
 import { brandLinks, factRows, historyView, recordsView, statusView, type HistoryEvent } from './views.js';
+import { effectiveStatus } from '../../registries/kinds.js';
 
 /** A refused status change or protection record, shown again on the page with its problems. */
 export interface EntryExtras {
@@ -86,7 +87,7 @@ async function relatedOf(lang: Lang, key: EntityKey, doc: Doc, brand: { _id: unk
     Certificate.find({ brand: String(brand._id) }).sort({ issuedAt: -1 }).lean(),
   ]);
   const entry = (k: Kind, e: Record<string, any>, what: string) => {
-    const s = k === 'certified' ? effectiveCertificateStatus(e as { status: string; validUntil: Date }, clock) : String(e.status);
+    const s = effectiveStatus(k, String(e.status), e.validUntil as Date | undefined, clock);
     return { href: url(lang, entryPath(k, e._id)), kind: t(lang, `kind.${k}`), what, status: label(lang, s), statusClass: statusClass(s) };
   };
   const entries = [

@@ -5,9 +5,9 @@
  */
 import { formatDate, label, t, type Lang } from '../../platform/i18n.js';
 import { url } from '../../platform/views.js';
-import { effectiveCertificateStatus } from '../../registries/models.js';
 import { statusClass } from '../../search/view-model.js';
 import { fieldLabelKey, specOfModel, type EntitySpec, type FieldSpec } from './specs.js';
+import { effectiveStatus } from '../../registries/kinds.js';
 
 /** One event of an entry's history, as src/audit's historyOf() returns it. */
 export interface HistoryEvent {
@@ -84,9 +84,7 @@ export function factRows(lang: Lang, spec: EntitySpec, doc: Record<string, unkno
 export function statusView(lang: Lang, spec: EntitySpec, doc: Record<string, unknown>, now: Date) {
   if (!spec.statuses) return null;
   const stored = String(doc.status ?? '');
-  const effective = spec.key === 'certified'
-    ? effectiveCertificateStatus(doc as { status: string; validUntil: Date }, now)
-    : stored;
+  const effective = spec.key === 'certified' ? effectiveStatus('certified', stored, doc.validUntil as Date | undefined, now) : stored;
   return {
     stored,
     storedLabel: label(lang, stored),

@@ -95,7 +95,7 @@ export function auditRoutes(deps: { render: Render }): Router {
     if (action) filter.action = action;
     if (actor) filter.actor = actor.toLowerCase();
     if (before) filter.seq = mongoose.trusted({ $lt: before });
-    const events = (await AuditEvent.find(filter).sort({ seq: -1 }).limit(PAGE + 1).lean()) as AuditEventDoc[];
+    const events = await AuditEvent.find(filter).sort({ seq: -1 }).limit(PAGE + 1).lean<AuditEventDoc[]>();
     const more = events.length > PAGE;
     const shown = events.slice(0, PAGE);
     let check: { ok: boolean; message: string; unaudited: string } | null = null;

@@ -17,11 +17,12 @@
  */
 import mongoose, { type Model } from 'mongoose';
 import { recordEvent } from '../audit/index.js';
-import { AppError } from '../platform/errors.js';
+import { AppError, type FieldProblem } from '../platform/errors.js';
 import { mapLimit } from '../platform/concurrency.js';
 import { Brand, Trademark } from '../registries/models.js';
 import { REGISTRIES } from '../registries/kinds.js';
 import type { Kind } from '../registries/reference.js';
+import { giOf, giProblems, reasonLengthProblems, statusReasonProblems } from '../registries/rules.js';
 import { bulkCreate, upsertByKey, type WriteContext } from '../registries/service.js';
 import { FORMATS, mapHeader, type Column, type HeaderMap, type Target } from './formats.js';
 import { FileProblem, openSheet, type SheetRow } from './read.js';
@@ -199,12 +200,12 @@ function problemsFrom(err: unknown, row: number, hm: HeaderMap, target: Target, 
     // A cell that could not be read is already reported; its "required" follows from that.
     if (bad.has(path) || bad.has(path.replace(/\.\d+$/, '')) || (path.startsWith('gi') && (bad.has('gi.product') || bad.has('gi.area')))) continue;
     const column = headerFor(path);
-    const kind = (e as { kind?: string }).kind ?? '';
-    const value = (e as { value?: unknown }).value;
+    const kind = e.kind ?? '';
+    const value: unknown = e.value;
     let zh: string;
     let en: string;
     if (e.message.includes('|') && !(e instanceof mongoose.Error.CastError)) {
-      [zh, en] = e.message.split('|', 2) as [string, string];
+      [zh = '', en = ''] = e.message.split('|', 2);
       if (kind === 'enum' && typeof value === 'string') {
         zh = `“${value.slice(0, 40)}”不是可选的值。${zh}`;
         en = `"${value.slice(0, 40)}" is not allowed: ${en}`;
@@ -231,7 +232,7 @@ function problemsFrom(err: unknown, row: number, hm: HeaderMap, target: Target, 
 function castStrings(model: Model<any>, data: Record<string, unknown>): void {
   for (const [p, v] of Object.entries(data)) {
     if (typeof v !== 'string') continue;
-    const o = (model.schema.path(p) as { options?: { trim?: boolean; uppercase?: boolean; lowercase?: boolean } } | undefined)?.options;
+    const o: { trim?: boolean; uppercase?: boolean; lowercase?: boolean } | undefined = model.schema.path(p)?.options;
     if (!o) continue;
     let s = v;
     if (o.trim) s = s.trim();
@@ -256,7 +257,7 @@ async function validate(model: Model<any>, data: Record<string, unknown>, paths:
 type FileBrand = { id: string; fp: string; entryFp: string; row: number; isNew: boolean };
 const packBrand = (b: FileBrand) => `${b.id}\t${b.fp}\t${b.entryFp}\t${b.row}\t${b.isNew ? 'n' : 'o'}`;
 function unpackBrand(s: string): FileBrand {
-  const [id, fp, entryFp, row, n] = s.split('\t') as [string, string, string, string, string];
+  const [id = '', fp = '', entryFp = '', row = '', n = ''] = s.split('\t');
   return { id, fp, entryFp, row: Number(row), isNew: n === 'n' };
 }
 
@@ -307,13 +308,13 @@ class Run {
     if (status === '过期') {
       problems.push({ row: r.row, column: this.header('状态'), ...msg('“过期”由有效期自动判断，不能导入；请填写“有效”', '"过期" (expired) follows from the validity date and cannot be imported; write 有效') });
     } else if (status) data.entry.status = status;
-    // GI product and area are one value: both or neither.
+    // GI product and area are one value: both or neither (the kernel's rule).
     if ('gi.product' in data.entry || 'gi.area' in data.entry) {
-      const product = String(data.entry['gi.product'] ?? '');
-      const area = String(data.entry['gi.area'] ?? '');
+      const gi = { product: data.entry['gi.product'], area: data.entry['gi.area'] };
       delete data.entry['gi.product'];
       delete data.entry['gi.area'];
-      data.entry.gi = product || area ? { product, area } : undefined;
+      if (!cells.bad.has('gi.product') && !cells.bad.has('gi.area')) problems.push(...this.fromRules(r.row, giProblems(gi), cells.bad));
+      data.entry.gi = giOf(gi);
     }
     castStrings(Brand, data.brand);
     castStrings(Trademark, data.trademark);
@@ -443,6 +444,7 @@ class Run {
       if (data.entry.status === undefined && defaultStatus) data.entry.status = defaultStatus;
       // A new entry keeps the reason it was listed with its status.
       if (reason) data.entry.statusReason = reason;
+      problems.push(...this.fromRules(r.row, reasonLengthProblems(reason), bad));
     }
     const entryPaths = [...new Set(Object.keys(data.entry).map((p) => p.split('.')[0] === 'gi' ? 'gi' : p))];
     const entryCheck = await validate(model, { ...data.entry, brand: brandId, ...(creating ? { version: 1 } : {}) }, creating ? null : entryPaths);
@@ -451,15 +453,15 @@ class Run {
     const entryFp = fingerprint(data.entry, this.paths.entry);
     const entrySkip = skipSet(this.paths.entry, skipped);
     if (repeatedBrandRow) {
-      const [firstFp, firstStatus] = fileBrand!.entryFp.split(':') as [string, string];
+      const [firstFp = '', firstStatus = ''] = fileBrand!.entryFp.split(':');
       if (!sameFingerprint(firstFp, entryFp, entrySkip) || (status !== '' && status !== firstStatus)) {
         problems.push({ row: r.row, column: h('状态'), ...msg(`同一品牌在第 ${fileBrand!.row} 行的名录信息（优势商标、地理标志、状态等）与本行不一致`, `the directory details (advantage, GI, status…) differ from row ${fileBrand!.row}`) });
       }
     } else if (knownEntry) {
-      const newStatus = data.entry.status as string | undefined;
+      const newStatus = typeof data.entry.status === 'string' ? data.entry.status : undefined;
       plan.statusChange = Boolean(newStatus && newStatus !== knownEntry.status);
-      if (plan.statusChange && !reason) {
-        problems.push({ row: r.row, column: h('状态原因'), ...msg(`状态由“${knownEntry.status}”改为“${newStatus}”，请填写状态原因`, `status changes from ${knownEntry.status} to ${newStatus}: a status reason is required`) });
+      if (plan.statusChange && newStatus) {
+        problems.push(...this.fromRules(r.row, statusReasonProblems(reason, { from: knownEntry.status, to: newStatus }), bad));
       }
       plan.entryOp = sameFingerprint(knownEntry.fp, entryFp, entrySkip) && !plan.statusChange ? 'none' : 'update';
     } else {
@@ -480,7 +482,7 @@ class Run {
 
   /** A new document as it will be inserted (real runs only: a dry run keeps nothing). */
   keep(doc: mongoose.Document): Record<string, unknown> | undefined {
-    return this.o.dryRun ? undefined : (doc.toObject() as Record<string, unknown>);
+    return this.o.dryRun ? undefined : doc.toObject<Record<string, unknown>>();
   }
 
   /** Adds the time since `since` to a step of the summary's timings. */
@@ -601,6 +603,18 @@ class Run {
       }
     });
     this.time('write updates', t0);
+  }
+
+  /**
+   * The kernel's rule problems (rules.ts) on an entry as problems of the row, each in the column
+   * of its field; the fields go into `bad`, so the schema does not report them a second time.
+   */
+  fromRules(row: number, found: FieldProblem[], bad: Set<string>): Problem[] {
+    return found.map((f) => {
+      bad.add(f.field);
+      const col = this.hm.present.find((c) => c.target === 'entry' && c.path === f.field) ?? this.format.columns.find((c) => c.target === 'entry' && c.path === f.field);
+      return { row, column: col ? this.hm.headerOf.get(col.path) ?? col.header : f.field, message: f.message, messageEn: f.messageEn };
+    });
   }
 
   columnFor(target: Target, field: string): string {

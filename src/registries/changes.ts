@@ -80,7 +80,7 @@ changeSchema.index({ entryId: 1 });
 changeSchema.index({ at: 1 });
 
 export const Change: Model<ChangeDoc> =
-  (mongoose.models.Change as Model<ChangeDoc>) ?? mongoose.model<ChangeDoc>('Change', changeSchema);
+  mongoose.models.Change ?? mongoose.model<ChangeDoc>('Change', changeSchema);
 
 export const changeId = (model: string, entryId: unknown, version: number) => `${model}:${String(entryId)}:${version}`;
 
@@ -132,7 +132,7 @@ export function handleInline(subscriber: ChangeSubscriber): () => void {
   return () => inlineSubscribers.delete(subscriber);
 }
 
-const isDuplicate = (err: unknown) => (err as { code?: number })?.code === 11000;
+const isDuplicate = (err: unknown) => typeof err === 'object' && err !== null && 'code' in err && err.code === 11000;
 
 /** What a writer states when it claims a version; the log fills in the bookkeeping fields. */
 export type ChangeClaim = Omit<ChangeDoc, 'status' | 'appliedAt' | 'error' | 'indexed' | 'entryIds' | 'audited'> & { entryIds?: ChangeDoc['entryIds'] };
@@ -166,7 +166,7 @@ export async function markChanges(ids: readonly string[], flag: ChangeFlag): Pro
 export async function changeSettled(id: string): Promise<void> {
   try {
     if (inlineSubscribers.size === 0) return;
-    const c = (await Change.findById(id).lean()) as ChangeDoc | null;
+    const c = await Change.findById(id).lean<ChangeDoc>();
     if (!c || c.status === 'pending') return;
     for (const sub of inlineSubscribers) {
       if (c[sub.flag]) continue;
@@ -237,9 +237,9 @@ export async function compactChanges(opts: CompactOptions = {}): Promise<Compact
   const now = opts.now ?? new Date();
   const cutoff = new Date(now.getTime() - (opts.olderThan ?? CHANGE_RETENTION_MS));
   if (cutoff <= LOG_EPOCH) return { removed: 0, kept: 0 };
-  const old = (await Change.find({ at: mongoose.trusted({ $gte: LOG_EPOCH, $lt: cutoff }) })
+  const old = await Change.find({ at: mongoose.trusted({ $gte: LOG_EPOCH, $lt: cutoff }) })
     .select('_id model at status indexed audited')
-    .lean()) as Array<Pick<ChangeDoc, '_id' | 'model' | 'at' | 'status' | 'indexed' | 'audited'>>;
+    .lean<Array<Pick<ChangeDoc, '_id' | 'model' | 'at' | 'status' | 'indexed' | 'audited'>>>();
   const newest = new Map<string, { id: string; at: number }>();
   for (const c of old) {
     if (c.status !== 'applied') continue;

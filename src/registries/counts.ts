@@ -85,13 +85,13 @@ function counts(m: Tally, order: readonly string[]): Count[] {
   return [...known, ...extra];
 }
 const yearOf = (d: unknown): number | null => {
-  if (!d) return null;
-  const t = new Date(d as Date).getTime();
+  if (!d || (!(d instanceof Date) && typeof d !== 'string' && typeof d !== 'number')) return null;
+  const t = new Date(d).getTime();
   return Number.isNaN(t) ? null : new Date(t).getUTCFullYear();
 };
 
 async function scan<T>(model: Model<any>, projection: Record<string, 0 | 1>, each: (doc: T) => void): Promise<void> {
-  for await (const doc of model.find({}, projection).lean().cursor({ batchSize: 2000 })) each(doc as T);
+  for await (const doc of model.find({}, projection).lean<T[]>().cursor({ batchSize: 2000 })) each(doc);
 }
 
 /** Which kinds a change to this model shows in (a brand shows in every list it is on). */
@@ -102,7 +102,7 @@ export const KINDS_OF_MODEL: Record<string, Kind[]> = {
 
 /** The latest applied change per registry, from one pass over the change log. */
 export async function lastChanges(): Promise<Record<Kind, Date | null>> {
-  const out = Object.fromEntries(KINDS.map((k) => [k, null])) as Record<Kind, Date | null>;
+  const out: Record<Kind, Date | null> = { directory: null, famous: null, 'time-honored': null, certified: null };
   for await (const c of Change.find({ status: 'applied' }, { model: 1, at: 1 }).lean().cursor({ batchSize: 2000 })) {
     const at = new Date(c.at);
     for (const k of KINDS_OF_MODEL[c.model] ?? []) if (!out[k] || out[k]!.getTime() < at.getTime()) out[k] = at;
@@ -121,7 +121,7 @@ export async function computeRegistryStats(now = new Date()): Promise<RegistrySt
     row[kind]++;
     perBrand.set(id, row);
   };
-  const registry = (kind: Kind) => ({ kind, total: 0, tier: new Map() as Tally, status: new Map() as Tally, year: new Map<number, number>() });
+  const registry = (kind: Kind) => ({ kind, total: 0, tier: new Map<string, number>(), status: new Map<string, number>(), year: new Map<number, number>() });
   const addYear = (r: ReturnType<typeof registry>, y: number | null) => {
     if (y === null) return;
     r.year.set(y, (r.year.get(y) ?? 0) + 1);

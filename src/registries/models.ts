@@ -9,6 +9,7 @@
  */
 import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
 import { checkCreditCode, CREDIT_CODE_MESSAGES } from './credit-code.js';
+import { GI_BOTH, oneOfWords, STATUS_REASON_MAX } from './rules.js';
 import {
   CERTIFICATE_LEVELS, CERTIFICATE_SCOPES, CERTIFICATE_STATUSES, DIRECTORY_STATUSES, DISTRICTS,
   FAMOUS_STATUSES, PROTECTION_RECORD_KINDS, RECOGNITION_ROUTES, SECTORS, TIME_HONORED_STATUSES,
@@ -17,20 +18,20 @@ import {
 
 const m = (zh: string, en: string) => `${zh}|${en}`;
 const required = (zh: string, en: string): [true, string] => [true, m(`请填写${zh}`, `${en} is required`)];
-const oneOf = (values: readonly string[], zh: string, en: string) => ({
-  values: [...values],
-  message: m(`${zh}必须是以下之一：${values.join('、')}`, `${en} must be one of: ${values.join(', ')}`),
-});
+const oneOf = (values: readonly string[], zh: string, en: string) => ({ values: [...values], message: m(...oneOfWords(values, zh, en)) });
 
 const bookkeeping = {
   version: { type: Number, default: 1, min: 1 },
 };
 
+/** The same limit and words as the kernel's rule (rules.ts, reasonLengthProblems). */
+const reasonMax: [number, string] = [STATUS_REASON_MAX, m(`原因不能超过${STATUS_REASON_MAX}个字符`, `the reason is at most ${STATUS_REASON_MAX} characters`)];
+
 function statusFields(values: readonly string[]) {
   return {
     status: { type: String, required: required('状态', 'status'), enum: oneOf(values, '状态', 'status') },
     statusChangedAt: { type: Date, default: () => new Date() },
-    statusReason: { type: String, trim: true, maxlength: 500, default: '' },
+    statusReason: { type: String, trim: true, maxlength: reasonMax, default: '' },
   };
 }
 
@@ -105,7 +106,7 @@ const directorySchema = new Schema(
     brand: { type: Schema.Types.ObjectId, ref: 'Brand', required: true, unique: true },
     advantage: { type: Boolean, default: false },
     gi: {
-      type: new Schema({ product: { type: String, trim: true, required: true }, area: { type: String, trim: true, required: true } }, { _id: false }),
+      type: new Schema({ product: { type: String, trim: true, required: [true, m(...GI_BOTH)] }, area: { type: String, trim: true, required: [true, m(...GI_BOTH)] } }, { _id: false }),
       default: undefined,
     },
     listedAt: { type: Date, default: () => new Date() },
@@ -218,7 +219,7 @@ export type TimeHonoredDoc = InferSchemaType<typeof timeHonoredSchema> & { _id: 
 export type CertificateDoc = InferSchemaType<typeof certificateSchema> & { _id: mongoose.Types.ObjectId };
 
 function model<T>(name: string, schema: Schema): Model<T> {
-  return (mongoose.models[name] as Model<T>) ?? mongoose.model<T>(name, schema);
+  return mongoose.models[name] ?? mongoose.model<T>(name, schema);
 }
 
 export const Brand = model<BrandDoc>('Brand', brandSchema);

@@ -144,7 +144,7 @@ export class ChangeWorker {
           },
           (err: unknown) => {
             // However the pass was started (timer, drain, a script), /readyz tells why it is behind.
-            this.lastError = (err as Error).message;
+            this.lastError = err instanceof Error ? err.message : String(err);
             throw err;
           },
         )
@@ -174,7 +174,7 @@ export class ChangeWorker {
   }
 
   private async pass(): Promise<number> {
-    const changes = (await Change.find({ [this.subscriber.flag]: false }).limit(BATCH).lean()) as ChangeDoc[];
+    const changes = await Change.find({ [this.subscriber.flag]: false }).limit(BATCH).lean<ChangeDoc[]>();
     if (changes.length === 0) return 0;
     const now = Date.now();
     const ready: ChangeDoc[] = [];
@@ -184,7 +184,7 @@ export class ChangeWorker {
         // Its writer went away between claiming and writing: finish the write for it, then read
         // back how it ended (applied, or failed on a duplicate key).
         await rollForward(c);
-        const settled = (await Change.findById(c._id).lean()) as ChangeDoc | null;
+        const settled = await Change.findById(c._id).lean<ChangeDoc>();
         if (settled && settled.status !== 'pending') ready.push(settled);
       }
       // A younger pending change is still being written; the next pass takes it.

@@ -65,7 +65,7 @@ export async function getBrandProfile(slug: string, now = new Date()) {
     Certificate.find({ brand: brand._id }).sort({ issuedAt: -1 }).lean(),
   ]);
   const updated = [brand, directory, timeHonored, ...famous, ...certificates]
-    .map((d) => (d as { updatedAt?: Date } | null)?.updatedAt?.getTime() ?? 0)
+    .map((d) => d?.updatedAt?.getTime() ?? 0)
     .reduce((a, b) => Math.max(a, b), 0);
   return {
     slug: brand.slug,

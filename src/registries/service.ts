@@ -7,15 +7,35 @@
  * concurrency hold across processes on any server, including ones whose conditional updates are
  * not atomic; a crash between any two steps is repaired by the subscribers' workers (outbox.ts).
  *
- * Dynamic management rules live here, so the UI, the API, imports and scripts obey them alike:
- * a status change needs a reason (and stamps its date), and protection records of a famous mark
- * are only ever appended.
+ * The domain rules are written once, in rules.ts, and enforced here on every write, so the UI, the
+ * API, imports and scripts obey them alike: a status change needs a reason (and stamps its date),
+ * a famous mark's protection records are only ever appended and each is checked, a geographic
+ * indication is a product and an area together. The forms and the import's dry run call the same
+ * functions to report problems before they write.
  */
 import mongoose, { type Model } from 'mongoose';
 import { AppError, validationFailed, type FieldProblem } from '../platform/errors.js';
 import { Change, CHANGE_LEASE_MS, changeId, changeSettled, claimChange, markSettled, type ChangeClaim, type ChangeDoc } from './changes.js';
+import { kindOfModel, REGISTRIES } from './kinds.js';
+import { FamousMark } from './models.js';
+import {
+  appendOnlyProblems, entryProblems, mergeProblems, protectionRecordProblems, parseDay, statusChangeProblems, statusReasonProblems,
+  type ProtectionRecordInput,
+} from './rules.js';
+
+export type { ProtectionRecordInput } from './rules.js';
 
 type AnyDoc = Record<string, unknown> & { _id: mongoose.Types.ObjectId; version: number };
+
+/**
+ * Any model whose documents read as `T`: T is inferred from the model (mongoose's castObject
+ * returns its raw document type), or named by a caller that reads only a few fields. The service
+ * handles every model alike through the model registered under that name, documents as records.
+ */
+export type EntryModel<T> = Pick<Model<T>, 'modelName' | 'castObject'>;
+
+/** The registered model behind `model`, its documents as plain records. */
+const registered = (model: EntryModel<unknown>): Model<AnyDoc> => mongoose.model<AnyDoc>(model.modelName);
 
 /** Who writes and why; recorded with the change. */
 export interface WriteContext {
@@ -30,32 +50,64 @@ export function fieldProblemsFrom(err: unknown): FieldProblem[] | null {
   if (!(err instanceof mongoose.Error.ValidationError)) return null;
   return Object.entries(err.errors).map(([field, e]) => {
     const raw = e instanceof mongoose.Error.CastError ? `格式不正确|has the wrong type` : e.message;
-    const [zh, en] = raw.includes('|') ? raw.split('|', 2) : [raw, raw];
-    return { field, message: zh!, messageEn: en! };
+    const [zh = raw, en = raw] = raw.includes('|') ? raw.split('|', 2) : [raw, raw];
+    return { field, message: zh, messageEn: en };
   });
 }
 
-const isDuplicate = (err: unknown) => (err as { code?: number })?.code === 11000;
-
-/** The model's unique fields besides _id (not every server's E11000 says which key clashed). */
-function uniqueFields(model: Model<any>): string[] {
-  return Object.entries(model.schema.paths)
-    .filter(([k, p]) => k !== '_id' && (p as { options?: { unique?: unknown } }).options?.unique)
-    .map(([k]) => k);
+/** What a failed write may carry, read without trusting its shape. */
+function errorFacts(err: unknown): { code?: unknown; keyValue?: unknown; writeErrors?: unknown; message: string } {
+  if (!err || typeof err !== 'object') return { message: String(err) };
+  return {
+    code: 'code' in err ? err.code : undefined,
+    keyValue: 'keyValue' in err ? err.keyValue : undefined,
+    writeErrors: 'writeErrors' in err ? err.writeErrors : undefined,
+    message: err instanceof Error ? err.message : String(err),
+  };
 }
 
-function duplicateKey(err: unknown, model?: Model<any>): FieldProblem[] | null {
+const isDuplicate = (err: unknown) => errorFacts(err).code === 11000;
+const shortMessage = (err: unknown) => errorFacts(err).message.slice(0, 200);
+
+/** The model's unique fields besides _id (not every server's E11000 says which key clashed). */
+function uniqueFields(model: Model<AnyDoc>): string[] {
+  const unique: string[] = [];
+  model.schema.eachPath((k, p) => {
+    if (k !== '_id' && p.options.unique) unique.push(k);
+  });
+  return unique;
+}
+
+function duplicateKey(err: unknown, model?: Model<AnyDoc>): FieldProblem[] | null {
   if (!isDuplicate(err)) return null;
-  const e = err as { keyValue?: Record<string, unknown> };
+  const { keyValue } = errorFacts(err);
   const unique = model ? uniqueFields(model) : [];
-  const field = Object.keys(e.keyValue ?? {})[0] ?? (unique.length === 1 ? unique[0]! : 'id');
+  const clashed = keyValue && typeof keyValue === 'object' ? Object.keys(keyValue)[0] : undefined;
+  const field = clashed ?? (unique.length === 1 && unique[0] ? unique[0] : 'id');
   return [{ field, message: '该编号已存在，不能重复', messageEn: 'already exists; it must be unique' }];
 }
 
-function translateWriteError(err: unknown, model?: Model<any>): never {
+function translateWriteError(err: unknown, model?: Model<AnyDoc>): never {
   const problems = fieldProblemsFrom(err) ?? duplicateKey(err, model);
   if (problems) throw validationFailed(problems);
   throw err;
+}
+
+/**
+ * Checks a document as it would be stored: the domain rules (rules.ts) and the schema, every
+ * problem at once (a rule's message wins over the schema's on the same field).
+ */
+async function check(model: Model<AnyDoc>, doc: mongoose.Document, rules: FieldProblem[]): Promise<void> {
+  let schema: FieldProblem[] = [];
+  try {
+    await doc.validate();
+  } catch (err) {
+    const problems = fieldProblemsFrom(err);
+    if (!problems) translateWriteError(err, model);
+    schema = problems;
+  }
+  const all = mergeProblems([...rules, ...entryProblems(model.modelName, plain(doc))], schema);
+  if (all.length) throw validationFailed(all);
 }
 
 function conflict(currentVersion: number): AppError {
@@ -66,10 +118,13 @@ function conflict(currentVersion: number): AppError {
 
 const notFound = () => new AppError('not_found', '找不到该条目', { messageEn: 'No such entry' });
 
+/** A document as a plain object, references as ids. */
+const plain = (doc: mongoose.Document): Record<string, unknown> => doc.toObject<Record<string, unknown>>({ depopulate: true, versionKey: false });
+
 /** Values as stored: plain objects, no mongoose wrappers, top-level keys only (no "." in keys). */
 function topLevel(doc: mongoose.Document, paths: string[]): Record<string, unknown> {
-  const obj = doc.toObject({ depopulate: true, versionKey: false }) as Record<string, unknown>;
-  const keys = [...new Set(paths.map((p) => p.split('.')[0]!))].filter((k) => !['_id', 'version', 'createdAt', 'updatedAt'].includes(k));
+  const obj = plain(doc);
+  const keys = [...new Set(paths.map((p) => p.split('.')[0] ?? p))].filter((k) => !['_id', 'version', 'createdAt', 'updatedAt'].includes(k));
   return Object.fromEntries(keys.map((k) => [k, obj[k] ?? null]));
 }
 
@@ -90,16 +145,21 @@ async function settle(id: string, status: 'applied' | 'failed', error = ''): Pro
  * writes while the entry is still at the previous version, with the values the change recorded.
  */
 export async function rollForward(change: ChangeDoc): Promise<void> {
-  const model = mongoose.model(change.model);
+  // Any model the change log names (registries, brands, statistics): looked up by that name.
+  const model = mongoose.model<AnyDoc>(change.model);
   if (change.op === 'bulk') {
     await settle(change._id, 'applied');
     return;
   }
   if (change.op === 'create') {
-    const exists = await model.exists({ _id: change.entryId });
-    if (!exists) {
+    const { entryId } = change;
+    if (!entryId) {
+      await settle(change._id, 'failed', 'entry missing');
+      return;
+    }
+    if (!(await model.exists({ _id: entryId }))) {
       try {
-        await model.collection.insertOne({ ...change.set, _id: change.entryId, version: 1, createdAt: change.at, updatedAt: change.at } as never);
+        await model.collection.insertOne({ ...change.set, _id: entryId, version: 1, createdAt: change.at, updatedAt: change.at });
       } catch (err) {
         if (!isDuplicate(err)) throw err;
         await settle(change._id, 'failed', 'duplicate key');
@@ -109,7 +169,7 @@ export async function rollForward(change: ChangeDoc): Promise<void> {
     await settle(change._id, 'applied');
     return;
   }
-  const current = (await model.findById(change.entryId).select('version').lean()) as { version: number } | null;
+  const current = await model.findById(change.entryId).select('version').lean<{ version: number }>();
   if (current && current.version === change.version - 1) {
     await model.updateOne({ _id: change.entryId, version: change.version - 1 }, { $set: { ...change.set, version: change.version, updatedAt: change.at } });
   }
@@ -118,34 +178,28 @@ export async function rollForward(change: ChangeDoc): Promise<void> {
 
 /** A claim that blocks us: roll it forward if its writer has clearly gone away. */
 async function repairStaleClaim(id: string, now: Date): Promise<void> {
-  const c = (await Change.findById(id).lean()) as ChangeDoc | null;
+  const c = await Change.findById(id).lean<ChangeDoc>();
   if (c && c.status === 'pending' && now.getTime() - new Date(c.at).getTime() > CHANGE_LEASE_MS) await rollForward(c);
 }
 
 /** Creates a document; validation problems become a validation_failed AppError. */
-export async function createEntry<T>(model: Model<any>, data: Record<string, unknown>, ctx: WriteContext = {}): Promise<T & AnyDoc> {
+export async function createEntry<T>(entryModel: EntryModel<T>, data: Record<string, unknown>, ctx: WriteContext = {}): Promise<T & AnyDoc> {
+  const model = registered(entryModel);
   const now = ctx.now ?? new Date();
   const doc = new model({ ...data, version: 1 });
-  try {
-    await doc.validate();
-  } catch (err) {
-    translateWriteError(err, model);
-  }
-  const set = topLevel(doc, Object.keys(doc.toObject()));
+  await check(model, doc, []);
+  const set = topLevel(doc, Object.keys(plain(doc)));
   const id = changeId(model.modelName, doc._id, 1);
   await claim({ _id: id, model: model.modelName, entryId: doc._id, version: 1, op: 'create', set, before: {}, actor: ctx.actor ?? 'system', reason: ctx.reason ?? '', at: now });
   try {
     await doc.save({ validateBeforeSave: false });
   } catch (err) {
-    await settle(id, 'failed', (err as Error).message.slice(0, 200));
+    await settle(id, 'failed', shortMessage(err));
     translateWriteError(err, model);
   }
   await settle(id, 'applied');
-  return doc.toObject() as T & AnyDoc;
+  return doc.toObject<T & AnyDoc>();
 }
-
-const statusReasonMissing = () =>
-  validationFailed([{ field: 'statusReason', message: '请填写状态变更原因', messageEn: 'a status change needs a reason' }]);
 
 /**
  * Applies `changes` to the document `id` if it is still at `expectedVersion`.
@@ -155,39 +209,33 @@ const statusReasonMissing = () =>
  * A famous mark's protection records cannot be changed here (appendProtectionRecord adds one).
  */
 export async function updateEntry<T>(
-  model: Model<any>,
+  model: EntryModel<T>,
   id: string | mongoose.Types.ObjectId,
   expectedVersion: number,
   changes: Record<string, unknown>,
   ctx: WriteContext = {},
 ): Promise<T & AnyDoc> {
-  if (model.modelName === 'FamousMark' && 'records' in changes) {
-    throw validationFailed([{ field: 'records', message: '保护记录只能追加，不能修改或删除', messageEn: 'protection records can only be appended, never edited or removed' }]);
-  }
-  return applyUpdate<T>(model, id, expectedVersion, changes, ctx, 'update');
+  const appendOnly = appendOnlyProblems(model.modelName, changes);
+  if (appendOnly.length) throw validationFailed(appendOnly);
+  return applyUpdate<T>(registered(model), id, expectedVersion, changes, ctx, 'update');
 }
 
-/** Changes an entry's status; the reason is required and kept with the date. */
+/**
+ * Changes an entry's status (动态管理): the new status is one of its kind's and not the current one,
+ * and the reason is required and kept with the date.
+ */
 export async function changeStatus<T>(
-  model: Model<any>,
+  model: EntryModel<T>,
   id: string | mongoose.Types.ObjectId,
   expectedVersion: number,
   status: string,
   reason: string,
   ctx: WriteContext = {},
 ): Promise<T & AnyDoc> {
-  if (!reason || !reason.trim()) throw statusReasonMissing();
-  return applyUpdate<T>(model, id, expectedVersion, { status }, { ...ctx, reason: reason.trim() }, 'update');
-}
-
-export interface ProtectionRecordInput {
-  date: Date | string;
-  kind: string;
-  summary: string;
-  outcome?: string;
-  links?: string[];
-  /** The _id of an earlier record this one corrects. */
-  corrects?: string | mongoose.Types.ObjectId | null;
+  const kind = kindOfModel(model.modelName);
+  const rules = (current: AnyDoc) =>
+    kind ? statusChangeProblems(REGISTRIES[kind].statuses, { from: String(current.status ?? ''), to: status, reason }) : statusReasonProblems(reason);
+  return applyUpdate<T>(registered(model), id, expectedVersion, { status }, { ...ctx, reason: reason.trim() }, 'update', rules);
 }
 
 /**
@@ -200,57 +248,52 @@ export async function appendProtectionRecord<T>(
   record: ProtectionRecordInput,
   ctx: WriteContext = {},
 ): Promise<T & AnyDoc> {
-  const model = mongoose.model('FamousMark') as Model<any>;
-  const current = (await model.findById(id).select('records version').lean()) as { records: Array<{ _id: mongoose.Types.ObjectId }>; version: number } | null;
+  const current = await FamousMark.findById(id).select('records version').lean<{ records: Array<{ _id: mongoose.Types.ObjectId }>; version: number }>();
   if (!current) throw notFound();
-  if (record.corrects && !current.records.some((r) => String(r._id) === String(record.corrects))) {
-    throw validationFailed([{ field: 'corrects', message: '要更正的记录不存在', messageEn: 'the record to correct does not exist' }]);
-  }
+  const problems = protectionRecordProblems(record, current.records.map((r) => String(r._id)));
+  if (problems.length) throw validationFailed(problems);
   const now = ctx.now ?? new Date();
   const added = {
     _id: new mongoose.Types.ObjectId(),
-    date: record.date,
+    date: parseDay(record.date),
     kind: record.kind,
     summary: record.summary,
     outcome: record.outcome ?? '',
     links: record.links ?? [],
-    corrects: record.corrects ?? null,
+    corrects: record.corrects ? String(record.corrects) : null,
     recordedBy: ctx.actor ?? 'system',
     recordedAt: now,
   };
-  return applyUpdate<T>(model, id, expectedVersion, { records: [...current.records, added] }, ctx, 'record');
+  return applyUpdate<T>(registered(FamousMark), id, expectedVersion, { records: [...current.records, added] }, ctx, 'record');
 }
 
 async function applyUpdate<T>(
-  model: Model<any>,
+  model: Model<AnyDoc>,
   id: string | mongoose.Types.ObjectId,
   expectedVersion: number,
   changes: Record<string, unknown>,
   ctx: WriteContext,
   action: 'update' | 'record',
+  rules: (current: AnyDoc) => FieldProblem[] = () => [],
 ): Promise<T & AnyDoc> {
   const now = ctx.now ?? new Date();
-  const current = (await model.findById(id).lean()) as (T & AnyDoc) | null;
+  const current = await model.findById(id).lean<T & AnyDoc>();
   if (!current) throw notFound();
   if (current.version !== expectedVersion) throw conflict(current.version);
-  const cur = current as Record<string, unknown>;
+  const problems = rules(current);
   let kind: 'update' | 'status' | 'record' = action;
-  if ('status' in changes && changes.status !== cur.status && 'status' in model.schema.paths) {
-    if (!ctx.reason || !ctx.reason.trim()) throw statusReasonMissing();
-    changes = { ...changes, statusChangedAt: now, statusReason: ctx.reason.trim() };
+  if ('status' in changes && changes.status !== current.status && model.schema.path('status')) {
+    problems.push(...statusReasonProblems(ctx.reason).filter((p) => !problems.some((q) => q.field === p.field)));
+    changes = { ...changes, statusChangedAt: now, statusReason: ctx.reason?.trim() ?? '' };
     kind = 'status';
   }
   // Validate the merged document as a whole, so cross-field rules (dates) hold.
   const merged = model.hydrate({ ...current });
   merged.set(changes);
-  try {
-    await merged.validate();
-  } catch (err) {
-    translateWriteError(err, model);
-  }
+  await check(model, merged, problems);
   const set = topLevel(merged, merged.modifiedPaths());
   if (Object.keys(set).length === 0) return current;
-  const before = Object.fromEntries(Object.keys(set).map((k) => [k, cur[k] ?? null]));
+  const before = Object.fromEntries(Object.keys(set).map((k) => [k, current[k] ?? null]));
   const version = expectedVersion + 1;
   const cid = changeId(model.modelName, current._id, version);
   const claimed = await claim({ _id: cid, model: model.modelName, entryId: current._id, version, op: 'update', action: kind, set, before, actor: ctx.actor ?? 'system', reason: ctx.reason ?? '', at: now });
@@ -262,11 +305,13 @@ async function applyUpdate<T>(
     // We own this version: no other writer touches the entry until our change is applied.
     await model.updateOne({ _id: current._id }, { $set: { ...set, version, updatedAt: now } }, { runValidators: false, timestamps: false });
   } catch (err) {
-    await settle(cid, 'failed', (err as Error).message.slice(0, 200));
+    await settle(cid, 'failed', shortMessage(err));
     translateWriteError(err, model);
   }
   await settle(cid, 'applied');
-  return (await model.findById(current._id).lean()) as T & AnyDoc;
+  const saved = await model.findById(current._id).lean<T & AnyDoc>();
+  if (!saved) throw notFound();
+  return saved;
 }
 
 /**
@@ -274,18 +319,19 @@ async function applyUpdate<T>(
  * with the same data changes nothing (no version bump), which makes seeding and imports idempotent.
  */
 export async function upsertByKey<T>(
-  model: Model<any>,
+  entryModel: EntryModel<T>,
   key: Record<string, unknown>,
   data: Record<string, unknown>,
   ctx: WriteContext = {},
 ): Promise<{ doc: T & AnyDoc; action: 'created' | 'updated' | 'unchanged' }> {
-  const existing = (await model.findOne(key).lean()) as (T & AnyDoc) | null;
-  if (!existing) return { doc: await createEntry<T>(model, { ...key, ...data }, ctx), action: 'created' };
+  const model = registered(entryModel);
+  const existing = await model.findOne(key).lean<T & AnyDoc>();
+  if (!existing) return { doc: await createEntry<T>(entryModel, { ...key, ...data }, ctx), action: 'created' };
   const probe = model.hydrate({ ...existing });
   probe.set(data);
   if (probe.modifiedPaths().length === 0) return { doc: existing, action: 'unchanged' };
   const changes = topLevel(probe, probe.modifiedPaths());
-  return { doc: await updateEntry<T>(model, existing._id, existing.version, changes, ctx), action: 'updated' };
+  return { doc: await updateEntry<T>(entryModel, existing._id, existing.version, changes, ctx), action: 'updated' };
 }
 
 export interface BulkReport {
@@ -308,26 +354,31 @@ export interface BulkOptions {
  * create (unless `opts.validated`), then written with one unordered insertMany, recorded as one bulk
  * change listing the inserted ids. Rows that fail validation or hit a unique key are reported, not thrown.
  */
-export async function bulkCreate(model: Model<any>, rows: Array<Record<string, unknown>>, ctx: WriteContext = {}, opts: BulkOptions = {}): Promise<BulkReport> {
+export async function bulkCreate<T>(entryModel: EntryModel<T>, rows: Array<Record<string, unknown>>, ctx: WriteContext = {}, opts: BulkOptions = {}): Promise<BulkReport> {
+  const model = registered(entryModel);
   const report: BulkReport = { inserted: 0, rejected: [] };
   const valid: Array<{ index: number; doc: Record<string, unknown> & { _id: mongoose.Types.ObjectId } }> = [];
   if (opts.validated) {
     rows.forEach((row, index) => {
-      if (!(row._id instanceof mongoose.Types.ObjectId) || row.version !== 1) throw new Error('bulkCreate: validated rows need their _id and version 1');
-      valid.push({ index, doc: row as Record<string, unknown> & { _id: mongoose.Types.ObjectId } });
+      const { _id } = row;
+      if (!(_id instanceof mongoose.Types.ObjectId) || row.version !== 1) throw new Error('bulkCreate: validated rows need their _id and version 1');
+      valid.push({ index, doc: { ...row, _id } });
     });
   } else {
     await Promise.all(
       rows.map(async (row, index) => {
         const doc = new model({ ...row, version: 1 });
+        let schema: FieldProblem[] = [];
         try {
           await doc.validate();
-          valid.push({ index, doc: doc.toObject() });
         } catch (err) {
           const problems = fieldProblemsFrom(err);
           if (!problems) throw err;
-          report.rejected.push({ index, problems });
+          schema = problems;
         }
+        const problems = mergeProblems(entryProblems(model.modelName, plain(doc)), schema);
+        if (problems.length) report.rejected.push({ index, problems });
+        else valid.push({ index, doc: { ...plain(doc), _id: doc._id } });
       }),
     );
   }
@@ -343,14 +394,15 @@ export async function bulkCreate(model: Model<any>, rows: Array<Record<string, u
     await model.insertMany(valid.map((v) => v.doc), { ordered: false, lean: true });
     report.inserted = valid.length;
   } catch (err) {
-    const e = err as { writeErrors?: Array<{ index: number }>; insertedDocs?: unknown[] };
-    if (!e.writeErrors) {
-      await settle(cid, 'failed', (err as Error).message.slice(0, 200));
+    const { writeErrors } = errorFacts(err);
+    if (!Array.isArray(writeErrors)) {
+      await settle(cid, 'failed', shortMessage(err));
       throw err;
     }
-    report.inserted = valid.length - e.writeErrors.length;
-    for (const w of e.writeErrors) {
-      report.rejected.push({ index: valid[w.index]?.index ?? -1, problems: duplicateKey({ code: 11000 }, model) ?? [] });
+    report.inserted = valid.length - writeErrors.length;
+    for (const w of writeErrors) {
+      const index = w && typeof w === 'object' && 'index' in w && typeof w.index === 'number' ? w.index : -1;
+      report.rejected.push({ index: valid[index]?.index ?? -1, problems: duplicateKey({ code: 11000 }, model) ?? [] });
     }
   }
   await settle(cid, 'applied');

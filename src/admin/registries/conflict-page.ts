@@ -25,7 +25,7 @@ export interface ConflictPage {
 export async function conflictPage(ctx: AdminContext, res: Response, o: ConflictPage): Promise<void> {
   const lang = langOf(res);
   const current = await load(o.spec, o.id);
-  const events = ((await historyOf(o.spec.modelName, o.id)) ?? []) as HistoryEvent[];
+  const events: HistoryEvent[] = await historyOf(o.spec.modelName, o.id);
   // Events newer than the version the form was based on (one per version when no version is recorded).
   const meanwhile = events.filter((e, i) => (typeof e.version === 'number' ? e.version > o.baseVersion : i < current.version - o.baseVersion));
   const changedBy = new Map<string, HistoryEvent>();

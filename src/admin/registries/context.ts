@@ -11,6 +11,7 @@ import { url, type Render } from '../../platform/views.js';
 import { Brand } from '../../registries/models.js';
 import type { SearchIndex } from '../../search/port.js';
 import { isObjectId } from './forms.js';
+import { isRecord } from '../../platform/guards.js';
 import type { EntityKey, EntitySpec } from './specs.js';
 
 export interface RegistryAdminDeps {
@@ -62,12 +63,12 @@ export const entryPath = (key: EntityKey, id: unknown) => `/admin/${key}/${Strin
 
 /** The entry `id` of `spec`, or a 404. */
 export async function load(spec: EntitySpec, id: string): Promise<Doc> {
-  const doc = isObjectId(id) ? ((await spec.model.findById(id).lean()) as Doc | null) : null;
+  const doc = isObjectId(id) ? await spec.model.findById(id).lean<Doc>() : null;
   if (!doc) throw new AppError('not_found', '找不到该条目', { messageEn: 'No such entry' });
   return doc;
 }
 
-export const brandRef = async (id: unknown) => (id ? ((await Brand.findById(id).select('name slug').lean()) as BrandRef | null) : null);
+export const brandRef = async (id: unknown) => (id ? await Brand.findById(id).select('name slug').lean<BrandRef>() : null);
 
 const badRequest = (field: string, zh: string, en: string) =>
   new AppError('bad_request', `${field}: ${zh}`, { messageEn: `${field}: ${en}`, fields: [{ field, message: zh, messageEn: en }] });
@@ -90,6 +91,9 @@ export function str(body: Record<string, unknown>, name: string, problems: Field
   return v;
 }
 
-export const bodyOf = (req: Request) => (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
+export function bodyOf(req: Request): Record<string, unknown> {
+  const body: unknown = req.body;
+  return isRecord(body) ? body : {};
+}
 
 export const isAppError = (err: unknown, code: string): err is AppError => err instanceof AppError && err.code === code;

@@ -14,8 +14,8 @@ export function createForm(ctx: AdminContext, key: EntityKey): Handler {
   const spec = SPECS[key];
   return async function createForm(req, res) {
     const values: FormValues = {};
-    const q = req.query as Record<string, unknown>;
-    const brandSlug = typeof q.brand === 'string' && /^[a-z0-9][a-z0-9-]{0,79}$/.test(q.brand) ? q.brand : '';
+    const { brand } = req.query;
+    const brandSlug = typeof brand === 'string' && /^[a-z0-9][a-z0-9-]{0,79}$/.test(brand) ? brand : '';
     for (const f of formFields(spec, 'create')) {
       if (f.type === 'brand') values[f.name] = brandSlug;
       else if (f.name === 'status' && f.options) values[f.name] = f.options[0]!;

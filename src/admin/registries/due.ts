@@ -11,9 +11,10 @@ import mongoose, { type Model, type QueryFilter } from 'mongoose';
 import { findByIds } from '../../platform/db/index.js';
 import { label, t, type Lang } from '../../platform/i18n.js';
 import { url } from '../../platform/views.js';
+import { dateOf } from './narrow.js';
 import {
   Brand, Certificate, FamousMark, TimeHonored, Trademark,
-  type BrandDoc, type CertificateDoc, type FamousDoc, type TimeHonoredDoc, type TrademarkDoc,
+  type CertificateDoc, type FamousDoc, type TimeHonoredDoc, type TrademarkDoc,
 } from '../../registries/models.js';
 
 export const DUE_DAYS = 90;
@@ -23,7 +24,7 @@ const DAY = 86_400_000;
 type BrandRef = { _id: unknown; name: string; slug: string };
 
 async function brandsOf(ids: unknown[]): Promise<Map<string, BrandRef>> {
-  const found = (await findByIds<BrandDoc>(Brand, ids, 'name slug')) as unknown as BrandRef[];
+  const found = await findByIds<BrandRef>(Brand, ids, 'name slug');
   return new Map(found.map((b) => [String(b._id), b]));
 }
 
@@ -37,9 +38,9 @@ async function brandsOf(ids: unknown[]): Promise<Map<string, BrandRef>> {
  * and to sort (measured at 500,000 on the local stack: 1.3 s of server CPU for one read, 1.9 s
  * for the pair).
  */
-async function firstOf<T>(model: Model<T>, filter: Record<string, unknown>, fields: string, by: keyof T & string) {
-  const all = await model.find(filter as QueryFilter<T>).select(fields).lean<T[]>();
-  const at = (x: T) => (x[by] ? new Date(x[by] as unknown as Date).getTime() : 0);
+async function firstOf<T>(model: Model<T>, filter: QueryFilter<T>, fields: string, by: keyof T & string) {
+  const all = await model.find(filter).select(fields).lean<T[]>();
+  const at = (x: T) => dateOf(x[by])?.getTime() ?? 0;
   return { count: all.length, items: all.sort((a, b) => at(a) - at(b)).slice(0, LIMIT) };
 }
 

@@ -46,7 +46,7 @@ export function editSubmit(ctx: AdminContext, key: EntityKey): Handler {
     }
     try {
       const changes = changedOnly(spec, parsed, formValuesOf(spec, doc, 'edit'));
-      await updateEntry(spec.model, doc._id as string, version, changes, { actor: actorOf(res), now: ctx.now() });
+      await updateEntry(spec.model, String(doc._id), version, changes, { actor: actorOf(res), now: ctx.now() });
       saved(req, res, entryPath(key, doc._id));
     } catch (err) {
       if (isAppError(err, 'validation_failed')) return formPage(ctx, res, { spec, mode: 'edit', values: parsed.values, problems: err.fields, version, doc, brand });

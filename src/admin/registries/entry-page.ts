@@ -15,7 +15,8 @@ import { statusClass } from '../../search/view-model.js';
 import { brandRef, canEdit, entryPath, langOf, send, type AdminContext, type Doc } from './context.js';
 import { formView } from './forms.js';
 import type { EntityKey, EntitySpec, FieldSpec } from './specs.js';
-import { brandLinks, factRows, historyView, recordsView, statusView, type HistoryEvent } from './views.js';
+import { dateOf, recordsOf } from './narrow.js';
+import { brandLinks, factRows, historyView, recordsView, statusView } from './views.js';
 import { effectiveStatus } from '../../registries/kinds.js';
 
 /** A refused status change or protection record, shown again on the page with its problems. */
@@ -29,9 +30,9 @@ export async function entryPage(ctx: AdminContext, res: Response, spec: EntitySp
   const lang = langOf(res);
   const id = String(doc._id);
   const clock = ctx.now();
-  const brand = spec.key === 'brands' ? { _id: doc._id, name: doc.name as string, slug: doc.slug as string } : await brandRef(doc.brand);
+  const brand = spec.key === 'brands' ? { _id: doc._id, name: String(doc.name), slug: String(doc.slug) } : await brandRef(doc.brand);
   const [events, related] = await Promise.all([
-    historyOf(spec.modelName, id) as Promise<HistoryEvent[]>,
+    historyOf(spec.modelName, id),
     relatedOf(lang, spec.key, doc, brand, clock),
   ]);
   const entity = t(lang, `adminreg.entity.${spec.key}`);
@@ -77,7 +78,7 @@ async function relatedOf(lang: Lang, key: EntityKey, doc: Doc, brand: { _id: unk
     const marks = await Trademark.find({ brand: String(brand._id) }).sort({ regNo: 1 }).lean();
     return { showTrademarks: true, trademarks: tmRows(marks), newTrademarkHref: url(lang, '/admin/trademarks/new', { brand: brand.slug }) };
   }
-  if (key === 'famous') return { showRecords: true, records: recordsView(lang, (doc.records ?? []) as never[]) };
+  if (key === 'famous') return { showRecords: true, records: recordsView(lang, recordsOf(doc)) };
   if (key !== 'brands' || !brand) return {};
   const [marks, directory, famous, timeHonored, certificates] = await Promise.all([
     Trademark.find({ brand: String(brand._id) }).sort({ regNo: 1 }).lean(),
@@ -87,7 +88,7 @@ async function relatedOf(lang: Lang, key: EntityKey, doc: Doc, brand: { _id: unk
     Certificate.find({ brand: String(brand._id) }).sort({ issuedAt: -1 }).lean(),
   ]);
   const entry = (k: Kind, e: Record<string, any>, what: string) => {
-    const s = effectiveStatus(k, String(e.status), e.validUntil as Date | undefined, clock);
+    const s = effectiveStatus(k, String(e.status), dateOf(e.validUntil), clock);
     return { href: url(lang, entryPath(k, e._id)), kind: t(lang, `kind.${k}`), what, status: label(lang, s), statusClass: statusClass(s) };
   };
   const entries = [
@@ -115,7 +116,7 @@ async function relatedOf(lang: Lang, key: EntityKey, doc: Doc, brand: { _id: unk
 /** The famous-mark ledger's "append a protection record" form. */
 function recordFormView(lang: Lang, id: string, doc: Doc, values: Record<string, string> | undefined, problems: FieldProblem[]) {
   const v = values ?? { date: '', kind: '', summary: '', outcome: '', links: '', corrects: '' };
-  const records = (doc.records ?? []) as Array<{ _id: unknown; date: Date; kind: string }>;
+  const records = recordsOf(doc);
   // Field names carry a "record." prefix so their ids never clash with the status form's.
   const fields: FieldSpec[] = [
     { name: 'record.date', type: 'date', required: true },

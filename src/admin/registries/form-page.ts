@@ -30,7 +30,7 @@ export function formPage(ctx: AdminContext, res: Response, o: FormPage): void {
   const fields = formFields(o.spec, o.mode);
   const entity = t(lang, `adminreg.entity.${o.spec.key}`);
   const heading = o.mode === 'create' ? t(lang, 'adminreg.form.createTitle', { entity }) : t(lang, 'adminreg.form.editTitle', { entity });
-  const subject = o.spec.key === 'brands' ? (o.doc?.name as string | undefined) : o.brand?.name;
+  const subject = o.spec.key === 'brands' ? (typeof o.doc?.name === 'string' ? o.doc.name : undefined) : o.brand?.name;
   send(ctx, res, 'admin/edit', {
     title: subject ? `${heading} · ${subject}` : heading,
     heading,

@@ -4,16 +4,20 @@
  * Every field is read from an allowlist (the entity's FieldSpec list), must be one plain string
  * (an array or object where a string is expected is refused with a message, never a 500), and is
  * converted with zod (dates, numbers, checkboxes, lists). Domain rules — enums, the credit-code
- * check digit, date order, uniqueness — stay with the mongoose schemas, reached through the
- * registry service; their "中文|English" messages come back as field problems.
+ * check digit, date order, uniqueness — stay with the mongoose schemas, and the rules across
+ * fields (a geographic indication's two parts) with the kernel's rules.ts, both reached through
+ * the registry service; their "中文|English" messages come back as field problems.
  *
  * What the user typed is always kept as strings (`values`) so a refused form comes back filled in.
  */
 import mongoose from 'mongoose';
 import { z } from 'zod';
 import type { FieldProblem } from '../../platform/errors.js';
+import { parseDay as dayOf, giOf, giProblems } from '../../registries/rules.js';
 import { fieldProblemsFrom } from '../../registries/service.js';
 import { Brand } from '../../registries/models.js';
+import { isRecord } from '../../platform/guards.js';
+import { getPath } from './narrow.js';
 import { fieldLabelKey, formFields, type EntitySpec, type FieldSpec } from './specs.js';
 import { label as termLabel, t, type Lang } from '../../platform/i18n.js';
 
@@ -34,19 +38,12 @@ export function splitList(s: string): string[] {
   return s.split(/[,，、;；\n\r]+/).map((x) => x.trim()).filter(Boolean);
 }
 
-const dateString = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
-
 /** "2025-03-01" → that day at 00:00 UTC (dates are days; the site formats them in UTC). */
-export function parseDay(s: string): Date | null {
-  if (!dateString.safeParse(s).success) return null;
-  const [y, m, d] = s.split('-').map(Number) as [number, number, number];
-  const date = new Date(Date.UTC(y, m - 1, d));
-  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d ? date : null;
-}
+export const parseDay = (s: string): Date | null => dayOf(s);
 
 export function dayString(d: unknown): string {
-  if (!d) return '';
-  const date = new Date(d as string);
+  if (!(d instanceof Date) && typeof d !== 'string' && typeof d !== 'number') return '';
+  const date = new Date(d);
   return Number.isNaN(date.getTime()) ? '' : date.toISOString().slice(0, 10);
 }
 
@@ -64,8 +61,13 @@ function setPath(target: Record<string, unknown>, name: string, value: unknown):
   const parts = name.split('.');
   let obj = target;
   for (const part of parts.slice(0, -1)) {
-    if (typeof obj[part] !== 'object' || obj[part] === null) obj[part] = {};
-    obj = obj[part] as Record<string, unknown>;
+    const next = obj[part];
+    if (isRecord(next)) obj = next;
+    else {
+      const made: Record<string, unknown> = {};
+      obj[part] = made;
+      obj = made;
+    }
   }
   obj[parts[parts.length - 1]!] = value;
 }
@@ -103,15 +105,10 @@ export async function parseForm(spec: EntitySpec, body: Record<string, unknown>,
     }
     setPath(data, f.name, converted.value);
   }
-  // A geographic indication is a product and an area together, or nothing.
+  // A geographic indication is a product and an area together, or nothing (rules.ts).
   if (spec.key === 'directory' && !problems.some((x) => x.field.startsWith('gi.'))) {
-    const gi = data.gi as { product?: string; area?: string } | undefined;
-    if (gi && (gi.product || gi.area)) {
-      if (!gi.product) problems.push(p('gi.product', '填写地理标志时须同时填写产品和地域', 'a geographic indication needs both a product and an area'));
-      if (!gi.area) problems.push(p('gi.area', '填写地理标志时须同时填写产品和地域', 'a geographic indication needs both a product and an area'));
-    } else {
-      data.gi = undefined;
-    }
+    problems.push(...giProblems(data.gi));
+    data.gi = giOf(data.gi);
   }
   return { values, data, problems };
 }
@@ -149,7 +146,7 @@ async function convert(f: FieldSpec, s: string): Promise<Converted> {
       if (items.length > 45) return { problem: p(f.name, '最多填写45项', 'at most 45 items') };
       const nums = items.map((x) => intSchema.safeParse(x));
       if (nums.some((r) => !r.success)) return { problem: p(f.name, '应为以逗号分隔的整数，如 29, 30', 'must be whole numbers separated by commas, e.g. 29, 30') };
-      return { value: [...new Set(nums.map((r) => r.data as number))] };
+      return { value: [...new Set(nums.flatMap((r) => (r.success ? [r.data] : [])))] };
     }
     case 'brand': {
       if (s === '') return { value: undefined };
@@ -164,10 +161,6 @@ async function convert(f: FieldSpec, s: string): Promise<Converted> {
     default:
       return { value: s };
   }
-}
-
-function getPath(doc: Record<string, unknown>, name: string): unknown {
-  return name.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), doc);
 }
 
 /** A stored document as form values (the edit form's starting point). */

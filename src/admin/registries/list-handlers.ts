@@ -13,7 +13,7 @@ import { brandList, registryList } from './lists.js';
 export function brandsList(ctx: AdminContext): Handler {
   return async function brandsList(req, res) {
     const lang = langOf(res);
-    const vm = await brandList(lang, req.query as Record<string, unknown>, ctx.index).catch((err) => {
+    const vm = await brandList(lang, req.query, ctx.index).catch((err) => {
       if (err instanceof SearchUnavailableError) return null;
       throw err;
     });
@@ -28,7 +28,7 @@ export function kindList(ctx: AdminContext, kind: Kind): Handler {
     const lang = langOf(res);
     const heading = t(lang, `kind.${kind}`);
     try {
-      const vm = await registryList(lang, kind, req.query as Record<string, unknown>, ctx.index, ctx.now());
+      const vm = await registryList(lang, kind, req.query, ctx.index, ctx.now());
       send(ctx, res, 'admin/list', { title: heading, heading, ...vm });
     } catch (err) {
       if (!(err instanceof SearchUnavailableError)) throw err;

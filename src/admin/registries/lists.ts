@@ -123,22 +123,22 @@ export async function brandList(lang: Lang, rawQuery: Record<string, unknown>, i
   if (query) {
     // Exact identifiers first, then whatever the index finds by name, pinyin, company or number.
     const [slugMatch, codeMatch, result] = await Promise.all([
-      /^[a-z0-9][a-z0-9-]{0,79}$/i.test(query) ? Brand.findOne({ slug: query.toLowerCase(), ...filter }).select(fields).lean() : null,
-      /^[0-9A-Za-z]{18}$/.test(query) ? Brand.findOne({ creditCode: query.toUpperCase(), ...filter }).select(fields).lean() : null,
+      /^[a-z0-9][a-z0-9-]{0,79}$/i.test(query) ? Brand.findOne({ slug: query.toLowerCase(), ...filter }).select(fields).lean<BrandRow>() : null,
+      /^[0-9A-Za-z]{18}$/.test(query) ? Brand.findOne({ creditCode: query.toUpperCase(), ...filter }).select(fields).lean<BrandRow>() : null,
       index.search({ q: query, filters: { ...filter }, sort: 'relevance', page: 1, pageSize: BRAND_SEARCH_HITS, facets: false }),
     ]);
     const exact = [slugMatch, codeMatch];
     // One read for the hits' brands, kept in the index's order. sanitizeFilter is on, so the
     // operator we build ourselves is marked trusted.
     const slugs = [...new Set(result.hits.map((h) => h.doc.slug))];
-    const rows = slugs.length ? ((await Brand.find({ slug: mongoose.trusted({ $in: slugs }) }).select(fields).lean()) as unknown as BrandRow[]) : [];
+    const rows = slugs.length ? await Brand.find({ slug: mongoose.trusted({ $in: slugs }) }).select(fields).lean<BrandRow[]>() : [];
     const bySlug = new Map(rows.map((b) => [b.slug, b]));
     const found = slugs.map((slug) => bySlug.get(slug) ?? null);
     const seen = new Set<string>();
     for (const b of [...exact, ...found]) {
       if (!b || seen.has(String(b._id))) continue;
       seen.add(String(b._id));
-      brands.push(b as unknown as BrandRow);
+      brands.push(b);
     }
     total = brands.length;
     truncated = result.total > BRAND_SEARCH_HITS;
@@ -149,10 +149,10 @@ export async function brandList(lang: Lang, rawQuery: Record<string, unknown>, i
     // collection metadata); a filtered count would read every matching brand.
     const hasFilter = Object.keys(filter).length > 0;
     const [rows, count] = await Promise.all([
-      Brand.find(filter).select(fields).skip((page - 1) * BRAND_PAGE).limit(BRAND_PAGE + 1).lean(),
+      Brand.find(filter).select(fields).skip((page - 1) * BRAND_PAGE).limit(BRAND_PAGE + 1).lean<BrandRow[]>(),
       hasFilter ? Promise.resolve(null) : countAll(Brand, { maxAgeMs: 30_000 }),
     ]);
-    brands = (rows as unknown as BrandRow[]).slice(0, BRAND_PAGE);
+    brands = rows.slice(0, BRAND_PAGE);
     hasNext = rows.length > BRAND_PAGE && page < 500;
     total = count;
   }

@@ -8,6 +8,8 @@ import { url } from '../../platform/views.js';
 import { statusClass } from '../../search/view-model.js';
 import { fieldLabelKey, specOfModel, type EntitySpec, type FieldSpec } from './specs.js';
 import { effectiveStatus } from '../../registries/kinds.js';
+import { isRecord } from '../../platform/guards.js';
+import { dateOf, getPath, type RecordView } from './narrow.js';
 
 /** One event of an entry's history, as src/audit's historyOf() returns it. */
 export interface HistoryEvent {
@@ -17,7 +19,7 @@ export interface HistoryEvent {
   action: string;
   reason?: string;
   /** Present when the audit trail records it: the entry's version after this event. */
-  version?: number;
+  version?: number | null;
   changes: Array<{ field: string; before: unknown; after: unknown }>;
 }
 
@@ -44,9 +46,9 @@ export function displayValue(lang: Lang, v: unknown, depth = 0): string {
     return v.map((x) => displayValue(lang, x, depth + 1)).join('、');
   }
   if (typeof v === 'object') {
-    const o = v as Record<string, unknown>;
+    const o = isRecord(v) ? v : {};
     // An ObjectId (or its JSON form) is shown as its hex string.
-    if (typeof (o as { toHexString?: unknown }).toHexString === 'function') return String(v);
+    if (typeof o.toHexString === 'function') return String(v);
     if (typeof o.$oid === 'string') return o.$oid;
     return Object.entries(o)
       .filter(([k]) => k !== '_id')
@@ -63,13 +65,9 @@ export function fieldLabel(lang: Lang, name: string): string {
   return tOr(lang, fieldLabelKey(name), name);
 }
 
-function getPath(doc: Record<string, unknown>, name: string): unknown {
-  return name.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), doc);
-}
-
 function fieldText(lang: Lang, f: FieldSpec, v: unknown): string {
   if (f.type === 'checkbox') return t(lang, v ? 'adminreg.yes' : 'adminreg.no');
-  if (f.type === 'date') return v ? formatDate(lang, v as Date) : '—';
+  if (f.type === 'date') return v instanceof Date || typeof v === 'string' ? formatDate(lang, v) : '—';
   return displayValue(lang, v);
 }
 
@@ -84,7 +82,7 @@ export function factRows(lang: Lang, spec: EntitySpec, doc: Record<string, unkno
 export function statusView(lang: Lang, spec: EntitySpec, doc: Record<string, unknown>, now: Date) {
   if (!spec.statuses) return null;
   const stored = String(doc.status ?? '');
-  const effective = spec.key === 'certified' ? effectiveStatus('certified', stored, doc.validUntil as Date | undefined, now) : stored;
+  const effective = spec.key === 'certified' ? effectiveStatus('certified', stored, dateOf(doc.validUntil), now) : stored;
   return {
     stored,
     storedLabel: label(lang, stored),
@@ -98,20 +96,8 @@ export function statusView(lang: Lang, spec: EntitySpec, doc: Record<string, unk
   };
 }
 
-interface StoredRecord {
-  _id: unknown;
-  date: Date;
-  kind: string;
-  summary: string;
-  outcome?: string;
-  links?: string[];
-  recordedBy?: string;
-  recordedAt?: Date;
-  corrects?: unknown;
-}
-
 /** The ledger's protection records, oldest first and numbered from 1; corrections point both ways. */
-export function recordsView(lang: Lang, records: StoredRecord[]) {
+export function recordsView(lang: Lang, records: RecordView[]) {
   const list = [...records];
   const numberOf = new Map(list.map((r, i) => [String(r._id), i + 1]));
   const correctedBy = new Map<string, number[]>();

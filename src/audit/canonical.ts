@@ -5,16 +5,22 @@
  */
 import { createHash } from 'node:crypto';
 
+/** A BSON ObjectId of any bson version (compared by its tag, not its class). */
+function isObjectId(v: object): v is { toHexString(): string } {
+  return '_bsontype' in v && v._bsontype === 'ObjectId' && 'toHexString' in v && typeof v.toHexString === 'function';
+}
+
+/** Keys in the order of Array.prototype.sort's default (UTF-16 code units). */
+const byKey = ([a]: [string, unknown], [b]: [string, unknown]) => (a < b ? -1 : a > b ? 1 : 0);
+
 function normalise(value: unknown): unknown {
   if (value === null || value === undefined) return value ?? null;
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'object') {
-    const v = value as { _bsontype?: string; toHexString?: () => string };
-    if (v._bsontype === 'ObjectId' && typeof v.toHexString === 'function') return v.toHexString();
-    if (Array.isArray(value)) return value.map((x) => (x === undefined ? null : normalise(x)));
+    if (isObjectId(value)) return value.toHexString();
+    if (Array.isArray(value)) return value.map((x: unknown) => (x === undefined ? null : normalise(x)));
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) {
-      const x = (value as Record<string, unknown>)[k];
+    for (const [k, x] of Object.entries(value).sort(byKey)) {
       if (x !== undefined) out[k] = normalise(x);
     }
     return out;

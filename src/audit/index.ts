@@ -8,6 +8,11 @@
  * repaired by the worker's next pass, and a saved change never stays without its event. Other
  * events (sign-ins, imports, account changes) are recorded directly with recordEvent().
  *
+ * The chain's appender (ChainWriter) belongs to the audit trail boot makes (`auditSubscriber`),
+ * not to this module: two apps in one process each have their own. recordEvent() appends through
+ * the trail boot installed for it (`recordEventsThrough`), so that a process has one appender,
+ * serialising its own appends, for its chain.
+ *
  * Each event stores the hash of the previous one and its own hash over a canonical JSON of all its
  * fields; verifyChain() recomputes them and names the first event that does not fit.
  */
@@ -20,7 +25,7 @@ import { AuditEvent, GENESIS, seqId, type AuditAction, type AuditEventDoc, type 
 
 export { AuditEvent, GENESIS, seqId, type AuditEventDoc, type FieldChange } from './model.js';
 
-const isDuplicate = (err: unknown) => (err as { code?: number })?.code === 11000;
+const isDuplicate = (err: unknown) => typeof err === 'object' && err !== null && 'code' in err && err.code === 11000;
 
 type EventBody = Omit<AuditEventDoc, '_id' | 'seq' | 'prevHash' | 'hash'>;
 type Head = { seq: number; hash: string };
@@ -31,8 +36,15 @@ export function hashEvent(e: Omit<AuditEventDoc, 'hash'>): string {
   return sha256(canonicalJson({ _id, seq, key, prevHash, at, actor, action, model, entryId, version, subject, reason, changes, detail }));
 }
 
+/**
+ * The chain's collection, typed. Events are read and written through the driver, not the model,
+ * so that what is hashed is exactly what is stored (no schema casting or defaults on the way).
+ * The connection hands out the collection the model uses (one per name).
+ */
+const events = () => AuditEvent.db.collection<AuditEventDoc>(AuditEvent.collection.collectionName);
+
 async function eventAt(seq: number): Promise<AuditEventDoc | null> {
-  return (await AuditEvent.collection.findOne({ _id: seqId(seq) } as never)) as AuditEventDoc | null;
+  return events().findOne({ _id: seqId(seq) });
 }
 
 /**
@@ -59,7 +71,7 @@ export class ChainWriter {
       const event: Omit<AuditEventDoc, 'hash'> = { ...body, _id: seqId(seq), seq, prevHash: this.head.hash };
       const doc: AuditEventDoc = { ...event, hash: hashEvent(event) };
       try {
-        await AuditEvent.collection.insertOne(doc as never);
+        await events().insertOne(doc);
         this.head = { seq, hash: doc.hash };
         return seq;
       } catch (err) {
@@ -71,7 +83,7 @@ export class ChainWriter {
         }
         if (!there) {
           // The position is free, so the clash was on `key`: this event is in the chain already.
-          const existing = (await AuditEvent.collection.findOne({ key: body.key }, { projection: { seq: 1 } })) as { seq: number } | null;
+          const existing = await events().findOne({ key: body.key }, { projection: { seq: 1 } });
           if (existing) return existing.seq;
           continue;
         }
@@ -104,9 +116,6 @@ export class ChainWriter {
   }
 }
 
-const writer = new ChainWriter();
-const append = (body: EventBody) => writer.append(body);
-
 export interface RecordEventInput {
   action: AuditAction;
   actor: string;
@@ -116,9 +125,9 @@ export interface RecordEventInput {
   at?: Date;
 }
 
-/** Records an event that is not an entry change: sign-ins, account changes, imports. */
-export async function recordEvent(e: RecordEventInput): Promise<number> {
-  return append({
+/** The event body of an event that is not an entry change. */
+function eventBody(e: RecordEventInput): EventBody {
+  return {
     key: `event:${randomUUID()}`,
     at: e.at ?? new Date(),
     actor: e.actor || 'unknown',
@@ -130,14 +139,14 @@ export async function recordEvent(e: RecordEventInput): Promise<number> {
     reason: e.reason ?? '',
     changes: [],
     detail: e.detail ?? {},
-  });
+  };
 }
 
 /** Field-level before/after of a change, as the audit event keeps it. */
 function fieldChanges(c: ChangeDoc): FieldChange[] {
   if (c.op === 'bulk') return [];
   if (c.action === 'record') {
-    const records = (c.set.records as unknown[]) ?? [];
+    const records: unknown[] = Array.isArray(c.set.records) ? c.set.records : [];
     return [{ field: 'records', before: null, after: records[records.length - 1] ?? null }];
   }
   return Object.keys(c.set)
@@ -156,10 +165,10 @@ function actionOf(c: ChangeDoc): AuditAction {
  * Appends the event for an applied change (idempotent: keyed by the change id). A failed change
  * wrote nothing and gets no event.
  */
-async function appendChangeEvent(c: ChangeDoc): Promise<void> {
+async function appendChangeEvent(writer: ChainWriter, c: ChangeDoc): Promise<void> {
   if (c.status !== 'applied') return;
   const ids = c.entryIds.map(String);
-  await append({
+  await writer.append({
     key: `change:${c._id}`,
     at: new Date(c.at),
     actor: c.actor || 'system',
@@ -174,22 +183,56 @@ async function appendChangeEvent(c: ChangeDoc): Promise<void> {
   });
 }
 
+/** The audit trail: the change log's audit subscriber, and the appender of its chain. */
+export interface AuditTrail extends ChangeSubscriber {
+  /** Records an event that is not an entry change, through this trail's appender. */
+  record(e: RecordEventInput): Promise<number>;
+}
+
 /**
  * The audit trail as a subscriber of the change log: inline, so an edit is in its history when
- * the save returns; what fails there is appended by the audit worker's next pass.
+ * the save returns; what fails there is appended by the audit worker's next pass. It owns the
+ * chain's appender (`writer`: a new one unless given), which its inline handling, its worker
+ * and record() share, so their appends are serialised. Made by boot, one per app.
  */
-export function auditSubscriber(log: { warn(obj: object, msg: string): void }): ChangeSubscriber {
+export function auditSubscriber(log: { warn(obj: object, msg: string): void }, writer = new ChainWriter()): AuditTrail {
   return {
     name: 'audit trail',
     flag: 'audited',
     inline: true,
     async handle(changes) {
-      for (const c of changes) await appendChangeEvent(c);
+      for (const c of changes) await appendChangeEvent(writer, c);
     },
     onInlineError(err, changeId) {
       log.warn({ err, changeId }, 'audit: appending a saved change failed; the audit worker will retry');
     },
+    record: (e) => writer.append(eventBody(e)),
   };
+}
+
+/** The trails recordEvent() appends through, the last installed first (boot installs one). */
+const installed: AuditTrail[] = [];
+
+/**
+ * Makes recordEvent() append through `trail` (boot, beside handleInline; returns the undo), so
+ * that events recorded by code not handed the trail share its appender.
+ */
+export function recordEventsThrough(trail: AuditTrail): () => void {
+  installed.push(trail);
+  return () => {
+    const i = installed.lastIndexOf(trail);
+    if (i >= 0) installed.splice(i, 1);
+  };
+}
+
+/**
+ * Records an event that is not an entry change: sign-ins, account changes, imports. Appends
+ * through the trail boot installed (recordEventsThrough); without one (a script that did not
+ * boot), through an appender of its own for this one event, which finds the chain's head first.
+ */
+export async function recordEvent(e: RecordEventInput): Promise<number> {
+  const trail = installed[installed.length - 1];
+  return trail ? trail.record(e) : new ChainWriter().append(eventBody(e));
 }
 
 export interface HistoryItem {
@@ -204,8 +247,8 @@ export interface HistoryItem {
 
 /** One entry's history, newest first. */
 export async function historyOf(model: string, entryId: string, limit = 200): Promise<HistoryItem[]> {
-  const events = (await AuditEvent.find({ entryId: String(entryId) }).lean()) as AuditEventDoc[];
-  return events
+  const found = await AuditEvent.find({ entryId: String(entryId) }).lean<AuditEventDoc[]>();
+  return found
     .filter((e) => e.model === model)
     .sort((a, b) => b.seq - a.seq)
     .slice(0, limit)
@@ -231,7 +274,7 @@ export async function verifyChain(onProgress?: (done: number, total: number) => 
   // cannot sort through an index would hold it all in memory): that is insertion order, which is
   // chain order because position n+1 is only ever inserted once n exists. A small buffer absorbs
   // any reordering a storage engine might do.
-  const cursor = AuditEvent.collection.find({}).batchSize(2000);
+  const cursor = events().find({}).batchSize(2000);
   const early = new Map<string, AuditEventDoc>();
   let broken: ChainReport['broken'];
   const check = (e: AuditEventDoc): boolean => {
@@ -251,7 +294,7 @@ export async function verifyChain(onProgress?: (done: number, total: number) => 
     return true;
   };
   outer: for await (const raw of cursor) {
-    early.set(String(raw._id), raw as unknown as AuditEventDoc);
+    early.set(String(raw._id), raw);
     for (let next = early.get(seqId(expectedSeq)); next; next = early.get(seqId(expectedSeq))) {
       early.delete(next._id);
       if (!check(next)) break outer;

@@ -69,8 +69,10 @@ auditSchema.index({ seq: -1 });
 auditSchema.index({ action: 1, seq: -1 });
 auditSchema.index({ actor: 1, seq: -1 });
 
-export const AuditEvent: Model<AuditEventDoc> =
-  (mongoose.models.AuditEvent as Model<AuditEventDoc>) ?? mongoose.model<AuditEventDoc>('AuditEvent', auditSchema);
+// Defined once per process (a second import, as under a test runner's reload, gets the same model).
+export const AuditEvent: Model<AuditEventDoc> = mongoose.models.AuditEvent
+  ? mongoose.model<AuditEventDoc>('AuditEvent')
+  : mongoose.model<AuditEventDoc>('AuditEvent', auditSchema);
 
 /** prevHash of the first event. */
 export const GENESIS = '0'.repeat(64);

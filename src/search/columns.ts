@@ -54,8 +54,12 @@ function compareAt(c: Uint16Array, a: number, an: number, b: number, bn: number)
   return an - bn;
 }
 
-function grown<T extends Int32Array | Float64Array | Uint16Array>(a: T, size: number, fill = 0): T {
-  const b = new (a.constructor as new (n: number) => T)(size);
+/** A copy of `a` of length `size`, the new tail set to `fill`. */
+function grown(a: Int32Array<ArrayBuffer>, size: number, fill?: number): Int32Array<ArrayBuffer>;
+function grown(a: Float64Array<ArrayBuffer>, size: number, fill?: number): Float64Array<ArrayBuffer>;
+function grown(a: Uint16Array<ArrayBuffer>, size: number, fill?: number): Uint16Array<ArrayBuffer>;
+function grown(a: Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer> | Uint16Array<ArrayBuffer>, size: number, fill = 0) {
+  const b = a instanceof Int32Array ? new Int32Array(size) : a instanceof Float64Array ? new Float64Array(size) : new Uint16Array(size);
   if (fill) b.fill(fill);
   b.set(a);
   return b;
@@ -103,11 +107,12 @@ export class DocColumns {
   /** Reads every document's columns from the `docs` table. */
   static load(db: Database.Database): DocColumns {
     const cols = new DocColumns();
-    const max = (db.prepare('SELECT max(rowid) FROM docs').pluck().get() as number | null) ?? 0;
+    const max = db.prepare<[], number | null>('SELECT max(rowid) FROM docs').pluck().get() ?? 0;
     cols.grow(max);
-    const rows = db.prepare('SELECT rowid, grp, updated_at, expires_at, name_norm, title_norm, py, ini FROM docs').raw().iterate() as Iterable<
-      [number, number, number, number | null, string, string, string, string]
-    >;
+    const rows = db
+      .prepare<[], [number, number, number, number | null, string, string, string, string]>('SELECT rowid, grp, updated_at, expires_at, name_norm, title_norm, py, ini FROM docs')
+      .raw()
+      .iterate();
     for (const r of rows) cols.set(r[0], { grp: r[1], updatedAt: r[2], expiresAt: r[3], nameNorm: r[4], titleNorm: r[5], py: r[6], ini: r[7] });
     return cols;
   }

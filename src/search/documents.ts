@@ -2,7 +2,7 @@
  * Builds search documents from MongoDB, from an allowlist of public fields. The worker and the
  * full reindex both use this, so the index always holds the same shape whoever wrote it.
  */
-import mongoose, { type Model, type QueryFilter } from 'mongoose';
+import mongoose, { type Model } from 'mongoose';
 import {
   Brand, Trademark,
   type BrandDoc, type CertificateDoc, type DirectoryDoc, type FamousDoc, type TimeHonoredDoc, type TrademarkDoc,
@@ -12,8 +12,17 @@ import { REGISTRIES } from '../registries/kinds.js';
 import type { Kind } from '../registries/reference.js';
 import type { SearchDoc } from './port.js';
 
-type Id = mongoose.Types.ObjectId;
-type Entry = (DirectoryDoc | FamousDoc | TimeHonoredDoc | CertificateDoc) & { _id: Id; updatedAt?: Date; createdAt?: Date };
+/** The entry document of each kind, as lean() reads it. */
+interface EntryDocs {
+  directory: DirectoryDoc;
+  famous: FamousDoc;
+  'time-honored': TimeHonoredDoc;
+  certified: CertificateDoc;
+}
+type Stamps = { updatedAt?: Date; createdAt?: Date };
+/** An entry of kind K (any kind when K is left open). */
+export type Entry<K extends Kind = Kind> = EntryDocs[K] & Stamps;
+type SearchBrand = BrandDoc & { updatedAt?: Date };
 
 function firstSentence(text: string, max = 80): string {
   const s = (text.split(/(?<=[。！？])/)[0] ?? '').trim();
@@ -22,8 +31,55 @@ function firstSentence(text: string, max = 80): string {
 
 const ms = (d: Date | undefined | null) => (d ? new Date(d).getTime() : 0);
 
-export function buildSearchDoc(kind: Kind, entry: Entry, brand: BrandDoc & { updatedAt?: Date }, trademarks: TrademarkDoc[]): SearchDoc {
-  const base = {
+/** The fields every kind's document has, from the entry and its brand. */
+type BaseDoc = Omit<SearchDoc, 'tier'>;
+
+/** What each kind adds to the base document (the kind decides the entry's type). */
+const PER_KIND: { [K in Kind]: (base: BaseDoc, e: Entry<K>, brand: SearchBrand, trademarks: TrademarkDoc[]) => SearchDoc } = {
+  directory(base, e, _brand, trademarks) {
+    const classes = [...new Set(trademarks.flatMap((t) => t.niceClasses))].sort((a, b) => a - b);
+    return {
+      ...base,
+      tier: REGISTRIES.directory.tierOf(e),
+      niceClasses: classes,
+      identifiers: [...base.identifiers, ...trademarks.map((t) => t.regNo)],
+      year: e.listedAt ? new Date(e.listedAt).getFullYear() : null,
+      keywords: e.gi ? [...base.keywords, e.gi.product] : base.keywords,
+    };
+  },
+  famous(base, e, _brand, trademarks) {
+    const tm = trademarks.find((t) => t.regNo === e.trademarkRegNo);
+    return {
+      ...base,
+      tier: REGISTRIES.famous.tierOf(e),
+      niceClasses: tm ? [...tm.niceClasses] : [],
+      identifiers: [...base.identifiers, e.trademarkRegNo],
+      year: new Date(e.recognition.date).getFullYear(),
+    };
+  },
+  'time-honored'(base, e, brand) {
+    return {
+      ...base,
+      tier: e.tier,
+      summary: firstSentence(e.story || brand.description || ''),
+      year: e.recognizedYear,
+    };
+  },
+  certified(base, e) {
+    return {
+      ...base,
+      title: e.product,
+      tier: e.level,
+      summary: `${e.level} · ${e.scope} · ${e.issuer}`,
+      expiresAt: ms(e.validUntil),
+      identifiers: [...base.identifiers, e.number],
+      year: new Date(e.issuedAt).getFullYear(),
+    };
+  },
+};
+
+export function buildSearchDoc<K extends Kind>(kind: K, entry: Entry<K>, brand: SearchBrand, trademarks: TrademarkDoc[]): SearchDoc {
+  const base: BaseDoc = {
     id: `${kind}:${entry._id.toString()}`,
     kind,
     entryId: entry._id.toString(),
@@ -38,65 +94,20 @@ export function buildSearchDoc(kind: Kind, entry: Entry, brand: BrandDoc & { upd
     industry: brand.industry,
     keywords: [...(brand.keywords ?? [])],
     summary: firstSentence(brand.description ?? ''),
-    status: (entry as { status: string }).status,
-    expiresAt: null as number | null,
-    niceClasses: [] as number[],
+    status: entry.status,
+    expiresAt: null,
+    niceClasses: [],
     identifiers: [brand.creditCode],
-    year: null as number | null,
+    year: null,
     updatedAt: Math.max(ms(entry.updatedAt), ms(brand.updatedAt)),
     demo: Boolean(brand.demo),
   };
-  switch (kind) {
-    case 'directory': {
-      const e = entry as DirectoryDoc;
-      const classes = [...new Set(trademarks.flatMap((t) => t.niceClasses))].sort((a, b) => a - b);
-      return {
-        ...base,
-        tier: REGISTRIES.directory.tierOf(e),
-        niceClasses: classes,
-        identifiers: [...base.identifiers, ...trademarks.map((t) => t.regNo)],
-        year: e.listedAt ? new Date(e.listedAt).getFullYear() : null,
-        keywords: e.gi ? [...base.keywords, e.gi.product] : base.keywords,
-      };
-    }
-    case 'famous': {
-      const e = entry as FamousDoc;
-      const tm = trademarks.find((t) => t.regNo === e.trademarkRegNo);
-      return {
-        ...base,
-        tier: REGISTRIES.famous.tierOf(e),
-        niceClasses: tm ? [...tm.niceClasses] : [],
-        identifiers: [...base.identifiers, e.trademarkRegNo],
-        year: new Date(e.recognition.date).getFullYear(),
-      };
-    }
-    case 'time-honored': {
-      const e = entry as TimeHonoredDoc;
-      return {
-        ...base,
-        tier: e.tier,
-        summary: firstSentence(e.story || brand.description || ''),
-        year: e.recognizedYear,
-      };
-    }
-    case 'certified': {
-      const e = entry as CertificateDoc;
-      return {
-        ...base,
-        title: e.product,
-        tier: e.level,
-        summary: `${e.level} · ${e.scope} · ${e.issuer}`,
-        expiresAt: ms(e.validUntil),
-        identifiers: [...base.identifiers, e.number],
-        year: new Date(e.issuedAt).getFullYear(),
-      };
-    }
-  }
+  return PER_KIND[kind](base, entry, brand, trademarks);
 }
 
 /** Where buildSearchDocs finds an entry's brand and the brand's trademarks. */
 export interface BrandLookup {
-  brands(ids: string[]): Promise<Map<string, BrandDoc & { updatedAt?: Date }>>;
+  brands(ids: string[]): Promise<Map<string, SearchBrand>>;
   trademarks(brandIds: string[]): Promise<Map<string, TrademarkDoc[]>>;
 }
 
@@ -111,7 +122,7 @@ export async function findWhereIn<T>(model: Model<T>, field: string, values: rea
   const out: T[] = [];
   for (let i = 0; i < values.length; i += IN_CHUNK) {
     const part = values.slice(i, i + IN_CHUNK);
-    out.push(...((await model.find({ [field]: mongoose.trusted({ $in: part }) } as QueryFilter<T>).select(projection).lean()) as T[]));
+    out.push(...(await model.find({ [field]: mongoose.trusted({ $in: part }) }).select(projection).lean<T[]>()));
   }
   return out;
 }
@@ -122,19 +133,19 @@ export async function findWhereIn<T>(model: Model<T>, field: string, values: rea
  */
 export const storedLookup: BrandLookup = {
   async brands(ids) {
-    const docs = (await findByIds(Brand as Model<any>, ids, BRAND_FIELDS)) as Array<BrandDoc & { _id: Id; updatedAt?: Date }>;
+    const docs = await findByIds<SearchBrand>(Brand, ids, BRAND_FIELDS);
     return new Map(docs.map((d) => [d._id.toString(), d]));
   },
   async trademarks(brandIds) {
     const marks = new Map<string, TrademarkDoc[]>(brandIds.map((id) => [id, []]));
-    const found = (await findWhereIn(Trademark as Model<any>, 'brand', brandIds, TRADEMARK_FIELDS)) as TrademarkDoc[];
+    const found = await findWhereIn<TrademarkDoc>(Trademark, 'brand', brandIds, TRADEMARK_FIELDS);
     for (const t of found) marks.get(t.brand.toString())?.push(t);
     return marks;
   },
 };
 
 /** Builds the documents for a batch of entries of one kind. */
-export async function buildSearchDocs(kind: Kind, entries: Entry[], lookup: BrandLookup = storedLookup): Promise<SearchDoc[]> {
+export async function buildSearchDocs<K extends Kind>(kind: K, entries: Array<Entry<K>>, lookup: BrandLookup = storedLookup): Promise<SearchDoc[]> {
   if (entries.length === 0) return [];
   const brandIds = [...new Set(entries.map((e) => e.brand.toString()))];
   const needsMarks = kind === 'directory' || kind === 'famous';

@@ -20,6 +20,7 @@ import { charBits, DocColumns, smallest, type ColumnRow } from './columns.js';
 import { searchable } from './enrich.js';
 import { FACETS, type FacetName, type IndexStats, type SearchDoc, type SearchIndex, type SearchQuery, type SearchResult } from './port.js';
 import { analyzeQuery, ftsExpression, highlightVariants, toHit, typoWords, withinOneEdit, type AnalyzedQuery } from './query.js';
+import { Synonyms } from './synonyms.js';
 import { isCjk } from './text.js';
 import { EXPIRED, VALID } from '../registries/kinds.js';
 
@@ -75,7 +76,7 @@ function openDb(file: string): Db {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   let db = new Database(file);
   const hasMeta = db.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'meta'`).get();
-  const version = hasMeta ? (db.prepare(`SELECT value FROM meta WHERE key = 'schema'`).get() as { value: string } | undefined)?.value : undefined;
+  const version = hasMeta ? db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema'`).get()?.value : undefined;
   if (hasMeta && version !== SCHEMA_VERSION && file !== ':memory:') {
     // An index from an older layout is rebuilt from MongoDB, never migrated.
     db.close();
@@ -97,6 +98,8 @@ interface Group {
   /** `nice` split, when already computed. */
   niceList?: string[];
 }
+/** A row of facet_groups. */
+type StoredGroup = Group & { id: number };
 
 function passes(g: Group, f: FacetName, filters: SearchQuery['filters']): boolean {
   return f === 'nice' ? g.nice.includes(`,${filters.nice},`) : g[f] === filters[f];
@@ -149,25 +152,45 @@ export class EmbeddedSearchIndex implements SearchIndex {
 
   private readonly bm25Limit: number;
   private readonly exactLimit: number;
+  /** The synonym groups queries expand with (synonyms.ts). */
+  private readonly synonyms: Synonyms;
 
   /**
-   * `limits` exist for tests (the demo data is small): how many matches get bm25 scores, and how
+   * `synonyms`: the groups a query term also finds (default: DEFAULT_SYNONYMS). `bm25` and
+   * `exact` exist for tests (the demo data is small): how many matches get bm25 scores, and how
    * many are counted exactly before results are estimated from a sample.
    */
-  constructor(private readonly file: string, limits: { bm25?: number; exact?: number } = {}) {
-    this.bm25Limit = limits.bm25 ?? BM25_LIMIT;
-    this.exactLimit = limits.exact ?? EXACT_LIMIT;
+  constructor(private readonly file: string, opts: { synonyms?: Synonyms; bm25?: number; exact?: number } = {}) {
+    this.synonyms = opts.synonyms ?? new Synonyms();
+    this.bm25Limit = opts.bm25 ?? BM25_LIMIT;
+    this.exactLimit = opts.exact ?? EXACT_LIMIT;
   }
 
-  /** Prepared statements by SQL text (a search builds a handful of shapes, reused across calls). */
-  private stmt(sql: string): Database.Statement {
+  /**
+   * Prepared statements by SQL text (a search builds a handful of shapes, reused across calls).
+   * `Row`: what the SQL selects (an object per row, or one column's value with pluck(), or a
+   * tuple with raw()). better-sqlite3 cannot know it; the caller states it beside the SQL.
+   */
+  private stmt<Row = unknown>(sql: string): Database.Statement<unknown[], Row> {
     let st = this.statements.get(sql);
     if (!st) {
       if (this.statements.size > 500) this.statements.clear();
       st = this.db.prepare(sql);
       this.statements.set(sql, st);
     }
-    return st;
+    return st as Database.Statement<unknown[], Row>;
+  }
+
+  /** SQLite's data_version: it changes when another connection commits to the file. */
+  private readDataVersion(): number {
+    return this.stmt<number>('PRAGMA data_version').pluck().get() ?? -1;
+  }
+
+  /** A stored document body (bodies holds JSON.stringify of the SearchDoc written). */
+  private body(rowid: number): SearchDoc {
+    const json = this.stmt<string>(`SELECT body FROM bodies WHERE rowid = ?`).pluck().get(rowid);
+    if (json === undefined) throw new Error(`search index: no body for row ${rowid}`);
+    return JSON.parse(json) as SearchDoc;
   }
 
   async init(): Promise<void> {
@@ -177,7 +200,7 @@ export class EmbeddedSearchIndex implements SearchIndex {
   }
 
   private loadColumns(): void {
-    this.dataVersion = this.stmt('PRAGMA data_version').pluck().get() as number;
+    this.dataVersion = this.readDataVersion();
     this.cols = DocColumns.load(this.db);
     this.groupCache = null;
     this.groupArray = null;
@@ -199,9 +222,9 @@ export class EmbeddedSearchIndex implements SearchIndex {
 
   async versions(ids: string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
-    const stmt = this.stmt(`SELECT version FROM docs WHERE id = ?`);
+    const stmt = this.stmt<{ version: number }>(`SELECT version FROM docs WHERE id = ?`);
     for (const id of ids) {
-      const row = stmt.get(id) as { version: number } | undefined;
+      const row = stmt.get(id);
       if (row) out.set(id, row.version);
     }
     return out;
@@ -243,11 +266,11 @@ export class EmbeddedSearchIndex implements SearchIndex {
       this.db = openDb(this.file);
     }
     this.cols = freshCols;
-    this.dataVersion = this.stmt('PRAGMA data_version').pluck().get() as number;
+    this.dataVersion = this.readDataVersion();
   }
 
   async stats(): Promise<IndexStats> {
-    const rows = this.stmt(`SELECT kind, sum(n) AS n FROM facet_groups GROUP BY kind HAVING sum(n) > 0`).all() as Array<{ kind: string; n: number }>;
+    const rows = this.stmt<{ kind: string; n: number }>(`SELECT kind, sum(n) AS n FROM facet_groups GROUP BY kind HAVING sum(n) > 0`).all();
     const byKind = Object.fromEntries(rows.map((r) => [r.kind, r.n]));
     return { documents: rows.reduce((s, r) => s + r.n, 0), byKind };
   }
@@ -265,7 +288,7 @@ export class EmbeddedSearchIndex implements SearchIndex {
     this.catchUpOtherWriters();
     const a = analyzeQuery(query.q);
     const now = (query.now ?? new Date()).getTime();
-    let match = ftsExpression(a);
+    let match = ftsExpression(a, this.synonyms);
     if (!match) return this.browse(query, now);
     let m = this.matches(match);
     let corrected = false;
@@ -273,7 +296,7 @@ export class EmbeddedSearchIndex implements SearchIndex {
       // Nothing as typed: try one typo in each Latin word of five letters or more.
       const corrections = this.corrections(a);
       if (corrections.size > 0) {
-        match = ftsExpression(a, corrections)!;
+        match = ftsExpression(a, this.synonyms, corrections)!;
         m = this.matches(match);
         corrected = true;
       }
@@ -316,12 +339,11 @@ export class EmbeddedSearchIndex implements SearchIndex {
 
     const offset = (query.page - 1) * query.pageSize;
     const page = this.order(passing, query.sort, offset + query.pageSize, a, m.scores).slice(offset);
-    const bodyOf = this.stmt(`SELECT body FROM bodies WHERE rowid = ?`).pluck();
-    const also = highlightVariants(a);
+    const also = highlightVariants(a, this.synonyms);
     const hits = page.map((r) => {
       const g = groups[cols.grp(r)]!;
       const status = g.certValid && cols.expiredAt(r, now) ? EXPIRED : g.status;
-      return toHit(JSON.parse(bodyOf.get(r) as string) as SearchDoc, status, a, also, corrected);
+      return toHit(this.body(r), status, a, also, corrected);
     });
     const result: SearchResult = { hits, total: Math.round(passing.length * scale), facets };
     if (m.sampled) result.estimated = true;
@@ -364,9 +386,9 @@ export class EmbeddedSearchIndex implements SearchIndex {
    */
   private identifierMatches(a: AnalyzedQuery): Set<number> {
     if (!a.compact || a.runs.some(isCjk)) return new Set();
-    const rows = this.stmt(`SELECT d.rowid FROM fts JOIN docs d ON d.rowid = fts.rowid
+    const rows = this.stmt<number>(`SELECT d.rowid FROM fts JOIN docs d ON d.rowid = fts.rowid
       WHERE fts MATCH @m AND instr(d.idents, @needle) > 0 LIMIT 1000`).pluck()
-      .all({ m: `ident : "${a.runs.join(' ').replace(/"/g, '')}"`, needle: ` ${a.compact} ` }) as number[];
+      .all({ m: `ident : "${a.runs.join(' ').replace(/"/g, '')}"`, needle: ` ${a.compact} ` });
     return new Set(rows);
   }
 
@@ -379,8 +401,8 @@ export class EmbeddedSearchIndex implements SearchIndex {
   private matches(expr: string): { rowids: number[]; scores: Map<number, number> | null; sampled: boolean; estimate: number } {
     const limit = this.exactLimit;
     const all = (order: string) => {
-      const json = this.stmt(`SELECT '[' || group_concat(rowid) || ']' FROM
-        (SELECT rowid FROM fts WHERE fts MATCH ? ${order} LIMIT ${limit + 1})`).pluck().get(expr) as string | null;
+      const json = this.stmt<string | null>(`SELECT '[' || group_concat(rowid) || ']' FROM
+        (SELECT rowid FROM fts WHERE fts MATCH ? ${order} LIMIT ${limit + 1})`).pluck().get(expr);
       return json ? (JSON.parse(json) as number[]) : [];
     };
     // Natural (ascending) order is the cheaper read; only an oversized result is read again,
@@ -388,7 +410,7 @@ export class EmbeddedSearchIndex implements SearchIndex {
     let rowids = all('');
     if (rowids.length === 0) return { rowids, scores: null, sampled: false, estimate: 0 };
     if (rowids.length <= this.bm25Limit) {
-      const rows = this.stmt(`SELECT rowid, bm25(fts, 10.0, 2.0, 1.0, 3.0, 20.0) FROM fts WHERE fts MATCH ?`).raw().all(expr) as Array<[number, number]>;
+      const rows = this.stmt<[number, number]>(`SELECT rowid, bm25(fts, 10.0, 2.0, 1.0, 3.0, 20.0) FROM fts WHERE fts MATCH ?`).raw().all(expr);
       return { rowids: rows.map((r) => r[0]), scores: new Map(rows), sampled: false, estimate: rows.length };
     }
     if (rowids.length <= limit) return { rowids, scores: null, sampled: false, estimate: rowids.length };
@@ -420,11 +442,10 @@ export class EmbeddedSearchIndex implements SearchIndex {
     const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
     const order = query.sort === 'name' ? 'x.py, x.name_norm, x.rowid' : 'x.updated_at DESC, x.rowid';
     // The page first, then its bodies: joining bodies before the sort would read every body.
-    const page = this.stmt(`SELECT x.rowid AS rowid, ${status} AS eff FROM docs x ${where} ORDER BY ${order} LIMIT @limit OFFSET @offset`)
-      .all({ ...params, limit: query.pageSize, offset: (query.page - 1) * query.pageSize }) as Array<{ rowid: number; eff: string }>;
-    const bodyOf = this.stmt(`SELECT body FROM bodies WHERE rowid = ?`).pluck();
+    const page = this.stmt<{ rowid: number; eff: string }>(`SELECT x.rowid AS rowid, ${status} AS eff FROM docs x ${where} ORDER BY ${order} LIMIT @limit OFFSET @offset`)
+      .all({ ...params, limit: query.pageSize, offset: (query.page - 1) * query.pageSize });
     const a = analyzeQuery('');
-    const hits = page.map((p) => toHit(JSON.parse(bodyOf.get(p.rowid) as string) as SearchDoc, p.eff, a, [], false));
+    const hits = page.map((p) => toHit(this.body(p.rowid), p.eff, a, [], false));
     let total: number;
     let facets: SearchResult['facets'] = {};
     if (query.facets || !where) {
@@ -432,7 +453,7 @@ export class EmbeddedSearchIndex implements SearchIndex {
       total = agg.total;
       if (query.facets) facets = agg.facets;
     } else {
-      total = (this.stmt(`SELECT count(*) AS n FROM docs x ${where}`).get(params) as { n: number }).n;
+      total = this.stmt<{ n: number }>(`SELECT count(*) AS n FROM docs x ${where}`).get(params)?.n ?? 0;
     }
     return { hits, total, facets };
   }
@@ -444,8 +465,8 @@ export class EmbeddedSearchIndex implements SearchIndex {
    */
   private browseGroups(now: number): Group[] {
     const kept = [...this.groups().values()].filter((g) => g.kind !== 'certified' && g.n > 0);
-    const certs = this.stmt(`SELECT kind, district, sector, tier, ${STATUS_EXPR} AS status, nice, count(*) AS n
-      FROM docs d WHERE kind = 'certified' GROUP BY 1, 2, 3, 4, 5, 6`).all({ now }) as Group[];
+    const certs = this.stmt<Group>(`SELECT kind, district, sector, tier, ${STATUS_EXPR} AS status, nice, count(*) AS n
+      FROM docs d WHERE kind = 'certified' GROUP BY 1, 2, 3, 4, 5, 6`).all({ now });
     return [...kept, ...certs];
   }
 
@@ -465,7 +486,7 @@ export class EmbeddedSearchIndex implements SearchIndex {
    * and groups are read again.
    */
   private catchUpOtherWriters(): void {
-    const version = this.stmt('PRAGMA data_version').pluck().get() as number;
+    const version = this.readDataVersion();
     if (version === this.dataVersion) return;
     this.cols = DocColumns.load(this.db);
     this.groupCache = null;
@@ -474,7 +495,7 @@ export class EmbeddedSearchIndex implements SearchIndex {
   }
 
   private groups(): Map<number, Group> {
-    this.groupCache ??= new Map((this.stmt(`SELECT id, kind, district, sector, tier, status, nice, n FROM facet_groups`).all() as Group[]).map((g) => [g.id!, g]));
+    this.groupCache ??= new Map(this.stmt<StoredGroup>(`SELECT id, kind, district, sector, tier, status, nice, n FROM facet_groups`).all().map((g) => [g.id, g]));
     return this.groupCache;
   }
 
@@ -488,18 +509,18 @@ export class EmbeddedSearchIndex implements SearchIndex {
    */
   private corrections(a: AnalyzedQuery): Map<string, string[]> {
     const out = new Map<string, string[]>();
-    const lookup = this.stmt(`SELECT doc FROM fts_vocab WHERE term = ?`).pluck();
-    const range = this.stmt(`SELECT term, doc FROM fts_vocab WHERE term >= ? AND term < ?`).raw();
+    const lookup = this.stmt<number>(`SELECT doc FROM fts_vocab WHERE term = ?`).pluck();
+    const range = this.stmt<[string, number]>(`SELECT term, doc FROM fts_vocab WHERE term >= ? AND term < ?`).raw();
     for (const w of typoWords(a)) {
       const head = w.slice(0, 3);
       const found = new Map<string, number>();
       for (const term of oneEditAway(w)) {
         if (term.startsWith(head)) continue;
-        const doc = lookup.get(term) as number | undefined;
+        const doc = lookup.get(term);
         if (doc) found.set(term, doc);
       }
       const end = head.slice(0, -1) + String.fromCharCode(head.charCodeAt(head.length - 1) + 1);
-      for (const [term, doc] of range.all(head, end) as Array<[string, number]>) if (withinOneEdit(w, term)) found.set(term, doc);
+      for (const [term, doc] of range.all(head, end)) if (withinOneEdit(w, term)) found.set(term, doc);
       const best = [...found].sort((x, y) => y[1] - x[1]).slice(0, 5).map(([term]) => term);
       if (best.length) out.set(w, best);
     }
@@ -545,8 +566,8 @@ function groupId(db: Db, g: Omit<Group, 'n' | 'id'>, memo: Map<string, number>):
 }
 
 function lookupOrCreateGroup(db: Db, g: Omit<Group, 'n' | 'id'>): number {
-  const found = db.prepare(`SELECT id FROM facet_groups WHERE kind = ? AND district = ? AND sector = ? AND tier = ? AND status = ? AND nice = ?`)
-    .pluck().get(g.kind, g.district, g.sector, g.tier, g.status, g.nice) as number | undefined;
+  const found = db.prepare<unknown[], number>(`SELECT id FROM facet_groups WHERE kind = ? AND district = ? AND sector = ? AND tier = ? AND status = ? AND nice = ?`)
+    .pluck().get(g.kind, g.district, g.sector, g.tier, g.status, g.nice);
   if (found !== undefined) return found;
   return Number(db.prepare(`INSERT INTO facet_groups(kind, district, sector, tier, status, nice, n) VALUES (?, ?, ?, ?, ?, ?, 0)`)
     .run(g.kind, g.district, g.sector, g.tier, g.status, g.nice).lastInsertRowid);
@@ -567,7 +588,7 @@ function applyDeltas(db: Db, deltas: GroupDeltas): void {
  */
 function writeDocs(db: Db, docs: SearchDoc[], cols: DocColumns): void {
   const changed: Array<[number, ColumnRow]> = [];
-  const current = db.prepare(`SELECT rowid, version, grp FROM docs WHERE id = ?`);
+  const current = db.prepare<[string], { rowid: number; version: number; grp: number }>(`SELECT rowid, version, grp FROM docs WHERE id = ?`);
   const del = db.prepare(`DELETE FROM fts WHERE rowid = ?`);
   const insDoc = db.prepare(`INSERT INTO docs(rowid, id, kind, district, sector, tier, status, nice, grp, expires_at, updated_at, version, name_norm, title_norm, py, ini, idents)
     VALUES (@rowid, @id, @kind, @district, @sector, @tier, @status, @nice, @grp, @expires_at, @updated_at, @version, @name_norm, @title_norm, @py, @ini, @idents)
@@ -580,7 +601,7 @@ function writeDocs(db: Db, docs: SearchDoc[], cols: DocColumns): void {
     const deltas: GroupDeltas = new Map();
     const memo = new Map<string, number>();
     for (const d of batch) {
-      const existing = current.get(d.id) as { rowid: number; version: number; grp: number } | undefined;
+      const existing = current.get(d.id);
       if (existing && existing.version > d.version) continue;
       if (existing) {
         bump(deltas, existing.grp, -1);
@@ -606,12 +627,12 @@ function writeDocs(db: Db, docs: SearchDoc[], cols: DocColumns): void {
 }
 
 function removeDocs(db: Db, ids: string[], cols: DocColumns): void {
-  const current = db.prepare(`SELECT rowid, grp FROM docs WHERE id = ?`);
+  const current = db.prepare<[string], { rowid: number; grp: number }>(`SELECT rowid, grp FROM docs WHERE id = ?`);
   const gone: number[] = [];
   db.transaction((list: string[]) => {
     const deltas: GroupDeltas = new Map();
     for (const id of list) {
-      const row = current.get(id) as { rowid: number; grp: number } | undefined;
+      const row = current.get(id);
       if (!row) continue;
       bump(deltas, row.grp, -1);
       db.prepare(`DELETE FROM fts WHERE rowid = ?`).run(row.rowid);

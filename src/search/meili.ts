@@ -45,6 +45,7 @@ import { EXPIRED, VALID, effectiveStatus } from '../registries/kinds.js';
 import { analyzeQuery, highlightVariants, toHit, type AnalyzedQuery } from './query.js';
 import { searchable, type Searchable } from './enrich.js';
 import { synonymQueryToken, synonymTokensOf } from './synonym-tokens.js';
+import { Synonyms } from './synonyms.js';
 import { bigrams, gramTokens, isCjk, pinyinTokens, unigramTokens } from './text.js';
 
 /** Primary key field: Meilisearch ids allow only [a-zA-Z0-9_-], our ids contain ':'. */
@@ -105,18 +106,23 @@ const DOC_FIELD_SET = {
   company: true, district: true, sector: true, industry: true, keywords: true, summary: true, tier: true,
   status: true, expiresAt: true, niceClasses: true, identifiers: true, year: true, updatedAt: true, demo: true,
 } satisfies Record<keyof SearchDoc, true>;
-const DOC_FIELDS = Object.keys(DOC_FIELD_SET) as Array<keyof SearchDoc>;
+const isDocField = (k: string): k is keyof SearchDoc => Object.hasOwn(DOC_FIELD_SET, k);
+const DOC_FIELDS = Object.keys(DOC_FIELD_SET).filter(isDocField);
 
 /** Port facet name → document attribute. */
 const FACET_ATTR: Record<FacetName, string> = {
   kind: 'kind', district: 'district', sector: 'sector', tier: 'tier', status: 'status', nice: 'niceClasses',
 };
 
+/**
+ * Searchable attributes in priority order: the attributeRank rule prefers earlier attributes.
+ * Synonym tokens found in the name rank with the name, the others with the text (as the
+ * embedded engine's bm25 weighs the column a synonym matched in).
+ */
+const SEARCHABLE: string[] = ['ident', 'nameExact', 'nameGrams', 'synName', 'pinyin', 'textGrams', 'synText', 'uni'];
+
 export const SETTINGS: Settings = {
-  // Priority order: the attributeRank rule prefers earlier attributes.
-  // Synonym tokens found in the name rank with the name, the others with the text (as the
-  // embedded engine's bm25 weighs the column a synonym matched in).
-  searchableAttributes: ['ident', 'nameExact', 'nameGrams', 'synName', 'pinyin', 'textGrams', 'synText', 'uni'],
+  searchableAttributes: SEARCHABLE,
   // `pk` is filterable so that stored versions can be read with `pk IN [...]`.
   filterableAttributes: ['kind', 'district', 'sector', 'tier', 'status', 'niceClasses', 'expiresAt', 'version', PK],
   sortableAttributes: ['updatedAt', 'namePy'],
@@ -163,22 +169,25 @@ export function toPk(id: string): string {
 export const SYN_LEAD = 'zsyn0';
 
 /** The synonym tokens of a document, split by where it matches the group term: name/title, or elsewhere. */
-function synonymFields(d: SearchDoc, f: Searchable): { synName: string; synText: string } {
+function synonymFields(d: SearchDoc, f: Searchable, synonyms: Synonyms): { synName: string; synText: string } {
   const inName = new Set(synonymTokensOf({
     ...f,
     textGrams: '',
     uni: unigramTokens([d.name, d.title]),
     pinyin: pinyinTokens([d.name, d.title]),
     ident: '',
-  }));
-  const elsewhere = synonymTokensOf(f).filter((t) => !inName.has(t));
+  }, synonyms));
+  const elsewhere = synonymTokensOf(f, synonyms).filter((t) => !inName.has(t));
   return { synName: [SYN_LEAD, ...inName].join(' '), synText: [SYN_LEAD, ...elsewhere].join(' ') };
 }
 
 const tokenCount = (column: string) => column.split(' ').filter(Boolean).length;
 
-/** The document Meilisearch stores for a SearchDoc: our enrichment as searchable fields. */
-export function toMeiliDoc(d: SearchDoc): MeiliDoc {
+/**
+ * The document Meilisearch stores for a SearchDoc: our enrichment as searchable fields, and the
+ * tokens of the synonym groups it matches (default: DEFAULT_SYNONYMS).
+ */
+export function toMeiliDoc(d: SearchDoc, synonyms: Synonyms = new Synonyms()): MeiliDoc {
   const f = searchable(d);
   return {
     ...d,
@@ -189,7 +198,7 @@ export function toMeiliDoc(d: SearchDoc): MeiliDoc {
     uni: f.uni,
     pinyin: f.pinyin,
     ident: f.ident,
-    ...synonymFields(d, f),
+    ...synonymFields(d, f, synonyms),
     namePy: f.namePy,
     nameLen: tokenCount(f.nameGrams),
     textLen: tokenCount(f.textGrams),
@@ -202,8 +211,8 @@ export function toMeiliDoc(d: SearchDoc): MeiliDoc {
  * The q sent to Meilisearch: Han runs as phrases of their bigrams (substring match), Latin runs
  * as words, and a run that belongs to a synonym group as that group term's token.
  */
-export function meiliQuery(a: AnalyzedQuery): string {
-  return a.runs.map((run) => synonymQueryToken(run) ?? (isCjk(run) ? `"${bigrams(run).join(' ')}"` : run)).join(' ');
+export function meiliQuery(a: AnalyzedQuery, synonyms: Synonyms = new Synonyms()): string {
+  return a.runs.map((run) => synonymQueryToken(run, synonyms) ?? (isCjk(run) ? `"${bigrams(run).join(' ')}"` : run)).join(' ');
 }
 
 /** Identifiers are at least this long: a shorter last word is a pinyin or name prefix, never an identifier. */
@@ -216,18 +225,21 @@ const MIN_IDENT_PREFIX = 3;
  * synonym token (else "zs" would find every entry with one), and identifiers not for a lone
  * Latin word too short to be one (else "h" would rank every certificate numbered HB… first).
  */
-export function searchOn(a: AnalyzedQuery): string[] | null {
-  const all = SETTINGS.searchableAttributes as string[];
-  const synonyms = a.runs.some((run) => synonymQueryToken(run) !== null);
+export function searchOn(a: AnalyzedQuery, groups: Synonyms = new Synonyms()): string[] | null {
+  const all = SEARCHABLE;
+  const synonyms = a.runs.some((run) => synonymQueryToken(run, groups) !== null);
   const shortLatin = a.runs.length === 1 && !isCjk(a.runs[0]!) && a.runs[0]!.length < MIN_IDENT_PREFIX;
   if (synonyms && !shortLatin) return null;
   return all.filter((attr) => (synonyms || !attr.startsWith('syn')) && (!shortLatin || attr !== 'ident'));
 }
 
-function pickDoc(hit: Partial<SearchDoc>): SearchDoc {
-  const doc: Record<string, unknown> = {};
-  for (const k of DOC_FIELDS) doc[k] = hit[k] ?? null;
-  return doc as unknown as SearchDoc;
+/** The SearchDoc fields of a stored document (what the port returns), without our enrichment. */
+function pickDoc(hit: SearchDoc): SearchDoc {
+  const { id, kind, entryId, version, slug, name, nameEn, title, company, district, sector, industry, keywords, summary, tier, status, expiresAt, niceClasses, identifiers, year, updatedAt, demo } = hit;
+  return {
+    id, kind, entryId, version, slug, name, nameEn, title, company, district, sector, industry, keywords, summary, tier, status,
+    expiresAt: expiresAt ?? null, niceClasses, identifiers, year: year ?? null, updatedAt, demo,
+  };
 }
 
 /** A quoted filter value: backslashes and double quotes escaped. */
@@ -322,8 +334,11 @@ export class MeiliSearchIndex implements SearchIndex {
   private readonly queues = new Map<string, Promise<unknown>>();
   /** Live writes recorded while a rebuild runs, replayed into the new index before the swap. */
   private replay: ReplayOp[] | null = null;
+  /** The synonym groups documents carry tokens of and queries are mapped with (synonym-tokens.ts). */
+  private readonly synonyms: Synonyms;
 
-  constructor(opts: { host: string; apiKey: string; searchKey?: string; indexUid: string }) {
+  /** `synonyms`: the groups a query term also finds (default: DEFAULT_SYNONYMS); changing them needs a reindex. */
+  constructor(opts: { host: string; apiKey: string; searchKey?: string; indexUid: string; synonyms?: Synonyms }) {
     const config = {
       host: opts.host,
       timeout: REQUEST_TIMEOUT_MS,
@@ -334,6 +349,7 @@ export class MeiliSearchIndex implements SearchIndex {
     this.admin = new Meilisearch({ ...config, apiKey: opts.apiKey });
     this.searchKey = opts.searchKey;
     this.uid = opts.indexUid;
+    this.synonyms = opts.synonyms ?? new Synonyms();
   }
 
   async init(): Promise<void> {
@@ -436,9 +452,9 @@ export class MeiliSearchIndex implements SearchIndex {
     return this.guard(async () => {
       const a = analyzeQuery(query.q);
       const now = (query.now ?? new Date()).getTime();
-      const q = meiliQuery(a);
+      const q = meiliQuery(a, this.synonyms);
       const base: MultiSearchQuery = { indexUid: this.uid, q, matchingStrategy: 'all' };
-      const on = searchOn(a);
+      const on = searchOn(a, this.synonyms);
       if (on) base.attributesToSearchOn = on;
       if (a.runs.some(isCjk)) base.locales = ['cmn'];
 
@@ -507,7 +523,7 @@ export class MeiliSearchIndex implements SearchIndex {
         facets[f] = sortFacet(counts, f === 'nice');
       }
 
-      const also = highlightVariants(a);
+      const also = highlightVariants(a, this.synonyms);
       const hits = first.hits.map((h) => {
         const doc = pickDoc(h);
         return toHit(doc, effectiveStatus(doc.kind, doc.status, doc.expiresAt, now), a, also);
@@ -640,7 +656,7 @@ export class MeiliSearchIndex implements SearchIndex {
       if (!prev || d.version >= prev.version) latest.set(d.id, d);
     }
     const held = await this.readVersions(uid, [...latest.keys()]);
-    const toWrite = [...latest.values()].filter((d) => !((held.get(d.id) ?? -Infinity) > d.version)).map(toMeiliDoc);
+    const toWrite = [...latest.values()].filter((d) => !((held.get(d.id) ?? -Infinity) > d.version)).map((d) => toMeiliDoc(d, this.synonyms));
     const index = this.admin.index<MeiliDoc>(uid);
     // Enqueue every chunk, then wait in order (Meilisearch batches consecutive additions).
     const pending: EnqueuedTaskPromise[] = [];

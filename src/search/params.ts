@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { AppError, validationFailed } from '../platform/errors.js';
 import { ALL_REGISTRIES } from '../registries/kinds.js';
 import { ALL_STATUSES, DISTRICTS, KINDS, SECTORS } from '../registries/reference.js';
-import { SORTS, type FacetName, type SearchQuery, type Sort } from './port.js';
+import { SORTS, type FacetName, type SearchQuery } from './port.js';
 
 /** Every tier of every registry (a search may filter on any). */
 export const TIERS: readonly string[] = ALL_REGISTRIES.flatMap((r) => r.tiers);
@@ -62,7 +62,7 @@ export function parseSearchParams(query: Record<string, unknown>, fixedKind?: st
     );
   }
   const params = result.data;
-  if (fixedKind) params.kind = fixedKind as SearchParams['kind'];
+  if (fixedKind) params.kind = fixedKind;
   const filters: SearchQuery['filters'] = {};
   for (const k of FILTER_KEYS) if (params[k] !== undefined) filters[k] = String(params[k]);
   return {
@@ -70,7 +70,7 @@ export function parseSearchParams(query: Record<string, unknown>, fixedKind?: st
     search: {
       q: params.q.trim(),
       filters,
-      sort: (params.sort as Sort | undefined) ?? (params.q.trim() ? 'relevance' : fixedKind ? 'name' : 'updated'),
+      sort: SORTS.find((s) => s === params.sort) ?? (params.q.trim() ? 'relevance' : fixedKind ? 'name' : 'updated'),
       page: params.page,
       pageSize: params.pageSize,
       facets: true,

@@ -4,7 +4,7 @@
  */
 import { companyCore } from './enrich.js';
 import type { Hit, SearchDoc } from './port.js';
-import { synonymsOf } from './synonyms.js';
+import type { Synonyms } from './synonyms.js';
 import { bigrams, isCjk, normalize, pinyinTokens, runs, syllables } from './text.js';
 
 export interface AnalyzedQuery {
@@ -46,8 +46,8 @@ function runExpression(run: string, corrections: ReadonlyMap<string, string[]>):
 }
 
 /** A term and its synonyms, any of which may match. */
-function termExpression(run: string, corrections: ReadonlyMap<string, string[]>): string {
-  const alternatives = synonymsOf(run).map((syn) => {
+function termExpression(run: string, synonyms: Synonyms, corrections: ReadonlyMap<string, string[]>): string {
+  const alternatives = synonyms.of(run).map((syn) => {
     const parts = runs(syn).map((r) => runExpression(r, corrections));
     return parts.length > 1 ? `(${parts.join(' AND ')})` : parts[0];
   }).filter(Boolean);
@@ -57,13 +57,14 @@ function termExpression(run: string, corrections: ReadonlyMap<string, string[]>)
 
 /**
  * The FTS5 MATCH expression for a query over the columns name, text, uni, pinyin, ident,
- * or null when the query has nothing searchable. `corrections` adds spelling alternatives for
- * Latin words (one typo), when the adapter found none for the words as typed.
+ * or null when the query has nothing searchable. A term in a synonym group also matches its
+ * synonyms. `corrections` adds spelling alternatives for Latin words (one typo), when the
+ * adapter found none for the words as typed.
  */
-export function ftsExpression(a: AnalyzedQuery, corrections: ReadonlyMap<string, string[]> = new Map()): string | null {
+export function ftsExpression(a: AnalyzedQuery, synonyms: Synonyms, corrections: ReadonlyMap<string, string[]> = new Map()): string | null {
   if (a.runs.length === 0) return null;
   const allLatin = a.latin !== '' && a.runs.length > 1;
-  const all = a.runs.map((run) => termExpression(run, corrections)).join(' AND ');
+  const all = a.runs.map((run) => termExpression(run, synonyms, corrections)).join(' AND ');
   if (!allLatin) return all;
   // "cai lin ji": the syllables in sequence, or the joined form as a prefix.
   const joined = [a.latin, ...(corrections.get(a.latin) ?? [])].map((w) => `pinyin : ${quote(w)} *`).join(' OR ');
@@ -104,13 +105,13 @@ export function typoWords(a: AnalyzedQuery): string[] {
 
 /**
  * Other forms of the query whose matches the engines also return, for highlighting: the query
- * with one term replaced by each of its synonyms (synonyms.ts), as ftsExpression and the
+ * with one term replaced by each of its synonyms (the adapter's `Synonyms`), as ftsExpression and the
  * Meilisearch adapter expand it.
  */
-export function highlightVariants(a: AnalyzedQuery): AnalyzedQuery[] {
+export function highlightVariants(a: AnalyzedQuery, synonyms: Synonyms): AnalyzedQuery[] {
   const out: AnalyzedQuery[] = [];
   a.runs.forEach((run, i) => {
-    for (const syn of synonymsOf(run)) out.push(analyzeQuery([...a.runs.slice(0, i), syn, ...a.runs.slice(i + 1)].join(' ')));
+    for (const syn of synonyms.of(run)) out.push(analyzeQuery([...a.runs.slice(0, i), syn, ...a.runs.slice(i + 1)].join(' ')));
   });
   return out;
 }

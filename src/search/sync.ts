@@ -14,7 +14,7 @@ import { entryModel, kindOfModel, REGISTRIES } from '../registries/kinds.js';
 import { Brand, Trademark } from '../registries/models.js';
 import { ChangeWorker, type ChangeWorkerOptions, type WorkerLog } from '../registries/outbox.js';
 import { KINDS, type Kind } from '../registries/reference.js';
-import { buildSearchDocs, findWhereIn } from './documents.js';
+import { buildSearchDocs, findWhereIn, type Entry } from './documents.js';
 import type { SearchDoc, SearchIndex } from './port.js';
 
 /** Entries per search-document batch in a full rebuild: what one batch of look-ups covers. */
@@ -66,11 +66,11 @@ async function indexChanges(index: SearchIndex, changes: ChangeDoc[]): Promise<v
   }
   const brandsShownWithMarks = new Set<string>();
   if (trademarkChanges.length) {
-    const marks = (await findByIds(Trademark, trademarkChanges.map((c) => c.entryId), 'brand')) as Array<{ _id: unknown; brand: unknown }>;
+    const marks = await findByIds<{ _id: unknown; brand: unknown }>(Trademark, trademarkChanges.map((c) => c.entryId), 'brand');
     const brandOf = new Map(marks.map((t) => [String(t._id), String(t.brand)]));
     for (const c of trademarkChanges) {
       // A trademark gone since keeps the brand it was written with.
-      const brand = brandOf.get(String(c.entryId)) ?? (c.set as { brand?: unknown }).brand;
+      const brand = brandOf.get(String(c.entryId)) ?? c.set.brand;
       if (brand) brandsShownWithMarks.add(String(brand));
     }
   }
@@ -85,10 +85,10 @@ async function indexChanges(index: SearchIndex, changes: ChangeDoc[]): Promise<v
   for (const kind of KINDS) {
     const ids = [...targets.get(kind)!];
     if (ids.length === 0) continue;
-    const entries = (await findByIds(entryModel(kind), ids)) as Array<{ _id: unknown }>;
+    const entries = await findByIds<Entry>(entryModel(kind), ids);
     const found = new Set(entries.map((e) => String(e._id)));
     const gone = ids.filter((id) => !found.has(id)).map((id) => `${kind}:${id}`);
-    if (entries.length) await index.upsert(await buildSearchDocs(kind, entries as never[]));
+    if (entries.length) await index.upsert(await buildSearchDocs(kind, entries));
     if (gone.length) await index.remove(gone);
   }
 }
@@ -135,15 +135,15 @@ export async function reindexAll(index: SearchIndex, onProgress?: (done: number,
       onProgress?.(done, total);
     };
     for (const kind of KINDS) {
-      let batch: unknown[] = [];
+      let batch: Entry[] = [];
       const flush = async () => {
-        const docs = buildSearchDocs(kind, batch as never[]);
+        const docs = buildSearchDocs(kind, batch);
         docs.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
         await writeAhead();
         ahead = { docs, size: batch.length };
         batch = [];
       };
-      for await (const e of entryModel(kind).find().lean().cursor({ batchSize: REBUILD_BATCH })) {
+      for await (const e of entryModel(kind).find().lean<Entry[]>().cursor({ batchSize: REBUILD_BATCH })) {
         batch.push(e);
         if (batch.length >= REBUILD_BATCH) await flush();
       }
@@ -151,7 +151,7 @@ export async function reindexAll(index: SearchIndex, onProgress?: (done: number,
     }
     await writeAhead();
   });
-  const waiting = (await Change.find({ indexed: false }).select('_id status appliedAt').lean()) as ChangeDoc[];
+  const waiting = await Change.find({ indexed: false }).select('_id status appliedAt').lean<Array<Pick<ChangeDoc, '_id' | 'status' | 'appliedAt'>>>();
   const covered = waiting.filter((c) => c.status !== 'pending' && c.appliedAt && new Date(c.appliedAt) <= startedAt);
   await markChanges(covered.map((c) => c._id), 'indexed');
   return done;

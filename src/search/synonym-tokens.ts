@@ -12,7 +12,7 @@
  * its token. Changing the groups therefore needs a reindex for Meilisearch (`npm run reindex`).
  */
 import type { Searchable } from './enrich.js';
-import { synonymGroups, synonymsOf } from './synonyms.js';
+import type { Synonyms } from './synonyms.js';
 import { bigrams, isCjk, normalize, runs } from './text.js';
 
 /** Tokens are `zsyn` + 7 lower-case letters: one Latin word for any tokenizer, all the same length (no token is a prefix of another). */
@@ -57,16 +57,15 @@ function matchesTerm(f: Searchable, term: string): boolean {
 }
 
 /** The synonym tokens a document carries: one per group term it matches directly or through a synonym. */
-export function synonymTokensOf(f: Searchable): string[] {
-  const terms = new Set(synonymGroups().flat().map(normalize));
+export function synonymTokensOf(f: Searchable, synonyms: Synonyms): string[] {
   const out: string[] = [];
-  for (const t of terms) {
-    if (matchesTerm(f, t) || synonymsOf(t).some((s) => matchesTerm(f, s))) out.push(synonymToken(t));
+  for (const t of synonyms.terms()) {
+    if (matchesTerm(f, t) || synonyms.of(t).some((s) => matchesTerm(f, s))) out.push(synonymToken(t));
   }
   return out;
 }
 
 /** The word Meilisearch gets for a query run: the run's synonym token when it belongs to a group, else null. */
-export function synonymQueryToken(run: string): string | null {
-  return synonymsOf(run).length > 0 ? synonymToken(run) : null;
+export function synonymQueryToken(run: string, synonyms: Synonyms): string | null {
+  return synonyms.of(run).length > 0 ? synonymToken(run) : null;
 }

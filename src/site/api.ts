@@ -15,11 +15,14 @@ import { BRAND_SLUG } from '../registries/reference.js';
 
 const CERT_NUMBER = /^[0-9A-Za-z-]{1,32}$/;
 
+/** A certificate's status as a stable English code for API clients. */
+const STATUS_CODES = new Map([['有效', 'valid'], ['过期', 'expired'], ['暂停', 'suspended'], ['撤销', 'revoked']]);
+
 export function certificateJson(c: PublicCertificate) {
   return {
     number: c.number,
     status: c.status,
-    statusCode: ({ 有效: 'valid', 过期: 'expired', 暂停: 'suspended', 撤销: 'revoked' } as Record<string, string>)[c.status] ?? 'unknown',
+    statusCode: STATUS_CODES.get(c.status) ?? 'unknown',
     level: c.level,
     scope: c.scope,
     product: c.product,
@@ -56,7 +59,7 @@ export function apiRoutes(deps: { index: SearchIndex }): Router {
   });
 
   router.get('/search', async (req, res) => {
-    const { search } = parseSearchParams(req.query as Record<string, unknown>);
+    const { search } = parseSearchParams(req.query);
     const r = await deps.index.search(search);
     res.json({
       hits: r.hits.map((h) => ({
@@ -87,7 +90,7 @@ export function apiRoutes(deps: { index: SearchIndex }): Router {
   });
 
   router.get('/brands/:slug', async (req, res) => {
-    assertPlainQuery(req.query as Record<string, unknown>);
+    assertPlainQuery(req.query);
     const slug = String(req.params.slug);
     const profile = BRAND_SLUG.test(slug) ? await getBrandProfile(slug) : null;
     if (!profile) throw new AppError('not_found', '找不到该品牌', { messageEn: 'No such brand' });
@@ -98,7 +101,7 @@ export function apiRoutes(deps: { index: SearchIndex }): Router {
   });
 
   router.get('/certificates/:number', async (req, res) => {
-    assertPlainQuery(req.query as Record<string, unknown>);
+    assertPlainQuery(req.query);
     const number = String(req.params.number);
     if (!CERT_NUMBER.test(number)) {
       throw new AppError('bad_request', '证书编号格式不正确（1-32位字母、数字或连字符）', {

@@ -55,7 +55,7 @@ export function publicRoutes(deps: { render: Render; index: SearchIndex; publicB
 
   const searchPage = (fixedKind?: Kind) => async (req: Request, res: Response) => {
     const lang = res.locals.lang;
-    const { params, search } = parseSearchParams(req.query as Record<string, unknown>, fixedKind);
+    const { params, search } = parseSearchParams(req.query, fixedKind);
     const basePath = fixedKind ? REGISTRIES[fixedKind].listPath : '/search';
     const heading = fixedKind ? t(lang, `kind.${fixedKind}`) : params.q ? t(lang, 'search.resultsFor', { q: params.q }) : t(lang, 'nav.search');
     try {

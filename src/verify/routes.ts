@@ -84,7 +84,7 @@ export function verifyRoutes(deps: VerifyDeps): Router {
 
   router.get('/', async (req, res) => {
     const lang = res.locals.lang;
-    const query = assertPlainQuery(req.query as Record<string, unknown>);
+    const query = assertPlainQuery(req.query);
     const raw = query.q ?? '';
     if (raw.length > Q_MAX) {
       throw validationFailed([{ field: 'q', message: `不能超过${Q_MAX}个字符`, messageEn: `must be at most ${Q_MAX} characters` }]);
@@ -126,7 +126,7 @@ export function verifyRoutes(deps: VerifyDeps): Router {
 
   router.get('/:number', async (req, res) => {
     const lang = res.locals.lang;
-    assertPlainQuery(req.query as Record<string, unknown>);
+    assertPlainQuery(req.query);
     const number = pathNumber(String(req.params.number), res);
     if (!number) return;
     const c = await getCertificate(number);
@@ -140,7 +140,7 @@ export function verifyRoutes(deps: VerifyDeps): Router {
   });
 
   const qrRoute = (format: 'svg' | 'png') => router.get(`/:number/qr.${format}`, async (req, res) => {
-    assertPlainQuery(req.query as Record<string, unknown>);
+    assertPlainQuery(req.query);
     const number = pathNumber(String(req.params.number), res, `/qr.${format}`);
     if (!number) return;
     if (!(await certificateExists(number))) {

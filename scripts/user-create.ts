@@ -12,7 +12,9 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { EMAIL_PATTERN, ROLES } from '../src/accounts/model.js';
+import { EMAIL_PATTERN } from '../src/accounts/model.js';
+import { ROLES } from '../src/accounts/roles.js';
+import { isOneOf } from '../src/platform/guards.js';
 import { createUser, normalizeEmail, passwordProblems, setPassword } from '../src/accounts/service.js';
 import { loadConfigOrExit } from '../src/config/index.js';
 import { connectDatabase, disconnectDatabase } from '../src/platform/db/index.js';
@@ -51,7 +53,7 @@ if (args.help) {
 const email = normalizeEmail(args.email ?? '');
 const reset = args['reset-password'] === true;
 if (!email || !EMAIL_PATTERN.test(email)) fail(64, `--email is missing or not an e-mail address\n${USAGE}`);
-if (!reset && !(ROLES as readonly string[]).includes(args.role ?? '')) fail(64, `--role must be one of: ${ROLES.join(', ')}\n${USAGE}`);
+if (!reset && !isOneOf(ROLES, args.role)) fail(64, `--role must be one of: ${ROLES.join(', ')}\n${USAGE}`);
 
 /** Reads a line from the terminal without echoing it. */
 function promptHidden(question: string): Promise<string> {

@@ -14,7 +14,7 @@ import { createApp } from './app.js';
 import { SESSION_EXPIRY } from './accounts/session.js';
 import { connectDatabase, countAll, disconnectDatabase, ExpirySweeper } from './platform/db/index.js';
 import { RATE_LIMIT_EXPIRY, RateLimits } from './platform/rate-limit.js';
-import { auditSubscriber } from './audit/index.js';
+import { auditSubscriber, recordEventsThrough } from './audit/index.js';
 import { ChangeCompactor, handleInline } from './registries/changes.js';
 import { ChangeWorker } from './registries/outbox.js';
 import { createLogger, type Logger } from './platform/logger.js';
@@ -76,6 +76,7 @@ export async function boot(config: Config, opts: { mongoUri: string; dbName?: st
     // search engine down, the audit chain's store failing) without holding up the other.
     const auditTrail = auditSubscriber(logger);
     undo.push(handleInline(auditTrail));
+    undo.push(recordEventsThrough(auditTrail));
     const audit = new ChangeWorker(auditTrail, logger, { pollMs: config.OUTBOX_POLL_MS });
     undo.push(() => audit.stop());
     audit.start();

@@ -4,9 +4,8 @@
  * (service.ts). Validation messages are "中文|English" pairs, like the registry models.
  */
 import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
-import type { Role } from './roles.js';
+import { ROLES, type Role } from './roles.js';
 
-export const ROLES = ['admin', 'editor', 'viewer'] as const satisfies readonly Role[];
 
 /** A practical e-mail shape: one @, no spaces, a dot in the domain. Not RFC 5322, on purpose. */
 export const EMAIL_PATTERN = /^[^\s@<>"]{1,64}@[^\s@<>"]+\.[^\s@<>"]{2,}$/;
@@ -43,7 +42,7 @@ const userSchema = new Schema(
 
 export type UserDoc = InferSchemaType<typeof userSchema> & { _id: mongoose.Types.ObjectId };
 
-export const User: Model<UserDoc> = (mongoose.models.User as Model<UserDoc>) ?? mongoose.model<UserDoc>('User', userSchema);
+export const User: Model<UserDoc> = mongoose.models.User ?? mongoose.model<UserDoc>('User', userSchema);
 
 /** What pages and res.locals.user see of an account: never the hash. */
 export interface PublicUser {
@@ -54,5 +53,5 @@ export interface PublicUser {
 }
 
 export function publicUser(u: Pick<UserDoc, '_id' | 'email' | 'name' | 'role'>): PublicUser {
-  return { id: String(u._id), email: u.email, name: u.name ?? '', role: u.role as Role };
+  return { id: String(u._id), email: u.email, name: u.name ?? '', role: u.role };
 }

@@ -2,11 +2,11 @@
  * Back-office roles. Higher includes lower: an admin may do what an editor may, an editor what a
  * viewer may. Every feature that checks a role asks here (accounts/middleware.ts `requireRole`).
  */
-export type Role = 'admin' | 'editor' | 'viewer';
+/** The roles, in the order the back office lists them. */
+export const ROLES = ['admin', 'editor', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
 
 export const ROLE_RANK: Record<Role, number> = { viewer: 1, editor: 2, admin: 3 };
-
-export const ROLES = Object.keys(ROLE_RANK) as Role[];
 
 /** Whether `role` may do what `min` may. */
 export const roleAtLeast = (role: Role, min: Role): boolean => ROLE_RANK[role] >= ROLE_RANK[min];

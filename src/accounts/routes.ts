@@ -5,13 +5,13 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import type { Role } from './roles.js';
 import type { Config } from '../config/index.js';
 import { AppError, type FieldProblem } from '../platform/errors.js';
+import { isRecord } from '../platform/guards.js';
 import { registerMessages, t, type Lang } from '../platform/i18n.js';
 import { exactLimiter } from '../platform/rate-limit.js';
 import { url, type Render } from '../platform/views.js';
-import { ROLES } from './model.js';
+import { ROLES } from './roles.js';
 import {
   currentUser, destroySession, flash, regenerateSession, requireRole, safeNext, saveSession,
 } from './middleware.js';
@@ -89,7 +89,8 @@ const langOf = (res: Response) => res.locals.lang;
  * `a[$gt]=`) are refused with 400, never passed on.
  */
 function textField(req: Request, name: string, max = 1000): string {
-  const v = (req.body as Record<string, unknown> | undefined)?.[name];
+  const body: unknown = req.body;
+  const v = isRecord(body) ? body[name] : undefined;
   if (v === undefined || v === null) return '';
   if (typeof v !== 'string') {
     throw new AppError('bad_request', `字段 ${name} 的格式不正确`, { messageEn: `Field ${name} has the wrong type`, fields: [{ field: name, message: '格式不正确', messageEn: 'has the wrong type' }] });
@@ -148,7 +149,7 @@ export function authRoutes({ render, config }: AuthRoutesDeps): Router {
   };
 
   router.get('/login', (req, res) => {
-    const q = req.query as Record<string, unknown>;
+    const q = req.query;
     const next = safeNext(q.next);
     if (currentUser(res)) return res.redirect(303, next ?? url(langOf(res), '/admin'));
     loginPage(req, res, 200, { next, loggedOut: q.bye === '1' });
@@ -259,7 +260,7 @@ export function authRoutes({ render, config }: AuthRoutesDeps): Router {
     const lang = langOf(res);
     const role = textField(req, 'role', 20);
     const email = await setRole(currentUser(res)!, String(req.params.id), role);
-    flash(req, 'accounts.users.roleChanged', { email, role: t(lang, `admin.role.${role as Role}`) });
+    flash(req, 'accounts.users.roleChanged', { email, role: t(lang, `admin.role.${role}`) });
     res.redirect(303, url(lang, '/admin/users'));
   });
 

@@ -7,12 +7,13 @@
 import argon2 from 'argon2';
 import mongoose from 'mongoose';
 import { randomBytes } from 'node:crypto';
-import { ROLE_RANK, type Role } from './roles.js';
+import { ROLE_RANK, ROLES, type Role } from './roles.js';
 import { recordEvent } from '../audit/index.js';
 import { AppError, notFound, validationFailed, type FieldProblem } from '../platform/errors.js';
+import { errorCode, isOneOf } from '../platform/guards.js';
 import { incrementOne } from '../platform/db/index.js';
 import { fieldProblemsFrom } from '../registries/service.js';
-import { publicUser, ROLES, User, type PublicUser, type UserDoc } from './model.js';
+import { publicUser, User, type PublicUser, type UserDoc } from './model.js';
 
 /**
  * argon2id at OWASP's first recommended setting (19 MiB, 2 passes, 1 lane): about 30–60 ms here,
@@ -82,7 +83,7 @@ export async function createUser(input: NewUser, actor: string): Promise<PublicU
   try {
     await doc.save();
   } catch (err) {
-    if ((err as { code?: number })?.code === 11000) throw validationFailed([problem('email', '该邮箱已有账户', 'an account with this e-mail already exists')]);
+    if (errorCode(err) === 11000) throw validationFailed([problem('email', '该邮箱已有账户', 'an account with this e-mail already exists')]);
     throw err;
   }
   await recordEvent({ action: 'account_create', actor, subject: email, detail: { role: doc.role, name: doc.name } });
@@ -159,10 +160,11 @@ export async function changePassword(userId: string, currentPassword: unknown, n
   }
   problems.push(...passwordProblems(newPassword, user.email, 'newPassword'));
   if (!problems.length && newPassword === currentPassword) problems.push(problem('newPassword', '新密码不能与当前密码相同', 'the new password must differ from the current one'));
-  if (problems.length) throw validationFailed(problems);
+  // A new password that is not a string has a problem already.
+  if (problems.length || typeof newPassword !== 'string') throw validationFailed(problems);
   await User.updateOne(
     { _id: user._id },
-    { $set: { passwordHash: await hashPassword(newPassword as string), passwordChangedAt: now }, $inc: { version: 1 } },
+    { $set: { passwordHash: await hashPassword(newPassword), passwordChangedAt: now }, $inc: { version: 1 } },
   );
   await recordEvent({ action: 'password_change', actor: user.email, subject: user.email, at: now });
   return now;
@@ -213,7 +215,7 @@ export async function setDisabled(actor: PublicUser, id: string, disabled: boole
 /** Changes another account's role (administrators only; not their own, for the same reason). Returns its e-mail. */
 export async function setRole(actor: PublicUser, id: string, role: unknown): Promise<string> {
   requireAdmin(actor);
-  if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) {
+  if (!isOneOf(ROLES, role)) {
     throw validationFailed([problem('role', '角色必须是 admin、editor 或 viewer', 'role must be admin, editor or viewer')]);
   }
   const user = await target(id);

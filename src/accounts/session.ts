@@ -21,6 +21,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config/index.js';
 import type { Expiring } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
+import { isRecord } from '../platform/guards.js';
 
 export const SESSION_COOKIE = 'wbr.sid';
 export const SESSION_COLLECTION = 'sessions';
@@ -73,14 +74,14 @@ export function sessionMiddleware(config: SessionConfig): RequestHandler {
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 function tokenFromRequest(req: Request): string | undefined {
-  const body = req.body as Record<string, unknown> | undefined;
-  if (body && typeof body._csrf === 'string') return body._csrf;
+  const body: unknown = req.body;
+  if (isRecord(body) && typeof body._csrf === 'string') return body._csrf;
   const header = req.headers['x-csrf-token'];
   if (typeof header === 'string') return header;
   // A multipart upload's body is parsed by the route, after this check: such forms carry the
   // token in their action URL (same-origin only; the Referrer-Policy keeps it off other sites).
   if (req.is('multipart/form-data')) {
-    const q = (req.query as Record<string, unknown>)._csrf;
+    const q = req.query._csrf;
     if (typeof q === 'string') return q;
   }
   return undefined;

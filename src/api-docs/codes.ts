@@ -7,4 +7,4 @@ const ALL: Record<ErrorCode, true> = {
 };
 
 /** Exhaustive by construction: a new ErrorCode without an entry above fails the typecheck. */
-export const ERROR_CODES = Object.keys(ALL) as ErrorCode[];
+export const ERROR_CODES: ErrorCode[] = Object.keys(ALL).filter((k): k is ErrorCode => k in ALL);

@@ -128,7 +128,7 @@ const schemas: Record<string, Json> = {
 };
 
 /** A query parameter, described in both languages. */
-interface Param {
+export interface Param {
   name: string;
   in: 'query' | 'path';
   required?: boolean;
@@ -136,6 +136,37 @@ interface Param {
   description: string;
   'x-description-zh': string;
   example?: unknown;
+}
+
+/** One answer of an operation (by HTTP status). */
+export interface ResponseSpec {
+  description: string;
+  'x-description-zh': string;
+  headers?: Record<string, Json>;
+  content?: { 'application/json': { schema: Json; example?: unknown } };
+}
+
+/** One operation, with the texts the /api page shows. */
+export interface Operation {
+  operationId: string;
+  summary: string;
+  'x-summary-zh': string;
+  description: string;
+  'x-description-zh': string;
+  /** The request the /api page shows. */
+  'x-example-path': string;
+  parameters: Param[];
+  responses: Record<string, ResponseSpec>;
+}
+
+/** The OpenAPI document as served: path → method → operation. */
+export interface OpenApiDocument {
+  openapi: string;
+  jsonSchemaDialect: string;
+  info: Json;
+  servers: Array<{ url: string }>;
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Json> };
 }
 
 const langParam: Param = {
@@ -157,7 +188,7 @@ const searchParams: Param[] = [
   langParam,
 ];
 
-const errorResponse = (description: string, zh: string, example?: Json): Json => ({
+const errorResponse = (description: string, zh: string, example?: Json): ResponseSpec => ({
   description,
   'x-description-zh': zh,
   content: { 'application/json': { schema: ref('Error'), ...(example ? { example } : {}) } },
@@ -168,7 +199,7 @@ const cacheHeaders = {
   'Cache-Control': { description: 'How long the answer may be reused (public, max-age=30).', schema: str },
 };
 
-const notModified = { description: 'Not modified (the If-None-Match or If-Modified-Since validator still holds).', 'x-description-zh': '内容未变（条件请求）。' };
+const notModified: ResponseSpec = { description: 'Not modified (the If-None-Match or If-Modified-Since validator still holds).', 'x-description-zh': '内容未变（条件请求）。' };
 
 const EXAMPLE_SEARCH = {
   hits: [{
@@ -200,7 +231,7 @@ const EXAMPLE_BRAND = {
 const exampleError = (code: string, message: string, fields?: Json[]) => ({ error: { code, message, ...(fields ? { fields } : {}), requestId: '6f1c2b9e-3a41-4c7e-9a55-0d2f1e8b7c10' } });
 
 /** Path → operation, as served. `x-example-path` is the request the /api page shows. */
-const paths: Record<string, Json> = {
+const paths: OpenApiDocument['paths'] = {
   '/api/v1/search': {
     get: {
       operationId: 'search',
@@ -274,7 +305,7 @@ const paths: Record<string, Json> = {
 };
 
 /** The OpenAPI 3.1 document, with the site's own address as the server. */
-export function openApiDocument(baseUrl: string): Json {
+export function openApiDocument(baseUrl: string): OpenApiDocument {
   return {
     openapi: '3.1.0',
     jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
@@ -294,8 +325,8 @@ export function openApiDocument(baseUrl: string): Json {
 }
 
 /** The operations, in order, for the human page. */
-export function operations(doc: Json): Array<{ path: string; method: string; op: Json }> {
-  return Object.entries(doc.paths as Record<string, Record<string, Json>>).flatMap(([path, item]) =>
+export function operations(doc: OpenApiDocument): Array<{ path: string; method: string; op: Operation }> {
+  return Object.entries(doc.paths).flatMap(([path, item]) =>
     Object.entries(item).map(([method, op]) => ({ path, method, op })),
   );
 }

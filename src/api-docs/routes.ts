@@ -50,7 +50,7 @@ const STATUS_OF: Record<string, number> = {
   payload_too_large: 413, rate_limited: 429, search_unavailable: 503, internal: 500,
 };
 
-type Json = Record<string, any>;
+type Json = Record<string, unknown>;
 
 /** "integer 1–45", "one of: a, b, c", "text, at most 100 characters", "pattern ^…$". */
 function valuesText(lang: Lang, schema: Json): string {
@@ -73,27 +73,27 @@ export function apiDocsRoutes(deps: { render: Render }): Router {
   const router = Router();
 
   router.get('/api/v1/openapi.json', (req, res) => {
-    assertPlainQuery(req.query as Record<string, unknown>);
+    assertPlainQuery(req.query);
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.json(openApiDocument(String(res.locals.baseUrl ?? '')));
   });
 
   router.get('/api', (req, res) => {
     const lang = res.locals.lang;
-    assertPlainQuery(req.query as Record<string, unknown>);
+    assertPlainQuery(req.query);
     const base = String(res.locals.baseUrl ?? '').replace(/\/$/, '');
     const doc = openApiDocument(base);
     const zh = lang === 'zh';
     const endpoints = operations(doc).map(({ path, method, op }, i) => {
-      const example = String(op['x-example-path'] ?? path);
-      const params = (op.parameters as Json[]).map((p) => ({
+      const example = op['x-example-path'];
+      const params = op.parameters.map((p) => ({
         name: p.name,
         in: t(lang, `apidocs.in.${p.in}`),
         required: p.required ? t(lang, 'apidocs.required') : t(lang, 'apidocs.optional'),
         values: valuesText(lang, p.schema),
         description: zh ? p['x-description-zh'] : p.description,
       }));
-      const responses = Object.entries(op.responses as Record<string, Json>).map(([status, r]) => {
+      const responses = Object.entries(op.responses).map(([status, r]) => {
         const ex = r.content?.['application/json']?.example;
         return {
           status,

@@ -119,7 +119,7 @@ export async function seedDemo(brands: DemoBrand[] = DEMO_BRANDS): Promise<SeedR
         status: f.level, statusChangedAt: recDate,
       });
       count(r.action, 'famous');
-      if ((r.doc.records as unknown[]).length === 0) {
+      if (r.doc.records.length === 0) {
         const demo = { actor: 'demo' };
         const v2 = await appendProtectionRecord<{ version: number }>(r.doc._id, r.doc.version,
           { date: date(2024, `${b.slug}p1`), kind: '监测', summary: '电商平台商标使用监测，未发现明显侵权链接（演示记录）', outcome: '持续监测' }, demo);

@@ -12,9 +12,11 @@ import ExcelJS from 'exceljs';
 import { stringify } from 'csv-stringify';
 import type { Response } from 'express';
 import { once } from 'node:events';
+import type { Writable } from 'node:stream';
 import mongoose from 'mongoose';
 import { AppError } from '../platform/errors.js';
-import { Brand, Trademark } from '../registries/models.js';
+import { isRecord } from '../platform/guards.js';
+import { Brand, Trademark, type TrademarkDoc } from '../registries/models.js';
 import { KINDS, type Kind } from '../registries/reference.js';
 import { parseSearchParams } from '../search/params.js';
 import type { SearchIndex } from '../search/port.js';
@@ -36,7 +38,8 @@ export function exportColumns(kind: ExportKind): Column[] {
 
 export interface ExportFilter {
   q: string;
-  brand: Record<string, unknown>;
+  /** Filters on the brand: the list's district and sector. */
+  brand: { district?: string; sector?: string };
   entry: Record<string, unknown>;
   nice?: number;
 }
@@ -51,7 +54,7 @@ export function exportFilter(kind: ExportKind, query: Record<string, unknown>, n
   delete q.level;
   const { search } = parseSearchParams(q, kind === 'brands' ? undefined : kind);
   const f = search.filters;
-  const brand: Record<string, unknown> = {};
+  const brand: ExportFilter['brand'] = {};
   const entry: Record<string, unknown> = {};
   if (f.district) brand.district = f.district;
   if (f.sector) brand.sector = f.sector;
@@ -74,19 +77,23 @@ export function exportFilter(kind: ExportKind, query: Record<string, unknown>, n
   return { q: search.q, brand, entry, nice: f.nice ? Number(f.nice) : undefined };
 }
 
-function getPath(doc: Record<string, unknown> | null | undefined, path: string): unknown {
+function getPath(doc: unknown, path: string): unknown {
   let v: unknown = doc;
   for (const part of path.split('.')) {
-    if (v === null || v === undefined) return undefined;
-    v = (v as Record<string, unknown>)[part];
+    if (!isRecord(v)) return undefined;
+    v = v[part];
   }
   return v;
 }
 
-type Lean = Record<string, unknown> & { _id: mongoose.Types.ObjectId };
+/**
+ * A registry entry as read for an export. The four registries are read alike through one model, so
+ * an entry is a field map; the columns (formats.ts) say which paths to read.
+ */
+type LeanEntry = Record<string, unknown> & { _id: mongoose.Types.ObjectId; brand?: unknown };
 
 /** One export row (cells as text) from a brand, its entry and one of its trademarks. */
-function toCells(columns: Column[], brand: Lean, entry: Lean | null, tm: Lean | null): string[] {
+function toCells(columns: Column[], brand: object, entry: object | null, tm: object | null): string[] {
   return columns.map((c) => {
     const src = c.target === 'brand' ? brand : c.target === 'trademark' ? tm : entry;
     return formatCell(c.type, getPath(src, c.path));
@@ -151,14 +158,14 @@ export async function* exportRows(kind: ExportKind, filter: ExportFilter, deps: 
   if (filter.q && !deps.index) throw new AppError('bad_request', '按关键词导出需要搜索服务', { messageEn: 'Exporting by keyword needs the search service' });
   // The search index is asked before the first row too (it may be unavailable: a 503 page, not a cut-off file).
   const slugs = kind === 'brands' && filter.q && deps.index
-    ? [...new Set((await deps.index.search({ q: filter.q, filters: { ...(filter.brand as Record<string, string>) }, sort: 'relevance', page: 1, pageSize: 1000, facets: false })).hits.map((h) => h.doc.slug))]
+    ? [...new Set((await deps.index.search({ q: filter.q, filters: { ...filter.brand }, sort: 'relevance', page: 1, pageSize: 1000, facets: false })).hits.map((h) => h.doc.slug))]
     : [];
   const ids = kind !== 'brands' && filter.q && deps.index ? await queryEntryIds(kind, filter, deps.query ?? {}, deps.index) : [];
   yield columns.map((c) => c.header);
   if (kind === 'brands') {
     if (filter.q) {
       for (const part of chunks(slugs)) {
-        const found = (await Brand.find({ ...filter.brand, slug: mongoose.trusted({ $in: part }) }).lean()) as Lean[];
+        const found = await Brand.find({ ...filter.brand, slug: mongoose.trusted({ $in: part }) }).lean();
         const bySlug = new Map(found.map((b) => [String(b.slug), b]));
         // In the search index's order.
         for (const slug of part) {
@@ -168,7 +175,7 @@ export async function* exportRows(kind: ExportKind, filter: ExportFilter, deps: 
       }
       return;
     }
-    for await (const b of Brand.find(filter.brand).sort({ _id: 1 }).lean().cursor({ batchSize: 2000 })) yield toCells(columns, b as Lean, null, null);
+    for await (const b of Brand.find(filter.brand).sort({ _id: 1 }).lean().cursor({ batchSize: 2000 })) yield toCells(columns, b, null, null);
     return;
   }
   const model = entryModel(kind);
@@ -176,15 +183,15 @@ export async function* exportRows(kind: ExportKind, filter: ExportFilter, deps: 
 
   if (filter.q) {
     for (const part of chunks(ids)) {
-      const entries = (await model.find({ ...filter.entry, _id: mongoose.trusted({ $in: part }) }).lean()) as Lean[];
+      const entries = await model.find({ ...filter.entry, _id: mongoose.trusted({ $in: part }) }).lean<LeanEntry[]>();
       const brandIds = [...new Set(entries.map((e) => hex(e.brand)))];
       const [brands, marks] = await Promise.all([
-        Brand.find({ ...filter.brand, _id: mongoose.trusted({ $in: brandIds }) } as Record<string, unknown>).lean() as Promise<Lean[]>,
-        withMarks ? (Trademark.find({ brand: mongoose.trusted({ $in: brandIds }) }).sort({ regNo: 1 }).lean() as Promise<Lean[]>) : Promise.resolve([] as Lean[]),
+        Brand.find({ ...filter.brand, _id: mongoose.trusted({ $in: brandIds }) }).lean(),
+        withMarks ? Trademark.find({ brand: mongoose.trusted({ $in: brandIds }) }).sort({ regNo: 1 }).lean() : Promise.resolve([]),
       ]);
       const byId = new Map(entries.map((e) => [hex(e._id), e]));
       const brandById = new Map(brands.map((b) => [hex(b._id), b]));
-      const marksOf = new Map<string, Lean[]>();
+      const marksOf = new Map<string, typeof marks>();
       for (const t of marks) marksOf.set(hex(t.brand), [...(marksOf.get(hex(t.brand)) ?? []), t]);
       // In the search index's order.
       for (const id of part) {
@@ -192,7 +199,7 @@ export async function* exportRows(kind: ExportKind, filter: ExportFilter, deps: 
         const b = e && brandById.get(hex(e.brand));
         if (!e || !b) continue;
         const tms = marksOf.get(hex(b._id)) ?? [];
-        if (filter.nice && !tms.some((t) => (t.niceClasses as number[]).includes(filter.nice!))) continue;
+        if (filter.nice && !tms.some((t) => t.niceClasses.includes(filter.nice!))) continue;
         if (tms.length) for (const t of tms) yield toCells(columns, b, e, t);
         else yield toCells(columns, b, e, null);
       }
@@ -200,9 +207,9 @@ export async function* exportRows(kind: ExportKind, filter: ExportFilter, deps: 
     return;
   }
 
-  const brands = new Peek<Lean>(Brand.find(filter.brand).sort({ _id: 1 }).lean().cursor({ batchSize: 2000 }) as AsyncIterable<Lean>);
-  const entries = new Peek<Lean>(model.find(filter.entry).sort({ brand: 1, _id: 1 }).lean().cursor({ batchSize: 2000 }) as AsyncIterable<Lean>);
-  const marks = withMarks ? new Peek<Lean>(Trademark.find().sort({ brand: 1, regNo: 1 }).lean().cursor({ batchSize: 2000 }) as AsyncIterable<Lean>) : null;
+  const brands = new Peek(Brand.find(filter.brand).sort({ _id: 1 }).lean().cursor({ batchSize: 2000 }));
+  const entries = new Peek(model.find(filter.entry).sort({ brand: 1, _id: 1 }).lean<LeanEntry[]>().cursor({ batchSize: 2000 }));
+  const marks = withMarks ? new Peek(Trademark.find().sort({ brand: 1, regNo: 1 }).lean().cursor({ batchSize: 2000 })) : null;
   try {
     for (let e = await entries.next(); e; e = await entries.next()) {
       const bid = hex(e.brand);
@@ -211,7 +218,7 @@ export async function* exportRows(kind: ExportKind, filter: ExportFilter, deps: 
         await brands.next();
         b = await brands.peek();
       }
-      const tms: Lean[] = [];
+      const tms: TrademarkDoc[] = [];
       if (marks) {
         let t = await marks.peek();
         while (t && hex(t.brand) < bid) {
@@ -224,7 +231,7 @@ export async function* exportRows(kind: ExportKind, filter: ExportFilter, deps: 
         }
       }
       if (!b || hex(b._id) !== bid) continue; // brand filtered out (district, sector) or missing
-      if (filter.nice && !tms.some((t) => (t.niceClasses as number[]).includes(filter.nice!))) continue;
+      if (filter.nice && !tms.some((t) => t.niceClasses.includes(filter.nice!))) continue;
       if (tms.length === 0) yield toCells(columns, b, e, null);
       else for (const t of tms) yield toCells(columns, b, e, t);
     }
@@ -253,8 +260,9 @@ export function exportFileNames(kind: ExportKind, ext: 'csv' | 'xlsx', now = new
   return { ascii: `${kind}-${day}.${ext}`, utf8: `${FILE_LABEL[kind]}-${day}.${ext}` };
 }
 
-async function drain(res: NodeJS.WritableStream & { writableNeedDrain?: boolean }): Promise<void> {
-  if (res.writableNeedDrain) await once(res, 'drain');
+async function drain(res: NodeJS.WritableStream): Promise<void> {
+  // Node's streams say when their buffer is full; other writable streams are written without waiting.
+  if ('writableNeedDrain' in res && res.writableNeedDrain) await once(res, 'drain');
 }
 
 /**
@@ -263,22 +271,22 @@ async function drain(res: NodeJS.WritableStream & { writableNeedDrain?: boolean 
  */
 export async function writeCsv(rows: AsyncIterable<string[]>, out: NodeJS.WritableStream): Promise<void> {
   const csv = stringify({ record_delimiter: 'windows', quoted_match: /[\s,"]/ });
-  csv.pipe(out as NodeJS.WritableStream, { end: false });
+  csv.pipe(out, { end: false });
   out.write('\uFEFF');
   let first = true;
   for await (const row of rows) {
     const cells = first ? row : row.map(neutralizeFormula);
     first = false;
     if (!csv.write(cells)) await once(csv, 'drain');
-    await drain(out as never);
+    await drain(out);
   }
   csv.end();
   await once(csv, 'end');
 }
 
 /** Writes rows as an XLSX workbook (streaming writer; every cell is text, nothing is a formula). */
-export async function writeXlsx(rows: AsyncIterable<string[]>, out: NodeJS.WritableStream, sheetName: string): Promise<void> {
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out as never, useStyles: true, useSharedStrings: false });
+export async function writeXlsx(rows: AsyncIterable<string[]>, out: Writable, sheetName: string): Promise<void> {
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
   const ws = wb.addWorksheet(sheetName.slice(0, 31));
   let first = true;
   let n = 0;
@@ -291,7 +299,7 @@ export async function writeXlsx(rows: AsyncIterable<string[]>, out: NodeJS.Writa
       continue;
     }
     ws.addRow(row).commit();
-    if (++n % 500 === 0) await drain(out as never);
+    if (++n % 500 === 0) await drain(out);
   }
   ws.commit();
   await wb.commit();

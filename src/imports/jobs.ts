@@ -18,6 +18,7 @@ import path from 'node:path';
 import mongoose, { Schema, type Model } from 'mongoose';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
+import { errorCode } from '../platform/guards.js';
 import type { Kind } from '../registries/reference.js';
 import { runImport, type ImportSummary, type Problem } from './engine.js';
 
@@ -89,12 +90,13 @@ const jobSchema = new Schema<ImportJobDoc>(
 );
 
 export const ImportJob: Model<ImportJobDoc> =
-  (mongoose.models.ImportJob as Model<ImportJobDoc>) ?? mongoose.model<ImportJobDoc>('ImportJob', jobSchema);
+  mongoose.models.ImportJob ?? mongoose.model<ImportJobDoc>('ImportJob', jobSchema);
 
 /** Claims: `<jobId>:write`. A unique _id insert decides who runs the write. */
-const ImportClaim: Model<{ _id: string; at: Date; by: string }> =
-  (mongoose.models.ImportClaim as Model<{ _id: string; at: Date; by: string }>) ??
-  mongoose.model('ImportClaim', new Schema({ _id: String, at: Date, by: String }, { versionKey: false, collection: 'import_claims' }));
+interface ImportClaimDoc { _id: string; at: Date; by: string }
+const ImportClaim: Model<ImportClaimDoc> =
+  mongoose.models.ImportClaim ??
+  mongoose.model<ImportClaimDoc>('ImportClaim', new Schema({ _id: String, at: Date, by: String }, { versionKey: false, collection: 'import_claims' }));
 
 /** A job that has not reported progress for this long is shown as interrupted. */
 export const STALE_MS = 2 * 60_000;
@@ -109,7 +111,7 @@ const toJobSummary = (s: ImportSummary): JobSummary => ({
 
 async function sha256(file: string): Promise<string> {
   const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  for await (const chunk of createReadStream(file)) h.update(chunk);
   return h.digest('hex');
 }
 
@@ -173,7 +175,7 @@ export const importDir = (config: Pick<Config, 'DATA_DIR'>) => path.resolve(conf
 
 /** Removes upload and problem files left by old jobs (best effort). */
 async function sweep(dir: string): Promise<void> {
-  const names = await readdir(dir).catch(() => [] as string[]);
+  const names = await readdir(dir).catch((): string[] => []);
   const now = Date.now();
   await Promise.all(names.map(async (n) => {
     const p = path.join(dir, n);
@@ -228,7 +230,7 @@ export class ImportJobs {
         fileSize: o.fileSize, sha256: await sha256(o.filePath), uploadedBy: o.actor, state: 'checking',
         progress: { phase: 'reading', rows: 0, bytes: 0, totalBytes: o.fileSize },
       });
-      const job = doc.toObject() as ImportJobDoc;
+      const job: ImportJobDoc = doc.toObject();
       await within(this.track(() => this.check(job)), o.waitMs ?? this.waitMs);
       return job;
     });
@@ -244,9 +246,9 @@ export class ImportJobs {
       const job = await findJob(id);
       if (!job || job.state !== 'checked') return false;
       try {
-        await ImportClaim.collection.insertOne({ _id: `${id}:write`, at: new Date(), by: actor } as never);
+        await ImportClaim.create({ _id: `${id}:write`, at: new Date(), by: actor });
       } catch (err) {
-        if ((err as { code?: number }).code === 11000) return false;
+        if (errorCode(err) === 11000) return false;
         throw err;
       }
       await ImportJob.updateOne({ _id: job._id }, {
@@ -329,12 +331,12 @@ export class ImportJobs {
 
 export async function findJob(id: string): Promise<ImportJobDoc | null> {
   if (!mongoose.isValidObjectId(id) || !/^[0-9a-f]{24}$/i.test(id)) return null;
-  return (await ImportJob.findById(id).lean()) as ImportJobDoc | null;
+  return ImportJob.findById(id).lean();
 }
 
 /** Recent jobs for the import page. */
 export async function recentJobs(limit = 10): Promise<ImportJobDoc[]> {
-  return (await ImportJob.find().sort({ _id: -1 }).limit(limit).lean()) as ImportJobDoc[];
+  return ImportJob.find().sort({ _id: -1 }).limit(limit).lean();
 }
 
 export const isStale = (job: ImportJobDoc, now = Date.now()) =>

@@ -10,6 +10,7 @@ import { parse } from 'csv-parse';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
+import { errorCode, errorMessage } from '../platform/guards.js';
 import { fromExcel, type Cell } from './values.js';
 
 export interface SheetRow {
@@ -149,12 +150,13 @@ function csvReader(file: string, size: number, sample: Buffer): SheetReader {
         }
       } catch (err) {
         if (err instanceof FileProblem) throw err;
-        const e = err as { code?: string; message?: string };
-        if (e.code === 'CSV_MAX_RECORD_SIZE') {
+        const code = errorCode(err);
+        if (code === 'CSV_MAX_RECORD_SIZE') {
           throw new FileProblem(`第 ${row + 1} 行过长（超过 1 MB），可能是引号未闭合`, `row ${row + 1} is too long (over 1 MB); a quote may be unclosed`, { cause: err });
         }
-        if (typeof e.code === 'string' && e.code.startsWith('CSV_')) {
-          throw new FileProblem(`第 ${row + 1} 行附近的 CSV 格式有误：${e.message ?? ''}`.slice(0, 300), `CSV format error near row ${row + 1}: ${e.message ?? ''}`.slice(0, 300), { cause: err });
+        if (typeof code === 'string' && code.startsWith('CSV_')) {
+          const message = errorMessage(err);
+          throw new FileProblem(`第 ${row + 1} 行附近的 CSV 格式有误：${message}`.slice(0, 300), `CSV format error near row ${row + 1}: ${message}`.slice(0, 300), { cause: err });
         }
         throw err;
       } finally {
@@ -179,7 +181,7 @@ function xlsxReader(file: string, size: number): SheetReader {
       try {
         for await (const sheet of reader) {
           for await (const r of sheet) {
-            const values = (r.values ?? []) as unknown[];
+            const values: unknown[] = Array.isArray(r.values) ? r.values : [];
             const cells: Cell[] = [];
             // exceljs rows are 1-based and sparse.
             const n = Math.min(values.length - 1, MAX_COLUMNS);

@@ -14,12 +14,13 @@ import { ROLE_RANK } from '../accounts/roles.js';
 import { actorOf, requireRole } from '../accounts/middleware.js';
 import type { Config } from '../config/index.js';
 import { AppError, notFound } from '../platform/errors.js';
+import { isOneOf } from '../platform/guards.js';
 import { registerMessages, t, type Lang } from '../platform/i18n.js';
 import { url, type Render } from '../platform/views.js';
 import { KINDS, type Kind } from '../registries/reference.js';
 import { assertPlainQuery } from '../search/params.js';
 import type { SearchIndex } from '../search/port.js';
-import { contentDisposition, EXPORT_KINDS, exportFilter, exportRows, sendExport, type ExportKind } from './export.js';
+import { contentDisposition, EXPORT_KINDS, exportFilter, exportRows, sendExport } from './export.js';
 import { FORMATS } from './formats.js';
 import { findJob, importDir, ImportJobs, isStale, PROBLEMS_KEPT, recentJobs, type ImportJobDoc, type JobSummary } from './jobs.js';
 import { templateXlsx, writeTemplateCsv } from './template.js';
@@ -114,18 +115,20 @@ const canEdit = (res: Response) => {
 };
 
 function registryParam(value: unknown): Kind {
-  if (typeof value === 'string' && (KINDS as readonly string[]).includes(value)) return value as Kind;
+  if (isOneOf(KINDS, value)) return value;
   throw new AppError('validation_failed', '请选择要导入的名录', {
     messageEn: 'Choose the registry to import into',
     fields: [{ field: 'registry', message: '请选择要导入的名录', messageEn: 'choose a registry' }],
   });
 }
 
+const FILE_EXTS = ['csv', 'xlsx'] as const;
+
 /** `directory.csv` → { kind, ext }, or null. */
 function fileParam<K extends string>(value: string, kinds: readonly K[]): { kind: K; ext: 'csv' | 'xlsx' } | null {
-  const m = /^([a-z-]+)\.(csv|xlsx)$/.exec(value);
-  if (!m || !(kinds as readonly string[]).includes(m[1]!)) return null;
-  return { kind: m[1] as K, ext: m[2] as 'csv' | 'xlsx' };
+  const [, kind, ext] = /^([a-z-]+)\.(csv|xlsx)$/.exec(value) ?? [];
+  if (!isOneOf(kinds, kind) || !isOneOf(FILE_EXTS, ext)) return null;
+  return { kind, ext };
 }
 
 function summaryView(lang: Lang, s: JobSummary | null) {
@@ -301,14 +304,14 @@ export function exportRoutes({ render, logger, index }: ExportRouteDeps): Router
   router.get('/:file', async (req, res) => {
     const f = fileParam(String(req.params.file), EXPORT_KINDS);
     if (!f) throw notFound('导出', 'export');
-    const query = assertPlainQuery(req.query as Record<string, unknown>);
-    const filter = exportFilter(f.kind as ExportKind, query);
+    const query = assertPlainQuery(req.query);
+    const filter = exportFilter(f.kind, query);
     try {
-      await sendExport(res, f.kind as ExportKind, f.ext, exportRows(f.kind as ExportKind, filter, { index, query }));
+      await sendExport(res, f.kind, f.ext, exportRows(f.kind, filter, { index, query }));
     } catch (err) {
       if (!res.headersSent) throw err;
       logger.error({ err, export: req.params.file }, 'export failed while streaming');
-      res.destroy(err as Error);
+      res.destroy(err instanceof Error ? err : new Error(String(err)));
     }
   });
 

@@ -12,6 +12,7 @@
  */
 import mongoose, { type Model } from 'mongoose';
 import { mapLimit } from '../platform/concurrency.js';
+import { isRecord } from '../platform/guards.js';
 import { REGISTRIES } from '../registries/kinds.js';
 import { Brand, Trademark } from '../registries/models.js';
 import type { Kind } from '../registries/reference.js';
@@ -28,11 +29,12 @@ export const brandKey = (creditCode: string, name: string) => `${creditCode.trim
 
 function getPath(doc: unknown, path: string): unknown {
   // Row data keeps nested values under dotted keys ("recognition.date").
-  if (doc && typeof doc === 'object' && !(doc instanceof mongoose.Document) && path in (doc as object)) return (doc as Record<string, unknown>)[path];
+  if (isRecord(doc) && !(doc instanceof mongoose.Document) && path in doc) return doc[path];
   let v: unknown = doc;
   for (const part of path.split('.')) {
-    if (v === null || v === undefined) return undefined;
-    v = typeof (v as { get?: unknown }).get === 'function' && v instanceof mongoose.Document ? (v as mongoose.Document).get(part) : (v as Record<string, unknown>)[part];
+    if (v instanceof mongoose.Document) v = v.get(part);
+    else if (isRecord(v)) v = v[part];
+    else return undefined;
   }
   return v;
 }
@@ -46,7 +48,8 @@ function norm(v: unknown): string {
   if (Array.isArray(v)) return v.length === 0 ? '' : `[${v.map(norm).join('\u0001')}]`;
   if (typeof v === 'boolean') return v ? 'T' : 'F';
   if (typeof v === 'object') {
-    const o = typeof (v as { toObject?: unknown }).toObject === 'function' ? (v as { toObject(): Record<string, unknown> }).toObject() : (v as Record<string, unknown>);
+    const plain: unknown = 'toObject' in v && typeof v.toObject === 'function' ? v.toObject() : v;
+    const o = isRecord(plain) ? plain : {};
     return `{${Object.keys(o).filter((k) => k !== '_id').sort().map((k) => `${k}=${norm(o[k])}`).join('\u0002')}}`;
   }
   return String(v);
@@ -131,12 +134,16 @@ const projection = (paths: string[], extra: string[]) => [...new Set([...extra, 
 
 type Lean = Record<string, unknown> & { _id: mongoose.Types.ObjectId };
 
+/** An id reference as hex (lean documents hold ObjectIds). */
+const hex = (id: unknown): string => (id instanceof mongoose.Types.ObjectId ? id.toHexString() : String(id));
+
 /** `find({field: {$in: values}})` in chunks, a few chunks at a time. */
 async function findIn(model: Model<any>, field: string, values: readonly unknown[], select: string): Promise<Lean[]> {
   const unique = [...new Map(values.map((v) => [String(v), v])).values()];
   const parts: unknown[][] = [];
   for (let i = 0; i < unique.length; i += IN_CHUNK) parts.push(unique.slice(i, i + IN_CHUNK));
-  const found = await mapLimit(parts, 2, (part) => model.find({ [field]: mongoose.trusted({ $in: part }) }).select(select).lean() as Promise<Lean[]>);
+  // Only the selected fields come back, so the documents are read as field maps.
+  const found = await mapLimit(parts, 2, (part) => model.find({ [field]: mongoose.trusted({ $in: part }) }).select(select).lean<Lean[]>());
   return found.flat();
 }
 
@@ -167,7 +174,7 @@ export class KeyStore {
     const entries = new Map<string, KnownEntry>();
     const entrySelect = projection(paths.entry, ['brand', 'status', keyPath]);
     const addEntry = (e: Lean) => {
-      const brandId = (e.brand as mongoose.Types.ObjectId).toHexString();
+      const brandId = hex(e.brand);
       entries.set(keyPath === 'brand' ? brandId : norm(e[keyPath]), { id: e._id.toHexString(), brandId, fp: fingerprint(e, paths.entry), status: String(e.status ?? '') });
     };
 
@@ -183,7 +190,7 @@ export class KeyStore {
       const key = brandKey(String(b.creditCode ?? ''), String(b.name ?? ''));
       brands.set(key, brands.has(key) ? 'ambiguous' : { id: b._id.toHexString(), fp: fingerprint(b, paths.brand) });
     }
-    for (const t of foundMarks) marks.set(String(t.regNo), { brandId: (t.brand as mongoose.Types.ObjectId).toHexString(), fp: fingerprint(t, paths.trademark) });
+    for (const t of foundMarks) marks.set(String(t.regNo), { brandId: hex(t.brand), fp: fingerprint(t, paths.trademark) });
     foundEntries.forEach(addEntry);
 
     // Round 2: entries keyed by brand (directory, time-honored) of the brands found; slugs of the others.

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../platform/errors.js';
+import { errorCode } from '../platform/guards.js';
 
 export interface Upload {
   fields: Record<string, string>;
@@ -96,7 +97,7 @@ export async function receiveUpload(req: Request, o: { dir: string; maxBytes: nu
     parsed = await form.parse(req);
   } catch (err) {
     await Promise.all(begun.map((p) => unlink(p).catch(() => {})));
-    const code = (err as { code?: number }).code;
+    const code = errorCode(err);
     await waitForEnd(req);
     if (code === 1009 || code === 1016) throw tooLarge();
     if (code === 1002) throw new AppError('bad_request', '上传已中断', { messageEn: 'The upload was interrupted' });

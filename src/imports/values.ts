@@ -4,6 +4,7 @@
  * the value the model expects, or a problem in Chinese and English. Range and enum rules are NOT
  * here: they live in the mongoose schemas and are applied to the parsed values (rows.ts).
  */
+import { isRecord } from '../platform/guards.js';
 import type { CellType } from './formats.js';
 
 export type Cell = string | number | boolean | Date | null;
@@ -28,9 +29,9 @@ function unneutralize(s: string): string {
 export function fromExcel(v: unknown): Cell {
   if (v === null || v === undefined) return null;
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v instanceof Date) return v;
-  if (typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    if (Array.isArray(o.richText)) return (o.richText as Array<{ text?: unknown }>).map((r) => String(r.text ?? '')).join('');
+  if (isRecord(v)) {
+    const o = v;
+    if (Array.isArray(o.richText)) return o.richText.map((r: unknown) => String((isRecord(r) ? r.text : undefined) ?? '')).join('');
     // A formula: only its cached result counts; the formula itself is never kept or evaluated.
     if ('formula' in o || 'sharedFormula' in o) return fromExcel(o.result ?? null);
     if ('text' in o) return fromExcel(o.text);

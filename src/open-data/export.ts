@@ -20,13 +20,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { csvCell, rowObject, type BrandLite, type Dataset, type JoinedRow, type TrademarkLite } from './datasets.js';
 
+/** A brand as a source yields it: the public fields, its `_id` an ObjectId (MongoDB) or a string. */
+export type BrandSource = Omit<BrandLite, '_id'> & { _id: unknown };
+/** A trademark as a source yields it: its `brand` an ObjectId (MongoDB) or a string. */
+export type TrademarkSource = Omit<TrademarkLite, 'brand'> & { brand: unknown };
+
 export interface ExportSources {
   /** The registry's entries (projected), each with its `brand` id. Called once or twice. */
   entries(): AsyncIterable<Record<string, any>>;
   /** Every brand (projected), `_id` included. */
-  brands(): AsyncIterable<BrandLite>;
+  brands(): AsyncIterable<BrandSource>;
   /** Every trademark (projected), for datasets with trademarks. */
-  trademarks?(): AsyncIterable<TrademarkLite>;
+  trademarks?(): AsyncIterable<TrademarkSource>;
   /** Roughly how many entries there are (decides whether to pre-collect brand ids). */
   estimatedEntries(): Promise<number>;
 }
@@ -41,6 +46,10 @@ export interface JoinOptions {
 }
 
 const idOf = (v: unknown) => String(v);
+
+// The join file holds JSON this module wrote: a brand with its id as text, a trademark without its brand.
+const brandFromJoin = (doc: string): BrandLite => JSON.parse(doc);
+const trademarkFromJoin = (doc: string): Omit<TrademarkLite, 'brand'> => JSON.parse(doc);
 
 /** Entries joined to their brand and trademarks, in the entries' cursor order. */
 export async function* joinedRows(ds: Dataset, sources: ExportSources, opts: JoinOptions = {}): AsyncGenerator<JoinedRow> {
@@ -63,10 +72,10 @@ export async function* joinedRows(ds: Dataset, sources: ExportSources, opts: Joi
     }
 
     const putBrand = db.prepare('INSERT OR REPLACE INTO brand (id, doc) VALUES (?, ?)');
-    const brandTx = db.transaction((rows: BrandLite[]) => {
+    const brandTx = db.transaction((rows: BrandSource[]) => {
       for (const b of rows) putBrand.run(idOf(b._id), JSON.stringify({ ...b, _id: idOf(b._id) }));
     });
-    let pending: BrandLite[] = [];
+    let pending: BrandSource[] = [];
     for await (const b of sources.brands()) {
       if (wanted && !wanted.has(idOf(b._id))) continue;
       pending.push(b);
@@ -80,10 +89,10 @@ export async function* joinedRows(ds: Dataset, sources: ExportSources, opts: Joi
 
     if (ds.withTrademarks && sources.trademarks) {
       const putTm = db.prepare('INSERT INTO tm (brand, doc) VALUES (?, ?)');
-      const tmTx = db.transaction((rows: TrademarkLite[]) => {
+      const tmTx = db.transaction((rows: TrademarkSource[]) => {
         for (const t of rows) putTm.run(idOf(t.brand), JSON.stringify({ regNo: t.regNo, niceClasses: t.niceClasses ?? [], madrid: Boolean(t.madrid) }));
       });
-      let tms: TrademarkLite[] = [];
+      let tms: TrademarkSource[] = [];
       for await (const t of sources.trademarks()) {
         tms.push(t);
         if (tms.length >= batch) {
@@ -102,8 +111,8 @@ export async function* joinedRows(ds: Dataset, sources: ExportSources, opts: Joi
       const b = getBrand.get(id);
       yield {
         entry,
-        brand: b ? (JSON.parse(b.doc) as BrandLite) : null,
-        trademarks: getTms ? getTms.all(id).map((r) => ({ brand: id, ...(JSON.parse(r.doc) as Omit<TrademarkLite, 'brand'>) })) : [],
+        brand: b ? brandFromJoin(b.doc) : null,
+        trademarks: getTms ? getTms.all(id).map((r) => ({ brand: id, ...trademarkFromJoin(r.doc) })) : [],
       };
     }
   } finally {

@@ -17,6 +17,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { countAll } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
+import { errorCode, isOneOf } from '../platform/guards.js';
 import { formatDate, formatNumber, formatTime, registerMessages, t } from '../platform/i18n.js';
 import { url, type Render } from '../platform/views.js';
 import { entryModel } from '../registries/kinds.js';
@@ -25,7 +26,7 @@ import { KINDS, type Kind } from '../registries/reference.js';
 import { assertPlainQuery } from '../search/params.js';
 import type { SwrCache } from '../platform/swr-cache.js';
 import type { RegistryStats } from '../registries/counts.js';
-import { BRAND_PROJECTION, CSV_LIST_SEPARATOR, DATASETS, TRADEMARK_PROJECTION, type BrandLite, type Dataset, type TrademarkLite } from './datasets.js';
+import { BRAND_PROJECTION, CSV_LIST_SEPARATOR, DATASETS, TRADEMARK_PROJECTION, type Dataset } from './datasets.js';
 import { joinedRows, serialize, type ExportSources, type Format } from './export.js';
 
 registerMessages({
@@ -76,6 +77,8 @@ export interface OpenDataDeps {
   maxConcurrentExports?: number;
 }
 
+const FORMAT_NAMES = ['csv', 'json', 'ndjson'] as const satisfies readonly Format[];
+
 const FORMATS: Record<Format, { type: string }> = {
   csv: { type: 'text/csv; charset=utf-8' },
   json: { type: 'application/json; charset=utf-8' },
@@ -86,9 +89,9 @@ const FORMATS: Record<Format, { type: string }> = {
 export function mongoSources(ds: Dataset, estimated?: number): ExportSources {
   const model = entryModel(ds.kind);
   return {
-    entries: () => model.find({}, ds.entryProjection).lean().cursor({ batchSize: 1000 }) as AsyncIterable<Record<string, any>>,
-    brands: () => Brand.find({}, BRAND_PROJECTION).lean().cursor({ batchSize: 1000 }) as unknown as AsyncIterable<BrandLite>,
-    trademarks: () => Trademark.find({}, TRADEMARK_PROJECTION).lean().cursor({ batchSize: 1000 }) as unknown as AsyncIterable<TrademarkLite>,
+    entries: () => model.find({}, ds.entryProjection).lean<Record<string, unknown>[]>().cursor({ batchSize: 1000 }),
+    brands: () => Brand.find({}, BRAND_PROJECTION).lean().cursor({ batchSize: 1000 }),
+    trademarks: () => Trademark.find({}, TRADEMARK_PROJECTION).lean().cursor({ batchSize: 1000 }),
     estimatedEntries: async () => estimated ?? countAll(model),
   };
 }
@@ -114,7 +117,7 @@ export function openDataRoutes(deps: OpenDataDeps): Router {
 
   router.get('/open-data', async (req, res) => {
     const lang = res.locals.lang;
-    assertPlainQuery(req.query as Record<string, unknown>);
+    assertPlainQuery(req.query);
     const counted = await cache.get();
     const typeLabel = (type: string) => t(lang, `opendata.type.${type}`);
     res.setHeader('Cache-Control', 'public, max-age=60');
@@ -138,7 +141,7 @@ export function openDataRoutes(deps: OpenDataDeps): Router {
           rows: t(lang, 'opendata.rows', { n: formatNumber(counted.value.registries[kind].total) }),
           lastChange: last ? t(lang, 'opendata.lastChange', { time: formatTime(lang, last) }) : t(lang, 'opendata.never'),
           lastChangeIso: last ? last.toISOString() : null,
-          downloads: (['csv', 'json', 'ndjson'] as const).map((f) => ({
+          downloads: FORMAT_NAMES.map((f) => ({
             href: `/open-data/${kind}.${f}`,
             format: f,
             label: t(lang, `opendata.${f}`),
@@ -153,11 +156,9 @@ export function openDataRoutes(deps: OpenDataDeps): Router {
   });
 
   router.get('/open-data/:file', async (req, res: Response) => {
-    assertPlainQuery(req.query as Record<string, unknown>);
-    const m = /^(directory|famous|time-honored|certified)\.(csv|json|ndjson)$/.exec(String(req.params.file));
-    if (!m) throw new AppError('not_found', '没有这个下载文件', { messageEn: 'No such download' });
-    const kind = m[1] as Kind;
-    const format = m[2] as Format;
+    assertPlainQuery(req.query);
+    const [, kind, format] = /^([a-z-]+)\.([a-z]+)$/.exec(String(req.params.file)) ?? [];
+    if (!isOneOf(KINDS, kind) || !isOneOf(FORMAT_NAMES, format)) throw new AppError('not_found', '没有这个下载文件', { messageEn: 'No such download' });
     const ds = DATASETS[kind];
     const counted = cache.peek();
     const v = validators(kind, format, counted?.value ?? null);
@@ -217,7 +218,7 @@ export function openDataRoutes(deps: OpenDataDeps): Router {
       await pipeline(body, res);
     } catch (err) {
       // Headers are gone: the client sees a cut-off download. A client that went away is normal.
-      if ((err as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE') deps.logger?.error({ err, kind, format }, 'open data export failed');
+      if (errorCode(err) !== 'ERR_STREAM_PREMATURE_CLOSE') deps.logger?.error({ err, kind, format }, 'open data export failed');
       res.destroy();
     } finally {
       release();

@@ -7,6 +7,7 @@ import helmet from 'helmet';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppError } from './errors.js';
+import { isRecord } from './guards.js';
 import { parseLang, t, type Lang } from './i18n.js';
 import type { Render } from './views.js';
 import { url } from './views.js';
@@ -20,6 +21,10 @@ declare module 'express-serve-static-core' {
     baseUrl: string;
     otherLangUrl: string;
     nav: NavLink[];
+  }
+  interface Request {
+    /** Set by requestId(); echoed in X-Request-Id, logs and error pages. */
+    id?: string;
   }
 }
 
@@ -55,8 +60,7 @@ export function securityHeaders(production: boolean): RequestHandler {
 /** Page language and a few values every view needs, on res.locals. */
 export function pageContext(publicBaseUrl: string): RequestHandler {
   return (req, res, next) => {
-    const q = req.query as Record<string, unknown>;
-    const lang = parseLang(typeof q.lang === 'string' ? q.lang : undefined);
+    const lang = parseLang(typeof req.query.lang === 'string' ? req.query.lang : undefined);
     res.locals.lang = lang;
     res.locals.htmlLang = lang === 'en' ? 'en' : 'zh-Hans';
     res.locals.path = req.path;
@@ -83,7 +87,7 @@ function navLinks(lang: Lang, current: string): NavLink[] {
 export function requestId(): RequestHandler {
   return (req, res, next) => {
     const id = randomUUID();
-    (req as Request & { id: string }).id = id;
+    req.id = id;
     res.setHeader('X-Request-Id', id);
     next();
   };
@@ -101,21 +105,24 @@ export function notFoundHandler(): RequestHandler {
 function normalize(err: unknown): AppError | null {
   if (err instanceof AppError) return err;
   // Matched by name so the platform layer does not depend on the search module.
-  if ((err as Error)?.name === 'SearchUnavailableError') {
+  if (isRecord(err) && err.name === 'SearchUnavailableError') {
     return new AppError('search_unavailable', '搜索服务暂时不可用，请稍后再试', { messageEn: 'Search is temporarily unavailable; please try again shortly', cause: err });
   }
-  const e = err as { type?: string; status?: number; expose?: boolean };
-  if (e?.type === 'entity.too.large' || e?.type === 'parameters.too.many') return new AppError('payload_too_large', '提交的内容过大', { messageEn: 'Request body too large' });
-  if (e?.type === 'entity.parse.failed' || e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported' || (e?.status === 400 && (e.expose || err instanceof URIError))) {
+  if (!isRecord(err)) return null;
+  const { type, status, expose } = err;
+  if (type === 'entity.too.large' || type === 'parameters.too.many') return new AppError('payload_too_large', '提交的内容过大', { messageEn: 'Request body too large' });
+  if (type === 'entity.parse.failed' || type === 'encoding.unsupported' || type === 'charset.unsupported' || (status === 400 && (expose || err instanceof URIError))) {
     return new AppError('bad_request', '请求格式不正确', { messageEn: 'Malformed request' });
   }
-  if (e?.status === 404) return new AppError('not_found', '找不到该页面', { messageEn: 'No such page' });
+  if (status === 404) return new AppError('not_found', '找不到该页面', { messageEn: 'No such page' });
   return null;
 }
 
+const ERROR_TITLES: Partial<Record<number, string>> = { 404: 'error.404.title', 429: 'error.429.title', 503: 'error.503.title' };
+
 export function errorHandler(render: Render, logger: Logger): ErrorRequestHandler {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const id = (req as Request & { id?: string }).id ?? '';
+    const id = req.id ?? '';
     const known = normalize(err);
     const appErr = known ?? new AppError('internal', '服务出错了', { messageEn: 'Internal error', cause: err });
     if (!known || appErr.status >= 500) logger.error({ err, reqId: id, url: req.originalUrl }, 'request failed');
@@ -136,8 +143,7 @@ export function errorHandler(render: Render, logger: Logger): ErrorRequestHandle
       });
       return;
     }
-    const titleKey = { 404: 'error.404.title', 429: 'error.429.title', 503: 'error.503.title' }[appErr.status as 404 | 429 | 503]
-      ?? (appErr.status >= 500 ? 'error.500.title' : 'error.400.title');
+    const titleKey = ERROR_TITLES[appErr.status] ?? (appErr.status >= 500 ? 'error.500.title' : 'error.400.title');
     try {
       res.type('html').send(
         render('error', {

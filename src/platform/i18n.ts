@@ -210,8 +210,11 @@ export function registerTerms(terms: Record<string, string>): void {
   Object.assign(TERMS, terms);
 }
 
+/** The built-in messages, looked up by any key (unknown keys fall back to the key itself). */
+const UI_BY_KEY: Record<string, readonly [string, string] | undefined> = UI;
+
 export function t(lang: Lang, key: string, vars: Record<string, string | number> = {}): string {
-  const entry = extra.get(key) ?? (UI as Record<string, readonly [string, string]>)[key];
+  const entry = extra.get(key) ?? UI_BY_KEY[key];
   const text = entry ? entry[lang === 'en' ? 1 : 0] : key;
   return text.replace(/\{(\w+)\}/g, (_, k: string) => String(vars[k] ?? ''));
 }

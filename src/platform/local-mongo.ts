@@ -13,6 +13,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isRecord } from './guards.js';
 
 export const FERRETDB_VERSION = 'v1.24.2';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -178,7 +179,8 @@ function ferretDBSource(env: NodeJS.ProcessEnv): string {
   });
   let info: { Dir?: string; Error?: string } = {};
   try {
-    info = JSON.parse(res.stdout) as typeof info;
+    const parsed: unknown = JSON.parse(res.stdout);
+    if (isRecord(parsed)) info = { Dir: typeof parsed.Dir === 'string' ? parsed.Dir : undefined, Error: typeof parsed.Error === 'string' ? parsed.Error : undefined };
   } catch {
     // fall through: reported below with the exit status
   }

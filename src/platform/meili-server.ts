@@ -19,6 +19,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { errorMessage, isRecord } from './guards.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const READY_TIMEOUT_MS = 30_000;
@@ -109,11 +110,11 @@ export async function waitHealthy(url: string, timeoutMs = READY_TIMEOUT_MS, die
     if (gone) throw new Error(`Meilisearch exited before it was ready: ${gone}`);
     try {
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
-      const body = (await res.json()) as { status?: string };
-      if (body.status === 'available') return;
+      const body: unknown = await res.json();
+      if (isRecord(body) && body.status === 'available') return;
       last = JSON.stringify(body);
     } catch (err) {
-      last = (err as Error).message;
+      last = errorMessage(err);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -136,9 +137,11 @@ export async function meiliServerInfo(url: string, masterKey: string): Promise<{
 }
 
 function setRef(child: ChildProcess, on: boolean): void {
-  for (const h of [child, child.stdin, child.stdout, child.stderr] as Array<{ ref?: () => void; unref?: () => void } | null>) {
-    if (on) h?.ref?.();
-    else h?.unref?.();
+  // The stdio pipes are sockets at run time (with ref/unref), though typed as plain streams.
+  const handles: unknown[] = [child, child.stdin, child.stdout, child.stderr];
+  for (const h of handles) {
+    const toggle = isRecord(h) ? (on ? h.ref : h.unref) : undefined;
+    if (typeof toggle === 'function') toggle.call(h);
   }
 }
 

@@ -8,7 +8,8 @@
  * Validation messages are "中文|English" pairs, as in src/registries/models.ts.
  */
 import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
-import { AWARD_NAMES, FIGURE_KEYS, FIGURES, type FigureKey } from './targets.js';
+import { isOneOf } from '../platform/guards.js';
+import { AWARD_NAMES, FIGURE_KEYS, FIGURES } from './targets.js';
 
 const m = (zh: string, en: string) => `${zh}|${en}`;
 
@@ -27,14 +28,14 @@ const figureSchema = new Schema(
       validate: [
         {
           validator(this: { key?: string }, v: number) {
-            const f = FIGURES[this.key as FigureKey];
+            const f = isOneOf(FIGURE_KEYS, this.key) ? FIGURES[this.key] : undefined;
             return !f || v <= f.max;
           },
           message: m('数值超出合理范围', 'value is implausibly large'),
         },
         {
           validator(this: { key?: string }, v: number) {
-            const f = FIGURES[this.key as FigureKey];
+            const f = isOneOf(FIGURE_KEYS, this.key) ? FIGURES[this.key] : undefined;
             return !f || !f.integer || Number.isInteger(v);
           },
           message: m('该指标的数值应为整数', 'this figure must be a whole number'),
@@ -101,7 +102,7 @@ export type FigureObservationDoc = InferSchemaType<typeof figureSchema> & { _id:
 export type AwardDoc = InferSchemaType<typeof awardSchema> & { _id: mongoose.Types.ObjectId; createdAt: Date; updatedAt: Date };
 
 function model<T>(name: string, schema: Schema): Model<T> {
-  return (mongoose.models[name] as Model<T>) ?? mongoose.model<T>(name, schema);
+  return mongoose.models[name] ?? mongoose.model<T>(name, schema);
 }
 
 export const FigureObservation = model<FigureObservationDoc>('FigureObservation', figureSchema);

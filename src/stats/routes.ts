@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { actorOf, flash, requireRole } from '../accounts/middleware.js';
 import { ROLE_RANK } from '../accounts/roles.js';
 import { AppError, type FieldProblem } from '../platform/errors.js';
+import { isRecord } from '../platform/guards.js';
 import { formatTime, label, t, type Lang } from '../platform/i18n.js';
 import { url, type Render } from '../platform/views.js';
 import { assertPlainQuery } from '../search/params.js';
@@ -50,7 +51,7 @@ export function statsRoutes(deps: StatsDeps): Router {
   const { cache } = deps;
   router.get('/stats', async (req, res) => {
     const lang = res.locals.lang;
-    assertPlainQuery(req.query as Record<string, unknown>);
+    assertPlainQuery(req.query);
     const { vm } = await pageData(lang, cache, false);
     res.setHeader('Cache-Control', 'public, max-age=60');
     res.type('html').send(deps.render('stats', { ...res.locals, title: t(lang, 'stats.title'), ...vm }));
@@ -70,8 +71,11 @@ const emptyForm = (values: Values = {}): FormState => ({ values, errors: {}, sum
 
 /** The submitted strings, to show again after a refusal (hostile non-strings become ''). */
 function keep(body: unknown, fields: string[]): Values {
-  const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
-  return Object.fromEntries(fields.map((f) => [f, typeof b[f] === 'string' ? String(b[f]).slice(0, 2000) : '']));
+  const b = isRecord(body) ? body : {};
+  return Object.fromEntries(fields.map((f) => {
+    const v = b[f];
+    return [f, typeof v === 'string' ? v.slice(0, 2000) : ''];
+  }));
 }
 
 function formFromError(lang: Lang, err: AppError, values: Values, prefix: string): FormState {
@@ -142,7 +146,7 @@ export function statsAdminRoutes(deps: StatsDeps): Router {
   };
 
   router.get('/stats', async (req, res) => {
-    assertPlainQuery(req.query as Record<string, unknown>);
+    assertPlainQuery(req.query);
     await show(req, res);
   });
 

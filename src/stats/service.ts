@@ -5,11 +5,12 @@
  */
 import mongoose from 'mongoose';
 import { AppError, validationFailed, type FieldProblem } from '../platform/errors.js';
+import { isOneOf } from '../platform/guards.js';
 import { Brand } from '../registries/models.js';
 import { BRAND_SLUG } from '../registries/reference.js';
 import { createEntry, updateEntry, type WriteContext } from '../registries/service.js';
 import { Award, FigureObservation, type AwardDoc, type FigureObservationDoc } from './models.js';
-import { AWARD_NAMES, FIGURE_KEYS, type FigureKey } from './targets.js';
+import { AWARD_NAMES, FIGURE_KEYS, type AwardName, type FigureKey } from './targets.js';
 
 /** Raw form values: whatever arrived in the body (strings, or hostile arrays/objects). */
 export type FormInput = Record<string, unknown>;
@@ -59,7 +60,7 @@ export function parseFigureForm(input: FormInput) {
     note: text(input, 'note', problems, 1000),
   };
   if (!key) problems.push(problem('key', '请选择指标', 'figure is required'));
-  else if (!FIGURE_KEYS.includes(key as FigureKey)) problems.push(problem('key', '指标不是可选的值', 'figure is not one of the allowed values'));
+  else if (!isOneOf(FIGURE_KEYS, key)) problems.push(problem('key', '指标不是可选的值', 'figure is not one of the allowed values'));
   else data.key = key;
   if (!rawValue) problems.push(problem('value', '请填写数值', 'value is required'));
   else {
@@ -91,11 +92,13 @@ export async function recordFigure(input: FormInput, ctx: WriteContext & { actor
 export async function attachAward(input: FormInput, ctx: WriteContext & { actor: string }): Promise<AwardDoc> {
   const problems: FieldProblem[] = [];
   const slug = text(input, 'brand', problems, 100).toLowerCase();
-  const award = text(input, 'award', problems, 40);
+  const awardText = text(input, 'award', problems, 40);
   const rawYear = text(input, 'year', problems, 10);
   const note = text(input, 'note', problems, 1000);
-  if (!award) problems.push(problem('award', '请选择奖项', 'award is required'));
-  else if (!(AWARD_NAMES as readonly string[]).includes(award)) problems.push(problem('award', '奖项不是可选的值', 'award is not one of the allowed values'));
+  let award: AwardName | undefined;
+  if (!awardText) problems.push(problem('award', '请选择奖项', 'award is required'));
+  else if (!isOneOf(AWARD_NAMES, awardText)) problems.push(problem('award', '奖项不是可选的值', 'award is not one of the allowed values'));
+  else award = awardText;
   let year: number | undefined;
   if (!rawYear) problems.push(problem('year', '请填写年度', 'year is required'));
   else if (!/^\d{4}$/.test(rawYear)) problems.push(problem('year', '年度应为四位数字，如 2024', 'year must be four digits, e.g. 2024'));
@@ -107,11 +110,12 @@ export async function attachAward(input: FormInput, ctx: WriteContext & { actor:
     brand = await Brand.findOne({ slug }).select('slug name company creditCode').lean();
     if (!brand) problems.push(problem('brand', `找不到标识为“${slug}”的品牌`, `no brand with the id "${slug}"`));
   }
-  if (!problems.length && brand && year !== undefined) {
-    const same = await Award.findOne({ brand: brand._id, award: award as AwardDoc['award'], year, withdrawn: false }).select('_id').lean();
+  if (!problems.length && brand && award && year !== undefined) {
+    const same = await Award.findOne({ brand: brand._id, award, year, withdrawn: false }).select('_id').lean();
     if (same) problems.push(problem('award', `该品牌已登记${year}年度的${award}`, `this brand already has this award for ${year}`));
   }
-  if (problems.length || !brand) throw validationFailed(problems);
+  // Every path that leaves `award` unset has added a problem.
+  if (problems.length || !brand || !award) throw validationFailed(problems);
   return createEntry<AwardDoc>(Award, {
     brand: brand._id, brandSlug: brand.slug, brandName: brand.name, company: brand.company, creditCode: brand.creditCode,
     award, year, note, enteredBy: ctx.actor,
@@ -142,18 +146,23 @@ const byDateThenEntry = (a: FigureObservationDoc, b: FigureObservationDoc) =>
 
 /** Every figure with its latest observation and history (a small collection: read whole). */
 export async function figureSummaries(): Promise<Record<FigureKey, FigureSummary>> {
-  const all = (await FigureObservation.find().lean()) as FigureObservationDoc[];
-  const out = {} as Record<FigureKey, FigureSummary>;
-  for (const key of FIGURE_KEYS) {
+  const all: FigureObservationDoc[] = await FigureObservation.find().lean();
+  const summary = (key: FigureKey): FigureSummary => {
     const history = all.filter((o) => o.key === key).sort(byDateThenEntry);
-    out[key] = { key, latest: history[0] ?? null, history };
-  }
-  return out;
+    return { key, latest: history[0] ?? null, history };
+  };
+  return {
+    registeredTrademarks: summary('registeredTrademarks'),
+    internationalTrademarks: summary('internationalTrademarks'),
+    brandEconomyShare: summary('brandEconomyShare'),
+    internationalStandards: summary('internationalStandards'),
+    nationalStandards: summary('nationalStandards'),
+  };
 }
 
 /** Awards, newest year first; withdrawn ones only when asked (the back office shows them). */
 export async function listAwards(opts: { includeWithdrawn?: boolean } = {}): Promise<AwardDoc[]> {
   const filter = opts.includeWithdrawn ? {} : { withdrawn: false };
-  const all = (await Award.find(filter).lean()) as AwardDoc[];
+  const all: AwardDoc[] = await Award.find(filter).lean();
   return all.sort((a, b) => b.year - a.year || a.award.localeCompare(b.award) || a.brandSlug.localeCompare(b.brandSlug));
 }

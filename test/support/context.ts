@@ -16,7 +16,7 @@ import { startLocalMongo, type LocalMongo } from '../../src/platform/local-mongo
 import { createLogger } from '../../src/platform/logger.js';
 import { EmbeddedSearchIndex } from '../../src/search/embedded.js';
 import { IndexSync } from '../../src/search/sync.js';
-import { auditSubscriber } from '../../src/audit/index.js';
+import { auditSubscriber, recordEventsThrough } from '../../src/audit/index.js';
 import { importDir, ImportJobs } from '../../src/imports/jobs.js';
 import { RateLimits } from '../../src/platform/rate-limit.js';
 import { handleInline } from '../../src/registries/changes.js';
@@ -55,7 +55,12 @@ export async function startTestStack(): Promise<TestContext> {
   const index = new EmbeddedSearchIndex(':memory:');
   await index.init();
   const auditTrail = auditSubscriber(logger);
-  const undoInline = handleInline(auditTrail);
+  const undoHandle = handleInline(auditTrail);
+  const undoRecord = recordEventsThrough(auditTrail);
+  const undoInline = () => {
+    undoRecord();
+    undoHandle();
+  };
   const audit = new ChangeWorker(auditTrail, logger, { pollMs: 50 });
   const sync = new IndexSync(index, logger, 50);
   await seedDemo();

@@ -16,6 +16,7 @@
  */
 import mongoose, { type Model, type UpdateQuery } from 'mongoose';
 import { KeyedQueue } from '../concurrency.js';
+import { errorCode } from '../guards.js';
 import { guardedConnectionOption, onCrossedReply, type CrossedReply } from './reply-guard.js';
 
 // Query filters built from user input never carry operators (mongoose ≥ 9 query-injection fix).
@@ -108,7 +109,7 @@ export async function findByIds<T = Record<string, unknown>>(model: Model<any>, 
   for (const part of chunks([...new Set(ids.map(String))])) {
     const q = model.find({ _id: mongoose.trusted({ $in: part }) });
     if (projection) q.select(projection);
-    out.push(...((await q.lean()) as T[]));
+    out.push(...(await q.lean<T[]>()));
   }
   return out;
 }
@@ -175,7 +176,7 @@ export async function incrementOne<T extends { _id: unknown }>(
         return doc as T;
       } catch (err) {
         // Two writers inserting the first increment: the loser increments the winner's document.
-        if ((err as { code?: number })?.code !== 11000 || attempt >= 2) throw err;
+        if (errorCode(err) !== 11000 || attempt >= 2) throw err;
       }
     }
   };

@@ -28,7 +28,17 @@ export default tseslint.config(
     languageOptions: {
       ecmaVersion: 2022,
       sourceType: 'module',
-      globals: { console: 'readonly', process: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly' },
+      globals: {
+        console: 'readonly',
+        process: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        setImmediate: 'readonly',
+      },
     },
     rules: {
       // Unused names are errors, except the ones that say "deliberately ignored".
@@ -53,6 +63,24 @@ export default tseslint.config(
   },
   {
     files: ['public/**/*.js'],
-    languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', navigator: 'readonly', fetch: 'readonly', location: 'readonly', history: 'readonly', HTMLElement: 'readonly', FormData: 'readonly', URLSearchParams: 'readonly', localStorage: 'readonly', requestAnimationFrame: 'readonly', AbortController: 'readonly', EventSource: 'readonly', matchMedia: 'readonly' } },
+    languageOptions: {
+      sourceType: 'script',
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        navigator: 'readonly',
+        fetch: 'readonly',
+        location: 'readonly',
+        history: 'readonly',
+        HTMLElement: 'readonly',
+        FormData: 'readonly',
+        URLSearchParams: 'readonly',
+        localStorage: 'readonly',
+        requestAnimationFrame: 'readonly',
+        AbortController: 'readonly',
+        EventSource: 'readonly',
+        matchMedia: 'readonly',
+      },
+    },
   },
 );

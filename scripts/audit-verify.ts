@@ -36,11 +36,16 @@ process.stderr.write('\n');
 await disconnectDatabase();
 if (report.ok) {
   console.log(`audit chain intact: ${report.events} events checked in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  if (report.unaudited) console.log(`note: ${report.unaudited} applied change(s) await their audit event (the app's audit worker appends them; or run with --repair)`);
+  if (report.unaudited)
+    console.log(`note: ${report.unaudited} applied change(s) await their audit event (the app's audit worker appends them; or run with --repair)`);
   process.exit(0);
 }
 const b = report.broken!;
-const why = { missing: 'an event is missing (deleted or the sequence was altered)', prev_hash: 'its link to the previous event does not match (an earlier event was altered or removed)', hash: 'its content no longer matches its hash (the event was altered)' }[b.problem];
+const why = {
+  missing: 'an event is missing (deleted or the sequence was altered)',
+  prev_hash: 'its link to the previous event does not match (an earlier event was altered or removed)',
+  hash: 'its content no longer matches its hash (the event was altered)',
+}[b.problem];
 console.error(`audit chain BROKEN at event ${b.seq}: ${why}`);
 console.error(`  expected ${b.expected}`);
 console.error(`  found    ${b.found}`);

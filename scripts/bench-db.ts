@@ -142,9 +142,19 @@ async function run(size: number): Promise<void> {
       ['find {slug}', (i) => c.findOne({ slug: `slug-${i}` })],
       ['find {owner: ObjectId} (4 docs)', (i) => c.find({ owner: doc(i).owner }).toArray()],
       ['find {pending: true}.limit(500)', () => c.find({ pending: true }).limit(500).toArray()],
-      ['find {_id: {$in: 100 ids}}', (i) => c.find({ _id: { $in: Array.from({ length: 100 }, (_, j) => kinds[0]!.id((i + j * 13) % size) as string) } }).toArray()],
+      [
+        'find {_id: {$in: 100 ids}}',
+        (i) => c.find({ _id: { $in: Array.from({ length: 100 }, (_, j) => kinds[0]!.id((i + j * 13) % size) as string) } }).toArray(),
+      ],
       ['countDocuments {pending: true}', () => c.countDocuments({ pending: true })],
-      ['find {validTo: 90-day range}.limit(200)', () => c.find({ validTo: { $gte: horizon[0], $lte: horizon[1] } }).limit(200).toArray()],
+      [
+        'find {validTo: 90-day range}.limit(200)',
+        () =>
+          c
+            .find({ validTo: { $gte: horizon[0], $lte: horizon[1] } })
+            .limit(200)
+            .toArray(),
+      ],
     ];
     for (const [label, op] of ops) {
       const [ms, n] = await timeEach(picks, op);

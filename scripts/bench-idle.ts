@@ -101,7 +101,9 @@ try {
   await (await fetch(`${running.url}/stats`)).arrayBuffer();
   const stats = await running.index.stats();
   const dbPid = databasePid();
-  console.log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${stats.documents} entries searchable; database ${mongo.engine}${dbPid ? ` (pid ${dbPid})` : ' (process not found: app only)'}`);
+  console.log(
+    `ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${stats.documents} entries searchable; database ${mongo.engine}${dbPid ? ` (pid ${dbPid})` : ' (process not found: app only)'}`,
+  );
 
   // A few seconds for anything boot left in flight (the first idle passes, pending timers).
   await new Promise((r) => setTimeout(r, 3000));
@@ -116,7 +118,9 @@ try {
   const appMs = (app.user + app.system) / 1000;
   const dbMs = dbPid ? cpuMsOf(dbPid) - db0 : NaN;
   const pct = (ms: number) => `${((100 * ms) / wallMs).toFixed(2)} %`;
-  console.log(`idle for ${(wallMs / 1000).toFixed(1)} s (load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)} on ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} cores):`);
+  console.log(
+    `idle for ${(wallMs / 1000).toFixed(1)} s (load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)} on ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} cores):`,
+  );
   console.log(`  app       ${pct(appMs).padStart(8)} of one core (${appMs.toFixed(0)} ms CPU; ${running.sync.passes - passesBefore} sync passes)`);
   if (dbPid) {
     console.log(`  database  ${pct(dbMs).padStart(8)} of one core (${dbMs.toFixed(0)} ms CPU)`);

@@ -28,7 +28,9 @@ import { EmbeddedSearchIndex } from '../src/search/embedded.js';
 import { IndexSync } from '../src/search/sync.js';
 import { progressLine } from './progress.js';
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '500000' }, batch: { type: 'string', default: '2000' }, reimport: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { count: { type: 'string', default: '500000' }, batch: { type: 'string', default: '2000' }, reimport: { type: 'boolean', default: false } },
+});
 const COUNT = Number(values.count);
 const BATCH = Number(values.batch);
 if (!Number.isInteger(COUNT) || COUNT < 1 || COUNT > 1_000_000) {
@@ -76,7 +78,9 @@ for (let i = 0; i < COUNT; i++) {
   const r = syntheticRow(i);
   const src = { brand: r.brand, trademark: r.trademark, entry: r.directory } as Record<string, Record<string, unknown>>;
   const cells = columns.map((c) => {
-    const v = c.path.includes('.') ? (src[c.target]![c.path.split('.')[0]!] as Record<string, unknown> | undefined)?.[c.path.split('.')[1]!] : src[c.target]![c.path];
+    const v = c.path.includes('.')
+      ? (src[c.target]![c.path.split('.')[0]!] as Record<string, unknown> | undefined)?.[c.path.split('.')[1]!]
+      : src[c.target]![c.path];
     return quote(neutralizeFormula(formatCell(c.type, v)));
   });
   if (!out.write(`${cells.join(',')}\r\n`)) await once(out, 'drain');
@@ -96,7 +100,12 @@ async function phase(label: string, dryRun: boolean): Promise<ImportSummary> {
   let last = 0;
   let problems = 0;
   const s = await runImport({
-    registry: 'directory', file, fileName: 'bench-directory.csv', dryRun, actor: 'bench', batchSize: BATCH,
+    registry: 'directory',
+    file,
+    fileName: 'bench-directory.csv',
+    dryRun,
+    actor: 'bench',
+    batchSize: BATCH,
     onProblem: (p) => {
       if (++problems <= 5) process.stderr.write(`\n  problem: row ${p.row} ${p.column}: ${p.message}\n`);
     },
@@ -110,12 +119,15 @@ async function phase(label: string, dryRun: boolean): Promise<ImportSummary> {
   const secs = (Date.now() - started) / 1000;
   console.log(
     `${label.padEnd(22)} ${String(s.rows).padStart(7)} rows in ${secs.toFixed(1).padStart(6)} s = ${String(Math.round(s.rows / secs)).padStart(6)} rows/s` +
-    ` · created ${s.created}, updated ${s.updated}, unchanged ${s.unchanged}, rejected ${s.rejected}` +
-    ` · peak RSS so far ${mb(rss())}`,
+      ` · created ${s.created}, updated ${s.updated}, unchanged ${s.unchanged}, rejected ${s.rejected}` +
+      ` · peak RSS so far ${mb(rss())}`,
   );
   console.log(`${''.padEnd(22)} ${cpuSince(c0)}`);
-  console.log(`${''.padEnd(22)} seconds per step: ${Object.entries(s.timings).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}` +
-    (dryRun ? '' : ` (writes overlap with reading and checking the next batch)`));
+  console.log(
+    `${''.padEnd(22)} seconds per step: ${Object.entries(s.timings)
+      .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+      .join(', ')}` + (dryRun ? '' : ` (writes overlap with reading and checking the next batch)`),
+  );
   return s;
 }
 
@@ -129,7 +141,9 @@ t = Date.now();
 const c1 = cpuSeconds();
 await new IndexSync(index, createLogger('silent')).drain(60 * 60_000);
 const indexSecs = (Date.now() - t) / 1000;
-console.log(`${'search index caught up'.padEnd(22)} ${String(real.created).padStart(7)} rows in ${indexSecs.toFixed(1).padStart(6)} s = ${String(Math.round(real.created / indexSecs)).padStart(6)} rows/s · peak RSS so far ${mb(rss())}`);
+console.log(
+  `${'search index caught up'.padEnd(22)} ${String(real.created).padStart(7)} rows in ${indexSecs.toFixed(1).padStart(6)} s = ${String(Math.round(real.created / indexSecs)).padStart(6)} rows/s · peak RSS so far ${mb(rss())}`,
+);
 console.log(`${''.padEnd(22)} ${cpuSince(c1)}`);
 console.log(`${'import + index'.padEnd(22)} ${(real.seconds + indexSecs).toFixed(1)} s`);
 await index.close();

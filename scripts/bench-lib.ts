@@ -100,9 +100,11 @@ export async function startBenchDatabase(opts: { dataDir: string; externalUri?: 
     mkdirSync(dir, { recursive: true });
     const port = await freePort();
     // Same flags as the launcher; the wrapper exits by itself when this process is gone.
-    const child = track(spawn(bin, ['-listen-addr', `127.0.0.1:${port}`, '-sqlite-dir', dir, '-log-level', 'error'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    }));
+    const child = track(
+      spawn(bin, ['-listen-addr', `127.0.0.1:${port}`, '-sqlite-dir', dir, '-log-level', 'error'], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      }),
+    );
     await waitForPort(port, child, 30_000);
     const stop = () =>
       new Promise<void>((resolve) => {
@@ -142,11 +144,13 @@ export function startBareServer(sizes: Record<string, number>): Promise<{ url: s
     process.stdin.on('end', () => process.exit(0));
     process.stdin.resume();
   `;
-  const child = track(spawn(process.execPath, ['-e', code], {
-    cwd: ROOT,
-    env: { ...process.env, BODY_SIZES: JSON.stringify(sizes) },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  }));
+  const child = track(
+    spawn(process.execPath, ['-e', code], {
+      cwd: ROOT,
+      env: { ...process.env, BODY_SIZES: JSON.stringify(sizes) },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -171,10 +175,12 @@ export interface LoadResult {
 /** autocannon in a separate process (so the load generator does not share the app's event loop), JSON out. */
 export function autocannon(url: string, opts: { connections: number; durationS: number }): Promise<LoadResult> {
   const bin = path.join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');
-  const child = track(spawn(process.execPath, [bin, '-c', String(opts.connections), '-d', String(opts.durationS), '-j', url], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }));
+  const child = track(
+    spawn(process.execPath, [bin, '-c', String(opts.connections), '-d', String(opts.durationS), '-j', url], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -183,7 +189,10 @@ export function autocannon(url: string, opts: { connections: number; durationS: 
     child.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`autocannon exited with ${code}: ${err.slice(-500)}`));
       const r = JSON.parse(out) as {
-        requests: { average: number; total: number }; latency: { p99: number; p50: number }; non2xx: number; errors: number;
+        requests: { average: number; total: number };
+        latency: { p99: number; p50: number };
+        non2xx: number;
+        errors: number;
       };
       resolve({ rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50, requests: r.requests.total, non2xx: r.non2xx, errors: r.errors });
     });
@@ -205,5 +214,8 @@ export function percentile(values: readonly number[], p: number): number {
 /** What else runs on the machine while we measure (the load average says how noisy the figures are). */
 export async function machineLoad(): Promise<string> {
   const os = await import('node:os');
-  return `load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}, ${os.cpus().length} cores`;
+  return `load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}, ${os.cpus().length} cores`;
 }

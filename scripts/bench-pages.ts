@@ -66,7 +66,12 @@ const SEQUENTIAL = Number(flags.sequential);
 const EXTERNAL_URI = process.env.MONGODB_URI || undefined;
 const INDEX_PATH = process.env.SEARCH_INDEX_PATH || ':memory:';
 const RATE_LIMITS = { RATE_LIMIT_SEARCH_PER_MIN: '100000', RATE_LIMIT_VERIFY_PER_MIN: '1000000' };
-for (const [name, v] of [['--duration', DURATION_S], ['--warmup', WARMUP_S], ['--connections', CONNECTIONS], ['--sequential', SEQUENTIAL]] as const) {
+for (const [name, v] of [
+  ['--duration', DURATION_S],
+  ['--warmup', WARMUP_S],
+  ['--connections', CONNECTIONS],
+  ['--sequential', SEQUENTIAL],
+] as const) {
   if (!Number.isFinite(v) || v < 0) {
     console.error(`bench: ${name} must be a non-negative number`);
     process.exit(64);
@@ -116,7 +121,10 @@ function combine(runs: LoadResult[], seconds: number): LoadResult {
   const sum = (f: (r: LoadResult) => number) => runs.reduce((a, r) => a + f(r), 0);
   return {
     rps: sum((r) => r.requests) / seconds,
-    p50: percentile(runs.map((r) => r.p50), 50),
+    p50: percentile(
+      runs.map((r) => r.p50),
+      50,
+    ),
     p99: Math.max(...runs.map((r) => r.p99)),
     requests: sum((r) => r.requests),
     non2xx: sum((r) => r.non2xx),
@@ -125,7 +133,12 @@ function combine(runs: LoadResult[], seconds: number): LoadResult {
 }
 
 /** Times `n` GETs one after another, cycling through `paths`; every answer must be 200. */
-async function sequential(base: string, paths: string[], n: number, cookie?: string): Promise<{ n: number; p50: number; p95: number; p99: number; max: number }> {
+async function sequential(
+  base: string,
+  paths: string[],
+  n: number,
+  cookie?: string,
+): Promise<{ n: number; p50: number; p95: number; p99: number; max: number }> {
   const init = cookie ? { headers: { cookie, ...OVER_HTTPS } } : {};
   for (const p of paths) await (await fetch(base + p, init)).arrayBuffer(); // warm
   const times: number[] = [];
@@ -161,8 +174,15 @@ async function signIn(base: string): Promise<string> {
   await createUser({ email, name: '压测查看员', role: 'viewer', password }, 'bench-pages');
   const page = await fetch(`${base}/admin/login`, { headers: OVER_HTTPS });
   const html = await page.text();
-  const csrf = html.match(/name="_csrf" value="([^"]+)"/)?.[1]?.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
-  const jar = (r: Response) => r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const csrf = html
+    .match(/name="_csrf" value="([^"]+)"/)?.[1]
+    ?.replace(/&#x3D;/g, '=')
+    .replace(/&amp;/g, '&');
+  const jar = (r: Response) =>
+    r.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
   if (!csrf) throw new Error('/admin/login has no _csrf field');
   const res = await fetch(`${base}/admin/login`, {
     method: 'POST',
@@ -205,7 +225,11 @@ async function pass(ferretdbBin: string | undefined, label: string, n: number): 
     .sort((x, y) => (x.number < y.number ? -1 : 1))[0];
   // cailinji is the demo's best-known brand; an existing database without it gets its first brands.
   const demoSlugs = ['cailinji', 'sijimei', 'wangyuxia', 'jingwu', 'wufangzhai'];
-  const slugs = (await Brand.find({ slug: mongoose.trusted({ $in: demoSlugs }) }).select('slug').lean()).map((b) => b.slug);
+  const slugs = (
+    await Brand.find({ slug: mongoose.trusted({ $in: demoSlugs }) })
+      .select('slug')
+      .lean()
+  ).map((b) => b.slug);
   if (slugs.length === 0) slugs.push(...(await Brand.find().select('slug').limit(5).lean()).map((b) => b.slug));
   if (slugs.length === 0) throw new Error('the database has no brands');
   const brandSlug = slugs.includes('cailinji') ? 'cailinji' : slugs[0]!;
@@ -226,7 +250,9 @@ async function pass(ferretdbBin: string | undefined, label: string, n: number): 
   }
   const bare = await startBareServer(sizes);
   console.log('');
-  console.log(`== ${label}: database ${db.engine}, ${docs.documents} entries searchable, ready in ${((Date.now() - started) / 1000).toFixed(1)} s (${await machineLoad()})`);
+  console.log(
+    `== ${label}: database ${db.engine}, ${docs.documents} entries searchable, ready in ${((Date.now() - started) / 1000).toFixed(1)} s (${await machineLoad()})`,
+  );
 
   const rows: PassResult['rows'] = [];
   const load = { connections: CONNECTIONS, durationS: DURATION_S / ROUNDS };
@@ -254,8 +280,23 @@ async function pass(ferretdbBin: string | undefined, label: string, n: number): 
     { name: `brand page (${slugs.length} slugs)`, maxP95: 50, ...(await sequential(base, brandPaths, SEQUENTIAL)) },
     // A query string the page ignores makes every request a miss of the public page cache: what
     // a brand page costs when it is rendered from the database.
-    { name: `brand page, uncached (${slugs.length} slugs)`, maxP95: 50, ...(await sequential(base, Array.from({ length: SEQUENTIAL }, (_, i) => `${brandPaths[i % brandPaths.length]}?bench=${i}`), SEQUENTIAL)) },
-    { name: `/api/v1/brands/:slug (${slugs.length} slugs)`, ...(await sequential(base, slugs.map((s) => `/api/v1/brands/${s}`), SEQUENTIAL)) },
+    {
+      name: `brand page, uncached (${slugs.length} slugs)`,
+      maxP95: 50,
+      ...(await sequential(
+        base,
+        Array.from({ length: SEQUENTIAL }, (_, i) => `${brandPaths[i % brandPaths.length]}?bench=${i}`),
+        SEQUENTIAL,
+      )),
+    },
+    {
+      name: `/api/v1/brands/:slug (${slugs.length} slugs)`,
+      ...(await sequential(
+        base,
+        slugs.map((s) => `/api/v1/brands/${s}`),
+        SEQUENTIAL,
+      )),
+    },
   ];
   // The other pages one at a time too: what one request costs, apart from queueing under load.
   for (const t of targets.filter((x) => !x.path.startsWith('/brands/'))) {
@@ -279,15 +320,25 @@ async function pass(ferretdbBin: string | undefined, label: string, n: number): 
 function report(results: PassResult[]): boolean {
   let ok = true;
   console.log('');
-  console.log(`load: autocannon in a child process, ${CONNECTIONS} connections from one address, ${DURATION_S} s per page and side after a ${WARMUP_S} s warm-up,`);
+  console.log(
+    `load: autocannon in a child process, ${CONNECTIONS} connections from one address, ${DURATION_S} s per page and side after a ${WARMUP_S} s warm-up,`,
+  );
   console.log(`      in ${ROUNDS} alternating turns (app, bare, app, …) so both see the same background load on this shared machine;`);
   console.log('      req/s over all turns, p50 the median of the turns, p99 the worst turn.');
-  console.log(`rate limits raised for the bench: ${Object.entries(RATE_LIMITS).map(([k, v]) => `${k}=${v}`).join(', ')}`);
-  console.log('      (the defaults, 120 searches and 60 certificate checks per client per minute, would answer 429; every request is still counted in the database)');
+  console.log(
+    `rate limits raised for the bench: ${Object.entries(RATE_LIMITS)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
+  );
+  console.log(
+    '      (the defaults, 120 searches and 60 certificate checks per client per minute, would answer 429; every request is still counted in the database)',
+  );
   for (const r of results) {
     console.log('');
     console.log(`${r.engine}:`);
-    console.log(`  ${'page'.padEnd(30)} ${'app req/s'.padStart(9)} ${'bare req/s'.padStart(10)} ${'ratio'.padStart(6)} ${'target'.padStart(7)}  app p50/p99 ms   errors`);
+    console.log(
+      `  ${'page'.padEnd(30)} ${'app req/s'.padStart(9)} ${'bare req/s'.padStart(10)} ${'ratio'.padStart(6)} ${'target'.padStart(7)}  app p50/p99 ms   errors`,
+    );
     for (const row of r.rows) {
       const ratio = row.app.rps / row.bare.rps;
       const bad = row.app.non2xx + row.app.errors;
@@ -300,7 +351,9 @@ function report(results: PassResult[]): boolean {
     for (const s of r.sequential) {
       const pass = s.maxP95 === undefined || s.p95 <= s.maxP95;
       ok &&= pass;
-      console.log(`  sequential ${s.name}: ${s.n} requests, p50 ${ms(s.p50)}, p95 ${ms(s.p95)}, p99 ${ms(s.p99)}, max ${ms(s.max)}${s.maxP95 !== undefined ? ` (target p95 ≤ ${s.maxP95} ms: ${pass ? 'ok' : 'ABOVE'})` : ''}`);
+      console.log(
+        `  sequential ${s.name}: ${s.n} requests, p50 ${ms(s.p50)}, p95 ${ms(s.p95)}, p99 ${ms(s.p99)}, max ${ms(s.max)}${s.maxP95 !== undefined ? ` (target p95 ≤ ${s.maxP95} ms: ${pass ? 'ok' : 'ABOVE'})` : ''}`,
+      );
     }
   }
   return ok;

@@ -34,7 +34,15 @@ import { MeiliSearchIndex, REQUEST_HEADERS } from '../src/search/meili.js';
 import type { SearchDoc, SearchIndex, SearchQuery } from '../src/search/port.js';
 import { progressLine } from './progress.js';
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '500000' }, runs: { type: 'string', default: '30' }, keep: { type: 'string' }, reuse: { type: 'string' }, engine: { type: 'string', default: 'embedded' } } });
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: '500000' },
+    runs: { type: 'string', default: '30' },
+    keep: { type: 'string' },
+    reuse: { type: 'string' },
+    engine: { type: 'string', default: 'embedded' },
+  },
+});
 const ENGINE = values.engine;
 if (ENGINE !== 'embedded' && ENGINE !== 'meili') throw new Error(`--engine ${ENGINE}: embedded or meili`);
 if (ENGINE === 'meili' && (values.keep || values.reuse)) throw new Error('--keep and --reuse are for the embedded engine');
@@ -44,7 +52,9 @@ const dir = mkdtempSync(path.join(tmpdir(), 'bench-search-'));
 const file = path.join(dir, 'index.sqlite');
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
 
-console.log(`bench:search — ${new Date().toISOString()} — ${ENGINE} — ${values.reuse ? `index ${values.reuse}` : `${COUNT} synthetic entries + demo data`}, ${RUNS} runs per query`);
+console.log(
+  `bench:search — ${new Date().toISOString()} — ${ENGINE} — ${values.reuse ? `index ${values.reuse}` : `${COUNT} synthetic entries + demo data`}, ${RUNS} runs per query`,
+);
 
 let index: SearchIndex;
 let meili: MeiliServer | null = null;
@@ -98,7 +108,14 @@ if (values.reuse) {
       const docs: SearchDoc[] = [];
       for (let k = i; k < Math.min(COUNT, i + BATCH); k++) {
         const r = syntheticRow(k);
-        docs.push(buildSearchDoc('directory', { ...r.directory, version: 1, updatedAt: new Date(Date.UTC(2025, 0, 1) + k) } as never, { ...r.brand, version: 1 } as never, [r.trademark as never]));
+        docs.push(
+          buildSearchDoc(
+            'directory',
+            { ...r.directory, version: 1, updatedAt: new Date(Date.UTC(2025, 0, 1) + k) } as never,
+            { ...r.brand, version: 1 } as never,
+            [r.trademark as never],
+          ),
+        );
       }
       await write(docs);
       process.stderr.write(progressLine(Math.min(COUNT, i + BATCH), COUNT, t0, 'docs'));
@@ -174,7 +191,9 @@ async function measure(list: Array<[string, SearchQuery]>): Promise<number[]> {
   }
   for (const [n, [label]] of list.entries()) {
     const t = times[n]!.sort((a, b) => a - b);
-    console.log(`${label.padEnd(30)} ${totals[n]!.padStart(8)}  ${pct(t, 50).toFixed(1).padStart(7)}  ${pct(t, 95).toFixed(1).padStart(7)}  ${pct(t, 99).toFixed(1).padStart(7)}`);
+    console.log(
+      `${label.padEnd(30)} ${totals[n]!.padStart(8)}  ${pct(t, 50).toFixed(1).padStart(7)}  ${pct(t, 95).toFixed(1).padStart(7)}  ${pct(t, 99).toFixed(1).padStart(7)}`,
+    );
   }
   return times.flat();
 }
@@ -185,7 +204,9 @@ for (const [, q] of [...MIX, ...EXTRA]) await index.search(q);
 
 console.log('\nquery                              hits    p50 ms   p95 ms   p99 ms');
 const all = (await measure(MIX)).sort((a, b) => a - b);
-console.log(`${'ALL'.padEnd(30)} ${''.padStart(8)}  ${pct(all, 50).toFixed(1).padStart(7)}  ${pct(all, 95).toFixed(1).padStart(7)}  ${pct(all, 99).toFixed(1).padStart(7)}`);
+console.log(
+  `${'ALL'.padEnd(30)} ${''.padStart(8)}  ${pct(all, 50).toFixed(1).padStart(7)}  ${pct(all, 95).toFixed(1).padStart(7)}  ${pct(all, 99).toFixed(1).padStart(7)}`,
+);
 console.log('\nextra (not in ALL; ~ = estimated total)');
 await measure(EXTRA);
 if (meili) {
@@ -202,7 +223,8 @@ if (meili) {
     t.sort((a, b) => a - b);
     return `p50 ${pct(t, 50).toFixed(1)}  p95 ${pct(t, 95).toFixed(1)}  p99 ${pct(t, 99).toFixed(1)} ms`;
   };
-  const raw = (headers: boolean) => new Meilisearch({ host: meili!.url, apiKey: meili!.searchKey, ...(headers ? { requestInit: { headers: { ...REQUEST_HEADERS } } } : {}) });
+  const raw = (headers: boolean) =>
+    new Meilisearch({ host: meili!.url, apiKey: meili!.searchKey, ...(headers ? { requestInit: { headers: { ...REQUEST_HEADERS } } } : {}) });
   const one = { queries: [{ indexUid: 'bench', q: '"热干 干面"', hitsPerPage: 20, facets: ['kind', 'district'] }] };
   const [tuned, plain] = [raw(true), raw(false)];
   await tuned.multiSearch(one);

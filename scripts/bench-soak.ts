@@ -121,7 +121,10 @@ function request(method: 'GET' | 'POST', p: string, opts: { cookie?: string; for
 }
 
 const decode = (s: string) =>
-  s.replace(/&(amp|lt|gt|quot|#x27|#39|#x60|#x3D);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#x27': "'", '#39': "'", '#x60': '`', '#x3D': '=' })[e]!);
+  s.replace(
+    /&(amp|lt|gt|quot|#x27|#39|#x60|#x3D);/g,
+    (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#x27': "'", '#39': "'", '#x60': '`', '#x3D': '=' })[e]!,
+  );
 
 /** The brand name in a brand page's h1 (without the English name in its span). */
 const brandH1 = (html: string) => decode(html.match(/<h1 id="brand-title">([^<]*)/)?.[1]?.trim() ?? '');
@@ -137,7 +140,11 @@ const verdict = (html: string) =>
 
 // ----- signing in -----------------------------------------------------------------------------
 
-const cookieOf = (a: Answer) => [a.headers['set-cookie'] ?? []].flat().map((c) => c.split(';')[0]).join('; ');
+const cookieOf = (a: Answer) =>
+  [a.headers['set-cookie'] ?? []]
+    .flat()
+    .map((c) => c.split(';')[0])
+    .join('; ');
 
 async function signIn(email: string, password: string): Promise<string> {
   const page = await request('GET', '/admin/login');
@@ -162,7 +169,7 @@ interface Job {
 /** Deterministic pseudo-random numbers (a run can be repeated request for request). */
 function rng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 async function main(): Promise<void> {
@@ -172,7 +179,8 @@ async function main(): Promise<void> {
   proxy = await startWireProxy({
     target: { host: db.host, port: db.port },
     report: (a) => {
-      if (anomalyLines.length < 5) anomalyLines.push(`${a.kind} after ${a.command} on connection ${a.connection} (expected ${a.expectedResponseTo}, got ${a.responseTo})`);
+      if (anomalyLines.length < 5)
+        anomalyLines.push(`${a.kind} after ${a.command} on connection ${a.connection} (expected ${a.expectedResponseTo}, got ${a.responseTo})`);
     },
   });
   const config = loadConfig({
@@ -222,11 +230,13 @@ async function main(): Promise<void> {
     timers.push(setInterval(() => void addExpired().catch(() => {}), SWEEP_EVERY_MS));
   } else {
     // connect-mongo's old interval sweep: unacknowledged (OP_MSG moreToCome).
-    timers.push(setInterval(() => {
-      void addExpired()
-        .then(() => sessions.deleteMany({ expires: { $lt: new Date() } }, { writeConcern: { w: 0 } }))
-        .catch(() => {});
-    }, SWEEP_EVERY_MS));
+    timers.push(
+      setInterval(() => {
+        void addExpired()
+          .then(() => sessions.deleteMany({ expires: { $lt: new Date() } }, { writeConcern: { w: 0 } }))
+          .catch(() => {});
+      }, SWEEP_EVERY_MS),
+    );
   }
 
   const queries = ['热干面', '蔡林记', 'cailinji', '鸭', '武汉', '老字号', 'clj', '精武'];
@@ -234,12 +244,17 @@ async function main(): Promise<void> {
   const random = rng(10);
   const pickOf = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
   const expectStatus = (a: Answer, s = 200) => (a.status === s ? null : `status ${a.status}`);
-  const signedIn = (email: string) => (a: Answer) => expectStatus(a) ?? (whoEmail(a.body) === email ? null : `page signed in as "${whoEmail(a.body)}", cookie of ${email}`);
+  const signedIn = (email: string) => (a: Answer) =>
+    expectStatus(a) ?? (whoEmail(a.body) === email ? null : `page signed in as "${whoEmail(a.body)}", cookie of ${email}`);
   const nextJob = (): Job => {
     const r = random();
     if (r < 0.3) {
       const b = pickOf(brands);
-      return { kind: 'brand page', path: `/brands/${b.slug}`, check: (a) => expectStatus(a) ?? (brandH1(a.body) === b.name ? null : `h1 "${brandH1(a.body)}", asked for ${b.slug} (${b.name})`) };
+      return {
+        kind: 'brand page',
+        path: `/brands/${b.slug}`,
+        check: (a) => expectStatus(a) ?? (brandH1(a.body) === b.name ? null : `h1 "${brandH1(a.body)}", asked for ${b.slug} (${b.name})`),
+      };
     }
     if (r < 0.5) {
       const b = pickOf(brands);
@@ -256,20 +271,32 @@ async function main(): Promise<void> {
     }
     if (r < 0.65) {
       const q = pickOf(queries);
-      return { kind: 'search', path: `/search?q=${encodeURIComponent(q)}`, check: (a) => expectStatus(a) ?? (a.body.includes(q) ? null : `page does not name the query ${q}`) };
+      return {
+        kind: 'search',
+        path: `/search?q=${encodeURIComponent(q)}`,
+        check: (a) => expectStatus(a) ?? (a.body.includes(q) ? null : `page does not name the query ${q}`),
+      };
     }
     if (r < 0.8) {
       const c = pickOf(certs);
       const want = certPages.get(c.number)!;
-      return { kind: 'verify', path: `/verify/${encodeURIComponent(c.number)}`, check: (a) => expectStatus(a) ?? (verdict(a.body) === want ? null : `shows ${verdict(a.body)}, expected ${want}`) };
+      return {
+        kind: 'verify',
+        path: `/verify/${encodeURIComponent(c.number)}`,
+        check: (a) => expectStatus(a) ?? (verdict(a.body) === want ? null : `shows ${verdict(a.body)}, expected ${want}`),
+      };
     }
     const acct = pickOf(accounts);
     if (r < 0.88) return { kind: 'admin due', path: '/admin/due', cookie: acct.cookie, check: signedIn(acct.email) };
     return { kind: 'admin list', path: pickOf(adminLists), cookie: acct.cookie, check: signedIn(acct.email) };
   };
 
-  console.log(`database: ${db.engine} behind the wire proxy; ready in ${((Date.now() - started) / 1000).toFixed(1)} s; ${brands.length} brands, ${certs.length} certificates, ${accounts.length} signed-in accounts`);
-  console.log(`soak: ${REQUESTS} requests, ${CONNECTIONS} at a time, at most ${MAX_SECONDS} s; sessions swept every ${SWEEP_EVERY_MS / 1000} s (${SWEEP === 'ack' ? 'ExpirySweeper, acknowledged deletes' : 'unacknowledged deletes, w: 0'}); ${await machineLoad()}`);
+  console.log(
+    `database: ${db.engine} behind the wire proxy; ready in ${((Date.now() - started) / 1000).toFixed(1)} s; ${brands.length} brands, ${certs.length} certificates, ${accounts.length} signed-in accounts`,
+  );
+  console.log(
+    `soak: ${REQUESTS} requests, ${CONNECTIONS} at a time, at most ${MAX_SECONDS} s; sessions swept every ${SWEEP_EVERY_MS / 1000} s (${SWEEP === 'ack' ? 'ExpirySweeper, acknowledged deletes' : 'unacknowledged deletes, w: 0'}); ${await machineLoad()}`,
+  );
 
   const byKind = new Map<string, { n: number; wrong: number }>();
   const failures = { status5xx: 0, wrong: 0, network: 0 };
@@ -278,7 +305,13 @@ async function main(): Promise<void> {
   let done = 0;
   const stopAt = Date.now() + MAX_SECONDS * 1000;
   const t0 = Date.now();
-  const progress = setInterval(() => process.stderr.write(`\r${done}/${REQUESTS} requests, ${failures.status5xx + failures.wrong + failures.network} bad, ${proxy!.anomalies.length} wire anomalies, ${crossedReplies} crossed`), 2000);
+  const progress = setInterval(
+    () =>
+      process.stderr.write(
+        `\r${done}/${REQUESTS} requests, ${failures.status5xx + failures.wrong + failures.network} bad, ${proxy!.anomalies.length} wire anomalies, ${crossedReplies} crossed`,
+      ),
+    2000,
+  );
   timers.push(progress);
   const worker = async () => {
     while (issued < REQUESTS && Date.now() < stopAt) {
@@ -320,10 +353,14 @@ async function main(): Promise<void> {
 
   const anomalies = proxy.anomalies.length;
   console.log('');
-  console.log(`${done} requests in ${seconds.toFixed(1)} s (${(done / seconds).toFixed(0)} req/s)${done < REQUESTS ? ` — stopped at --max-seconds ${MAX_SECONDS}` : ''}`);
+  console.log(
+    `${done} requests in ${seconds.toFixed(1)} s (${(done / seconds).toFixed(0)} req/s)${done < REQUESTS ? ` — stopped at --max-seconds ${MAX_SECONDS}` : ''}`,
+  );
   for (const [kind, k] of byKind) console.log(`  ${kind.padEnd(12)} ${String(k.n).padStart(7)} requests, ${k.wrong} wrong`);
   console.log(`sessions: ${expiredAdded} expired sessions added during the run, ${leftExpired} left (those added since the last sweep)`);
-  console.log(`database commands through the proxy: ${[...proxy.commands.values()].reduce((a, b) => a + b, 0)}, of which delete (the sweeps): ${proxy.commands.get('delete') ?? 0}`);
+  console.log(
+    `database commands through the proxy: ${[...proxy.commands.values()].reduce((a, b) => a + b, 0)}, of which delete (the sweeps): ${proxy.commands.get('delete') ?? 0}`,
+  );
   console.log('');
   console.log(`5xx answers:                        ${failures.status5xx}`);
   console.log(`wrong answers (status < 500):       ${failures.wrong}`);

@@ -52,7 +52,9 @@ try {
   if (wantMeili && !config.MEILI_URL) {
     meili = await startMeiliServer({ dataDir: path.join(config.DATA_DIR, 'meili') });
     config = loadConfigOrExit({ ...env, MEILI_URL: meili.url, MEILI_MASTER_KEY: meili.masterKey });
-    console.log(`meilisearch: v${meili.version} at ${meili.url} (data in ${path.join(config.DATA_DIR, 'meili')}, kept between runs; master key new at each start)`);
+    console.log(
+      `meilisearch: v${meili.version} at ${meili.url} (data in ${path.join(config.DATA_DIR, 'meili')}, kept between runs; master key new at each start)`,
+    );
   }
   running = await boot(config, { mongoUri: mongo.uri, dbName: config.MONGODB_URI ? undefined : 'brand_registry' });
   const report = await seedDemo();

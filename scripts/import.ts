@@ -61,7 +61,11 @@ const line = (p: Problem) => {
 };
 let clearBar = false;
 const summary = await runImport({
-  registry, file: values.file, fileName, dryRun, actor,
+  registry,
+  file: values.file,
+  fileName,
+  dryRun,
+  actor,
   onProblem: (p) => {
     if (clearBar) process.stderr.write('\r\x1b[K');
     clearBar = false;
@@ -80,9 +84,13 @@ const summary = await runImport({
 if (tty) process.stderr.write('\n');
 const verb = dryRun ? (en ? 'would be ' : '（预演）') : '';
 if (en) {
-  console.log(`${dryRun ? 'dry run' : 'import'} ${registry} ${fileName}: ${summary.rows} rows — ${verb}created ${summary.created}, ${verb}updated ${summary.updated}, unchanged ${summary.unchanged}, rejected ${summary.rejected}; ${summary.problems} problems; ${summary.seconds.toFixed(1)} s`);
+  console.log(
+    `${dryRun ? 'dry run' : 'import'} ${registry} ${fileName}: ${summary.rows} rows — ${verb}created ${summary.created}, ${verb}updated ${summary.updated}, unchanged ${summary.unchanged}, rejected ${summary.rejected}; ${summary.problems} problems; ${summary.seconds.toFixed(1)} s`,
+  );
 } else {
-  console.log(`${dryRun ? '预演' : '导入'} ${registry} ${fileName}：共 ${summary.rows} 行 —— ${verb}新建 ${summary.created}，${verb}更新 ${summary.updated}，不变 ${summary.unchanged}，拒绝 ${summary.rejected}；问题 ${summary.problems} 个；用时 ${summary.seconds.toFixed(1)} 秒`);
+  console.log(
+    `${dryRun ? '预演' : '导入'} ${registry} ${fileName}：共 ${summary.rows} 行 —— ${verb}新建 ${summary.created}，${verb}更新 ${summary.updated}，不变 ${summary.unchanged}，拒绝 ${summary.rejected}；问题 ${summary.problems} 个；用时 ${summary.seconds.toFixed(1)} 秒`,
+  );
 }
 if (summary.unknownColumns.length) {
   console.log(en ? `ignored unknown columns: ${summary.unknownColumns.join(', ')}` : `已忽略无法识别的列：${summary.unknownColumns.join('、')}`);

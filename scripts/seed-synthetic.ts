@@ -31,9 +31,18 @@ let inserted = 0;
 let skipped = 0;
 for (let i = start; i < start + count; i += batchSize) {
   const rows = Array.from({ length: Math.min(batchSize, start + count - i) }, (_, k) => syntheticRow(i + k));
-  const b = await bulkCreate(Brand, rows.map((r) => r.brand));
-  await bulkCreate(Trademark, rows.map((r) => r.trademark));
-  await bulkCreate(DirectoryEntry, rows.map((r) => r.directory));
+  const b = await bulkCreate(
+    Brand,
+    rows.map((r) => r.brand),
+  );
+  await bulkCreate(
+    Trademark,
+    rows.map((r) => r.trademark),
+  );
+  await bulkCreate(
+    DirectoryEntry,
+    rows.map((r) => r.directory),
+  );
   inserted += b.inserted;
   skipped += b.rejected.length;
   process.stderr.write(progressLine(i + rows.length - start, count, started, 'entries'));

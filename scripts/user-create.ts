@@ -68,8 +68,8 @@ function promptHidden(question: string): Promise<string> {
     };
     const onData = (chunk: string) => {
       for (const c of chunk) {
-        if (c === '\r' || c === '\n') return finish(), resolve(value);
-        if (c === '\u0003' || c === '\u0004') return finish(), reject(new Error('cancelled'));
+        if (c === '\r' || c === '\n') return (finish(), resolve(value));
+        if (c === '\u0003' || c === '\u0004') return (finish(), reject(new Error('cancelled')));
         if (c === '\u007f' || c === '\b') value = [...value].slice(0, -1).join('');
         else if (c >= ' ') value += c;
       }

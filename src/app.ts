@@ -109,10 +109,30 @@ export function createApp({ config, logger, index, sync, audit, statsCache, rate
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', database: { ok: database }, search, ...(auditTrail ? { audit: auditTrail } : {}) });
   });
 
-  app.use(['/search', '/api/v1/search'], perMinute(limits, config.RATE_LIMIT_SHARED, 'search', config.RATE_LIMIT_SEARCH_PER_MIN, '搜索请求过于频繁，请稍后再试', 'Too many searches; please wait a minute'));
+  app.use(
+    ['/search', '/api/v1/search'],
+    perMinute(
+      limits,
+      config.RATE_LIMIT_SHARED,
+      'search',
+      config.RATE_LIMIT_SEARCH_PER_MIN,
+      '搜索请求过于频繁，请稍后再试',
+      'Too many searches; please wait a minute',
+    ),
+  );
   // A separate limiter for certificate checks: enumerating numbers is the abuse to stop, through
   // the pages, the QR codes or the API alike.
-  app.use(['/verify', '/api/v1/certificates'], perMinute(limits, config.RATE_LIMIT_SHARED, 'verify', config.RATE_LIMIT_VERIFY_PER_MIN, '查验请求过于频繁，请一分钟后再试', 'Too many certificate checks; please wait a minute'));
+  app.use(
+    ['/verify', '/api/v1/certificates'],
+    perMinute(
+      limits,
+      config.RATE_LIMIT_SHARED,
+      'verify',
+      config.RATE_LIMIT_VERIFY_PER_MIN,
+      '查验请求过于频繁，请一分钟后再试',
+      'Too many certificate checks; please wait a minute',
+    ),
+  );
 
   // Public answers from memory for a few seconds (after the limits, which still count every
   // request); cleared by every write applied here and every search sync pass.
@@ -128,15 +148,20 @@ export function createApp({ config, logger, index, sync, audit, statsCache, rate
   app.use(pageCache.middleware);
 
   // The back office: its own session, CSRF and role checks; public pages never get a cookie.
-  app.use('/admin', adminRoutes({
-    render, config, logger,
-    features: [
-      registryAdminRoutes({ render, index }),
-      Router().use('/import', importRoutes({ render, config, logger, jobs })).use('/export', exportRoutes({ render, config, logger, index })),
-      auditRoutes({ render }),
-      statsAdminRoutes({ render, logger, cache: counts }),
-    ],
-  }));
+  app.use(
+    '/admin',
+    adminRoutes({
+      render,
+      config,
+      logger,
+      features: [
+        registryAdminRoutes({ render, index }),
+        Router().use('/import', importRoutes({ render, config, logger, jobs })).use('/export', exportRoutes({ render, config, logger, index })),
+        auditRoutes({ render }),
+        statsAdminRoutes({ render, logger, cache: counts }),
+      ],
+    }),
+  );
   app.use(apiDocsRoutes({ render }));
   app.use('/api/v1', apiRoutes({ index }));
   app.use(publicRoutes({ render, index, publicBaseUrl: config.PUBLIC_BASE_URL }));

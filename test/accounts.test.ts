@@ -124,7 +124,15 @@ describe('back office: signing in', () => {
 
   it('when next points off the back office, then sign-in ignores it; a back-office next is followed', async () => {
     const { user, password } = await createTestUser('viewer');
-    for (const next of ['//evil.example/admin', 'https://evil.example/admin', '/\\evil.example', '/admin/../search', 'javascript:alert(1)', '/admin/login', '/search']) {
+    for (const next of [
+      '//evil.example/admin',
+      'https://evil.example/admin',
+      '/\\evil.example',
+      '/admin/../search',
+      'javascript:alert(1)',
+      '/admin/login',
+      '/search',
+    ]) {
       const { agent, token, res: page } = await loginForm(app(), `/admin/login?next=${encodeURIComponent(next)}`);
       assert.equal(cheerio.load(page.text)('input[name="next"]').length, 0, `${next} is not kept in the form`);
       const res = await agent.post('/admin/login').type('form').send({ _csrf: token, email: user.email, password, next });
@@ -171,7 +179,14 @@ describe('back office: lockout and rate limit', () => {
     const locking = testContext().makeApp({ LOGIN_MAX_FAILURES: 5, RATE_LIMIT_LOGIN_PER_15MIN: 10_000 });
     const { user } = await createTestUser('editor');
     const forms = await Promise.all(Array.from({ length: 5 }, () => loginForm(locking)));
-    await Promise.all(forms.map(({ agent, token }, i) => agent.post('/admin/login').type('form').send({ _csrf: token, email: user.email, password: `parallel-${i}` })));
+    await Promise.all(
+      forms.map(({ agent, token }, i) =>
+        agent
+          .post('/admin/login')
+          .type('form')
+          .send({ _csrf: token, email: user.email, password: `parallel-${i}` }),
+      ),
+    );
     const doc = await User.findById(user.id).lean();
     assert.ok(doc!.lockedUntil && doc!.lockedUntil.getTime() > Date.now(), 'locked after 5 parallel failures');
   });
@@ -180,8 +195,18 @@ describe('back office: lockout and rate limit', () => {
     const locking = testContext().makeApp({ LOGIN_MAX_FAILURES: 3, RATE_LIMIT_LOGIN_PER_15MIN: 10_000 });
     const { user } = await createTestUser('editor');
     const forms = await Promise.all(Array.from({ length: 8 }, () => loginForm(locking)));
-    const answers = await Promise.all(forms.map(({ agent, token }, i) => agent.post('/admin/login').type('form').send({ _csrf: token, email: user.email, password: `burst-guess-${i}` })));
-    assert.deepEqual(answers.map((r) => r.status), Array(8).fill(401));
+    const answers = await Promise.all(
+      forms.map(({ agent, token }, i) =>
+        agent
+          .post('/admin/login')
+          .type('form')
+          .send({ _csrf: token, email: user.email, password: `burst-guess-${i}` }),
+      ),
+    );
+    assert.deepEqual(
+      answers.map((r) => r.status),
+      Array(8).fill(401),
+    );
     const reasons = (await events('login_failed', user.email)).map((e) => e.detail.reason).sort();
     assert.deepEqual(reasons, [...Array(3).fill('bad_password'), ...Array(5).fill('locked')]);
   });
@@ -205,16 +230,24 @@ describe('back office: lockout and rate limit', () => {
     assert.match($('main').text(), /登录尝试过于频繁/);
     // Counted in MongoDB at every failure (so every instance sees it): the two failures and the
     // refused attempt; the successful sign-ins gave their hits back.
-    const counters = await mongoose.connection.db!.collection<{ _id: string; hits: number }>(RATE_LIMIT_COLLECTION)
-      .find({ _id: { $regex: '^login:2/900000:' } }).toArray();
-    assert.deepEqual(counters.map((c) => c.hits), [3]);
+    const counters = await mongoose.connection
+      .db!.collection<{ _id: string; hits: number }>(RATE_LIMIT_COLLECTION)
+      .find({ _id: { $regex: '^login:2/900000:' } })
+      .toArray();
+    assert.deepEqual(
+      counters.map((c) => c.hits),
+      [3],
+    );
   });
 
   it('when 20 increments of one key run at once, then the MongoDB store counts all 20 and a decrement gives one back (FerretDB loses concurrent $inc otherwise)', async () => {
     const store = new MongoRateLimitStore(`test-${Date.now()}:`);
     store.init({ windowMs: 60_000 } as never);
     const results = await Promise.all(Array.from({ length: 20 }, () => store.increment('10.0.0.1')));
-    assert.deepEqual(results.map((r) => r.totalHits).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
+    assert.deepEqual(
+      results.map((r) => r.totalHits).sort((a, b) => a - b),
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
     assert.equal((await store.get('10.0.0.1'))?.totalHits, 20);
     await store.decrement('10.0.0.1');
     assert.equal((await store.get('10.0.0.1'))?.totalHits, 19);
@@ -229,7 +262,10 @@ describe('back office: CSRF and origin checks', () => {
     const email = testEmail('csrf');
     const body = { email, name: '伪造', role: 'admin', password: 'a-long-enough-password' };
     const missing = await agent.post('/admin/users').type('form').send(body);
-    const forged = await agent.post('/admin/users').type('form').send({ ...body, _csrf: 'f'.repeat(64) });
+    const forged = await agent
+      .post('/admin/users')
+      .type('form')
+      .send({ ...body, _csrf: 'f'.repeat(64) });
     const header = await agent.post('/admin/users').set('x-csrf-token', 'nope').type('form').send(body);
     for (const res of [missing, forged, header]) {
       assert.equal(res.status, 403);
@@ -242,15 +278,23 @@ describe('back office: CSRF and origin checks', () => {
     const a = await loginAs('admin');
     const b = await loginAs('admin');
     const tokenOfB = await b.csrf('/admin/users');
-    const res = await a.agent.post('/admin/users').type('form').send({ _csrf: tokenOfB, email: testEmail('x'), role: 'viewer', password: 'a-long-enough-password' });
+    const res = await a.agent
+      .post('/admin/users')
+      .type('form')
+      .send({ _csrf: tokenOfB, email: testEmail('x'), role: 'viewer', password: 'a-long-enough-password' });
     assert.equal(res.status, 403);
   });
 
-  it('when a valid token comes with a foreign Origin or Referer, then 403; this site\'s origin passes', async () => {
+  it("when a valid token comes with a foreign Origin or Referer, then 403; this site's origin passes", async () => {
     const { agent, csrf, user, password } = await loginAs('viewer');
     const token = await csrf('/admin/account');
     const change = { _csrf: token, currentPassword: password, newPassword: 'new-password-over-12', confirmPassword: 'new-password-over-12' };
-    for (const [name, value] of [['Origin', 'https://evil.example'], ['Origin', 'null'], ['Referer', 'https://evil.example/page'], ['Referer', 'not a url']] as const) {
+    for (const [name, value] of [
+      ['Origin', 'https://evil.example'],
+      ['Origin', 'null'],
+      ['Referer', 'https://evil.example/page'],
+      ['Referer', 'not a url'],
+    ] as const) {
       const res = await agent.post('/admin/account').set(name, value).type('form').send(change);
       assert.equal(res.status, 403, `${name}: ${value}`);
     }
@@ -291,7 +335,10 @@ describe('back office: roles and accounts', () => {
 
   it('when an admin creates an account with a bad e-mail and short password, then 400 with messages beside the fields and what was typed kept (not the password)', async () => {
     const { agent, csrf } = await loginAs('admin');
-    const res = await agent.post('/admin/users').type('form').send({ _csrf: await csrf('/admin/users'), email: 'not-an-email', name: '王小明', role: 'editor', password: 'short' });
+    const res = await agent
+      .post('/admin/users')
+      .type('form')
+      .send({ _csrf: await csrf('/admin/users'), email: 'not-an-email', name: '王小明', role: 'editor', password: 'short' });
     assert.equal(res.status, 400);
     const $ = cheerio.load(res.text);
     assert.match($('#new-email-error').text(), /邮箱格式不正确/);
@@ -305,7 +352,10 @@ describe('back office: roles and accounts', () => {
   it('when an admin creates an account, changes its role and disables it, then each takes effect, is audited, and the disabled session stops at once', async () => {
     const admin = await loginAs('admin');
     const email = testEmail('made-by-admin');
-    const created = await admin.agent.post('/admin/users').type('form').send({ _csrf: await admin.csrf('/admin/users'), email, name: '李编辑', role: 'viewer', password: 'initial-password-1' });
+    const created = await admin.agent
+      .post('/admin/users')
+      .type('form')
+      .send({ _csrf: await admin.csrf('/admin/users'), email, name: '李编辑', role: 'viewer', password: 'initial-password-1' });
     assert.equal(created.status, 303);
     const list = await admin.agent.get('/admin/users');
     const $ = cheerio.load(list.text);
@@ -320,17 +370,26 @@ describe('back office: roles and accounts', () => {
     const token = await admin.csrf('/admin/users');
     assert.equal((await admin.agent.post(`/admin/users/${id}/role`).type('form').send({ _csrf: token, role: 'editor' })).status, 303);
     assert.equal((await User.findById(id).lean())!.role, 'editor');
-    assert.match(cheerio.load((await member.get('/admin')).text)('.admin-user .who').text(), /编辑/, 'the new role shows at the next request');
+    assert.match(
+      cheerio
+        .load((await member.get('/admin')).text)('.admin-user .who')
+        .text(),
+      /编辑/,
+      'the new role shows at the next request',
+    );
 
     assert.equal((await admin.agent.post(`/admin/users/${id}/disabled`).type('form').send({ _csrf: token, disabled: '1' })).status, 303);
     const after = await member.get('/admin');
-    assert.equal(after.status, 303, 'the disabled account\'s session no longer works');
+    assert.equal(after.status, 303, "the disabled account's session no longer works");
     assert.match(after.headers.location ?? '', /^\/admin\/login/);
     assert.equal((await attempt(app(), email, 'initial-password-1')).status, 401);
     assert.equal((await events('login_failed', email)).at(-1)?.detail.reason, 'disabled');
 
     const audit = await AuditEvent.find({ subject: email }).sort({ _id: 1 }).lean();
-    assert.deepEqual(audit.map((e) => e.action), ['account_create', 'login', 'account_update', 'account_update', 'login_failed']);
+    assert.deepEqual(
+      audit.map((e) => e.action),
+      ['account_create', 'login', 'account_update', 'account_update', 'login_failed'],
+    );
     assert.equal(audit[0]!.actor, admin.user.email);
     assert.deepEqual(audit[2]!.detail, { field: 'role', before: 'viewer', after: 'editor' });
     assert.deepEqual(audit[3]!.detail, { field: 'disabled', before: false, after: true });
@@ -354,18 +413,30 @@ describe('back office: own account and sign-out', () => {
     const other = await signIn(app(), user.email, password);
     const token = await csrf('/admin/account');
 
-    const wrong = await agent.post('/admin/account').type('form').send({ _csrf: token, currentPassword: 'not-the-password', newPassword: 'short', confirmPassword: 'short' });
+    const wrong = await agent
+      .post('/admin/account')
+      .type('form')
+      .send({ _csrf: token, currentPassword: 'not-the-password', newPassword: 'short', confirmPassword: 'short' });
     assert.equal(wrong.status, 400);
     const $w = cheerio.load(wrong.text);
     assert.match($w('#current-password-error').text(), /当前密码不正确/);
     assert.match($w('#new-password-error').text(), /至少需要12个字符/);
     assert.equal($w('input[type="password"][value]').length, 0, 'no password echoed');
-    const asEmail = await agent.post('/admin/account').type('form').send({ _csrf: token, currentPassword: password, newPassword: user.email, confirmPassword: user.email });
+    const asEmail = await agent
+      .post('/admin/account')
+      .type('form')
+      .send({ _csrf: token, currentPassword: password, newPassword: user.email, confirmPassword: user.email });
     assert.match(cheerio.load(asEmail.text)('#new-password-error').text(), /不能与邮箱相同/);
-    const mismatch = await agent.post('/admin/account').type('form').send({ _csrf: token, currentPassword: password, newPassword: 'a-brand-new-password', confirmPassword: 'a-different-one-x' });
+    const mismatch = await agent
+      .post('/admin/account')
+      .type('form')
+      .send({ _csrf: token, currentPassword: password, newPassword: 'a-brand-new-password', confirmPassword: 'a-different-one-x' });
     assert.match(cheerio.load(mismatch.text)('#confirm-password-error').text(), /不一致/);
 
-    const ok = await agent.post('/admin/account').type('form').send({ _csrf: token, currentPassword: password, newPassword: 'a-brand-new-password', confirmPassword: 'a-brand-new-password' });
+    const ok = await agent
+      .post('/admin/account')
+      .type('form')
+      .send({ _csrf: token, currentPassword: password, newPassword: 'a-brand-new-password', confirmPassword: 'a-brand-new-password' });
     assert.equal(ok.status, 303);
     const page = await agent.get('/admin/account');
     assert.equal(page.status, 200, 'this session continues');
@@ -380,7 +451,10 @@ describe('back office: own account and sign-out', () => {
     const { agent, csrf, user } = await loginAs('viewer');
     const before = await mongoose.connection.collection('sessions').countDocuments({ 'session.userId': user.id });
     assert.equal(before, 1);
-    const res = await agent.post('/admin/logout').type('form').send({ _csrf: await csrf('/admin') });
+    const res = await agent
+      .post('/admin/logout')
+      .type('form')
+      .send({ _csrf: await csrf('/admin') });
     assert.equal(res.status, 303);
     assert.match(res.headers.location ?? '', /^\/admin\/login\?bye=1/);
     assert.match(sessionCookie(res) ?? '', /Expires=Thu, 01 Jan 1970/);

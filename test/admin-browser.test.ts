@@ -45,7 +45,10 @@ describe('browser: editing an entry (Chromium)', function () {
 
     await Promise.all([page.waitForURL(new RegExp(`/admin/directory/${String(directory!._id)}$`)), page.locator('a.adminreg-rowlink').first().click()]);
     await axe(page, 'directory entry');
-    await Promise.all([page.waitForURL(new RegExp(`/admin/brands/${String(brand._id)}$`)), page.locator('.adminreg-links a', { hasText: '浏览器编辑前' }).click()]);
+    await Promise.all([
+      page.waitForURL(new RegExp(`/admin/brands/${String(brand._id)}$`)),
+      page.locator('.adminreg-links a', { hasText: '浏览器编辑前' }).click(),
+    ]);
     await Promise.all([page.waitForURL(/\/edit$/), page.locator('a.adminreg-button', { hasText: '编辑' }).click()]);
     await axe(page, 'edit form');
 

@@ -23,7 +23,10 @@ const doc = (html: string) => cheerio.load(html);
 
 /** A form POST with the signed-in agent; `token` is a _csrf token of its session. */
 async function post(who: SignedIn, path: string, token: string, fields: Record<string, string | string[]>) {
-  return who.agent.post(encodeNonAscii(path)).type('form').send({ _csrf: token, ...fields });
+  return who.agent
+    .post(encodeNonAscii(path))
+    .type('form')
+    .send({ _csrf: token, ...fields });
 }
 
 /** The current values of an edit form, ready to be posted back with changes. */
@@ -32,16 +35,19 @@ async function formValues(who: SignedIn, path: string): Promise<Record<string, s
   assert.equal(res.status, 200, `${path} → ${res.status}`);
   const $ = doc(res.text);
   const out: Record<string, string> = {};
-  $('form.adminreg-form').first().find('input, textarea, select').each((_, el) => {
-    const $el = $(el);
-    const name = $el.attr('name');
-    if (!name) return;
-    if ($el.attr('type') === 'checkbox') {
-      if ($el.attr('checked') !== undefined) out[name] = String($el.val() ?? '1');
-      return;
-    }
-    out[name] = el.tagName === 'select' ? String($el.find('option[selected]').attr('value') ?? '') : String($el.val() ?? '');
-  });
+  $('form.adminreg-form')
+    .first()
+    .find('input, textarea, select')
+    .each((_, el) => {
+      const $el = $(el);
+      const name = $el.attr('name');
+      if (!name) return;
+      if ($el.attr('type') === 'checkbox') {
+        if ($el.attr('checked') !== undefined) out[name] = String($el.val() ?? '1');
+        return;
+      }
+      out[name] = el.tagName === 'select' ? String($el.find('option[selected]').attr('value') ?? '') : String($el.val() ?? '');
+    });
   return out;
 }
 
@@ -104,7 +110,12 @@ describe('admin registries', () => {
     it('when a viewer asks for a create or edit form or posts one, then each is refused with 403', async () => {
       const { directory, brand } = await createTestBrand({ slugPrefix: 'adm-403', name: '禁止编辑品牌' });
       const token = await viewer.csrf('/admin/directory');
-      for (const path of ['/admin/brands/new', '/admin/directory/new', `/admin/brands/${String(brand._id)}/edit`, `/admin/directory/${String(directory!._id)}/edit`]) {
+      for (const path of [
+        '/admin/brands/new',
+        '/admin/directory/new',
+        `/admin/brands/${String(brand._id)}/edit`,
+        `/admin/directory/${String(directory!._id)}/edit`,
+      ]) {
         const res = await viewer.agent.get(path);
         assert.equal(res.status, 403, `GET ${path}`);
       }
@@ -134,8 +145,17 @@ describe('admin registries', () => {
     it('when an editor submits a new brand with bad input, then the form comes back with 400, Chinese messages beside the fields and the typed values', async () => {
       const token = await editor.csrf('/admin/brands/new');
       const res = await post(editor, '/admin/brands/new', token, {
-        slug: 'bad-input-brand', name: '', nameEn: 'Typed <b>English</b>', company: '武汉输入有误有限公司', creditCode: '91420100XXXXXXXX',
-        district: '火星区', sector: '二产', industry: '食品', keywords: '热干面、豆皮', founded: '一九二八', website: 'ftp://x.example',
+        slug: 'bad-input-brand',
+        name: '',
+        nameEn: 'Typed <b>English</b>',
+        company: '武汉输入有误有限公司',
+        creditCode: '91420100XXXXXXXX',
+        district: '火星区',
+        sector: '二产',
+        industry: '食品',
+        keywords: '热干面、豆皮',
+        founded: '一九二八',
+        website: 'ftp://x.example',
       });
       assert.equal(res.status, 400);
       assertNoStackTrace(res.text);
@@ -163,7 +183,15 @@ describe('admin registries', () => {
 
     it('when the form is used in English, then the field messages are in English', async () => {
       const token = await editor.csrf('/admin/brands/new?lang=en');
-      const res = await post(editor, '/admin/brands/new?lang=en', token, { slug: 'english-form', name: '', company: 'x', creditCode: 'x', district: '江汉区', sector: '二产', industry: 'x' });
+      const res = await post(editor, '/admin/brands/new?lang=en', token, {
+        slug: 'english-form',
+        name: '',
+        company: 'x',
+        creditCode: 'x',
+        district: '江汉区',
+        sector: '二产',
+        industry: 'x',
+      });
       assert.equal(res.status, 400);
       const $ = doc(res.text);
       assert.equal($('html').attr('lang'), 'en');
@@ -175,8 +203,15 @@ describe('admin registries', () => {
       const slug = `adm-new-${Date.now().toString(36)}`;
       const token = await editor.csrf('/admin/brands/new');
       const res = await post(editor, '/admin/brands/new', token, {
-        slug, name: '新建测试品牌', company: '武汉新建测试有限公司', creditCode: (await import('../src/registries/credit-code.js')).demoCreditCode(slug),
-        district: '江汉区', sector: '三产', industry: '餐饮', keywords: '热干面, 汤包、煨汤', founded: '1999',
+        slug,
+        name: '新建测试品牌',
+        company: '武汉新建测试有限公司',
+        creditCode: (await import('../src/registries/credit-code.js')).demoCreditCode(slug),
+        district: '江汉区',
+        sector: '三产',
+        industry: '餐饮',
+        keywords: '热干面, 汤包、煨汤',
+        founded: '1999',
       });
       assert.equal(res.status, 303, res.text.slice(0, 400));
       const brand = await Brand.findOne({ slug }).lean();
@@ -217,7 +252,12 @@ describe('admin registries', () => {
     });
 
     it('when every kind of entry is saved unchanged from its edit form, then no new version is made', async () => {
-      const { brand, directory, certificate } = await createTestBrand({ slugPrefix: 'adm-same', name: '原样保存品牌', keywords: ['甲', '乙'], certificate: { number: `SAME-${Date.now().toString(36).toUpperCase()}`, product: '原样' } });
+      const { brand, directory, certificate } = await createTestBrand({
+        slugPrefix: 'adm-same',
+        name: '原样保存品牌',
+        keywords: ['甲', '乙'],
+        certificate: { number: `SAME-${Date.now().toString(36).toUpperCase()}`, product: '原样' },
+      });
       await updateEntry(DirectoryEntry, directory!._id as never, 1, { gi: { product: '原样米', area: '江夏区' } }, { actor: 'setup' });
       const paths: Array<[string, { findById(id: unknown): { lean(): Promise<unknown> } }, unknown, number]> = [
         [`/admin/brands/${String(brand._id)}/edit`, Brand, brand._id, 1],
@@ -256,7 +296,9 @@ describe('admin registries', () => {
 
       // Continuing with my values loads them on the current version, without saving.
       const fields: Record<string, string> = {};
-      restart.find('input').each((_, el) => { fields[$(el).attr('name')!] = String($(el).val() ?? ''); });
+      restart.find('input').each((_, el) => {
+        fields[$(el).attr('name')!] = String($(el).val() ?? '');
+      });
       const again = await post(editor, path, fields._csrf!, { ...fields });
       assert.equal(again.status, 200);
       const $a = doc(again.text);
@@ -269,7 +311,12 @@ describe('admin registries', () => {
       const { brand } = await createTestBrand({ slugPrefix: 'adm-tm', name: '商标测试品牌' });
       const token = await editor.csrf(`/admin/trademarks/new?brand=${brand.slug}`);
       const res = await post(editor, '/admin/trademarks/new', token, {
-        brand: brand.slug as string, regNo: '77001234', mark: '商标测试', niceClasses: '29, 46', validFrom: '2020-02-30', validTo: '2030-01-01',
+        brand: brand.slug as string,
+        regNo: '77001234',
+        mark: '商标测试',
+        niceClasses: '29, 46',
+        validFrom: '2020-02-30',
+        validTo: '2030-01-01',
       });
       assert.equal(res.status, 400);
       const $ = doc(res.text);
@@ -349,8 +396,19 @@ describe('admin registries', () => {
   describe('certificates past valid-until', () => {
     it('when a certificate stored as 有效 is past its valid-until, then admin and public pages show 过期', async () => {
       const number = `EXP-${Date.now().toString(36).toUpperCase()}`;
-      const { slug, certificate } = await createTestBrand({ slugPrefix: 'adm-exp', name: '过期证书品牌', directory: false, certificate: { number, product: '过期测试面' } });
-      await updateEntry(Certificate, certificate!._id as never, 1, { issuedAt: new Date('2019-01-01'), validUntil: new Date('2021-01-01') }, { actor: 'setup' });
+      const { slug, certificate } = await createTestBrand({
+        slugPrefix: 'adm-exp',
+        name: '过期证书品牌',
+        directory: false,
+        certificate: { number, product: '过期测试面' },
+      });
+      await updateEntry(
+        Certificate,
+        certificate!._id as never,
+        1,
+        { issuedAt: new Date('2019-01-01'), validUntil: new Date('2021-01-01') },
+        { actor: 'setup' },
+      );
       assert.equal((await Certificate.findById(certificate!._id).lean())!.status, '有效');
 
       const entry = doc((await viewer.agent.get(`/admin/certified/${String(certificate!._id)}`)).text);
@@ -369,7 +427,9 @@ describe('admin registries', () => {
       const { brand } = await createTestBrand({ slugPrefix: 'adm-fam', name: '驰名台账品牌', directory: false });
       const regNo = `8${String(Date.now()).slice(-8)}`;
       return createEntry<{ _id: unknown }>(FamousMark, {
-        brand: brand._id, trademarkRegNo: regNo, status: '重点保护',
+        brand: brand._id,
+        trademarkRegNo: regNo,
+        status: '重点保护',
         recognition: { date: new Date('2015-06-01'), authority: '国家知识产权局', documentNo: '商标驰字〔2015〕1号', route: '行政认定' },
       });
     }
@@ -379,7 +439,11 @@ describe('admin registries', () => {
       const path = `/admin/famous/${String(famous._id)}`;
       const token = await editor.csrf(path);
       const first = await post(editor, `${path}/records`, token, {
-        version: '1', 'record.date': '2024-03-01', 'record.kind': '侵权案件', 'record.summary': '查处仿冒商标案', 'record.outcome': '罚款5万元',
+        version: '1',
+        'record.date': '2024-03-01',
+        'record.kind': '侵权案件',
+        'record.summary': '查处仿冒商标案',
+        'record.outcome': '罚款5万元',
         'record.links': 'https://example.gov.cn/case/1\nhttp://example.gov.cn/case/1.pdf',
       });
       assert.equal(first.status, 303, first.text.slice(0, 300));
@@ -387,13 +451,21 @@ describe('admin registries', () => {
       assert.equal(one.records.length, 1);
 
       const bad = await post(editor, `${path}/records`, token, {
-        version: '2', 'record.date': '2024-03-05', 'record.kind': '监测', 'record.summary': '链接有误', 'record.links': 'javascript:alert(1)',
+        version: '2',
+        'record.date': '2024-03-05',
+        'record.kind': '监测',
+        'record.summary': '链接有误',
+        'record.links': 'javascript:alert(1)',
       });
       assert.equal(bad.status, 400);
       assert.match(doc(bad.text)('#f-record-links-error').text(), /http/);
 
       const second = await post(editor, `${path}/records`, token, {
-        version: '2', 'record.date': '2024-03-10', 'record.kind': '侵权案件', 'record.summary': '更正：罚款金额为8万元', 'record.corrects': String(one.records[0]!._id),
+        version: '2',
+        'record.date': '2024-03-10',
+        'record.kind': '侵权案件',
+        'record.summary': '更正：罚款金额为8万元',
+        'record.corrects': String(one.records[0]!._id),
       });
       assert.equal(second.status, 303, second.text.slice(0, 300));
 
@@ -413,7 +485,11 @@ describe('admin registries', () => {
       const after = (await FamousMark.findById(famous._id).lean())!;
       assert.equal(after.records.length, 2);
       const latest = (await historyOf('FamousMark', String(famous._id)))[0]!;
-      assert.deepEqual(latest.changes.map((c) => c.field), ['regulator'], 'only the changed field is recorded');
+      assert.deepEqual(
+        latest.changes.map((c) => c.field),
+        ['regulator'],
+        'only the changed field is recorded',
+      );
       assert.equal(after.records[0]!.summary, '查处仿冒商标案');
       const direct = await post(editor, `${path}/records/${String(one.records[0]!._id)}/edit`, token, { 'record.summary': 'x' });
       assert.equal(direct.status, 404);
@@ -430,8 +506,12 @@ describe('admin registries', () => {
       await updateEntry(Certificate, a.certificate!._id as never, 1, { validUntil: new Date(now + 30 * DAY) }, { actor: 'setup' });
       await updateEntry(Certificate, b.certificate!._id as never, 1, { validUntil: new Date(now + 200 * DAY) }, { actor: 'setup' });
       const tm = await createEntry<{ _id: unknown }>(Trademark, {
-        regNo: `66${String(now).slice(-8)}`, brand: a.brand._id, mark: '到期商标', niceClasses: [30],
-        validFrom: new Date(now - 3000 * DAY), validTo: new Date(now + 45 * DAY),
+        regNo: `66${String(now).slice(-8)}`,
+        brand: a.brand._id,
+        mark: '到期商标',
+        niceClasses: [30],
+        validFrom: new Date(now - 3000 * DAY),
+        validTo: new Date(now + 45 * DAY),
       });
 
       const res = await viewer.agent.get('/admin/due');
@@ -460,7 +540,14 @@ describe('admin registries', () => {
       const version = await post(editor, path, values._csrf!, { ...values, version: ['1', '2'] });
       assert.equal(version.status, 400);
 
-      for (const q of ['/admin/directory?status[$gt]=', '/admin/directory?status=%E4%B9%B1', '/admin/brands?q[$ne]=x', '/admin/certified?page=-1', '/admin/directory/not-an-id', '/admin/directory/ffffffffffffffffffffffff']) {
+      for (const q of [
+        '/admin/directory?status[$gt]=',
+        '/admin/directory?status=%E4%B9%B1',
+        '/admin/brands?q[$ne]=x',
+        '/admin/certified?page=-1',
+        '/admin/directory/not-an-id',
+        '/admin/directory/ffffffffffffffffffffffff',
+      ]) {
         const res = await viewer.agent.get(q);
         assert.ok([400, 404].includes(res.status), `${q} → ${res.status}`);
         assertNoStackTrace(res.text);
@@ -471,7 +558,11 @@ describe('admin registries', () => {
       const list = await viewer.agent.get(encodeNonAscii('/admin/directory?q=<script>'));
       assert.equal(list.status, 200);
       assert.ok(!list.text.includes('<script>'));
-      const st = await post(editor, `/admin/directory/${String(directory!._id)}/status`, values._csrf!, { version: '1', status: { $ne: 'x' } as never, statusReason: 'x' });
+      const st = await post(editor, `/admin/directory/${String(directory!._id)}/status`, values._csrf!, {
+        version: '1',
+        status: { $ne: 'x' } as never,
+        statusReason: 'x',
+      });
       assert.equal(st.status, 400);
     });
   });

@@ -11,7 +11,11 @@ const search = async (query: string) => {
   assert.equal(res.status, 200, `${query} → ${res.status} ${res.text.slice(0, 200)}`);
   assert.match(res.headers['content-type'] ?? '', /application\/json/);
   return res.body as {
-    hits: Array<Record<string, any>>; total: number; page: number; pageSize: number; facets: Record<string, Array<{ value: string; count: number }>>;
+    hits: Array<Record<string, any>>;
+    total: number;
+    page: number;
+    pageSize: number;
+    facets: Record<string, Array<{ value: string; count: number }>>;
   };
 };
 
@@ -41,7 +45,11 @@ describe('GET /api/v1/search', () => {
     assert.equal(top.slug, 'cailinji', 'the exact name ranks first');
     assert.match(top.highlights.name, /<mark>蔡林记<\/mark>/);
     assert.ok(Array.isArray(body.facets.kind));
-    assert.equal(body.facets.kind!.reduce((s, f) => s + f.count, 0), body.total, 'registry facet counts add up to the total');
+    assert.equal(
+      body.facets.kind!.reduce((s, f) => s + f.count, 0),
+      body.total,
+      'registry facet counts add up to the total',
+    );
   });
 
   it('when searching by pinyin initials clj, then 蔡林记 is found', async () => {
@@ -157,7 +165,10 @@ describe('GET /api/v1/certificates/:number', () => {
   });
 
   it('when a certificate is revoked or suspended, then statusCode says so and gives the reason', async () => {
-    for (const [status, code] of [['撤销', 'revoked'], ['暂停', 'suspended']] as const) {
+    for (const [status, code] of [
+      ['撤销', 'revoked'],
+      ['暂停', 'suspended'],
+    ] as const) {
       const cert = await Certificate.findOne({ status }).lean();
       assert.ok(cert, `a ${status} certificate in the demo data`);
       const res = await get(`/api/v1/certificates/${cert.number}`);

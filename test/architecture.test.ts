@@ -59,8 +59,8 @@ describe('architecture: the rooms and what each may touch', function () {
       file('src/search/sync.ts', "import { chain } from '../audit/index.js';\nexport const sync = chain;\n");
       file('src/audit/index.ts', "import { role } from '../accounts/roles.js';\nexport const chain = role;\n");
       file('src/accounts/roles.ts', "import { stats } from '../stats/routes.js';\nexport const role = stats;\n");
-      file('src/stats/routes.ts', "export const stats = 1;\n");
-      file('src/main.ts', "export const boot = 1;\n");
+      file('src/stats/routes.ts', 'export const stats = 1;\n');
+      file('src/main.ts', 'export const boot = 1;\n');
       file('src/verify/a.ts', "import { b } from './b.js';\nexport const a = b;\n");
       file('src/verify/b.ts', "import { a } from './a.js';\nexport const b = a;\n");
       file('src/imports/x.ts', "import { y } from './missing.js';\nexport const x = y;\n");
@@ -109,14 +109,20 @@ describe('architecture: the rooms and what each may touch', function () {
 
     it('lets the service write, and lets anyone read', async () => {
       for (const code of WRITES) assert.deepEqual(await writeErrors(`${code}\n`, 'src/registries/service.ts'), [], code);
-      for (const code of ['await Brand.findOne({ slug });', 'await ENTRY_MODELS[kind].find().lean();', "await User.updateOne({ _id }, { $set: { role: 'viewer' } });"]) {
+      for (const code of [
+        'await Brand.findOne({ slug });',
+        'await ENTRY_MODELS[kind].find().lean();',
+        "await User.updateOne({ _id }, { $set: { role: 'viewer' } });",
+      ]) {
         assert.deepEqual(await writeErrors(`${code}\n`, 'src/site/probe.ts'), [], code);
       }
     });
 
     it('finds no such write anywhere in src/', async () => {
       const results = await eslint.lintFiles(['src/**/*.ts']);
-      const writes = results.flatMap((r) => r.messages.filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => `${path.relative(ROOT, r.filePath)}:${m.line}`));
+      const writes = results.flatMap((r) =>
+        r.messages.filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => `${path.relative(ROOT, r.filePath)}:${m.line}`),
+      );
       assert.ok(results.length > 80, `linted the whole of src/ (${results.length} files)`);
       assert.deepEqual(writes, []);
     });

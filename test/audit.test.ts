@@ -46,10 +46,17 @@ describe('audit trail', () => {
     const status = await eventOf('DirectoryEntry', directory!._id, 3);
     assert.equal(status?.action, 'status');
     assert.equal(status!.reason, '商标权属争议，暂停展示');
-    assert.deepEqual(status!.changes.find((c) => c.field === 'status'), { field: 'status', before: '在册', after: '暂停' });
+    assert.deepEqual(
+      status!.changes.find((c) => c.field === 'status'),
+      { field: 'status', before: '在册', after: '暂停' },
+    );
 
     const history = await historyOf('DirectoryEntry', String(directory!._id));
-    assert.deepEqual(history.map((h) => h.action), ['status', 'update', 'create'], 'newest first');
+    assert.deepEqual(
+      history.map((h) => h.action),
+      ['status', 'update', 'create'],
+      'newest first',
+    );
     assert.equal(history[0]!.actor, 'li@example.gov.cn');
     assert.ok(brand.slug);
   });
@@ -73,16 +80,28 @@ describe('audit trail', () => {
 
   it('when protection records are appended, then they are audited and can never be edited in place', async () => {
     const { brand } = await createTestBrand({ slugPrefix: 'ledger', name: '台账测试品牌', directory: false });
-    const famous = await createEntry<{ _id: mongoose.Types.ObjectId }>(FamousMark, {
-      brand: brand._id, trademarkRegNo: `T${Date.now().toString().slice(-9)}`, status: '重点保护',
-      recognition: { date: new Date('2015-03-01'), authority: '国家知识产权局', documentNo: '商标驰字[2015]1号', route: '行政认定' },
-    }, { actor: 'wang@example.gov.cn' });
+    const famous = await createEntry<{ _id: mongoose.Types.ObjectId }>(
+      FamousMark,
+      {
+        brand: brand._id,
+        trademarkRegNo: `T${Date.now().toString().slice(-9)}`,
+        status: '重点保护',
+        recognition: { date: new Date('2015-03-01'), authority: '国家知识产权局', documentNo: '商标驰字[2015]1号', route: '行政认定' },
+      },
+      { actor: 'wang@example.gov.cn' },
+    );
     const v2 = await appendProtectionRecord<{ records: Array<{ _id: mongoose.Types.ObjectId }>; version: number }>(
-      famous._id, 1, { date: '2026-05-01', kind: '侵权案件', summary: '查处仿冒商标案件一起', outcome: '罚款2万元' }, { actor: 'wang@example.gov.cn' },
+      famous._id,
+      1,
+      { date: '2026-05-01', kind: '侵权案件', summary: '查处仿冒商标案件一起', outcome: '罚款2万元' },
+      { actor: 'wang@example.gov.cn' },
     );
     assert.equal(v2.records.length, 1);
     const v3 = await appendProtectionRecord<{ records: Array<{ _id: mongoose.Types.ObjectId; corrects: unknown }>; version: number }>(
-      famous._id, 2, { date: '2026-05-02', kind: '侵权案件', summary: '更正：罚款金额为3万元', corrects: String(v2.records[0]!._id) }, { actor: 'wang@example.gov.cn' },
+      famous._id,
+      2,
+      { date: '2026-05-02', kind: '侵权案件', summary: '更正：罚款金额为3万元', corrects: String(v2.records[0]!._id) },
+      { actor: 'wang@example.gov.cn' },
     );
     assert.equal(v3.records.length, 2);
     assert.equal(String(v3.records[1]!.corrects), String(v2.records[0]!._id));
@@ -101,8 +120,17 @@ describe('audit trail', () => {
     const writers = [new ChainWriter(), new ChainWriter(), new ChainWriter()];
     const stamp = Date.now();
     const body = (i: number) => ({
-      key: `event:concurrency-${stamp}-${i}`, at: new Date(), actor: `user${i}@example.gov.cn`, action: 'login', model: null,
-      entryId: null, version: null, subject: null, reason: '', changes: [], detail: {},
+      key: `event:concurrency-${stamp}-${i}`,
+      at: new Date(),
+      actor: `user${i}@example.gov.cn`,
+      action: 'login',
+      model: null,
+      entryId: null,
+      version: null,
+      subject: null,
+      reason: '',
+      changes: [],
+      detail: {},
     });
     const seqs = await Promise.all(Array.from({ length: 18 }, (_, i) => writers[i % 3]!.append(body(i))));
     assert.equal(new Set(seqs).size, 18, 'every event got its own position');
@@ -111,7 +139,9 @@ describe('audit trail', () => {
     const report = await verifyChain();
     assert.equal(report.ok, true, JSON.stringify(report.broken));
     assert.ok(report.events >= before + 18);
-    const ours = await AuditEvent.find({ actor: mongoose.trusted({ $regex: `^user\\d+@example\\.gov\\.cn$` }) }).select('key seq').lean();
+    const ours = await AuditEvent.find({ actor: mongoose.trusted({ $regex: `^user\\d+@example\\.gov\\.cn$` }) })
+      .select('key seq')
+      .lean();
     const keys = new Set(Array.from({ length: 18 }, (_, i) => body(i).key));
     assert.equal(ours.filter((e) => keys.has(e.key)).length, 18, 'each event once');
   });
@@ -144,9 +174,23 @@ describe('audit trail', () => {
     const at = new Date();
     const id = changeId('DirectoryEntry', directory!._id, 2);
     await Change.collection.insertOne({
-      _id: id, model: 'DirectoryEntry', entryId: directory!._id, version: 2, op: 'update', action: 'update',
-      set: { advantage: true }, before: { advantage: false }, entryIds: [], actor: 'crash@example.gov.cn', reason: '断电前',
-      at, status: 'applied', appliedAt: at, error: '', indexed: false, audited: false,
+      _id: id,
+      model: 'DirectoryEntry',
+      entryId: directory!._id,
+      version: 2,
+      op: 'update',
+      action: 'update',
+      set: { advantage: true },
+      before: { advantage: false },
+      entryIds: [],
+      actor: 'crash@example.gov.cn',
+      reason: '断电前',
+      at,
+      status: 'applied',
+      appliedAt: at,
+      error: '',
+      indexed: false,
+      audited: false,
     } as never);
     await DirectoryEntry.collection.updateOne({ _id: directory!._id }, { $set: { advantage: true, version: 2 } });
     assert.equal(await AuditEvent.countDocuments({ key: `change:${id}` }), 0);
@@ -163,9 +207,23 @@ describe('audit trail', () => {
     const at = new Date(Date.now() - CHANGE_LEASE_MS - 1000);
     const id = changeId('DirectoryEntry', directory!._id, 2);
     await Change.collection.insertOne({
-      _id: id, model: 'DirectoryEntry', entryId: directory!._id, version: 2, op: 'update', action: 'update',
-      set: { advantage: true }, before: { advantage: false }, entryIds: [], actor: 'gone@example.gov.cn', reason: '',
-      at, status: 'pending', appliedAt: null, error: '', indexed: false, audited: false,
+      _id: id,
+      model: 'DirectoryEntry',
+      entryId: directory!._id,
+      version: 2,
+      op: 'update',
+      action: 'update',
+      set: { advantage: true },
+      before: { advantage: false },
+      entryIds: [],
+      actor: 'gone@example.gov.cn',
+      reason: '',
+      at,
+      status: 'pending',
+      appliedAt: null,
+      error: '',
+      indexed: false,
+      audited: false,
     } as never);
     await testContext().sync.drain();
     await testContext().sync.drain();

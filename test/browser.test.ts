@@ -12,7 +12,10 @@ describe('browser: search journey (Chromium)', function () {
   this.timeout(60_000);
   const stack = useBrowser();
 
-  for (const viewport of [{ width: 390, height: 844 }, { width: 1280, height: 900 }]) {
+  for (const viewport of [
+    { width: 390, height: 844 },
+    { width: 1280, height: 900 },
+  ]) {
     it(`when a visitor searches 蔡林记 from the home page (${viewport.width}px), then the brand page opens and every page passes axe`, async () => {
       // bypassCSP only so that axe-core can be injected; the pages themselves run no script.
       const context = await stack.browser.newContext({ viewport, bypassCSP: true, locale: 'zh-CN' });
@@ -26,14 +29,14 @@ describe('browser: search journey (Chromium)', function () {
 
       await page.getByLabel('搜索品牌、企业、产品、拼音或证书编号').fill('蔡林记');
       await Promise.all([page.waitForURL(/\/search\?q=/), page.keyboard.press('Enter')]);
-      assert.match(await page.locator('h1').textContent() ?? '', /蔡林记/);
-      assert.match(await page.locator('#results-count').textContent() ?? '', /共 \d+ 条结果/);
+      assert.match((await page.locator('h1').textContent()) ?? '', /蔡林记/);
+      assert.match((await page.locator('#results-count').textContent()) ?? '', /共 \d+ 条结果/);
       assert.equal(await page.locator('.hit-title mark').first().textContent(), '蔡林记', 'the match is highlighted');
       v = await seriousViolations(page);
       assert.equal(v.length, 0, `search:\n${describeViolations(v)}`);
 
       await Promise.all([page.waitForURL(/\/brands\/cailinji/), page.locator('.hit-title a', { hasText: '蔡林记' }).first().click()]);
-      assert.match(await page.locator('h1').textContent() ?? '', /^蔡林记/);
+      assert.match((await page.locator('h1').textContent()) ?? '', /^蔡林记/);
       assert.ok(await page.locator('#time-honored').isVisible(), 'the time-honored panel is shown');
       const jsonLd = JSON.parse((await page.locator('script[type="application/ld+json"]').textContent()) ?? '{}');
       assert.equal(jsonLd.name, '蔡林记');
@@ -71,7 +74,9 @@ describe('browser: certificate check on a phone (Chromium)', function () {
   it('when a visitor types a valid certificate number on /verify and presses Enter, then the 有效 result opens and both pages pass axe', async () => {
     // A certificate that is in effect: stored as 有效 and not past its valid-until date
     // (sanitizeFilter is on, src/platform/db.ts: an operator we build ourselves is marked trusted).
-    const cert = await Certificate.findOne({ status: '有效', validUntil: mongoose.trusted({ $gt: new Date() }) }).sort({ number: 1 }).lean();
+    const cert = await Certificate.findOne({ status: '有效', validUntil: mongoose.trusted({ $gt: new Date() }) })
+      .sort({ number: 1 })
+      .lean();
     assert.ok(cert, 'the register has a certificate in effect');
     // bypassCSP only so that axe-core can be injected; the pages themselves run no script.
     const context = await stack.browser.newContext({ viewport: phone, bypassCSP: true, locale: 'zh-CN' });

@@ -41,9 +41,21 @@ describe('change log and search sync', () => {
     // Simulate the crash: the change is claimed (intent recorded) but the entry was never written.
     const at = new Date(Date.now() - CHANGE_LEASE_MS - 1000);
     await Change.collection.insertOne({
-      _id: changeId('DirectoryEntry', directory!._id, 2), model: 'DirectoryEntry', entryId: directory!._id, version: 2, op: 'update',
-      set: { status: '暂停', statusReason: '断电前的修改', statusChangedAt: at }, before: { status: '在册' }, entryIds: [],
-      actor: 'tester', reason: '断电前的修改', at, status: 'pending', appliedAt: null, error: '', indexed: false,
+      _id: changeId('DirectoryEntry', directory!._id, 2),
+      model: 'DirectoryEntry',
+      entryId: directory!._id,
+      version: 2,
+      op: 'update',
+      set: { status: '暂停', statusReason: '断电前的修改', statusChangedAt: at },
+      before: { status: '在册' },
+      entryIds: [],
+      actor: 'tester',
+      reason: '断电前的修改',
+      at,
+      status: 'pending',
+      appliedAt: null,
+      error: '',
+      indexed: false,
     } as never);
     const meanwhile = await DirectoryEntry.findById(directory!._id).lean();
     assert.equal(meanwhile!.version, 1, 'the entry itself was not written');
@@ -85,4 +97,3 @@ describe('change log and search sync', () => {
     assert.ok((await search('重建索引品牌')).hits.some((h) => h.doc.slug === brand.slug));
   });
 });
-

@@ -19,7 +19,19 @@ function downIndex(inner: SearchIndex): SearchIndex {
   const fail = async () => {
     throw new SearchUnavailableError('connect ECONNREFUSED 127.0.0.1:7700 (simulated)');
   };
-  return { ...inner, name: 'down', init: fail, upsert: fail, remove: fail, rebuild: fail, versions: fail, search: fail, stats: fail, health: fail, close: async () => {} };
+  return {
+    ...inner,
+    name: 'down',
+    init: fail,
+    upsert: fail,
+    remove: fail,
+    rebuild: fail,
+    versions: fail,
+    search: fail,
+    stats: fail,
+    health: fail,
+    close: async () => {},
+  };
 }
 
 describe('change log: one owner, independent subscribers', () => {
@@ -35,7 +47,13 @@ describe('change log: one owner, independent subscribers', () => {
     }) as never;
     let edited: { name: string; version: number };
     try {
-      edited = await updateEntry<{ name: string; version: number }>(Brand, brand._id as never, brand.version as number, { name: '审计故障后改名' }, { actor: 'editor@test', reason: '更名' });
+      edited = await updateEntry<{ name: string; version: number }>(
+        Brand,
+        brand._id as never,
+        brand.version as number,
+        { name: '审计故障后改名' },
+        { actor: 'editor@test', reason: '更名' },
+      );
       // The search index is another subscriber: it does not wait for the audit trail.
       await sync.drain();
       await assert.rejects(() => audit.runOnce(), /audit store unavailable/);
@@ -46,13 +64,19 @@ describe('change log: one owner, independent subscribers', () => {
     assert.equal((await Brand.findById(brand._id).lean())!.name, '审计故障后改名', 'the edit is saved');
     const id = changeId('Brand', brand._id, edited.version);
     assert.equal((await Change.findById(id).lean())!.indexed, true, 'search caught up without the audit trail');
-    assert.equal((await index.search({ q: '审计故障后改名', filters: {}, sort: 'relevance', page: 1, pageSize: 5, facets: false })).hits[0]?.doc.slug, brand.slug);
+    assert.equal(
+      (await index.search({ q: '审计故障后改名', filters: {}, sort: 'relevance', page: 1, pageSize: 5, facets: false })).hits[0]?.doc.slug,
+      brand.slug,
+    );
     assert.equal(await AuditEvent.countDocuments({ key: `change:${id}` }), 0, 'no event while the store was down');
 
     await audit.drain();
     const event = await AuditEvent.findOne({ key: `change:${id}` }).lean();
     assert.equal(event?.actor, 'editor@test');
-    assert.deepEqual(event!.changes.find((c) => c.field === 'name'), { field: 'name', before: '审计故障品牌', after: '审计故障后改名' });
+    assert.deepEqual(
+      event!.changes.find((c) => c.field === 'name'),
+      { field: 'name', before: '审计故障品牌', after: '审计故障后改名' },
+    );
     assert.equal((await Change.findById(id).lean())!.audited, true);
   });
 
@@ -64,9 +88,23 @@ describe('change log: one owner, independent subscribers', () => {
     const at = new Date();
     const id = changeId('DirectoryEntry', directory!._id, 2);
     await Change.collection.insertOne({
-      _id: id, model: 'DirectoryEntry', entryId: directory!._id, version: 2, op: 'update', action: 'update',
-      set: { advantage: true }, before: { advantage: false }, entryIds: [], actor: 'crash@test', reason: '断电前',
-      at, status: 'applied', appliedAt: at, error: '', indexed: false, audited: false,
+      _id: id,
+      model: 'DirectoryEntry',
+      entryId: directory!._id,
+      version: 2,
+      op: 'update',
+      action: 'update',
+      set: { advantage: true },
+      before: { advantage: false },
+      entryIds: [],
+      actor: 'crash@test',
+      reason: '断电前',
+      at,
+      status: 'applied',
+      appliedAt: at,
+      error: '',
+      indexed: false,
+      audited: false,
     } as never);
 
     await assert.rejects(() => sync.runOnce(), SearchUnavailableError);

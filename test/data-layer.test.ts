@@ -46,7 +46,11 @@ describe('data layer', () => {
       try {
         const db = client.db(testContext().dbName);
         const coll = db.collection<{ _id: string; name: string }>('wire_check');
-        await coll.insertMany([{ _id: 'a', name: '甲' }, { _id: 'b', name: '乙' }, { _id: 'gone', name: '丙' }]);
+        await coll.insertMany([
+          { _id: 'a', name: '甲' },
+          { _id: 'b', name: '乙' },
+          { _id: 'gone', name: '丙' },
+        ]);
         // What connect-mongo's interval sweep sent.
         await coll.deleteMany({ _id: 'gone' }, { writeConcern: { w: 0 } });
         for (const id of ['a', 'b', 'a', 'b']) {
@@ -71,7 +75,10 @@ describe('data layer', () => {
       const before = crossedReplies;
       try {
         const coll = client.db(testContext().dbName).collection<{ _id: string; name: string }>('wire_check2');
-        await coll.insertMany([{ _id: 'x', name: '甲' }, { _id: 'y', name: '乙' }]);
+        await coll.insertMany([
+          { _id: 'x', name: '甲' },
+          { _id: 'y', name: '乙' },
+        ]);
         assert.equal((await coll.findOne({ _id: 'x' }))?._id, 'x');
         // The duplicate is waiting on the connection: without the guard this read would get x.
         assert.equal((await coll.findOne({ _id: 'y' }))?._id, 'y', 'the read is retried on a fresh connection');
@@ -88,7 +95,9 @@ describe('data layer', () => {
       // Certificate checks are limited per client; this test is one client asking often.
       const app = ctx.makeApp({ RATE_LIMIT_VERIFY_PER_MIN: 100_000 });
       const { agent } = await loginAs('viewer', { app });
-      const brands = (await Brand.find({ slug: mongoose.trusted({ $in: ['cailinji', 'sijimei', 'wangyuxia', 'jingwu', 'wufangzhai'] }) }).select('slug name').lean()) as Array<{ slug: string; name: string }>;
+      const brands = (await Brand.find({ slug: mongoose.trusted({ $in: ['cailinji', 'sijimei', 'wangyuxia', 'jingwu', 'wufangzhai'] }) })
+        .select('slug name')
+        .lean()) as Array<{ slug: string; name: string }>;
       assert.equal(brands.length, 5, 'demo brands present');
       const cert = (await Certificate.findOne({ status: '有效' }).select('number').lean()) as { number: string };
       const edited = (await Brand.findOne({ slug: 'jingwu' }).lean()) as { _id: unknown; version: number; description: string };
@@ -108,7 +117,8 @@ describe('data layer', () => {
           }
           case 1: {
             const res = await request(app).get(`/api/v1/brands/${b.slug}`);
-            if (res.status !== 200 || res.body.slug !== b.slug || res.body.name !== b.name) failures.push(`/api/v1/brands/${b.slug} → ${res.status} ${String(res.body.slug)}`);
+            if (res.status !== 200 || res.body.slug !== b.slug || res.body.name !== b.name)
+              failures.push(`/api/v1/brands/${b.slug} → ${res.status} ${String(res.body.slug)}`);
             break;
           }
           case 2: {
@@ -134,7 +144,13 @@ describe('data layer', () => {
           // An unacknowledged write on the app's own pool, between everything else.
           await db.collection(SESSION_COLLECTION).deleteMany({ expires: { $lt: new Date(0) } }, { writeConcern: { w: 0 } });
           if (n % 5 === 0) {
-            const saved = await updateEntry<{ version: number }>(Brand, edited._id as never, version, { description: `${edited.description}（${n}）` }, { actor: 'load-test', reason: '并发测试' });
+            const saved = await updateEntry<{ version: number }>(
+              Brand,
+              edited._id as never,
+              version,
+              { description: `${edited.description}（${n}）` },
+              { actor: 'load-test', reason: '并发测试' },
+            );
             version = saved.version;
             await ctx.sync.runOnce();
           }
@@ -175,7 +191,8 @@ describe('data layer', () => {
       const coll = mongoose.connection.db!.collection('mark_check');
       await coll.insertMany(Array.from({ length: 1200 }, (_, i) => ({ _id: `m${i}` as never, marked: false })));
       const ids = Array.from({ length: 1100 }, (_, i) => `m${i}`);
-      const MarkCheck = (mongoose.models.MarkCheck ?? mongoose.model('MarkCheck', new mongoose.Schema({ _id: String, marked: Boolean }), 'mark_check')) as unknown as mongoose.Model<any>;
+      const MarkCheck = (mongoose.models.MarkCheck ??
+        mongoose.model('MarkCheck', new mongoose.Schema({ _id: String, marked: Boolean }), 'mark_check')) as unknown as mongoose.Model<any>;
       assert.equal(await updateByIds(MarkCheck, ids, { $set: { marked: true } }), 1100, 'chunks of ids all applied');
       assert.equal(await coll.countDocuments({ marked: true }), 1100);
       assert.equal(await countAll(MarkCheck), 1200);

@@ -33,7 +33,10 @@ describe('hostile query parameters on the search API', () => {
       assert.ok(['bad_request', 'validation_failed'].includes(res.body.error.code), res.body.error.code);
       assert.equal(typeof res.body.error.message, 'string');
       assert.ok(res.body.error.message.includes(param), `message names ${param}: ${res.body.error.message}`);
-      assert.ok(res.body.error.fields.some((f: { field: string }) => f.field === param), JSON.stringify(res.body.error.fields));
+      assert.ok(
+        res.body.error.fields.some((f: { field: string }) => f.field === param),
+        JSON.stringify(res.body.error.fields),
+      );
       assertNoStackTrace(res.text);
       assert.ok(!res.text.includes('<script>'), 'the bad value is not echoed as markup');
     });
@@ -55,7 +58,9 @@ describe('hostile query parameters on pages', () => {
         assert.match(res.headers['content-type'] ?? '', /text\/html/);
         const $ = cheerio.load(res.text);
         assert.equal($('h1').text().trim(), '请求有误');
-        const named = $('ul.field-errors code').toArray().map((c) => $(c).text());
+        const named = $('ul.field-errors code')
+          .toArray()
+          .map((c) => $(c).text());
         assert.ok(named.includes(param), `names ${param}; got ${JSON.stringify(named)}`);
         assertNoStackTrace(res.text);
         assert.ok(!res.text.includes('<script>'), 'no <script> reflected');
@@ -83,7 +88,9 @@ describe('markup stored in a brand name', () => {
 
   before(async () => {
     const made = await createTestBrand({
-      slugPrefix: 'hostile', name, company: '武汉<b>粗体</b>实业有限公司',
+      slugPrefix: 'hostile',
+      name,
+      company: '武汉<b>粗体</b>实业有限公司',
       certificate: { number: `HOSTILE-${Date.now().toString(36).toUpperCase()}`, product },
     });
     slug = made.slug;
@@ -116,8 +123,15 @@ describe('markup stored in a brand name', () => {
     assert.ok(hits.length >= 2, 'the directory entry and the certificate are both found');
     assert.equal($('script').length, 0);
     assert.equal($('img').length, 0);
-    assert.ok(hits.toArray().some((h) => $(h).text().includes('<script>alert(1)</script>')), 'shown as text');
-    assert.ok($('ol.hits mark').toArray().some((m) => $(m).text() === '翡翠蜻蜓'));
+    assert.ok(
+      hits.toArray().some((h) => $(h).text().includes('<script>alert(1)</script>')),
+      'shown as text',
+    );
+    assert.ok(
+      $('ol.hits mark')
+        .toArray()
+        .some((m) => $(m).text() === '翡翠蜻蜓'),
+    );
   });
 
   it('when it is found through the API, then the highlight HTML is escaped around <mark>', async () => {
@@ -149,7 +163,10 @@ describe('oversized and malformed bodies', () => {
   }
 
   it('when a huge form body is posted, then 413 or 404, never 500', async () => {
-    const res = await request(testContext().app).post('/search').type('form').send(`q=${'x'.repeat(150 * 1024)}`);
+    const res = await request(testContext().app)
+      .post('/search')
+      .type('form')
+      .send(`q=${'x'.repeat(150 * 1024)}`);
     assert.ok([413, 404].includes(res.status), `got ${res.status}`);
   });
 
@@ -175,7 +192,18 @@ describe('oversized and malformed bodies', () => {
 });
 
 describe('odd brand slugs', () => {
-  const odd = ['Cailinji', '蔡林记', 'cailinji%00', '..%2F..%2Fetc%2Fpasswd', '%24ne', "a'or'1'='1", '-leading-dash', 'a'.repeat(200), 'cailinji.json', '%20cailinji'];
+  const odd = [
+    'Cailinji',
+    '蔡林记',
+    'cailinji%00',
+    '..%2F..%2Fetc%2Fpasswd',
+    '%24ne',
+    "a'or'1'='1",
+    '-leading-dash',
+    'a'.repeat(200),
+    'cailinji.json',
+    '%20cailinji',
+  ];
 
   for (const slug of odd) {
     it(`when /brands/${slug.length > 30 ? `${slug.slice(0, 10)}…` : slug} is requested, then 404 page, never 500`, async () => {

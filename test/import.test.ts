@@ -82,7 +82,8 @@ function csvFile(name: string, lines: string[]): string {
   return file;
 }
 
-const DIR_HEADER = '品牌名称,企业名称,统一社会信用代码,所属区,产业,行业类别,产品关键词,品牌简介,商标注册号,尼斯分类,有效期起,有效期至,马德里,优势商标,地理标志产品,地理标志区域,状态';
+const DIR_HEADER =
+  '品牌名称,企业名称,统一社会信用代码,所属区,产业,行业类别,产品关键词,品牌简介,商标注册号,尼斯分类,有效期起,有效期至,马德里,优势商标,地理标志产品,地理标志区域,状态';
 
 describe('import: dry run', () => {
   it('when a directory file has a bad credit code, an unknown district and Nice class 46, then exactly those are reported by row and column and nothing is written', async () => {
@@ -111,7 +112,7 @@ describe('import: dry run', () => {
     assert.deepEqual(counts(summary), { rows: 3, created: 1, updated: 0, unchanged: 0, rejected: 2 });
   });
 
-  it("when a certificate number belongs to another brand in the database, then the row is refused on 证书编号", async () => {
+  it('when a certificate number belongs to another brand in the database, then the row is refused on 证书编号', async () => {
     const existing = (await Certificate.findOne().lean())!;
     const file = csvFile('cert-clash.csv', [
       '证书编号,品牌名称,企业名称,统一社会信用代码,所属区,产业,行业类别,认定级别,认定范围,认定产品,发证日期,有效期至,发证机构',
@@ -134,7 +135,14 @@ describe('import: dry run', () => {
     ]);
     const r2 = await dryRun('directory', odd);
     assert.deepEqual(r2.summary.unknownColumns, ['备注']);
-    assert.deepEqual(brief(r2.problems).map(([row, col]) => [row, col]), [[2, '有效期起'], [2, '有效期至'], [2, '马德里']]);
+    assert.deepEqual(
+      brief(r2.problems).map(([row, col]) => [row, col]),
+      [
+        [2, '有效期起'],
+        [2, '有效期至'],
+        [2, '马德里'],
+      ],
+    );
     assert.match(r2.problems[0]!.message, /日期无法识别/);
   });
 });
@@ -156,9 +164,15 @@ describe('import: apply and re-import', () => {
     await testContext().sync.drain();
     const res = await get('/api/v1/search?q=琴台雅韵');
     assert.equal(res.status, 200);
-    assert.ok(res.body.hits.some((h: { slug: string; kind: string }) => h.slug === 'qintaiyayun' && h.kind === 'directory'), 'found by name');
+    assert.ok(
+      res.body.hits.some((h: { slug: string; kind: string }) => h.slug === 'qintaiyayun' && h.kind === 'directory'),
+      'found by name',
+    );
     const byProduct = await get('/api/v1/search?q=藕带');
-    assert.ok(byProduct.body.hits.some((h: { name: string }) => h.name === '沙湖莲香'), 'found by keyword');
+    assert.ok(
+      byProduct.body.hits.some((h: { name: string }) => h.name === '沙湖莲香'),
+      'found by keyword',
+    );
 
     const before = await Promise.all([Brand.countDocuments(), Trademark.countDocuments(), DirectoryEntry.countDocuments(), Change.countDocuments()]);
     const again = await importFile('directory', fixture('directory-clean.csv'));
@@ -223,11 +237,14 @@ describe('import: apply and re-import', () => {
 });
 
 async function download(agent: Agent, url: string): Promise<{ res: request.Response; body: Buffer }> {
-  const res = await agent.get(url).buffer(true).parse((r, cb) => {
-    const chunks: Buffer[] = [];
-    r.on('data', (c: Buffer) => chunks.push(c));
-    r.on('end', () => cb(null, Buffer.concat(chunks)));
-  });
+  const res = await agent
+    .get(url)
+    .buffer(true)
+    .parse((r, cb) => {
+      const chunks: Buffer[] = [];
+      r.on('data', (c: Buffer) => chunks.push(c));
+      r.on('end', () => cb(null, Buffer.concat(chunks)));
+    });
   return { res, body: res.body as Buffer };
 }
 
@@ -301,12 +318,25 @@ describe('npm run import', () => {
   it('when the CLI dry-runs a file with problems, then it prints row, column and message and exits non-zero', async () => {
     const { mongo, dbName } = testContext();
     const uri = `${mongo.uri.replace(/\/$/, '')}/${dbName}`;
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/import.ts', '--registry', 'directory', '--file', fixture('directory-bad.csv'), '--dry-run'], {
-      env: { ...process.env, MONGODB_URI: uri, LOG_LEVEL: 'silent' }, encoding: 'utf8', timeout: 120_000,
-    });
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/import.ts', '--registry', 'directory', '--file', fixture('directory-bad.csv'), '--dry-run'],
+      {
+        env: { ...process.env, MONGODB_URI: uri, LOG_LEVEL: 'silent' },
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
     assert.equal(run.status, 1, run.stderr);
     const lines = run.stdout.trim().split('\n');
-    assert.deepEqual(lines.slice(0, 3).map((l) => l.split('\t').slice(0, 2)), [['第 2 行', '统一社会信用代码'], ['第 3 行', '所属区'], ['第 4 行', '尼斯分类']]);
+    assert.deepEqual(
+      lines.slice(0, 3).map((l) => l.split('\t').slice(0, 2)),
+      [
+        ['第 2 行', '统一社会信用代码'],
+        ['第 3 行', '所属区'],
+        ['第 4 行', '尼斯分类'],
+      ],
+    );
     assert.match(lines.at(-1)!, /共 4 行/);
     const usage = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/import.ts', '--registry', 'nope'], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(usage.status, 64);
@@ -332,22 +362,34 @@ describe('import pages', () => {
     const tplRun = await dryRun('directory', tplFile);
     assert.deepEqual(tplRun.problems, [], 'the template example row is valid');
     const token = $('input[name="_csrf"]').first().val() as string;
-    const res = await agent.post(`/admin/import/upload?_csrf=${encodeURIComponent(token)}`).field('registry', 'directory').attach('file', fixture('directory-bad.csv'));
+    const res = await agent
+      .post(`/admin/import/upload?_csrf=${encodeURIComponent(token)}`)
+      .field('registry', 'directory')
+      .attach('file', fixture('directory-bad.csv'));
     assert.equal(res.status, 403);
     assertNoStackTrace(res.text);
   });
 
-  it("when an editor uploads a file, then the dry-run report lists the problems, and confirming runs the job to a summary", async () => {
+  it('when an editor uploads a file, then the dry-run report lists the problems, and confirming runs the job to a summary', async () => {
     const app = await appWith();
     const { agent, csrf } = await loginAs('editor', { app });
     const token = await csrf('/admin/import');
-    const up = await agent.post(`/admin/import/upload?_csrf=${encodeURIComponent(token)}`).field('registry', 'directory').attach('file', fixture('directory-bad.csv'));
+    const up = await agent
+      .post(`/admin/import/upload?_csrf=${encodeURIComponent(token)}`)
+      .field('registry', 'directory')
+      .attach('file', fixture('directory-bad.csv'));
     assert.equal(up.status, 303, up.text.slice(0, 300));
     const href = up.headers.location!;
     assert.match(href, /^\/admin\/import\/jobs\/[0-9a-f]{24}$/);
     const $ = await waitForJob(agent, href, ['checked']);
-    const rows = $('table.import-problems tbody tr').toArray().map((tr) => [$(tr).find('.import-row').text(), $(tr).find('.import-column').text()]);
-    assert.deepEqual(rows, [['2', '统一社会信用代码'], ['3', '所属区'], ['4', '尼斯分类']]);
+    const rows = $('table.import-problems tbody tr')
+      .toArray()
+      .map((tr) => [$(tr).find('.import-row').text(), $(tr).find('.import-column').text()]);
+    assert.deepEqual(rows, [
+      ['2', '统一社会信用代码'],
+      ['3', '所属区'],
+      ['4', '尼斯分类'],
+    ]);
     assert.equal($('#count-rejected').text(), '3');
     assert.equal($('#count-created').text(), '1');
     assert.equal(await Brand.exists({ name: '良品汉记' }), null, 'nothing written before confirming');
@@ -356,13 +398,19 @@ describe('import pages', () => {
     assert.match(en('form.import-confirm button').text(), /Confirm the import/);
     const form = $('form.import-confirm');
     assert.equal(form.length, 1);
-    const confirm = await agent.post(form.attr('action')!).type('form').send({ _csrf: form.find('input[name="_csrf"]').val() });
+    const confirm = await agent
+      .post(form.attr('action')!)
+      .type('form')
+      .send({ _csrf: form.find('input[name="_csrf"]').val() });
     assert.equal(confirm.status, 303);
     const $done = await waitForJob(agent, href, ['done']);
     assert.equal($done('#count-created').text(), '1');
     assert.equal($done('#count-rejected').text(), '3');
     assert.ok(await Brand.exists({ name: '良品汉记' }));
-    const twice = await agent.post(form.attr('action')!).type('form').send({ _csrf: form.find('input[name="_csrf"]').val() });
+    const twice = await agent
+      .post(form.attr('action')!)
+      .type('form')
+      .send({ _csrf: form.find('input[name="_csrf"]').val() });
     assert.equal(twice.status, 409, 'a job is imported once');
   });
 
@@ -388,7 +436,10 @@ describe('import pages', () => {
     const token = await csrf('/admin/import');
     const big = path.join(tmp, 'big.csv');
     writeFileSync(big, `${DIR_HEADER}\r\n${'x,'.repeat(800_000)}\r\n`);
-    const res = await agent.post(`/admin/import/upload?_csrf=${encodeURIComponent(token)}`).field('registry', 'directory').attach('file', big);
+    const res = await agent
+      .post(`/admin/import/upload?_csrf=${encodeURIComponent(token)}`)
+      .field('registry', 'directory')
+      .attach('file', big);
     assert.equal(res.status, 413);
     assert.match(res.text, /1 MB/);
     assertNoStackTrace(res.text);
@@ -404,14 +455,20 @@ describe('import pages', () => {
       `"${name}","${company.replace(/"/g, '""')}",${demoCreditCode('fx-hostile')},江岸区,三产,批发零售,"@SUM(1+1),-2+3",+86 说明,71000099,35,2020-01-01,2030-01-01,否,否,,,在册`,
     ]);
     const token = await csrf('/admin/import');
-    const up = await agent.post(`/admin/import/upload?_csrf=${encodeURIComponent(token)}`).field('registry', 'directory').attach('file', file);
+    const up = await agent
+      .post(`/admin/import/upload?_csrf=${encodeURIComponent(token)}`)
+      .field('registry', 'directory')
+      .attach('file', file);
     assert.equal(up.status, 303);
     const $ = await waitForJob(agent, up.headers.location!, ['checked']);
     assert.equal($('script').length, 0, 'no script element from the data');
     assert.equal($('img').length, 0, 'the file name is escaped');
     assert.match($('h1').text(), /<img src=x/);
     const form = $('form.import-confirm');
-    await agent.post(form.attr('action')!).type('form').send({ _csrf: form.find('input[name="_csrf"]').val() });
+    await agent
+      .post(form.attr('action')!)
+      .type('form')
+      .send({ _csrf: form.find('input[name="_csrf"]').val() });
     await waitForJob(agent, up.headers.location!, ['done']);
     const brand = (await Brand.findOne({ name }).lean())!;
     assert.equal(brand.company, company, 'stored as typed');

@@ -28,8 +28,14 @@ class CrashOnUpsert implements SearchIndex {
   /** Sizes of the upserts seen, for the failure message. */
   readonly sizes: number[] = [];
   crashes = 0;
-  constructor(private readonly inner: SearchIndex, private readonly crash: () => Promise<void>, private readonly at: number) {}
-  init() { return this.inner.init(); }
+  constructor(
+    private readonly inner: SearchIndex,
+    private readonly crash: () => Promise<void>,
+    private readonly at: number,
+  ) {}
+  init() {
+    return this.inner.init();
+  }
   async upsert(docs: SearchDoc[]) {
     this.sizes.push(docs.length);
     if (docs.length === 0 || this.sizes.filter((n) => n > 0).length !== this.at) return this.inner.upsert(docs);
@@ -39,13 +45,27 @@ class CrashOnUpsert implements SearchIndex {
     await this.crash();
     return write;
   }
-  remove(ids: string[]) { return this.inner.remove(ids); }
-  search(query: SearchQuery) { return this.inner.search(query); }
-  versions(ids: string[]) { return this.inner.versions(ids); }
-  rebuild(fill: Parameters<SearchIndex['rebuild']>[0]) { return this.inner.rebuild(fill); }
-  stats() { return this.inner.stats(); }
-  health() { return this.inner.health(); }
-  close() { return this.inner.close(); }
+  remove(ids: string[]) {
+    return this.inner.remove(ids);
+  }
+  search(query: SearchQuery) {
+    return this.inner.search(query);
+  }
+  versions(ids: string[]) {
+    return this.inner.versions(ids);
+  }
+  rebuild(fill: Parameters<SearchIndex['rebuild']>[0]) {
+    return this.inner.rebuild(fill);
+  }
+  stats() {
+    return this.inner.stats();
+  }
+  health() {
+    return this.inner.health();
+  }
+  close() {
+    return this.inner.close();
+  }
 }
 
 /** Polls `check` every 50 ms until it holds; fails after `ms` (a bound, not a timing assertion). */
@@ -58,7 +78,10 @@ async function until(what: string, check: () => Promise<boolean> | boolean, ms =
 }
 
 async function adminFetch(server: MeiliServer, route: string, init: RequestInit = {}) {
-  const res = await fetch(`${server.url}${route}`, { ...init, headers: { Authorization: `Bearer ${server.masterKey}`, 'Content-Type': 'application/json', ...init.headers } });
+  const res = await fetch(`${server.url}${route}`, {
+    ...init,
+    headers: { Authorization: `Bearer ${server.masterKey}`, 'Content-Type': 'application/json', ...init.headers },
+  });
   return (await res.json()) as { taskUid?: number; status?: string };
 }
 
@@ -102,7 +125,8 @@ describe('Meilisearch under faults', function () {
     const key = await meili.publicKey();
     assert.notEqual(key, s.masterKey);
     assert.equal(key, s.searchKey, "the server's default search key");
-    const as = (k: string, route: string, init: RequestInit = {}) => fetch(`${s.url}${route}`, { ...init, headers: { Authorization: `Bearer ${k}`, 'Content-Type': 'application/json' } });
+    const as = (k: string, route: string, init: RequestInit = {}) =>
+      fetch(`${s.url}${route}`, { ...init, headers: { Authorization: `Bearer ${k}`, 'Content-Type': 'application/json' } });
     assert.equal((await as(key, `/indexes/${uid}/search`, { method: 'POST', body: '{"q":""}' })).status, 200, 'the key searches');
     assert.equal((await as(key, '/keys')).status, 403, 'the key cannot read keys');
     assert.equal((await as(key, `/indexes/${uid}/documents`, { method: 'POST', body: '[{"pk":"x"}]' })).status, 403, 'the key cannot write');
@@ -116,7 +140,15 @@ describe('Meilisearch under faults', function () {
     // A "search key" that can manage keys is an admin key: refused before it serves the public.
     await assert.rejects(() => new MeiliSearchIndex({ host: s.url, apiKey: s.masterKey, searchKey: s.masterKey, indexUid: uid }).init(), /search-only key/);
 
-    for (const path of ['/', '/search?q=蔡林记', '/search?q=cailinji&kind=directory', '/api/v1/search?q=蔡林记', '/brands/cailinji', '/readyz', '/search?q=%22']) {
+    for (const path of [
+      '/',
+      '/search?q=蔡林记',
+      '/search?q=cailinji&kind=directory',
+      '/api/v1/search?q=蔡林记',
+      '/brands/cailinji',
+      '/readyz',
+      '/search?q=%22',
+    ]) {
       const res = await request(app).get(encodeNonAscii(path));
       assert.ok(res.status < 500, `${path} → ${res.status}`);
       assert.ok(!res.text.includes(s.masterKey), `${path} carries the master key`);
@@ -129,11 +161,20 @@ describe('Meilisearch under faults', function () {
     const made = [];
     for (const n of ['甲', '乙', '丙']) {
       // Brand, directory entry and certificate: a pass writes two kinds, so the crash falls between writes.
-      made.push(await createTestBrand({ slugPrefix: 'meili-crash', name: `断电演练${n}号`, certificate: { number: `CRASH-${Date.now().toString(36).toUpperCase()}-${n.charCodeAt(0)}`, product: `演练产品${n}` } }));
+      made.push(
+        await createTestBrand({
+          slugPrefix: 'meili-crash',
+          name: `断电演练${n}号`,
+          certificate: { number: `CRASH-${Date.now().toString(36).toUpperCase()}-${n.charCodeAt(0)}`, product: `演练产品${n}` },
+        }),
+      );
     }
     const crashing = new CrashOnUpsert(meili, () => s.crash(), 2);
     const drill = new IndexSync(crashing, silent, { pollMs: 20, rebuildThreshold: 0 });
-    const outcome = await drill.runOnce().then((n) => `indexed ${n} changes`, (err: unknown) => err);
+    const outcome = await drill.runOnce().then(
+      (n) => `indexed ${n} changes`,
+      (err: unknown) => err,
+    );
     assert.equal(crashing.crashes, 1, `the server was killed during the second write of the pass (upserts: ${crashing.sizes.join(', ')})`);
     assert.ok(outcome instanceof SearchUnavailableError, `the pass fails when the engine dies: ${String(outcome)}`);
     assert.ok((await drill.lag()) > 0, 'the changes stay in the outbox');
@@ -161,8 +202,14 @@ describe('Meilisearch under faults', function () {
     assert.deepEqual(await meili.versions(ids), expected, 'every entry written before the crash is held at its saved version');
     const body = (await request(app).get(encodeNonAscii('/api/v1/search?q=断电演练&pageSize=50'))).body as { hits: Array<{ slug: string; kind: string }> };
     for (const m of made) {
-      assert.ok(body.hits.some((h) => h.slug === m.slug && h.kind === 'directory'), `${m.slug} directory entry findable`);
-      assert.ok(body.hits.some((h) => h.slug === m.slug && h.kind === 'certified'), `${m.slug} certificate findable`);
+      assert.ok(
+        body.hits.some((h) => h.slug === m.slug && h.kind === 'directory'),
+        `${m.slug} directory entry findable`,
+      );
+      assert.ok(
+        body.hits.some((h) => h.slug === m.slug && h.kind === 'certified'),
+        `${m.slug} certificate findable`,
+      );
     }
   });
 
@@ -175,7 +222,11 @@ describe('Meilisearch under faults', function () {
     await adminTask(s, `/indexes/${uid}/settings`, { method: 'PATCH', body: JSON.stringify(SETTINGS) });
 
     const made = await createTestBrand({ slugPrefix: 'meili-refused', name: '拒收演练号' });
-    await assert.rejects(() => sync.runOnce(), (err: Error) => !(err instanceof SearchUnavailableError) && /task \d+ failed/.test(err.message), 'a failed task is an error');
+    await assert.rejects(
+      () => sync.runOnce(),
+      (err: Error) => !(err instanceof SearchUnavailableError) && /task \d+ failed/.test(err.message),
+      'a failed task is an error',
+    );
     assert.ok((await sync.lag()) > 0, 'nothing was marked indexed');
 
     sync.start();
@@ -193,7 +244,10 @@ describe('Meilisearch under faults', function () {
     await until('caught up', async () => sync.lastError === null && (await sync.lag()) === 0, 60_000);
     await sync.stop();
     const hits = (await meili.search(q('拒收演练号'))).hits;
-    assert.ok(hits.some((h) => h.doc.slug === made.slug), 'the refused write arrived');
+    assert.ok(
+      hits.some((h) => h.doc.slug === made.slug),
+      'the refused write arrived',
+    );
     assert.equal((await request(app).get('/readyz')).body.search.syncError, undefined);
   });
 });

@@ -31,22 +31,43 @@ const byText = (q: string): SearchQuery => ({ q, filters: {}, sort: 'relevance',
 class HookedRebuild implements SearchIndex {
   readonly name = 'meilisearch';
   batches = 0;
-  constructor(private readonly inner: SearchIndex, private readonly afterBatch: () => Promise<void>) {}
-  init() { return this.inner.init(); }
-  upsert(docs: SearchDoc[]) { return this.inner.upsert(docs); }
-  remove(ids: string[]) { return this.inner.remove(ids); }
-  search(query: SearchQuery) { return this.inner.search(query); }
-  versions(ids: string[]) { return this.inner.versions(ids); }
-  rebuild(fill: Parameters<SearchIndex['rebuild']>[0]) {
-    return this.inner.rebuild((write) => fill(async (docs) => {
-      await write(docs);
-      this.batches++;
-      await this.afterBatch();
-    }));
+  constructor(
+    private readonly inner: SearchIndex,
+    private readonly afterBatch: () => Promise<void>,
+  ) {}
+  init() {
+    return this.inner.init();
   }
-  stats() { return this.inner.stats(); }
-  health() { return this.inner.health(); }
-  close() { return this.inner.close(); }
+  upsert(docs: SearchDoc[]) {
+    return this.inner.upsert(docs);
+  }
+  remove(ids: string[]) {
+    return this.inner.remove(ids);
+  }
+  search(query: SearchQuery) {
+    return this.inner.search(query);
+  }
+  versions(ids: string[]) {
+    return this.inner.versions(ids);
+  }
+  rebuild(fill: Parameters<SearchIndex['rebuild']>[0]) {
+    return this.inner.rebuild((write) =>
+      fill(async (docs) => {
+        await write(docs);
+        this.batches++;
+        await this.afterBatch();
+      }),
+    );
+  }
+  stats() {
+    return this.inner.stats();
+  }
+  health() {
+    return this.inner.health();
+  }
+  close() {
+    return this.inner.close();
+  }
 }
 
 async function entriesInMongo(): Promise<number> {
@@ -85,7 +106,11 @@ describe('Meilisearch: reindex and swap while edits keep coming', function () {
     const make = async (set: string, n: number) => {
       const out = [];
       for (let i = 0; i < n; i++) {
-        const made = await createTestBrand({ slugPrefix: `meili-reindex-${set.toLowerCase()}`, name: `换版演练${set}${i}号`, certificate: { number: `REINDEX-${stamp}-${set}${i}`, product: `换版产品${set}${i}初版` } });
+        const made = await createTestBrand({
+          slugPrefix: `meili-reindex-${set.toLowerCase()}`,
+          name: `换版演练${set}${i}号`,
+          certificate: { number: `REINDEX-${stamp}-${set}${i}`, product: `换版产品${set}${i}初版` },
+        });
         out.push(made.certificate!._id);
       }
       return out;
@@ -109,7 +134,9 @@ describe('Meilisearch: reindex and swap while edits keep coming', function () {
 
     /** Resolves once the live index holds these certificates at their saved versions (the loop keeps the outbox busy, so no drain). */
     const indexed = async (certs: unknown[]) => {
-      const want = new Map((await Certificate.find({ _id: mongoose.trusted({ $in: certs.map(String) }) }).lean()).map((c) => [`certified:${c._id}`, c.version as number]));
+      const want = new Map(
+        (await Certificate.find({ _id: mongoose.trusted({ $in: certs.map(String) }) }).lean()).map((c) => [`certified:${c._id}`, c.version as number]),
+      );
       const deadline = Date.now() + 30_000;
       for (;;) {
         const held = await meili.versions([...want.keys()]);
@@ -153,7 +180,9 @@ describe('Meilisearch: reindex and swap while edits keep coming', function () {
     await sync.drain();
     await sync.stop();
 
-    console.log(`    drill: ${edits} edits saved, ${searches} searches during the rebuild (smallest count ${smallest}, old index ${before}), ${hooked.batches} batches`);
+    console.log(
+      `    drill: ${edits} edits saved, ${searches} searches during the rebuild (smallest count ${smallest}, old index ${before}), ${hooked.batches} batches`,
+    );
     assert.ok(hooked.batches >= 2, `the rebuild wrote several batches (${hooked.batches})`);
     assert.ok(searches > 0, 'searches ran during the rebuild');
     assert.ok(smallest >= before, `the smallest count a search saw during the rebuild: ${smallest}, the old index held ${before}`);

@@ -38,8 +38,13 @@ describe('Meilisearch synonyms (index-time tokens)', function () {
     let compared = 0;
     for (const term of new Set(DEFAULT_SYNONYMS.flat().map(normalize))) {
       const token = synonymToken(term);
-      const viaToken = meiliDocs.filter((d) => `${d.synName} ${d.synText}`.split(' ').includes(token)).map((d) => d.id).sort();
-      const embedded = (await index.search({ q: term, filters: {}, sort: 'relevance', page: 1, pageSize: 1000, facets: false })).hits.map((h) => h.doc.id).sort();
+      const viaToken = meiliDocs
+        .filter((d) => `${d.synName} ${d.synText}`.split(' ').includes(token))
+        .map((d) => d.id)
+        .sort();
+      const embedded = (await index.search({ q: term, filters: {}, sort: 'relevance', page: 1, pageSize: 1000, facets: false })).hits
+        .map((h) => h.doc.id)
+        .sort();
       assert.deepEqual(viaToken, embedded, `${term}: token ${token}`);
       if (embedded.length) compared++;
     }

@@ -32,10 +32,12 @@ function heads(bytes: Buffer): Head[] {
     const end = bytes.indexOf('\r\n\r\n', at);
     if (end < 0) throw new Error(`incomplete HTTP head at byte ${at}`);
     const [line, ...fields] = bytes.subarray(at, end).toString('latin1').split('\r\n');
-    const headers = new Map(fields.map((f) => {
-      const colon = f.indexOf(':');
-      return [f.slice(0, colon).trim().toLowerCase(), f.slice(colon + 1).trim()] as const;
-    }));
+    const headers = new Map(
+      fields.map((f) => {
+        const colon = f.indexOf(':');
+        return [f.slice(0, colon).trim().toLowerCase(), f.slice(colon + 1).trim()] as const;
+      }),
+    );
     out.push({ line: line!, headers });
     at = end + 4;
     if (headers.get('transfer-encoding')?.toLowerCase().includes('chunked')) {
@@ -105,10 +107,28 @@ class Relay {
 }
 
 const doc = (n: number): SearchDoc => ({
-  id: `directory:t${n}`, kind: 'directory', entryId: `t${n}`, version: 1, slug: `brand-${n}`, name: `江城热干面${n}号`, nameEn: '',
-  title: `江城热干面${n}号`, company: '武汉江城餐饮管理有限公司', district: '江汉区', sector: '三产', industry: '餐饮', keywords: ['热干面', '豆皮'],
-  summary: '武汉热干面老店，芝麻酱现磨。'.repeat(4), tier: '普通', status: '有效', expiresAt: null, niceClasses: [43, 30],
-  identifiers: [`9000${String(n).padStart(6, '0')}`], year: 2020, updatedAt: Date.UTC(2025, 0, 1) + n, demo: true,
+  id: `directory:t${n}`,
+  kind: 'directory',
+  entryId: `t${n}`,
+  version: 1,
+  slug: `brand-${n}`,
+  name: `江城热干面${n}号`,
+  nameEn: '',
+  title: `江城热干面${n}号`,
+  company: '武汉江城餐饮管理有限公司',
+  district: '江汉区',
+  sector: '三产',
+  industry: '餐饮',
+  keywords: ['热干面', '豆皮'],
+  summary: '武汉热干面老店，芝麻酱现磨。'.repeat(4),
+  tier: '普通',
+  status: '有效',
+  expiresAt: null,
+  niceClasses: [43, 30],
+  identifiers: [`9000${String(n).padStart(6, '0')}`],
+  year: 2020,
+  updatedAt: Date.UTC(2025, 0, 1) + n,
+  demo: true,
 });
 const search: SearchQuery = { q: '热干面', filters: {}, sort: 'relevance', page: 1, pageSize: 20, facets: true };
 

@@ -44,11 +44,12 @@ function openDataApp(cache: SwrCache<RegistryStats>): Express {
 }
 
 /** Collects a binary body (supertest would otherwise decode JSON/CSV its own way). */
-const raw = (req: request.Test) => req.buffer(true).parse((res, cb) => {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => cb(null, Buffer.concat(chunks)));
-});
+const raw = (req: request.Test) =>
+  req.buffer(true).parse((res, cb) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => cb(null, Buffer.concat(chunks)));
+  });
 
 const tag = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 
@@ -61,20 +62,56 @@ describe('open data: page and downloads', function () {
 
   before(async () => {
     app = openDataApp(cache);
-    const mk = (slug: string, name: string, keywords: string[]) => createEntry<Record<string, any>>(Brand, {
-      slug, name, company: `武汉开放数据${tag}有限公司`, creditCode: demoCreditCode(slug), district: '青山区', sector: '二产',
-      industry: '开放数据测试', keywords, description: '开放数据测试品牌。',
-    });
+    const mk = (slug: string, name: string, keywords: string[]) =>
+      createEntry<Record<string, any>>(Brand, {
+        slug,
+        name,
+        company: `武汉开放数据${tag}有限公司`,
+        creditCode: demoCreditCode(slug),
+        district: '青山区',
+        sector: '二产',
+        industry: '开放数据测试',
+        keywords,
+        description: '开放数据测试品牌。',
+      });
     hostile = await mk(`od-${tag}-1`, '=HYPERLINK("http://evil.example")', ['+cmd', '@sum', '普通,带逗号', '引号"内容']);
     plain = await mk(`od-${tag}-2`, '开放数据样例', ['热干面']);
-    await createEntry(DirectoryEntry, { brand: hostile._id, status: '在册', gi: { product: '青山-特产', area: '青山区' }, listedAt: new Date(Date.UTC(2021, 2, 4)) });
+    await createEntry(DirectoryEntry, {
+      brand: hostile._id,
+      status: '在册',
+      gi: { product: '青山-特产', area: '青山区' },
+      listedAt: new Date(Date.UTC(2021, 2, 4)),
+    });
     await createEntry(DirectoryEntry, { brand: plain._id, status: '暂停', listedAt: new Date(Date.UTC(2020, 0, 2)), statusReason: '企业申请暂停' });
     const regBase = String(Date.now() % 1e7).padStart(7, '0');
-    await createEntry(Trademark, { regNo: `8${regBase}1`, brand: plain._id, mark: '开放数据样例', niceClasses: [30, 43], validFrom: new Date(Date.UTC(2015, 0, 1)), validTo: new Date(Date.UTC(2035, 0, 1)), madrid: true });
-    await createEntry(Trademark, { regNo: `8${regBase}2`, brand: plain._id, mark: '开放数据', niceClasses: [29], validFrom: new Date(Date.UTC(2016, 0, 1)), validTo: new Date(Date.UTC(2036, 0, 1)) });
+    await createEntry(Trademark, {
+      regNo: `8${regBase}1`,
+      brand: plain._id,
+      mark: '开放数据样例',
+      niceClasses: [30, 43],
+      validFrom: new Date(Date.UTC(2015, 0, 1)),
+      validTo: new Date(Date.UTC(2035, 0, 1)),
+      madrid: true,
+    });
+    await createEntry(Trademark, {
+      regNo: `8${regBase}2`,
+      brand: plain._id,
+      mark: '开放数据',
+      niceClasses: [29],
+      validFrom: new Date(Date.UTC(2016, 0, 1)),
+      validTo: new Date(Date.UTC(2036, 0, 1)),
+    });
     await createEntry(Certificate, {
-      number: `OD-${tag}`.toUpperCase().slice(0, 32), brand: plain._id, level: '武汉精品', scope: '产品', product: '开放数据样例产品',
-      issuedAt: new Date(Date.UTC(2014, 0, 1)), validUntil: new Date(Date.UTC(2019, 0, 1)), issuer: '武汉市市场监督管理局', status: '有效', statusReason: '内部备注',
+      number: `OD-${tag}`.toUpperCase().slice(0, 32),
+      brand: plain._id,
+      level: '武汉精品',
+      scope: '产品',
+      product: '开放数据样例产品',
+      issuedAt: new Date(Date.UTC(2014, 0, 1)),
+      validUntil: new Date(Date.UTC(2019, 0, 1)),
+      issuer: '武汉市市场监督管理局',
+      status: '有效',
+      statusReason: '内部备注',
     });
   });
 
@@ -95,11 +132,22 @@ describe('open data: page and downloads', function () {
     const stats = (await cache.get()).value;
     for (const kind of ['directory', 'famous', 'time-honored', 'certified'] as const) {
       const item = $(`#dataset-${kind}`);
-      assert.deepEqual(item.find('.opendata-links a').map((_, a) => $(a).attr('href')).get(), ['csv', 'json', 'ndjson'].map((f) => `/open-data/${kind}.${f}`));
+      assert.deepEqual(
+        item
+          .find('.opendata-links a')
+          .map((_, a) => $(a).attr('href'))
+          .get(),
+        ['csv', 'json', 'ndjson'].map((f) => `/open-data/${kind}.${f}`),
+      );
       assert.match(item.find('.opendata-rows').text(), new RegExp(`^${stats.registries[kind].total.toLocaleString('en-US')} 条$`));
       assert.ok(item.find('.opendata-changed').text().length > 0);
-      const fields = $(`#fields-${kind} tbody th code`).map((_, c) => $(c).text()).get();
-      assert.deepEqual(fields, DATASETS[kind].columns.map((c) => c.key));
+      const fields = $(`#fields-${kind} tbody th code`)
+        .map((_, c) => $(c).text())
+        .get();
+      assert.deepEqual(
+        fields,
+        DATASETS[kind].columns.map((c) => c.key),
+      );
       assert.ok($(`#fields-${kind} caption`).text().length > 0);
     }
     assert.equal($('[style]').length, 0);
@@ -115,7 +163,10 @@ describe('open data: page and downloads', function () {
     const body = res.body as Buffer;
     assert.deepEqual([...body.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'UTF-8 BOM');
     const rows = parseCsv(body, { bom: true, columns: true }) as Array<Record<string, string>>;
-    assert.deepEqual(Object.keys(rows[0]!), DATASETS.directory.columns.map((c) => c.key));
+    assert.deepEqual(
+      Object.keys(rows[0]!),
+      DATASETS.directory.columns.map((c) => c.key),
+    );
     assert.equal(rows.length, await DirectoryEntry.countDocuments());
 
     const bySlug = new Map(rows.map((r) => [r.slug, r]));
@@ -155,11 +206,19 @@ describe('open data: page and downloads', function () {
     assert.deepEqual(p.niceClasses, [29, 30, 43]);
     assert.equal(p.madrid, true);
     assert.equal(p.demo, false);
-    for (const row of arr) assert.deepEqual(Object.keys(row), DATASETS.directory.columns.map((c) => c.key));
+    for (const row of arr)
+      assert.deepEqual(
+        Object.keys(row),
+        DATASETS.directory.columns.map((c) => c.key),
+      );
 
     const nd = await download('certified.ndjson');
     assert.equal(nd.status, 200);
-    const lines = (nd.body as Buffer).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = (nd.body as Buffer)
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(lines.length, await Certificate.countDocuments());
     const cert = lines.find((r) => r.slug === plain.slug)!;
     assert.equal(cert.status, '过期', 'expiry is derived');
@@ -172,7 +231,10 @@ describe('open data: page and downloads', function () {
       const model = kind === 'famous' ? FamousMark : TimeHonored;
       assert.equal(rows.length, await (model as mongoose.Model<any>).countDocuments(), kind);
       for (const row of rows) {
-        assert.deepEqual(Object.keys(row), DATASETS[kind].columns.map((c) => c.key));
+        assert.deepEqual(
+          Object.keys(row),
+          DATASETS[kind].columns.map((c) => c.key),
+        );
         for (const banned of ['_id', 'brand', 'version', 'records', 'regulator']) assert.ok(!(banned in row), `${kind}: no ${banned}`);
         assert.match(String(row.slug), /^[a-z0-9][a-z0-9-]*$/, 'every entry found its brand');
       }
@@ -198,10 +260,16 @@ describe('open data: page and downloads', function () {
 
     // Its own famous mark (not a demo one: the demo data must stay as seeded).
     const { brand } = await createTestBrand({ slugPrefix: 'od-famous', name: `开放数据驰名${tag}`, directory: false });
-    const entry = await createEntry<{ _id: unknown; version: number }>(FamousMark, {
-      brand: brand._id, trademarkRegNo: `OD${Date.now().toString().slice(-8)}`, status: '一般保护',
-      recognition: { date: new Date('2012-05-01'), authority: '国家知识产权局', documentNo: `OD-${tag}`, route: '行政认定' },
-    }, { actor: 'open-data-test' });
+    const entry = await createEntry<{ _id: unknown; version: number }>(
+      FamousMark,
+      {
+        brand: brand._id,
+        trademarkRegNo: `OD${Date.now().toString().slice(-8)}`,
+        status: '一般保护',
+        recognition: { date: new Date('2012-05-01'), authority: '国家知识产权局', documentNo: `OD-${tag}`, route: '行政认定' },
+      },
+      { actor: 'open-data-test' },
+    );
     await updateEntry(FamousMark, entry._id as never, entry.version, { regulator: `开放数据测试${tag}` }, { actor: 'open-data-test' });
     cache.invalidate();
     await cache.get();
@@ -232,9 +300,13 @@ describe('open data: page and downloads', function () {
     };
     const broken = build({
       sources: () => ({
-        entries: async function* () { yield* []; },
+        entries: async function* () {
+          yield* [];
+        },
         // eslint-disable-next-line require-yield -- a source that fails before its first row
-        brands: async function* () { throw new Error('database went away'); },
+        brands: async function* () {
+          throw new Error('database went away');
+        },
         estimatedEntries: async () => 10,
       }),
     });
@@ -252,7 +324,19 @@ describe('open data: page and downloads', function () {
   });
 
   it('when a cell starts with a formula character, then it is prefixed; other cells are untouched', () => {
-    assert.deepEqual(['=1+1', '+1', '-1', '@x', '\tx', 'a=b', '', null, ['-a', 'b'], true, 3].map(csvCell), ["'=1+1", "'+1", "'-1", "'@x", "'\tx", 'a=b', '', '', "'-a; b", 'true', '3']);
+    assert.deepEqual(['=1+1', '+1', '-1', '@x', '\tx', 'a=b', '', null, ['-a', 'b'], true, 3].map(csvCell), [
+      "'=1+1",
+      "'+1",
+      "'-1",
+      "'@x",
+      "'\tx",
+      'a=b',
+      '',
+      '',
+      "'-a; b",
+      'true',
+      '3',
+    ]);
   });
 });
 
@@ -265,8 +349,17 @@ describe('open data: streaming 100,000 entries', function () {
     async function* brands(): AsyncGenerator<BrandLite> {
       for (let i = 0; i < N; i++) {
         yield {
-          _id: id(i), slug: `syn-${i}`, name: `江城品牌${i}`, company: `武汉江城品牌${i}有限公司`, creditCode: '91420100MA4K000000',
-          district: '江汉区', sector: '三产', industry: '餐饮', keywords: ['热干面', '豆皮'], website: '', demo: true,
+          _id: id(i),
+          slug: `syn-${i}`,
+          name: `江城品牌${i}`,
+          company: `武汉江城品牌${i}有限公司`,
+          creditCode: '91420100MA4K000000',
+          district: '江汉区',
+          sector: '三产',
+          industry: '餐饮',
+          keywords: ['热干面', '豆皮'],
+          website: '',
+          demo: true,
         };
       }
     }
@@ -276,7 +369,15 @@ describe('open data: streaming 100,000 entries', function () {
     // Entries in a different order from their brands (every 7th first), as after years of edits.
     async function* entries(): AsyncGenerator<Record<string, any>> {
       for (let r = 0; r < 7; r++) {
-        for (let i = r; i < N; i += 7) yield { brand: id(i), status: i % 40 ? '在册' : '暂停', advantage: i % 12 === 0, listedAt: new Date(Date.UTC(2019 + (i % 6), i % 12, 1)), statusChangedAt: new Date(Date.UTC(2020, 0, 1)), statusReason: '' };
+        for (let i = r; i < N; i += 7)
+          yield {
+            brand: id(i),
+            status: i % 40 ? '在册' : '暂停',
+            advantage: i % 12 === 0,
+            listedAt: new Date(Date.UTC(2019 + (i % 6), i % 12, 1)),
+            statusChangedAt: new Date(Date.UTC(2020, 0, 1)),
+            statusReason: '',
+          };
       }
     }
     const sources: ExportSources = { brands, trademarks, entries, estimatedEntries: async () => N };

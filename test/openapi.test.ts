@@ -128,8 +128,15 @@ describe('OpenAPI: real answers validate against the document', function () {
   it('when searches with words, filters, sort and pages are made, then each answer matches SearchResult', async () => {
     const { app } = testContext();
     const queries = [
-      '', 'q=热干面', 'q=蔡林记&kind=time-honored', 'district=江汉区&sector=三产&page=2&pageSize=5', 'tier=中华老字号&status=有效&sort=name',
-      'nice=30&kind=directory', 'kind=certified&status=过期', 'q=clj&lang=en', 'q=没有这种东西的品牌名称',
+      '',
+      'q=热干面',
+      'q=蔡林记&kind=time-honored',
+      'district=江汉区&sector=三产&page=2&pageSize=5',
+      'tier=中华老字号&status=有效&sort=name',
+      'nice=30&kind=directory',
+      'kind=certified&status=过期',
+      'q=clj&lang=en',
+      'q=没有这种东西的品牌名称',
     ];
     for (const q of queries) {
       const res = await get(app, `/api/v1/search?${q}`);
@@ -151,7 +158,7 @@ describe('OpenAPI: real answers validate against the document', function () {
   it('when brands are read, then each answer matches Brand, an unknown one matches Error (404), and conditional GETs give 304', async () => {
     const { app } = testContext();
     const withCert = await Certificate.findOne().lean();
-    const brandOfCert = withCert ? await mongoose.model('Brand').findById(withCert.brand).select('slug').lean() as { slug: string } | null : null;
+    const brandOfCert = withCert ? ((await mongoose.model('Brand').findById(withCert.brand).select('slug').lean()) as { slug: string } | null) : null;
     for (const slug of ['cailinji', brandOfCert?.slug].filter(Boolean)) {
       const res = await get(app, `/api/v1/brands/${slug}`);
       assert.equal(res.status, 200, `${slug}: ${res.text.slice(0, 200)}`);

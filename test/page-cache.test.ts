@@ -74,6 +74,9 @@ describe('page cache', () => {
     // Search answers follow the index: after the sync pass, the new name is found.
     await testContext().sync.drain();
     const found = await request(app).get(`/api/v1/search?q=${encodeURIComponent('缓存测试乙')}`);
-    assert.ok(found.body.hits.some((h: { slug: string }) => h.slug === slug), 'found under the new name after the pass');
+    assert.ok(
+      found.body.hits.some((h: { slug: string }) => h.slug === slug),
+      'found under the new name after the pass',
+    );
   });
 });

@@ -49,7 +49,10 @@ describe('home page', () => {
     assert.equal(section.length, 1);
     const links = section.find('li.card a[href^="/brands/"]');
     assert.ok(links.length > 0 && links.length <= 6, `featured links: ${links.length}`);
-    assert.ok(links.toArray().some((a) => $(a).attr('href') === '/brands/cailinji'), '蔡林记 is featured');
+    assert.ok(
+      links.toArray().some((a) => $(a).attr('href') === '/brands/cailinji'),
+      '蔡林记 is featured',
+    );
     section.find('li.card .card-meta').each((_, el) => assert.match($(el).text(), /中华老字号/));
     const more = hrefUrl(section.find('a.more').attr('href'));
     assert.equal(more.pathname, '/time-honored');
@@ -85,8 +88,14 @@ describe('search page', () => {
     assert.ok(hits.length > 0);
     const marks = $('ol.hits mark');
     assert.ok(marks.length > 0, 'some <mark> highlights');
-    assert.ok(marks.toArray().some((m) => $(m).text().includes('热干面')), 'a highlight contains the query');
-    assert.ok(hits.toArray().some((h) => $(h).find('.hit-title a').attr('href') === '/brands/cailinji'), '蔡林记 is found');
+    assert.ok(
+      marks.toArray().some((m) => $(m).text().includes('热干面')),
+      'a highlight contains the query',
+    );
+    assert.ok(
+      hits.toArray().some((h) => $(h).find('.hit-title a').attr('href') === '/brands/cailinji'),
+      '蔡林记 is found',
+    );
   });
 
   it('when results have facets, then each facet value is a plain GET link that adds that filter to the current query', async () => {
@@ -99,7 +108,10 @@ describe('search page', () => {
       assert.equal(u.searchParams.get('q'), '热干面', 'keeps the query');
       assert.equal($(a).closest('form').length, 0, 'not inside a form');
     });
-    const districtLink = $('aside.filters details.facet').filter((_, d) => $(d).find('summary').text() === '所属区').find('a').first();
+    const districtLink = $('aside.filters details.facet')
+      .filter((_, d) => $(d).find('summary').text() === '所属区')
+      .find('a')
+      .first();
     const u = hrefUrl(districtLink.attr('href'));
     const district = u.searchParams.get('district');
     assert.ok(district, 'the district facet link adds district=');
@@ -145,15 +157,27 @@ describe('search page', () => {
     assert.equal(u.searchParams.get('page'), '2');
     assert.equal(u.searchParams.get('pageSize'), '5', 'the page size is kept');
     const lastPage = Math.ceil(total / 5);
-    assert.ok(nav.find('ul a').toArray().some((a) => $(a).text().trim() === String(lastPage)), 'a link to the last page');
+    assert.ok(
+      nav
+        .find('ul a')
+        .toArray()
+        .some((a) => $(a).text().trim() === String(lastPage)),
+      'a link to the last page',
+    );
 
     const { $: p2 } = await page(pathOf(next.attr('href')));
     assert.equal(p2('nav.pagination a[aria-current="page"]').text().trim(), '2');
     assert.equal(p2('ol.hits li.hit').length, 5);
     assert.equal(hrefUrl(p2('nav.pagination a[rel="prev"]').attr('href')).searchParams.get('page'), null, 'previous from 2 is page 1');
-    const keys = (d: Doc) => d('ol.hits li.hit').toArray().map((h) => `${d(h).attr('class')}|${d(h).find('.hit-title a').attr('href')}|${d(h).find('.hit-title').text()}`);
+    const keys = (d: Doc) =>
+      d('ol.hits li.hit')
+        .toArray()
+        .map((h) => `${d(h).attr('class')}|${d(h).find('.hit-title a').attr('href')}|${d(h).find('.hit-title').text()}`);
     const first = new Set(keys($));
-    assert.ok(keys(p2).every((k) => !first.has(k)), 'page 2 shows other hits than page 1');
+    assert.ok(
+      keys(p2).every((k) => !first.has(k)),
+      'page 2 shows other hits than page 1',
+    );
   });
 
   it('when the visitor picks a sort, then the sort select offers every order and shows the chosen one', async () => {
@@ -161,7 +185,10 @@ describe('search page', () => {
     const select = $('form.sort-form select[name="sort"]');
     assert.equal(select.length, 1);
     assert.equal($(`label[for="${select.attr('id')}"]`).length, 1, 'the select has a label');
-    const options = select.find('option').toArray().map((o) => $(o).attr('value'));
+    const options = select
+      .find('option')
+      .toArray()
+      .map((o) => $(o).attr('value'));
     assert.deepEqual(options, ['relevance', 'updated', 'name']);
     assert.equal(select.find('option[selected]').attr('value'), 'name');
     const form = $('form.sort-form');
@@ -187,7 +214,13 @@ describe('registry list pages', () => {
       assert.ok(hits.length > 0);
       hits.each((_, h) => assert.ok($(h).hasClass(`hit-${kind}`), `hit of kind ${kind}: ${$(h).attr('class')}`));
       assert.equal($(`nav.site-nav a[href="/${kind}"]`).attr('aria-current'), 'page');
-      assert.equal($('aside.filters summary').toArray().some((s) => $(s).text() === '名录'), false, 'no registry facet on a registry list');
+      assert.equal(
+        $('aside.filters summary')
+          .toArray()
+          .some((s) => $(s).text() === '名录'),
+        false,
+        'no registry facet on a registry list',
+      );
       $('aside.filters a').each((_, a) => assert.equal(hrefUrl($(a).attr('href')).pathname, `/${kind}`));
     });
   }
@@ -202,7 +235,14 @@ describe('brand page', () => {
   it('when a visitor opens /brands/cailinji, then the name, company and credit code are shown', () => {
     assert.match($('h1').text(), /^蔡林记/);
     assert.equal($('.brand-company').text().trim(), '武汉蔡林记商贸有限公司');
-    const fact = (label: string) => $('dl.facts').first().find('dt').filter((_, dt) => $(dt).text() === label).next('dd').text().trim();
+    const fact = (label: string) =>
+      $('dl.facts')
+        .first()
+        .find('dt')
+        .filter((_, dt) => $(dt).text() === label)
+        .next('dd')
+        .text()
+        .trim();
     assert.equal(fact('权利人/企业'), '武汉蔡林记商贸有限公司');
     assert.match(fact('统一社会信用代码'), /^[0-9A-HJ-NP-RTUW-Y]{18}$/);
   });
@@ -218,12 +258,21 @@ describe('brand page', () => {
   it('when the brand has trademarks, then they are listed in a table with registration numbers and Nice classes', () => {
     const table = $('section#directory table');
     assert.equal(table.find('caption').text().trim(), '注册商标');
-    const headers = table.find('thead th').toArray().map((th) => $(th).text());
+    const headers = table
+      .find('thead th')
+      .toArray()
+      .map((th) => $(th).text());
     assert.deepEqual(headers, ['注册号', '尼斯分类', '有效期', '马德里国际注册']);
     const rows = table.find('tbody tr');
     assert.equal(rows.length, 3);
     rows.each((_, tr) => assert.match($(tr).find('td').first().text(), /^\d{5,12}$/));
-    assert.deepEqual(rows.toArray().map((tr) => Number($(tr).find('td').eq(1).text())).sort((a, b) => a - b), [29, 30, 43]);
+    assert.deepEqual(
+      rows
+        .toArray()
+        .map((tr) => Number($(tr).find('td').eq(1).text()))
+        .sort((a, b) => a - b),
+      [29, 30, 43],
+    );
   });
 
   it('when the brand is a famous mark, then its recognition and protection status are shown', () => {
@@ -274,8 +323,19 @@ describe('English pages (?lang=en)', () => {
   it('when ?lang=en is given, then the page is html lang="en" with English navigation', async () => {
     const { $ } = await page('/?lang=en');
     assert.equal($('html').attr('lang'), 'en');
-    const nav = $('nav.site-nav a').toArray().map((a) => $(a).text().trim());
-    assert.deepEqual(nav, ['Home', 'Trademark directory', 'Famous trademarks', 'Time-honored brands', 'Certifications', 'Verify a certificate', 'Statistics', 'Open data']);
+    const nav = $('nav.site-nav a')
+      .toArray()
+      .map((a) => $(a).text().trim());
+    assert.deepEqual(nav, [
+      'Home',
+      'Trademark directory',
+      'Famous trademarks',
+      'Time-honored brands',
+      'Certifications',
+      'Verify a certificate',
+      'Statistics',
+      'Open data',
+    ]);
     assert.equal($('h1').first().text().trim(), 'Wuhan Brand Registry');
     assert.ok($('form[role="search"] label').text().startsWith('Search'));
   });
@@ -329,7 +389,10 @@ describe('security headers on pages', () => {
     it(`when ${path} is served, then a strict CSP is set, X-Powered-By is absent and no cookie is set`, async () => {
       const res = await get(path);
       const csp = res.headers['content-security-policy'] ?? '';
-      const scriptSrc = csp.split(';').map((d) => d.trim()).find((d) => d.startsWith('script-src'));
+      const scriptSrc = csp
+        .split(';')
+        .map((d) => d.trim())
+        .find((d) => d.startsWith('script-src'));
       assert.equal(scriptSrc, "script-src 'self'");
       assert.ok(!csp.includes('unsafe-inline'), 'no unsafe-inline');
       assert.ok(!csp.includes('unsafe-eval'), 'no unsafe-eval');

@@ -77,7 +77,9 @@ describe('rate limits', () => {
       assert.ok([200, 404].includes(res.status), `${path} → ${res.status}`);
       assert.ok(res.headers.ratelimit, `${path} is limited`);
     }
-    const written = await rateLimits().find({ _id: { $regex: '^(search:4321|verify:4322)/' } }).toArray();
+    const written = await rateLimits()
+      .find({ _id: { $regex: '^(search:4321|verify:4322)/' } })
+      .toArray();
     assert.deepEqual(written, []);
     assert.equal(await rateLimits().countDocuments({}), before);
   });
@@ -110,7 +112,7 @@ describe('rate limits', () => {
 
       await a.flush();
       await b.flush();
-      assert.equal(hits(b), 5, 'b folded in a\'s hits with its own send');
+      assert.equal(hits(b), 5, "b folded in a's hits with its own send");
       await a.flush();
       assert.equal(hits(a), 5, 'a re-read the total although it had nothing to send');
       const docs = await coll.find({}).toArray();

@@ -19,7 +19,11 @@ const apiSearch = async (query: string): Promise<{ hits: ApiHit[]; total: number
   assert.equal(res.status, 200, res.text.slice(0, 200));
   return res.body;
 };
-const kindsFound = (hits: ApiHit[], slug: string) => hits.filter((h) => h.slug === slug).map((h) => h.kind).sort();
+const kindsFound = (hits: ApiHit[], slug: string) =>
+  hits
+    .filter((h) => h.slug === slug)
+    .map((h) => h.kind)
+    .sort();
 
 describe('round trip: registry service → search index → API and pages', () => {
   const certNumber = `RT-${Date.now().toString(36).toUpperCase()}`;
@@ -33,7 +37,10 @@ describe('round trip: registry service → search index → API and pages', () =
     statsBefore = await index.stats();
     assert.equal((await apiSearch(`q=${OLD_NAME}`)).total, 0, 'nothing has the name yet');
     const made = await createTestBrand({
-      slugPrefix: 'roundtrip', name: OLD_NAME, company: '武汉江滩食品有限公司', keywords: ['桂花糕', '米糕'],
+      slugPrefix: 'roundtrip',
+      name: OLD_NAME,
+      company: '武汉江滩食品有限公司',
+      keywords: ['桂花糕', '米糕'],
       certificate: { number: certNumber, product: '手工桂花米糕' },
     });
     slug = made.slug;
@@ -72,7 +79,9 @@ describe('round trip: registry service → search index → API and pages', () =
   it('when searching on the search page, then a hit links to its brand page', async () => {
     const { $ } = await page('/search?q=琥珀麒麟');
     assert.equal(resultCount($), 2);
-    const links = $('ol.hits .hit-title a').toArray().map((a) => $(a).attr('href'));
+    const links = $('ol.hits .hit-title a')
+      .toArray()
+      .map((a) => $(a).attr('href'));
     assert.deepEqual(links, [`/brands/${slug}`, `/brands/${slug}`]);
   });
 
@@ -110,7 +119,11 @@ describe('round trip: registry service → search index → API and pages', () =
     assert.ok(kindsFound((await apiSearch('q=shanhufengming')).hits, slug).includes('directory'), 'new pinyin');
 
     const { $ } = await page('/search?q=珊瑚凤鸣');
-    assert.ok($('ol.hits .hit-title a').toArray().some((a) => $(a).attr('href') === `/brands/${slug}`));
+    assert.ok(
+      $('ol.hits .hit-title a')
+        .toArray()
+        .some((a) => $(a).attr('href') === `/brands/${slug}`),
+    );
     const { $: brandPage } = await page(`/brands/${slug}`);
     assert.equal(brandPage('h1').text().trim(), NEW_NAME);
     assert.equal(JSON.parse(brandPage('script[type="application/ld+json"]').text()).name, NEW_NAME);

@@ -56,7 +56,10 @@ describe('domain rules, one copy for every writer', () => {
 
   async function post(path: string, fields: Record<string, string>) {
     const token = await editor.csrf(path.replace(/\/(status|records)$/, ''));
-    return editor.agent.post(encodeNonAscii(path)).type('form').send({ _csrf: token, ...fields });
+    return editor.agent
+      .post(encodeNonAscii(path))
+      .type('form')
+      .send({ _csrf: token, ...fields });
   }
 
   it('when a geographic indication has a product but no area, then the service, the form and the dry run refuse it in the same words', async () => {
@@ -74,7 +77,10 @@ describe('domain rules, one copy for every writer', () => {
     const header = '品牌名称,企业名称,统一社会信用代码,所属区,产业,行业类别,地理标志产品,地理标志区域,状态';
     const row = `地标导入规则品牌,武汉地标规则有限公司,${demoCreditCode(`rules-gi-${Date.now()}`)},洪山区,一产,农业种植,沙湖莲藕,,在册`;
     const problems = await dryRun(csv([header, row]));
-    assert.deepEqual(problems.map((p) => [p.column, p.message]), [['地理标志区域', expected.message]]);
+    assert.deepEqual(
+      problems.map((p) => [p.column, p.message]),
+      [['地理标志区域', expected.message]],
+    );
     assert.equal(await DirectoryEntry.countDocuments({ brand: brand._id }), 0, 'nothing was written');
   });
 
@@ -95,7 +101,10 @@ describe('domain rules, one copy for every writer', () => {
     assert.equal(cheerio.load(form.text)('#f-statusReason-error').text(), expected.message);
 
     const problems = await dryRun(csv(['品牌名称,统一社会信用代码,状态,状态原因', `${String(brand.name)},${String(brand.creditCode)},暂停,${long}`]));
-    assert.deepEqual(problems.map((p) => [p.column, p.message]), [['状态原因', expected.message]]);
+    assert.deepEqual(
+      problems.map((p) => [p.column, p.message]),
+      [['状态原因', expected.message]],
+    );
     const saved = await DirectoryEntry.findById(id).lean();
     assert.equal(saved!.status, '在册');
     assert.equal(saved!.version, 1);
@@ -120,19 +129,28 @@ describe('domain rules, one copy for every writer', () => {
   it('when a protection record breaks a rule, then the service refuses it with the words the ledger form shows', async () => {
     const { brand } = await createTestBrand({ slugPrefix: 'rules-rec', name: '台账规则品牌', directory: false });
     const famous = await createEntry(FamousMark, {
-      brand: brand._id, trademarkRegNo: `R${Date.now().toString().slice(-9)}`, status: '重点保护',
+      brand: brand._id,
+      trademarkRegNo: `R${Date.now().toString().slice(-9)}`,
+      status: '重点保护',
       recognition: { date: new Date('2015-03-01'), authority: '国家知识产权局', documentNo: '商标驰字[2015]9号', route: '行政认定' },
     });
     const record = { date: '2024-02-30', kind: '传闻', summary: '   ', links: ['javascript:alert(1)'], corrects: '0123456789abcdef01234567' };
     const expected = protectionRecordProblems(record, []);
-    assert.deepEqual(expected.map((p) => p.field), ['date', 'kind', 'summary', 'links', 'corrects']);
+    assert.deepEqual(
+      expected.map((p) => p.field),
+      ['date', 'kind', 'summary', 'links', 'corrects'],
+    );
     const service = await refused(() => appendProtectionRecord(famous._id, 1, record));
     assert.deepEqual(service.fields, expected);
 
     const path = `/admin/famous/${String(famous._id)}/records`;
     const form = await post(path, {
-      version: '1', 'record.date': record.date, 'record.kind': record.kind, 'record.summary': record.summary,
-      'record.links': record.links.join('\n'), 'record.corrects': record.corrects,
+      version: '1',
+      'record.date': record.date,
+      'record.kind': record.kind,
+      'record.summary': record.summary,
+      'record.links': record.links.join('\n'),
+      'record.corrects': record.corrects,
     });
     assert.equal(form.status, 400);
     const $ = cheerio.load(form.text);

@@ -17,15 +17,26 @@ import { MEILI_SKIPPED, meiliLane, sharedMeili, testIndexUid } from './support/m
 type Factory = () => Promise<SearchIndex>;
 const adapters: Array<[string, Factory]> = [['embedded', async () => new EmbeddedSearchIndex(':memory:')]];
 if (meiliLane()) {
-  adapters.push(['meilisearch', async () => {
-    const server = await sharedMeili();
-    return new MeiliSearchIndex({ host: server.url, apiKey: server.masterKey, searchKey: server.searchKey, indexUid: testIndexUid('contract') });
-  }]);
+  adapters.push([
+    'meilisearch',
+    async () => {
+      const server = await sharedMeili();
+      return new MeiliSearchIndex({ host: server.url, apiKey: server.masterKey, searchKey: server.searchKey, indexUid: testIndexUid('contract') });
+    },
+  ]);
 } else {
   console.log(`  SearchIndex contract: ${MEILI_SKIPPED}; embedded adapter only`);
 }
 
-const q = (text: string, over: Partial<SearchQuery> = {}): SearchQuery => ({ q: text, filters: {}, sort: 'relevance', page: 1, pageSize: 50, facets: true, ...over });
+const q = (text: string, over: Partial<SearchQuery> = {}): SearchQuery => ({
+  q: text,
+  filters: {},
+  sort: 'relevance',
+  page: 1,
+  pageSize: 50,
+  facets: true,
+  ...over,
+});
 
 for (const [name, make] of adapters) {
   describe(`SearchIndex contract: ${name}`, function () {
@@ -33,7 +44,8 @@ for (const [name, make] of adapters) {
     let index: SearchIndex;
     let demo: SearchDoc[];
     const slugs = async (text: string, over: Partial<SearchQuery> = {}) => (await index.search(q(text, over))).hits.map((h) => h.doc.slug);
-    const finds = async (text: string, slug: string) => assert.ok((await slugs(text)).includes(slug), `${text} → ${slug}; got ${(await slugs(text)).slice(0, 8).join(', ')}`);
+    const finds = async (text: string, slug: string) =>
+      assert.ok((await slugs(text)).includes(slug), `${text} → ${slug}; got ${(await slugs(text)).slice(0, 8).join(', ')}`);
 
     before(async () => {
       demo = [];
@@ -101,7 +113,17 @@ for (const [name, make] of adapters) {
       it('when names match exactly, by prefix, by substring or only by keyword, then they rank in that order', async () => {
         const base = demo.find((d) => d.kind === 'directory')!;
         const doc = (id: string, name: string, keywords: string[] = []): SearchDoc => ({
-          ...base, id: `directory:${id}`, entryId: id, slug: `rank-${id}`, name, title: name, keywords, nameEn: '', company: '武汉排序测试有限公司', identifiers: [], version: 1,
+          ...base,
+          id: `directory:${id}`,
+          entryId: id,
+          slug: `rank-${id}`,
+          name,
+          title: name,
+          keywords,
+          nameEn: '',
+          company: '武汉排序测试有限公司',
+          identifiers: [],
+          version: 1,
         });
         const made = [doc('r4', '汉阳门花园', ['琴台月']), doc('r3', '古琴台月', []), doc('r2', '琴台月饼家', []), doc('r1', '琴台月', [])];
         await index.upsert(made);
@@ -124,11 +146,20 @@ for (const [name, make] of adapters) {
         const r = await index.search(q(''));
         const stats = await index.stats();
         assert.equal(r.total, stats.documents);
-        assert.equal(r.facets.kind!.reduce((s, v) => s + v.count, 0), r.total);
+        assert.equal(
+          r.facets.kind!.reduce((s, v) => s + v.count, 0),
+          r.total,
+        );
         for (const v of r.facets.kind!) assert.equal(v.count, stats.byKind[v.value]);
       });
       it('when a facet value is chosen, then every hit has it and the count it showed is the new total', async () => {
-        for (const [facet, query] of [['district', ''], ['sector', ''], ['tier', '武汉'], ['status', ''], ['nice', '']] as const) {
+        for (const [facet, query] of [
+          ['district', ''],
+          ['sector', ''],
+          ['tier', '武汉'],
+          ['status', ''],
+          ['nice', ''],
+        ] as const) {
           const before = await index.search(q(query));
           const value = before.facets[facet]![0]!;
           const after = await index.search(q(query, { filters: { [facet]: value.value }, pageSize: 100 }));
@@ -142,12 +173,18 @@ for (const [name, make] of adapters) {
       });
       it('when filters combine with a registry, then the other facets still count within it', async () => {
         const r = await index.search(q('', { filters: { kind: 'time-honored' } }));
-        assert.equal(r.facets.tier!.reduce((s, v) => s + v.count, 0), r.total);
+        assert.equal(
+          r.facets.tier!.reduce((s, v) => s + v.count, 0),
+          r.total,
+        );
         assert.ok(r.facets.kind!.length > 1, 'the registry facet still offers the other registries');
       });
       it('when sorted by update or by name, then the hits come in that order', async () => {
         const upd = (await index.search(q('', { sort: 'updated', pageSize: 30 }))).hits.map((h) => h.doc.updatedAt);
-        assert.deepEqual(upd, [...upd].sort((a, b) => b - a));
+        assert.deepEqual(
+          upd,
+          [...upd].sort((a, b) => b - a),
+        );
         const names = (await index.search(q('', { sort: 'name', pageSize: 30, filters: { kind: 'time-honored' } }))).hits.map((h) => h.doc.slug);
         assert.equal(names.length, 30);
       });

@@ -12,7 +12,15 @@ import { EmbeddedSearchIndex, oneEditAway } from '../src/search/embedded.js';
 import type { SearchDoc, SearchIndex, SearchQuery } from '../src/search/port.js';
 import { withinOneEdit } from '../src/search/query.js';
 
-const q = (text: string, over: Partial<SearchQuery> = {}): SearchQuery => ({ q: text, filters: {}, sort: 'relevance', page: 1, pageSize: 50, facets: true, ...over });
+const q = (text: string, over: Partial<SearchQuery> = {}): SearchQuery => ({
+  q: text,
+  filters: {},
+  sort: 'relevance',
+  page: 1,
+  pageSize: 50,
+  facets: true,
+  ...over,
+});
 
 describe('embedded search engine', function () {
   this.timeout(60_000);
@@ -81,11 +89,22 @@ describe('embedded search engine', function () {
       cols.set(40, row('琴台月'));
       cols.set(41, row('琴台月饼家', '琴台月'));
       const short = (r: number, q: string) => cols.nameTier(r, q, charBits(q));
-      assert.deepEqual(['琴台月', '琴台', '台月', '月', '月饼', '琴台月饼'].map((q) => short(40, q)), [1, 2, 3, 3, 0, 0], 'names of four characters or fewer');
-      assert.deepEqual(['琴台月', '琴台月饼', '饼家', '琴台月饼家'].map((q) => short(41, q)), [1, 2, 3, 1], 'a title other than the name');
+      assert.deepEqual(
+        ['琴台月', '琴台', '台月', '月', '月饼', '琴台月饼'].map((q) => short(40, q)),
+        [1, 2, 3, 3, 0, 0],
+        'names of four characters or fewer',
+      );
+      assert.deepEqual(
+        ['琴台月', '琴台月饼', '饼家', '琴台月饼家'].map((q) => short(41, q)),
+        [1, 2, 3, 1],
+        'a title other than the name',
+      );
       cols.set(30, { ...row('蔡林记'), py: 'cailinji', ini: 'clj' });
       cols.set(31, { ...row('菜林'), py: 'cailin', ini: 'cl' });
-      assert.deepEqual(['cailinji', 'clj', 'cailin', 'cl', 'cai', 'lin'].map((q) => cols.pinyinTier(30, q)), [4, 4, 5, 5, 5, 0]);
+      assert.deepEqual(
+        ['cailinji', 'clj', 'cailin', 'cl', 'cai', 'lin'].map((q) => cols.pinyinTier(30, q)),
+        [4, 4, 5, 5, 5, 0],
+      );
       assert.ok(cols.compareByName(31, 30) < 0 && cols.compareByName(30, 31) > 0, 'cailin before cailinji');
       cols.set(32, { ...row('蔡林'), py: 'cailin', ini: 'cl' });
       assert.ok(cols.compareByName(31, 32) < 0, 'same pinyin: by name (菜 U+83DC before 蔡 U+8521)');
@@ -105,7 +124,18 @@ describe('embedded search engine', function () {
       const index = await make({ bm25: 0 });
       const base = demo.find((d) => d.kind === 'directory')!;
       const doc = (id: string, name: string, keywords: string[] = [], updatedAt = base.updatedAt): SearchDoc => ({
-        ...base, id: `directory:${id}`, entryId: id, slug: `rank-${id}`, name, title: name, keywords, nameEn: '', company: '武汉排序测试有限公司', identifiers: [], version: 1, updatedAt,
+        ...base,
+        id: `directory:${id}`,
+        entryId: id,
+        slug: `rank-${id}`,
+        name,
+        title: name,
+        keywords,
+        nameEn: '',
+        company: '武汉排序测试有限公司',
+        identifiers: [],
+        version: 1,
+        updatedAt,
       });
       // The keyword-only match is the most recent: recency must not lift it above a name match.
       await index.upsert([doc('r4', '汉阳门花园', ['琴台月'], base.updatedAt + 9e6), doc('r3', '古琴台月'), doc('r2', '琴台月饼家'), doc('r1', '琴台月')]);
@@ -119,15 +149,26 @@ describe('embedded search engine', function () {
       const scored = await make();
       const fast = await make({ bm25: 0 });
       const queries = [
-        q('武汉'), q('汤包'), q('老字号'), q('cai'), q('武汉', { filters: { kind: 'directory' } }), q('武汉', { sort: 'updated', pageSize: 10 }),
-        q('武汉', { sort: 'name', pageSize: 10, page: 2 }), q('鸭', { filters: { status: '有效' } }),
+        q('武汉'),
+        q('汤包'),
+        q('老字号'),
+        q('cai'),
+        q('武汉', { filters: { kind: 'directory' } }),
+        q('武汉', { sort: 'updated', pageSize: 10 }),
+        q('武汉', { sort: 'name', pageSize: 10, page: 2 }),
+        q('鸭', { filters: { status: '有效' } }),
       ];
       for (const query of queries) {
         const a = await scored.search(query);
         const b = await fast.search(query);
         assert.equal(b.total, a.total, query.q);
         assert.deepEqual(b.facets, a.facets, query.q);
-        if (query.sort !== 'relevance') assert.deepEqual(b.hits.map((h) => h.doc.id), a.hits.map((h) => h.doc.id), `${query.q} ${query.sort}`);
+        if (query.sort !== 'relevance')
+          assert.deepEqual(
+            b.hits.map((h) => h.doc.id),
+            a.hits.map((h) => h.doc.id),
+            `${query.q} ${query.sort}`,
+          );
         assert.ok(!a.estimated && !b.estimated);
       }
     });

@@ -22,14 +22,38 @@ class FlakyIndex implements SearchIndex {
   private guard(): void {
     if (this.down) throw new SearchUnavailableError('connect ECONNREFUSED 127.0.0.1:7700 (simulated)');
   }
-  async init() { this.guard(); return this.inner.init(); }
-  async upsert(d: Parameters<SearchIndex['upsert']>[0]) { this.guard(); return this.inner.upsert(d); }
-  async remove(ids: string[]) { this.guard(); return this.inner.remove(ids); }
-  async search(q: Parameters<SearchIndex['search']>[0]) { this.guard(); return this.inner.search(q); }
-  async versions(ids: string[]) { this.guard(); return this.inner.versions(ids); }
-  async rebuild(f: Parameters<SearchIndex['rebuild']>[0]) { this.guard(); return this.inner.rebuild(f); }
-  async stats() { this.guard(); return this.inner.stats(); }
-  async health() { this.guard(); return this.inner.health(); }
+  async init() {
+    this.guard();
+    return this.inner.init();
+  }
+  async upsert(d: Parameters<SearchIndex['upsert']>[0]) {
+    this.guard();
+    return this.inner.upsert(d);
+  }
+  async remove(ids: string[]) {
+    this.guard();
+    return this.inner.remove(ids);
+  }
+  async search(q: Parameters<SearchIndex['search']>[0]) {
+    this.guard();
+    return this.inner.search(q);
+  }
+  async versions(ids: string[]) {
+    this.guard();
+    return this.inner.versions(ids);
+  }
+  async rebuild(f: Parameters<SearchIndex['rebuild']>[0]) {
+    this.guard();
+    return this.inner.rebuild(f);
+  }
+  async stats() {
+    this.guard();
+    return this.inner.stats();
+  }
+  async health() {
+    this.guard();
+    return this.inner.health();
+  }
   async close() {}
 }
 
@@ -46,7 +70,13 @@ describe('search engine unavailable', () => {
 
     flaky.down = true;
     // A regulator's edit goes through the registry service and succeeds.
-    const edited = await updateEntry<{ name: string; version: number }>(Brand, brand._id as never, brand.version as number, { name: '停机中改名品牌' }, { actor: 'regulator@test', reason: '更名' });
+    const edited = await updateEntry<{ name: string; version: number }>(
+      Brand,
+      brand._id as never,
+      brand.version as number,
+      { name: '停机中改名品牌' },
+      { actor: 'regulator@test', reason: '更名' },
+    );
     assert.equal(edited.name, '停机中改名品牌');
     await assert.rejects(() => sync.runOnce(), SearchUnavailableError, 'the worker cannot index yet');
     assert.ok((await sync.lag()) > 0, 'the change waits in the outbox');
@@ -74,6 +104,9 @@ describe('search engine unavailable', () => {
     assert.equal(await sync.lag(), 0);
     const after = await request(app).get(encodeNonAscii('/api/v1/search?q=停机中改名品牌'));
     assert.equal(after.status, 200);
-    assert.ok(after.body.hits.some((h: { slug: string }) => h.slug === brand.slug), 'the edit is findable after recovery');
+    assert.ok(
+      after.body.hits.some((h: { slug: string }) => h.slug === brand.slug),
+      'the edit is findable after recovery',
+    );
   });
 });

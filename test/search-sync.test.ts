@@ -31,8 +31,23 @@ async function eventually(check: () => Promise<boolean>, limitMs: number, what: 
 /** A settled change written straight into the log, at a date of our choosing. */
 function probeChange(id: string, model: string, at: Date, over: Partial<ChangeDoc> = {}) {
   return {
-    _id: id, model, entryId: new mongoose.Types.ObjectId(), version: 2, op: 'update', set: { name: 'x' }, before: { name: 'y' },
-    entryIds: [], actor: 'tester', reason: '', at, status: 'applied', appliedAt: at, error: '', indexed: true, audited: true, ...over,
+    _id: id,
+    model,
+    entryId: new mongoose.Types.ObjectId(),
+    version: 2,
+    op: 'update',
+    set: { name: 'x' },
+    before: { name: 'y' },
+    entryIds: [],
+    actor: 'tester',
+    reason: '',
+    at,
+    status: 'applied',
+    appliedAt: at,
+    error: '',
+    indexed: true,
+    audited: true,
+    ...over,
   };
 }
 
@@ -52,11 +67,7 @@ describe('search sync and change-log compaction', () => {
       worker.start();
       await eventually(async () => (await worker!.lag()) === 0, 20_000, 'the first pass');
       const { brand } = await createTestBrand({ slugPrefix: 'wake', name: '唤醒测试品牌' });
-      await eventually(
-        async () => (await search('唤醒测试品牌')).hits.some((h) => h.doc.slug === brand.slug),
-        20_000,
-        'indexing of the new brand',
-      );
+      await eventually(async () => (await search('唤醒测试品牌')).hits.some((h) => h.doc.slug === brand.slug), 20_000, 'indexing of the new brand');
       assert.equal((await Change.findById(changeId('Brand', brand._id, 1)).lean())!.indexed, true);
     });
   });
@@ -65,8 +76,12 @@ describe('search sync and change-log compaction', () => {
     const { sync } = testContext();
     const { brand } = await createTestBrand({ slugPrefix: 'fanout', name: '扇出测试品牌' });
     const tm = await createEntry<{ _id: mongoose.Types.ObjectId; version: number }>(Trademark, {
-      regNo: `FO${Date.now().toString().slice(-8)}`, brand: brand._id, mark: '扇出', niceClasses: [29],
-      validFrom: new Date(Date.UTC(2020, 0, 1)), validTo: new Date(Date.UTC(2030, 0, 1)),
+      regNo: `FO${Date.now().toString().slice(-8)}`,
+      brand: brand._id,
+      mark: '扇出',
+      niceClasses: [29],
+      validFrom: new Date(Date.UTC(2020, 0, 1)),
+      validTo: new Date(Date.UTC(2030, 0, 1)),
     });
     await sync.drain();
     const classes = async () => (await search('扇出测试品牌')).hits.find((h) => h.doc.kind === 'directory' && h.doc.slug === brand.slug)?.doc.niceClasses;
@@ -112,10 +127,21 @@ describe('search sync and change-log compaction', () => {
       const { sync } = testContext();
       const slug = `compact-${Date.now().toString(36)}`;
       const ctx = (day: number) => ({ actor: 'tester', now: old(day) });
-      const brand = await createEntry<{ _id: mongoose.Types.ObjectId; version: number }>(Brand, {
-        slug, name: '压缩测试品牌', company: '武汉压缩测试有限公司', creditCode: demoCreditCode(slug),
-        district: '江汉区', sector: '二产', industry: '食品制造', keywords: [], description: '压缩测试。',
-      }, ctx(2));
+      const brand = await createEntry<{ _id: mongoose.Types.ObjectId; version: number }>(
+        Brand,
+        {
+          slug,
+          name: '压缩测试品牌',
+          company: '武汉压缩测试有限公司',
+          creditCode: demoCreditCode(slug),
+          district: '江汉区',
+          sector: '二产',
+          industry: '食品制造',
+          keywords: [],
+          description: '压缩测试。',
+        },
+        ctx(2),
+      );
       const id = brand._id;
       for (let v = 1; v <= 3; v++) await updateEntry(Brand, id, v, { description: `第${v}次修改。` }, { ...ctx(3 + v), reason: '测试' });
       const current = 4;

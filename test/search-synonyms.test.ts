@@ -58,11 +58,17 @@ describe('synonym groups per search index', function () {
   it('when a synonyms file is malformed, then creating the index fails and names the setting', async () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'synonyms-')), 'bad.json');
     writeFileSync(file, JSON.stringify([['alone']]));
-    await assert.rejects(() => createSearchIndex(loadConfig({ NODE_ENV: 'test', SEARCH_INDEX_PATH: ':memory:', SEARCH_SYNONYMS_FILE: file })), /SEARCH_SYNONYMS_FILE/);
+    await assert.rejects(
+      () => createSearchIndex(loadConfig({ NODE_ENV: 'test', SEARCH_INDEX_PATH: ':memory:', SEARCH_SYNONYMS_FILE: file })),
+      /SEARCH_SYNONYMS_FILE/,
+    );
   });
 
   it('when a term is in several groups, then its synonyms are the other terms of all of them, normalised, once each', () => {
-    const s = new Synonyms([['Ａ糕', '米糕'], ['米糕', '发糕', 'a糕']]);
+    const s = new Synonyms([
+      ['Ａ糕', '米糕'],
+      ['米糕', '发糕', 'a糕'],
+    ]);
     assert.deepEqual(s.of('米糕'), ['a糕', '发糕']);
     assert.deepEqual(s.of('a糕'), ['米糕', '发糕']);
     assert.deepEqual(s.of('其他'), []);

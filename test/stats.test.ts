@@ -59,10 +59,20 @@ let seq = 0;
 
 async function brand(o: { district: string; sector: string; industry: string; creditCode?: string; name?: string }) {
   const slug = `stats-${tag}-${++seq}`;
-  return createEntry<Record<string, any>>(Brand, {
-    slug, name: o.name ?? `统计样例${seq}`, company: `武汉统计样例${seq}有限公司`, creditCode: o.creditCode ?? demoCreditCode(slug),
-    district: o.district, sector: o.sector, industry: o.industry, description: '统计测试创建的品牌。',
-  }, { actor: 'stats-test' });
+  return createEntry<Record<string, any>>(
+    Brand,
+    {
+      slug,
+      name: o.name ?? `统计样例${seq}`,
+      company: `武汉统计样例${seq}有限公司`,
+      creditCode: o.creditCode ?? demoCreditCode(slug),
+      district: o.district,
+      sector: o.sector,
+      industry: o.industry,
+      description: '统计测试创建的品牌。',
+    },
+    { actor: 'stats-test' },
+  );
 }
 
 const tierCount = (s: RegistryStats, kind: keyof RegistryStats['registries'], value: string) =>
@@ -84,18 +94,33 @@ describe('statistics: registry counts on a known data set', function () {
     const b = await brand({ district: '汉南区', sector: '一产', industry });
     const c = await brand({ district: '汉南区', sector: '一产', industry });
     // Directory: a geographic indication in force, one suspended (not counted for the target), one plain; all listed in 2003.
-    await createEntry(DirectoryEntry, { brand: a._id, status: '在册', gi: { product: '汉南甜玉米', area: '汉南区' }, listedAt: new Date(Date.UTC(2003, 4, 1)) });
+    await createEntry(DirectoryEntry, {
+      brand: a._id,
+      status: '在册',
+      gi: { product: '汉南甜玉米', area: '汉南区' },
+      listedAt: new Date(Date.UTC(2003, 4, 1)),
+    });
     await createEntry(DirectoryEntry, { brand: b._id, status: '暂停', gi: { product: '汉南莲藕', area: '汉南区' }, listedAt: new Date(Date.UTC(2003, 6, 1)) });
     await createEntry(DirectoryEntry, { brand: c._id, status: '在册', advantage: true, listedAt: new Date(Date.UTC(2003, 8, 1)) });
     await createEntry(TimeHonored, { brand: a._id, tier: '武汉老字号', recognizedYear: 1996, status: '有效' });
     await createEntry(FamousMark, {
-      brand: b._id, trademarkRegNo: `S${tag.slice(0, 8).toUpperCase()}`.replace(/[^0-9A-Z]/g, '0'), status: '一般保护',
+      brand: b._id,
+      trademarkRegNo: `S${tag.slice(0, 8).toUpperCase()}`.replace(/[^0-9A-Z]/g, '0'),
+      status: '一般保护',
       recognition: { date: new Date(Date.UTC(1999, 2, 3)), authority: '国家工商行政管理总局商标局', documentNo: '商标驰字〔1999〕1号', route: '行政认定' },
     });
-    const cert = (number: string, issued: number, until: number) => createEntry(Certificate, {
-      number, brand: c._id, level: '湖北精品', scope: '产品', product: '汉南甜玉米',
-      issuedAt: new Date(Date.UTC(issued, 0, 10)), validUntil: new Date(Date.UTC(until, 0, 10)), issuer: '湖北省市场监督管理局', status: '有效',
-    });
+    const cert = (number: string, issued: number, until: number) =>
+      createEntry(Certificate, {
+        number,
+        brand: c._id,
+        level: '湖北精品',
+        scope: '产品',
+        product: '汉南甜玉米',
+        issuedAt: new Date(Date.UTC(issued, 0, 10)),
+        validUntil: new Date(Date.UTC(until, 0, 10)),
+        issuer: '湖北省市场监督管理局',
+        status: '有效',
+      });
     await cert(`HBJP-${tag}-1`.toUpperCase().slice(0, 32), 2024, 2099);
     await cert(`HBJP-${tag}-2`.toUpperCase().slice(0, 32), 2015, 2020); // expired: 过期, not counted for the target
 
@@ -108,8 +133,14 @@ describe('statistics: registry counts on a known data set', function () {
       { brands: 3, famous: 1, th: 1, certified: 2 },
     );
     assert.equal(sector(after, '一产').brands - sector(before, '一产').brands, 3);
-    assert.deepEqual(after.byIndustry.find((r) => r.value === industry), { value: industry, sector: '一产', brands: 3 });
-    assert.equal(before.byIndustry.find((r) => r.value === industry), undefined);
+    assert.deepEqual(
+      after.byIndustry.find((r) => r.value === industry),
+      { value: industry, sector: '一产', brands: 3 },
+    );
+    assert.equal(
+      before.byIndustry.find((r) => r.value === industry),
+      undefined,
+    );
 
     assert.equal(after.registries.directory.total - before.registries.directory.total, 3);
     assert.equal(tierCount(after, 'directory', '地理标志') - tierCount(before, 'directory', '地理标志'), 2);
@@ -156,14 +187,23 @@ describe('statistics: targets, figures and awards', function () {
   this.timeout(60_000);
 
   it('when two observations of a figure are entered (later date first), then the later-dated one is current with its date and source, and both are in the history', async () => {
-    await recordFigure({ key: 'internationalStandards', value: '96', date: '2025-06-30', source: '市场监管局标准化处统计', sourceUrl: 'https://example.gov.cn/std' }, { actor: 'editor-a@example.gov.cn' });
-    await recordFigure({ key: 'internationalStandards', value: '81', date: '2024-12-31', source: '2024年度标准化工作报告' }, { actor: 'editor-b@example.gov.cn' });
+    await recordFigure(
+      { key: 'internationalStandards', value: '96', date: '2025-06-30', source: '市场监管局标准化处统计', sourceUrl: 'https://example.gov.cn/std' },
+      { actor: 'editor-a@example.gov.cn' },
+    );
+    await recordFigure(
+      { key: 'internationalStandards', value: '81', date: '2024-12-31', source: '2024年度标准化工作报告' },
+      { actor: 'editor-b@example.gov.cn' },
+    );
     const figures = await figureSummaries();
     const s = figures.internationalStandards;
     assert.equal(s.latest?.value, 96);
     assert.equal(s.latest?.source, '市场监管局标准化处统计');
     assert.equal(new Date(s.latest!.date).toISOString().slice(0, 10), '2025-06-30');
-    assert.deepEqual(s.history.slice(0, 2).map((o) => o.value), [96, 81]);
+    assert.deepEqual(
+      s.history.slice(0, 2).map((o) => o.value),
+      [96, 81],
+    );
     const stats = await computeRegistryStats();
     const p = figureOf(targetProgress(stats, figures, await listAwards()), 'internationalStandards');
     assert.equal(p.current, 96);
@@ -181,20 +221,32 @@ describe('statistics: targets, figures and awards', function () {
   });
 
   it('when a figure has bad input, then the problems name each field in Chinese (and English)', async () => {
+    await assert.rejects(recordFigure({ key: 'nope', value: 'abc', date: '2025-13-01', source: '' }, { actor: 'x' }), (err: AppError) => {
+      assert.equal(err.code, 'validation_failed');
+      assert.deepEqual(err.fields.map((f) => f.field).sort(), ['date', 'key', 'source', 'value']);
+      assert.ok(err.fields.every((f) => /[\u4e00-\u9fff]/.test(f.message) && f.messageEn.length > 0));
+      return true;
+    });
     await assert.rejects(
-      recordFigure({ key: 'nope', value: 'abc', date: '2025-13-01', source: '' }, { actor: 'x' }),
-      (err: AppError) => {
-        assert.equal(err.code, 'validation_failed');
-        assert.deepEqual(err.fields.map((f) => f.field).sort(), ['date', 'key', 'source', 'value']);
-        assert.ok(err.fields.every((f) => /[\u4e00-\u9fff]/.test(f.message) && f.messageEn.length > 0));
-        return true;
-      },
+      recordFigure({ key: 'brandEconomyShare', value: '160', date: '2025-01-01', source: '统计局' }, { actor: 'x' }),
+      (err: AppError) => err.fields[0]?.field === 'value',
     );
-    await assert.rejects(recordFigure({ key: 'brandEconomyShare', value: '160', date: '2025-01-01', source: '统计局' }, { actor: 'x' }), (err: AppError) => err.fields[0]?.field === 'value');
-    await assert.rejects(recordFigure({ key: 'registeredTrademarks', value: '1.5', date: '2025-01-01', source: '统计局' }, { actor: 'x' }), (err: AppError) => err.fields[0]?.field === 'value');
-    await assert.rejects(recordFigure({ key: 'registeredTrademarks', value: '1', date: '2999-01-01', source: '统计局' }, { actor: 'x' }), (err: AppError) => err.fields[0]?.field === 'date');
-    await assert.rejects(recordFigure({ key: 'registeredTrademarks', value: '1', date: '2025-01-01', source: '统计局', sourceUrl: 'javascript:alert(1)' }, { actor: 'x' }), (err: AppError) => err.fields[0]?.field === 'sourceUrl');
-    await assert.rejects(recordFigure({ key: ['registeredTrademarks'], value: { $gt: 1 }, date: '2025-01-01', source: 's' }, { actor: 'x' }), (err: AppError) => err.code === 'validation_failed');
+    await assert.rejects(
+      recordFigure({ key: 'registeredTrademarks', value: '1.5', date: '2025-01-01', source: '统计局' }, { actor: 'x' }),
+      (err: AppError) => err.fields[0]?.field === 'value',
+    );
+    await assert.rejects(
+      recordFigure({ key: 'registeredTrademarks', value: '1', date: '2999-01-01', source: '统计局' }, { actor: 'x' }),
+      (err: AppError) => err.fields[0]?.field === 'date',
+    );
+    await assert.rejects(
+      recordFigure({ key: 'registeredTrademarks', value: '1', date: '2025-01-01', source: '统计局', sourceUrl: 'javascript:alert(1)' }, { actor: 'x' }),
+      (err: AppError) => err.fields[0]?.field === 'sourceUrl',
+    );
+    await assert.rejects(
+      recordFigure({ key: ['registeredTrademarks'], value: { $gt: 1 }, date: '2025-01-01', source: 's' }, { actor: 'x' }),
+      (err: AppError) => err.code === 'validation_failed',
+    );
     assert.equal(parseNumber('５２３，０００'), 523000);
     assert.equal(parseNumber('61.5%'), 61.5);
   });
@@ -225,7 +277,10 @@ describe('statistics: targets, figures and awards', function () {
     assert.equal(figureOf(p, 'chinaQualityAward').current, countAwards(after, ['中国质量奖', '中国质量奖提名奖'], 'none'));
 
     await assert.rejects(attachAward({ brand: a.slug, award: '中国质量奖', year: '2021' }, ctx), (err: AppError) => err.fields[0]?.field === 'award');
-    await assert.rejects(attachAward({ brand: 'no-such-brand-here', award: '中国质量奖', year: '2021' }, ctx), (err: AppError) => err.fields[0]?.field === 'brand');
+    await assert.rejects(
+      attachAward({ brand: 'no-such-brand-here', award: '中国质量奖', year: '2021' }, ctx),
+      (err: AppError) => err.fields[0]?.field === 'brand',
+    );
     await assert.rejects(attachAward({ brand: a.slug, award: '诺贝尔奖', year: '20x1' }, ctx), (err: AppError) => err.fields.length === 2);
 
     await assert.rejects(withdrawAward(String(listed2024._id), { version: '1', reason: '' }, ctx), (err: AppError) => err.fields[0]?.field === 'reason');
@@ -233,7 +288,11 @@ describe('statistics: targets, figures and awards', function () {
     const withdrawn = await Award.findById(listed2024._id).lean();
     assert.equal(withdrawn?.withdrawn, true);
     assert.equal(withdrawn?.withdrawnReason, '录入年度有误');
-    assert.equal(countAwards(await listAwards(), ['中国最具价值品牌500强'], 'brand') - countAwards(before, ['中国最具价值品牌500强'], 'brand'), 1, 'still listed for 2023');
+    assert.equal(
+      countAwards(await listAwards(), ['中国最具价值品牌500强'], 'brand') - countAwards(before, ['中国最具价值品牌500强'], 'brand'),
+      1,
+      'still listed for 2023',
+    );
     await assert.rejects(withdrawAward(String(listed2024._id), { version: '1', reason: '再次撤回' }, ctx), (err: AppError) => err.code === 'conflict');
   });
 
@@ -253,7 +312,16 @@ describe('statistics: SVG charts', () => {
   const noStyle = (svg: string) => assert.ok(!/\sstyle\s*=/.test(svg), 'no inline style attribute (CSP)');
 
   it('when a bar chart is drawn, then it is an accessible image with one bar per row, proportional widths and escaped labels', () => {
-    const svg = barChart({ id: 'c1', title: '各区品牌数', desc: '说明', data: [{ label: '江汉区', value: 10 }, { label: '<script>x</script>', value: 5 }, { label: '东西湖区', value: 0 }] }).markup;
+    const svg = barChart({
+      id: 'c1',
+      title: '各区品牌数',
+      desc: '说明',
+      data: [
+        { label: '江汉区', value: 10 },
+        { label: '<script>x</script>', value: 5 },
+        { label: '东西湖区', value: 0 },
+      ],
+    }).markup;
     noStyle(svg);
     const $ = cheerio.load(svg, { xml: true });
     const root = $('svg');
@@ -269,11 +337,25 @@ describe('statistics: SVG charts', () => {
     assert.ok(Math.abs(widths[1]! * 2 - widths[0]!) <= 1, `half the value, half the width: ${widths}`);
     assert.equal(widths[2], 0);
     assert.ok(!svg.includes('<script>'), 'labels are escaped');
-    assert.deepEqual($('text.chart-value').map((_, el) => $(el).text()).get(), ['10', '5', '0']);
+    assert.deepEqual(
+      $('text.chart-value')
+        .map((_, el) => $(el).text())
+        .get(),
+      ['10', '5', '0'],
+    );
   });
 
   it('when a line chart is drawn, then each series is a polyline through every category with a legend entry', () => {
-    const svg = lineChart({ id: 'c2', title: '每年新增', desc: 'd', categories: ['2019', '2020', '2021'], series: [{ name: '商标品牌', values: [1, 5, 3] }, { name: '老字号', values: [0, 2, 2] }] }).markup;
+    const svg = lineChart({
+      id: 'c2',
+      title: '每年新增',
+      desc: 'd',
+      categories: ['2019', '2020', '2021'],
+      series: [
+        { name: '商标品牌', values: [1, 5, 3] },
+        { name: '老字号', values: [0, 2, 2] },
+      ],
+    }).markup;
     noStyle(svg);
     const $ = cheerio.load(svg, { xml: true });
     assert.equal($('svg').attr('role'), 'img');
@@ -281,8 +363,18 @@ describe('statistics: SVG charts', () => {
     assert.equal(lines.length, 2);
     assert.equal((lines.first().attr('points') ?? '').split(' ').length, 3);
     assert.notEqual(lines.eq(0).attr('stroke-dasharray'), lines.eq(1).attr('stroke-dasharray'), 'series differ by more than colour');
-    assert.deepEqual($('.chart-legend text').map((_, el) => $(el).text()).get(), ['商标品牌', '老字号']);
-    assert.ok($('text.chart-tick').map((_, el) => $(el).text()).get().includes('2021'));
+    assert.deepEqual(
+      $('.chart-legend text')
+        .map((_, el) => $(el).text())
+        .get(),
+      ['商标品牌', '老字号'],
+    );
+    assert.ok(
+      $('text.chart-tick')
+        .map((_, el) => $(el).text())
+        .get()
+        .includes('2021'),
+    );
   });
 
   it('when a progress bar is drawn, then the fill is value/target of the width, full when met, absent without a value', () => {
@@ -294,7 +386,10 @@ describe('statistics: SVG charts', () => {
   });
 
   it('when axis maxima and labels are computed, then they are round and fit', () => {
-    assert.deepEqual([0, 3, 37, 96, 1234, 500_000].map((n) => niceMax(n)), [4, 4, 40, 100, 1600, 500_000]);
+    assert.deepEqual(
+      [0, 3, 37, 96, 1234, 500_000].map((n) => niceMax(n)),
+      [4, 4, 40, 100, 1600, 500_000],
+    );
     const label = fitLabel('Wuhan Economic & Technological Development Zone', 100);
     assert.ok(label.endsWith('…') && textWidth(label) <= 100);
     assert.equal(fitLabel('江汉区', 100), '江汉区');
@@ -346,7 +441,10 @@ describe('statistics: /stats and /admin/stats pages', function () {
   });
 
   it('when a figure has been entered, then its target card shows the value, the date and who entered it from which source', async () => {
-    await recordFigure({ key: 'registeredTrademarks', value: '523000', date: '2025-06-30', source: '国家知识产权局商标统计', sourceUrl: 'https://example.gov.cn/tm' }, { actor: 'stats-editor@example.gov.cn' });
+    await recordFigure(
+      { key: 'registeredTrademarks', value: '523000', date: '2025-06-30', source: '国家知识产权局商标统计', sourceUrl: 'https://example.gov.cn/tm' },
+      { actor: 'stats-editor@example.gov.cn' },
+    );
     const { $ } = await getPage('/stats');
     const card = $('#target-registeredTrademarks');
     assert.match(card.find('.stats-current').text(), /523,000/);
@@ -364,7 +462,12 @@ describe('statistics: /stats and /admin/stats pages', function () {
     const { $ } = await getPage('/stats?lang=en');
     assert.equal($('html').attr('lang'), 'en');
     assert.equal($('h1').first().text().trim(), 'Brand-building statistics');
-    assert.ok($('#district-table tbody th').map((_, el) => $(el).text()).get().includes('Jianghan'));
+    assert.ok(
+      $('#district-table tbody th')
+        .map((_, el) => $(el).text())
+        .get()
+        .includes('Jianghan'),
+    );
   });
 
   it('when a hostile query is sent to /stats, then it is a 400, not a 500', async () => {
@@ -375,7 +478,10 @@ describe('statistics: /stats and /admin/stats pages', function () {
   it('when an editor enters a figure in /admin/stats, then it is saved and shown in its history; bad input comes back with Chinese field errors and the input kept', async () => {
     const { agent, csrf, user } = await loginAs('editor', { app });
     const token = await csrf('/admin/stats');
-    const bad = await agent.post('/admin/stats/figures').type('form').send({ _csrf: token, key: 'brandEconomyShare', value: '六十', date: '2025-06-30', source: '' });
+    const bad = await agent
+      .post('/admin/stats/figures')
+      .type('form')
+      .send({ _csrf: token, key: 'brandEconomyShare', value: '六十', date: '2025-06-30', source: '' });
     assert.equal(bad.status, 400);
     const $bad = cheerio.load(bad.text);
     assert.match($bad('#figure-form .stats-problems').text(), /数值/);
@@ -385,7 +491,10 @@ describe('statistics: /stats and /admin/stats pages', function () {
     assert.match($bad('#figure-source-error').text(), /请填写数据来源/);
     assert.equal($bad('#figure-key option[selected]').attr('value'), 'brandEconomyShare');
 
-    const ok = await agent.post('/admin/stats/figures').type('form').send({ _csrf: token, key: 'brandEconomyShare', value: '57.3', date: '2024-12-31', source: '武汉市统计局年度公报', note: '初步核算' });
+    const ok = await agent
+      .post('/admin/stats/figures')
+      .type('form')
+      .send({ _csrf: token, key: 'brandEconomyShare', value: '57.3', date: '2024-12-31', source: '武汉市统计局年度公报', note: '初步核算' });
     assert.equal(ok.status, 303);
     const { $ } = await getPage('/admin/stats', agent);
     const panel = $('#figure-brandEconomyShare');
@@ -409,7 +518,13 @@ describe('statistics: /stats and /admin/stats pages', function () {
     const { $ } = await getPage('/admin/stats', agent);
     assert.ok($('#awards-admin tbody tr').filter((_, el) => $(el).text().includes(b.slug)).length === 1);
     const pub = await getPage('/stats');
-    assert.ok(pub.$('#award-list a').map((_, el) => pub.$(el).attr('href')).get().includes(`/brands/${b.slug}`));
+    assert.ok(
+      pub
+        .$('#award-list a')
+        .map((_, el) => pub.$(el).attr('href'))
+        .get()
+        .includes(`/brands/${b.slug}`),
+    );
   });
 
   it('when a viewer opens /admin/stats, then there are no forms, and posting a figure is forbidden', async () => {
@@ -419,7 +534,10 @@ describe('statistics: /stats and /admin/stats pages', function () {
     assert.equal($('#figure-form').length, 0);
     assert.equal($('#award-form').length, 0);
     assert.equal($('#figures .stats-history').length >= 1, true);
-    const res = await agent.post('/admin/stats/figures').type('form').send({ _csrf: token, key: 'nationalStandards', value: '1', date: '2025-01-01', source: 'x' });
+    const res = await agent
+      .post('/admin/stats/figures')
+      .type('form')
+      .send({ _csrf: token, key: 'nationalStandards', value: '1', date: '2025-01-01', source: 'x' });
     assert.equal(res.status, 403);
   });
 
@@ -447,7 +565,10 @@ describe('statistics: /stats in Chromium', function () {
     await site?.close();
   });
 
-  for (const viewport of [{ width: 390, height: 844 }, { width: 1280, height: 900 }]) {
+  for (const viewport of [
+    { width: 390, height: 844 },
+    { width: 1280, height: 900 },
+  ]) {
     it(`when /stats is opened at ${viewport.width}px, then axe finds no serious or critical violations, the CSP is not violated and the charts fit the width`, async () => {
       // First without bypassing the CSP: the page must not trip it (inline SVG, no inline style or script).
       const strict = await browser!.newContext({ viewport });

@@ -33,8 +33,14 @@ function problem(err: AppError, field: string) {
 }
 
 const brandData = (slug: string, overrides: Record<string, unknown> = {}) => ({
-  slug, name: `校验品牌${slug.slice(-4)}`, company: '武汉校验测试有限公司', creditCode: demoCreditCode(slug),
-  district: '武昌区', sector: '二产', industry: '食品制造', ...overrides,
+  slug,
+  name: `校验品牌${slug.slice(-4)}`,
+  company: '武汉校验测试有限公司',
+  creditCode: demoCreditCode(slug),
+  district: '武昌区',
+  sector: '二产',
+  industry: '食品制造',
+  ...overrides,
 });
 
 let n = 0;
@@ -115,8 +121,13 @@ describe('model validation through the registry service', () => {
   });
 
   const trademark = (overrides: Record<string, unknown> = {}) => ({
-    regNo: regNo(), brand: brandId, mark: '校验基准品牌', niceClasses: [30],
-    validFrom: new Date(Date.UTC(2020, 0, 1)), validTo: new Date(Date.UTC(2030, 0, 1)), ...overrides,
+    regNo: regNo(),
+    brand: brandId,
+    mark: '校验基准品牌',
+    niceClasses: [30],
+    validFrom: new Date(Date.UTC(2020, 0, 1)),
+    validTo: new Date(Date.UTC(2030, 0, 1)),
+    ...overrides,
   });
 
   it('when a trademark has Nice class 46, then it is refused naming niceClasses (1-45)', async () => {
@@ -163,8 +174,15 @@ describe('model validation through the registry service', () => {
   it('when a certificate number is already taken, then the second one is refused naming number', async () => {
     const number = `VALDUP-${Date.now().toString(36).toUpperCase()}`;
     const cert = {
-      number, brand: brandId, level: '武汉精品', scope: '产品', product: '校验产品', issuedAt: new Date(Date.UTC(2024, 0, 1)),
-      validUntil: new Date(Date.UTC(2027, 0, 1)), issuer: '武汉市市场监督管理局', status: '有效',
+      number,
+      brand: brandId,
+      level: '武汉精品',
+      scope: '产品',
+      product: '校验产品',
+      issuedAt: new Date(Date.UTC(2024, 0, 1)),
+      validUntil: new Date(Date.UTC(2027, 0, 1)),
+      issuer: '武汉市市场监督管理局',
+      status: '有效',
     };
     await createEntry(Certificate, cert);
     const err = await refused(() => createEntry(Certificate, { ...cert, number: number.toLowerCase(), product: '另一个产品' }), 'validation_failed');

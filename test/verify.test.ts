@@ -41,22 +41,39 @@ async function html(path: string, status: number) {
   return { $: cheerio.load(res.text), res };
 }
 const verdict = ($: cheerio.CheerioAPI) => $('h1 .verdict-word').text().trim();
-const fact = ($: cheerio.CheerioAPI, dt: string) => $('dl.verify-facts dt').filter((_, e) => $(e).text() === dt).next('dd').text().trim();
+const fact = ($: cheerio.CheerioAPI, dt: string) =>
+  $('dl.verify-facts dt')
+    .filter((_, e) => $(e).text() === dt)
+    .next('dd')
+    .text()
+    .trim();
 
 describe('certificate verification', () => {
   before(async () => {
     const ctx = testContext();
     app = ctx.makeApp({ RATE_LIMIT_VERIFY_PER_MIN: 100_000, PUBLIC_BASE_URL: BASE_URL });
     const made = await createTestBrand({
-      slugPrefix: 'verify', name: '核验样例', company: COMPANY, certificate: { number: NUM.valid, product: PRODUCT },
+      slugPrefix: 'verify',
+      name: '核验样例',
+      company: COMPANY,
+      certificate: { number: NUM.valid, product: PRODUCT },
     });
     slug = made.slug;
     const now = Date.now();
-    const cert = (number: string, extra: Record<string, unknown>) => createEntry(Certificate, {
-      number, brand: made.brand._id, level: '武汉精品', scope: '产品', product: `${PRODUCT}礼盒`,
-      issuedAt: new Date(Date.UTC(2022, 2, 1)), validUntil: new Date(Date.UTC(2099, 0, 1)),
-      issuer: '武汉市市场监督管理局', standard: 'T/WHPP 001-2022', status: '有效', ...extra,
-    });
+    const cert = (number: string, extra: Record<string, unknown>) =>
+      createEntry(Certificate, {
+        number,
+        brand: made.brand._id,
+        level: '武汉精品',
+        scope: '产品',
+        product: `${PRODUCT}礼盒`,
+        issuedAt: new Date(Date.UTC(2022, 2, 1)),
+        validUntil: new Date(Date.UTC(2099, 0, 1)),
+        issuer: '武汉市市场监督管理局',
+        standard: 'T/WHPP 001-2022',
+        status: '有效',
+        ...extra,
+      });
     // Expired by date alone: the stored status stays 有效.
     await cert(NUM.expired, { validUntil: new Date(now - 10 * DAY) });
     await cert(NUM.suspended, { status: '暂停', statusChangedAt: new Date(Date.UTC(2025, 5, 2)), statusReason: '抽检不合格，限期整改' });
@@ -79,7 +96,14 @@ describe('certificate verification', () => {
       assert.equal(fact($, '发证日期'), '2025年1月15日');
       assert.equal(fact($, '有效期至'), '2099年1月15日');
       assert.equal(fact($, '发证机构'), '武汉市市场监督管理局');
-      assert.equal($('dl.verify-facts dt').filter((_, e) => $(e).text() === '品牌').next('dd').find('a').attr('href'), `/brands/${slug}`);
+      assert.equal(
+        $('dl.verify-facts dt')
+          .filter((_, e) => $(e).text() === '品牌')
+          .next('dd')
+          .find('a')
+          .attr('href'),
+        `/brands/${slug}`,
+      );
       assert.equal($('dl.verify-facts dt').filter((_, e) => $(e).text() === '公开原因').length, 0, 'no reason for a valid certificate');
       assert.equal(res.headers['set-cookie'], undefined);
     });
@@ -138,10 +162,25 @@ describe('certificate verification', () => {
       const { $ } = await html(`/verify/${demo.number}`, 200);
       const standing = $('section.standing');
       assert.equal(standing.find('h2').text().trim(), '品牌身份');
-      const items = standing.find('li').toArray().map((li) => $(li).text().replace(/\s+/g, ' ').trim());
-      assert.ok(items.some((t) => /中华老字号：2006年认定，现仍在名录中/.test(t)), items.join(' | '));
-      assert.ok(items.some((t) => /驰名商标：重点保护，自2013年\d+月\d+日认定起受保护/.test(t)), items.join(' | '));
-      assert.ok(standing.find('li .standing-icon').toArray().every((i) => $(i).text().trim().length > 0), 'an icon on every line');
+      const items = standing
+        .find('li')
+        .toArray()
+        .map((li) => $(li).text().replace(/\s+/g, ' ').trim());
+      assert.ok(
+        items.some((t) => /中华老字号：2006年认定，现仍在名录中/.test(t)),
+        items.join(' | '),
+      );
+      assert.ok(
+        items.some((t) => /驰名商标：重点保护，自2013年\d+月\d+日认定起受保护/.test(t)),
+        items.join(' | '),
+      );
+      assert.ok(
+        standing
+          .find('li .standing-icon')
+          .toArray()
+          .every((i) => $(i).text().trim().length > 0),
+        'an icon on every line',
+      );
     });
 
     it('when the brand is neither, then the result says plainly it is not a 老字号 and not a famous mark', async () => {
@@ -155,11 +194,13 @@ describe('certificate verification', () => {
   describe('near-miss suggestions', () => {
     const suggestions = async (typed: string) => {
       const { $ } = await html(`/verify/${typed}`, 404);
-      return $('.near-misses li').toArray().map((li) => ({
-        number: $(li).find('.mono').text(),
-        text: $(li).text(),
-        href: $(li).find('a').attr('href'),
-      }));
+      return $('.near-misses li')
+        .toArray()
+        .map((li) => ({
+          number: $(li).find('.mono').text(),
+          text: $(li).text(),
+          href: $(li).find('a').attr('href'),
+        }));
     };
     const assertOffers = (list: Awaited<ReturnType<typeof suggestions>>, number: string) => {
       const hit = list.find((s) => s.number === number);
@@ -235,19 +276,25 @@ describe('certificate verification', () => {
 
     it('when a company name is entered, then its certificates are listed', async () => {
       const { $ } = await html(`/verify?q=${encodeURIComponent(COMPANY)}`, 200);
-      const numbers = $('ol.verify-hits li a .mono').toArray().map((m) => $(m).text());
+      const numbers = $('ol.verify-hits li a .mono')
+        .toArray()
+        .map((m) => $(m).text());
       for (const n of Object.values(NUM)) assert.ok(numbers.includes(n), `${n} in ${numbers.join(',')}`);
     });
 
     it('when a number-like string does not exist, then it says so and offers the near misses', async () => {
       const { $ } = await html(`/verify?q=${NUM.valid.slice(0, -1)}8`, 200);
       assert.match($('.verify-miss').text(), /没有编号为 .* 的证书/);
-      assert.ok($('.verify-miss .near-misses a').toArray().some((a) => $(a).attr('href') === `/verify/${NUM.valid}`));
+      assert.ok(
+        $('.verify-miss .near-misses a')
+          .toArray()
+          .some((a) => $(a).attr('href') === `/verify/${NUM.valid}`),
+      );
     });
   });
 
   describe('QR codes', () => {
-    it('when the PNG is decoded with a QR reader, then it is the certificate\'s verification URL on PUBLIC_BASE_URL', async () => {
+    it("when the PNG is decoded with a QR reader, then it is the certificate's verification URL on PUBLIC_BASE_URL", async () => {
       const res = await get(`/verify/${NUM.valid}/qr.png`);
       assert.equal(res.status, 200);
       assert.equal(res.headers['content-type'], 'image/png');
@@ -334,9 +381,11 @@ describe('certificate verification', () => {
       assert.match($('.verdict-lead').text(), /genuine, current Wuhan Quality Product certificate/);
       assert.equal(fact($, 'Valid until'), '2099-01-15');
       assert.match($('section.standing').text(), /Not a famous trademark/);
-      $('a[href^="/"]').not('a.lang').each((_, a) => {
-        assert.equal(hrefUrl($(a).attr('href')).searchParams.get('lang'), 'en', `link ${$(a).attr('href')} keeps lang=en`);
-      });
+      $('a[href^="/"]')
+        .not('a.lang')
+        .each((_, a) => {
+          assert.equal(hrefUrl($(a).attr('href')).searchParams.get('lang'), 'en', `link ${$(a).attr('href')} keeps lang=en`);
+        });
       assert.equal($('form.verify-form input[name="lang"]').val(), 'en');
     });
 
@@ -388,7 +437,11 @@ describe('certificate verification', () => {
       assert.equal(res.status, 200);
       assert.equal(res.body.brand.slug, 'cailinji');
       assert.deepEqual(
-        { tier: res.body.brandStanding.timeHonored.tier, current: res.body.brandStanding.timeHonored.current, year: res.body.brandStanding.timeHonored.recognizedYear },
+        {
+          tier: res.body.brandStanding.timeHonored.tier,
+          current: res.body.brandStanding.timeHonored.current,
+          year: res.body.brandStanding.timeHonored.recognizedYear,
+        },
         { tier: '中华老字号', current: true, year: 2006 },
       );
       assert.equal(res.body.brandStanding.famousTrademark.current, true);
@@ -396,7 +449,12 @@ describe('certificate verification', () => {
     });
 
     it('when each test certificate is asked for, then status, statusCode and reason agree with its page', async () => {
-      const expect = { valid: ['有效', null], expired: ['过期', null], suspended: ['暂停', '抽检不合格，限期整改'], revoked: ['撤销', '冒用认定标志'] } as const;
+      const expect = {
+        valid: ['有效', null],
+        expired: ['过期', null],
+        suspended: ['暂停', '抽检不合格，限期整改'],
+        revoked: ['撤销', '冒用认定标志'],
+      } as const;
       for (const [code, [status, reason]] of Object.entries(expect)) {
         const res = await get(`/api/v1/certificates/${NUM[code as keyof typeof NUM]}`);
         assert.equal(res.status, 200);

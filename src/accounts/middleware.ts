@@ -110,9 +110,11 @@ export function requireRole(role: Role): RequestHandler {
       return;
     }
     if (ROLE_RANK[user.role] < ROLE_RANK[role]) {
-      next(new AppError('forbidden', `您的账户（${t('zh', `admin.role.${user.role}`)}）无权访问此页面或执行此操作`, {
-        messageEn: `Your account (${t('en', `admin.role.${user.role}`)}) may not open this page or do this`,
-      }));
+      next(
+        new AppError('forbidden', `您的账户（${t('zh', `admin.role.${user.role}`)}）无权访问此页面或执行此操作`, {
+          messageEn: `Your account (${t('en', `admin.role.${user.role}`)}) may not open this page or do this`,
+        }),
+      );
       return;
     }
     next();

@@ -6,7 +6,6 @@
 import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
 import { ROLES, type Role } from './roles.js';
 
-
 /** A practical e-mail shape: one @, no spaces, a dot in the domain. Not RFC 5322, on purpose. */
 export const EMAIL_PATTERN = /^[^\s@<>"]{1,64}@[^\s@<>"]+\.[^\s@<>"]{2,}$/;
 

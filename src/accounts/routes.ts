@@ -12,12 +12,8 @@ import { registerMessages, t, type Lang } from '../platform/i18n.js';
 import { exactLimiter } from '../platform/rate-limit.js';
 import { url, type Render } from '../platform/views.js';
 import { ROLES } from './roles.js';
-import {
-  currentUser, destroySession, flash, regenerateSession, requireRole, safeNext, saveSession,
-} from './middleware.js';
-import {
-  authenticate, changePassword, createUser, listUsers, PASSWORD_MAX, PASSWORD_MIN, recordLogout, setDisabled, setRole,
-} from './service.js';
+import { currentUser, destroySession, flash, regenerateSession, requireRole, safeNext, saveSession } from './middleware.js';
+import { authenticate, changePassword, createUser, listUsers, PASSWORD_MAX, PASSWORD_MIN, recordLogout, setDisabled, setRole } from './service.js';
 import { csrfToken, SESSION_COOKIE, SESSION_COOKIE_PATH } from './session.js';
 
 registerMessages({
@@ -49,7 +45,10 @@ registerMessages({
   'accounts.password.submit': ['修改密码', 'Change password'],
   'accounts.password.changed': ['密码已修改。', 'Your password has been changed.'],
   'accounts.users.title': ['账户管理', 'Accounts'],
-  'accounts.users.roles': ['管理员：管理账户；编辑：修改名录条目；只读：查看后台。', 'Administrator: manages accounts; editor: changes entries; viewer: reads the back office.'],
+  'accounts.users.roles': [
+    '管理员：管理账户；编辑：修改名录条目；只读：查看后台。',
+    'Administrator: manages accounts; editor: changes entries; viewer: reads the back office.',
+  ],
   'accounts.users.list': ['全部账户', 'All accounts'],
   'accounts.users.count': ['共 {n} 个账户', '{n} accounts'],
   'accounts.status': ['状态', 'Status'],
@@ -93,7 +92,10 @@ function textField(req: Request, name: string, max = 1000): string {
   const v = isRecord(body) ? body[name] : undefined;
   if (v === undefined || v === null) return '';
   if (typeof v !== 'string') {
-    throw new AppError('bad_request', `字段 ${name} 的格式不正确`, { messageEn: `Field ${name} has the wrong type`, fields: [{ field: name, message: '格式不正确', messageEn: 'has the wrong type' }] });
+    throw new AppError('bad_request', `字段 ${name} 的格式不正确`, {
+      messageEn: `Field ${name} has the wrong type`,
+      fields: [{ field: name, message: '格式不正确', messageEn: 'has the wrong type' }],
+    });
   }
   return v.slice(0, max);
 }
@@ -137,15 +139,18 @@ export function authRoutes({ render, config }: AuthRoutesDeps): Router {
   const loginPage = (req: Request, res: Response, status: number, extra: Record<string, unknown> = {}) => {
     const lang = langOf(res);
     res.locals.csrfToken = csrfToken(req);
-    res.status(status).type('html').send(
-      render('admin/login', {
-        ...res.locals,
-        title: t(lang, 'accounts.login.title'),
-        values: { email: '' },
-        errors: {},
-        ...extra,
-      }),
-    );
+    res
+      .status(status)
+      .type('html')
+      .send(
+        render('admin/login', {
+          ...res.locals,
+          title: t(lang, 'accounts.login.title'),
+          values: { email: '' },
+          errors: {},
+          ...extra,
+        }),
+      );
   };
 
   router.get('/login', (req, res) => {
@@ -160,10 +165,7 @@ export function authRoutes({ render, config }: AuthRoutesDeps): Router {
     const email = textField(req, 'email', 254).trim();
     const password = textField(req, 'password', PASSWORD_MAX + 1);
     const next = safeNext(textField(req, 'next', 2000));
-    const missing = [
-      ...(email ? [] : [required(lang, 'email', 'accounts.email')]),
-      ...(password ? [] : [required(lang, 'password', 'accounts.password')]),
-    ];
+    const missing = [...(email ? [] : [required(lang, 'email', 'accounts.email')]), ...(password ? [] : [required(lang, 'password', 'accounts.password')])];
     if (missing.length) return loginPage(req, res, 400, { next, values: { email }, errors: errorsByField(lang, missing) });
     const result = await authenticate(email, password, new Date(), policy);
     if (!result.ok) return loginPage(req, res, 401, { next, values: { email }, failed: true });
@@ -186,7 +188,10 @@ export function authRoutes({ render, config }: AuthRoutesDeps): Router {
 
   const accountPage = (res: Response, status: number, errors: Record<string, string> = {}) => {
     const lang = langOf(res);
-    res.status(status).type('html').send(render('admin/account', { ...res.locals, title: t(lang, 'accounts.account.title'), errors, minLength: PASSWORD_MIN }));
+    res
+      .status(status)
+      .type('html')
+      .send(render('admin/account', { ...res.locals, title: t(lang, 'accounts.account.title'), errors, minLength: PASSWORD_MIN }));
   };
 
   router.get('/account', requireRole('viewer'), (_req, res) => accountPage(res, 200));
@@ -226,18 +231,21 @@ export function authRoutes({ render, config }: AuthRoutesDeps): Router {
       self: u.id === me.id,
       roles: ROLES.map((r) => ({ value: r, label: t(lang, `admin.role.${r}`), selected: r === u.role })),
     }));
-    res.status(status).type('html').send(
-      render('admin/users', {
-        ...res.locals,
-        title: t(lang, 'accounts.users.title'),
-        users,
-        roleOptions: ROLES.map((r) => ({ value: r, label: t(lang, `admin.role.${r}`) })),
-        values: { email: '', name: '', role: 'viewer' },
-        errors: {},
-        minLength: PASSWORD_MIN,
-        ...extra,
-      }),
-    );
+    res
+      .status(status)
+      .type('html')
+      .send(
+        render('admin/users', {
+          ...res.locals,
+          title: t(lang, 'accounts.users.title'),
+          users,
+          roleOptions: ROLES.map((r) => ({ value: r, label: t(lang, `admin.role.${r}`) })),
+          values: { email: '', name: '', role: 'viewer' },
+          errors: {},
+          minLength: PASSWORD_MIN,
+          ...extra,
+        }),
+      );
   };
 
   router.get('/users', requireRole('admin'), (_req, res) => usersPage(res, 200));

@@ -76,7 +76,10 @@ export interface NewUser {
 export async function createUser(input: NewUser, actor: string): Promise<PublicUser> {
   const email = normalizeEmail(String(input.email ?? ''));
   const doc = new User({ email, name: input.name ?? '', role: input.role, passwordHash: 'pending' });
-  const invalid = await doc.validate().then(() => null, (err: unknown) => err);
+  const invalid = await doc.validate().then(
+    () => null,
+    (err: unknown) => err,
+  );
   const problems = [...(fieldProblemsFrom(invalid) ?? []), ...passwordProblems(input.password, email)];
   if (problems.length) throw validationFailed(problems);
   doc.passwordHash = await hashPassword(input.password);
@@ -159,13 +162,11 @@ export async function changePassword(userId: string, currentPassword: unknown, n
     problems.push(problem('currentPassword', '当前密码不正确', 'the current password is not correct'));
   }
   problems.push(...passwordProblems(newPassword, user.email, 'newPassword'));
-  if (!problems.length && newPassword === currentPassword) problems.push(problem('newPassword', '新密码不能与当前密码相同', 'the new password must differ from the current one'));
+  if (!problems.length && newPassword === currentPassword)
+    problems.push(problem('newPassword', '新密码不能与当前密码相同', 'the new password must differ from the current one'));
   // A new password that is not a string has a problem already.
   if (problems.length || typeof newPassword !== 'string') throw validationFailed(problems);
-  await User.updateOne(
-    { _id: user._id },
-    { $set: { passwordHash: await hashPassword(newPassword), passwordChangedAt: now }, $inc: { version: 1 } },
-  );
+  await User.updateOne({ _id: user._id }, { $set: { passwordHash: await hashPassword(newPassword), passwordChangedAt: now }, $inc: { version: 1 } });
   await recordEvent({ action: 'password_change', actor: user.email, subject: user.email, at: now });
   return now;
 }
@@ -208,7 +209,12 @@ export async function setDisabled(actor: PublicUser, id: string, disabled: boole
   if (user.disabled === disabled) return user.email;
   const set: Record<string, unknown> = disabled ? { disabled } : { disabled, failedLogins: 0, lockedUntil: null };
   await User.updateOne({ _id: user._id }, { $set: set, $inc: { version: 1 } });
-  await recordEvent({ action: 'account_update', actor: actor.email, subject: user.email, detail: { field: 'disabled', before: user.disabled, after: disabled } });
+  await recordEvent({
+    action: 'account_update',
+    actor: actor.email,
+    subject: user.email,
+    detail: { field: 'disabled', before: user.disabled, after: disabled },
+  });
   return user.email;
 }
 

@@ -14,7 +14,10 @@ import { url, type Render } from '../platform/views.js';
 
 registerMessages({
   'audit.title': ['审计日志', 'Audit trail'],
-  'audit.intro': ['每一次新增、修改、状态变更、导入与登录都记录在此，按时间倒序。事件前后相连（哈希链），任何事后改动都能被发现。', 'Every create, update, status change, import and sign-in, newest first. Events are hash-chained, so any later alteration is detectable.'],
+  'audit.intro': [
+    '每一次新增、修改、状态变更、导入与登录都记录在此，按时间倒序。事件前后相连（哈希链），任何事后改动都能被发现。',
+    'Every create, update, status change, import and sign-in, newest first. Events are hash-chained, so any later alteration is detectable.',
+  ],
   'audit.filter.action': ['操作', 'Action'],
   'audit.filter.actor': ['操作人', 'Actor'],
   'audit.filter.all': ['全部', 'All'],
@@ -47,11 +50,27 @@ registerMessages({
   'audit.action.figure_entry': ['录入统计数据', 'Figure entered'],
 });
 
-const ACTIONS = ['create', 'update', 'status', 'record', 'import', 'login', 'login_failed', 'logout', 'password_change', 'account_create', 'account_update', 'figure_entry'] as const;
+const ACTIONS = [
+  'create',
+  'update',
+  'status',
+  'record',
+  'import',
+  'login',
+  'login_failed',
+  'logout',
+  'password_change',
+  'account_create',
+  'account_update',
+  'figure_entry',
+] as const;
 const PAGE = 50;
 
 const query = z.object({
-  action: z.enum(ACTIONS).optional().or(z.literal('').transform(() => undefined)),
+  action: z
+    .enum(ACTIONS)
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
   actor: z.string().trim().max(120).optional(),
   before: z.coerce.number().int().min(1).optional(),
   lang: z.string().optional(),
@@ -95,7 +114,10 @@ export function auditRoutes(deps: { render: Render }): Router {
     if (action) filter.action = action;
     if (actor) filter.actor = actor.toLowerCase();
     if (before) filter.seq = mongoose.trusted({ $lt: before });
-    const events = await AuditEvent.find(filter).sort({ seq: -1 }).limit(PAGE + 1).lean<AuditEventDoc[]>();
+    const events = await AuditEvent.find(filter)
+      .sort({ seq: -1 })
+      .limit(PAGE + 1)
+      .lean<AuditEventDoc[]>();
     const more = events.length > PAGE;
     const shown = events.slice(0, PAGE);
     let check: { ok: boolean; message: string; unaudited: string } | null = null;

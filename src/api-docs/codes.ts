@@ -2,8 +2,16 @@
 import type { ErrorCode } from '../platform/errors.js';
 
 const ALL: Record<ErrorCode, true> = {
-  bad_request: true, validation_failed: true, unauthorized: true, forbidden: true, not_found: true, conflict: true,
-  payload_too_large: true, rate_limited: true, search_unavailable: true, internal: true,
+  bad_request: true,
+  validation_failed: true,
+  unauthorized: true,
+  forbidden: true,
+  not_found: true,
+  conflict: true,
+  payload_too_large: true,
+  rate_limited: true,
+  search_unavailable: true,
+  internal: true,
 };
 
 /** Exhaustive by construction: a new ErrorCode without an entry above fails the typecheck. */

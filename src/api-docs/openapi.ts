@@ -9,8 +9,16 @@
  */
 import { ERROR_CODES } from './codes.js';
 import {
-  ALL_STATUSES, CERTIFICATE_DISPLAY_STATUSES, CERTIFICATE_LEVELS, CERTIFICATE_SCOPES, DISTRICTS, KINDS, RECOGNITION_ROUTES,
-  SECTORS, TIME_HONORED_TIERS, BRAND_SLUG,
+  ALL_STATUSES,
+  CERTIFICATE_DISPLAY_STATUSES,
+  CERTIFICATE_LEVELS,
+  CERTIFICATE_SCOPES,
+  DISTRICTS,
+  KINDS,
+  RECOGNITION_ROUTES,
+  SECTORS,
+  TIME_HONORED_TIERS,
+  BRAND_SLUG,
 } from '../registries/reference.js';
 import { TIERS } from '../search/params.js';
 import { FACETS, SORTS } from '../search/port.js';
@@ -28,12 +36,15 @@ const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
 
 const schemas: Record<string, Json> = {
   Error: obj({
-    error: obj({
-      code: { type: 'string', enum: [...ERROR_CODES], description: 'Stable machine-readable code.' },
-      message: { type: 'string', description: 'Human-readable message in the request language (Chinese, or English with lang=en).' },
-      fields: { ...arr(obj({ field: str, message: str, messageEn: str })), description: 'Which parameters were wrong (validation errors only).' },
-      requestId: { type: 'string', description: 'Quote it when reporting a problem.' },
-    }, ['code', 'message', 'requestId']),
+    error: obj(
+      {
+        code: { type: 'string', enum: [...ERROR_CODES], description: 'Stable machine-readable code.' },
+        message: { type: 'string', description: 'Human-readable message in the request language (Chinese, or English with lang=en).' },
+        fields: { ...arr(obj({ field: str, message: str, messageEn: str })), description: 'Which parameters were wrong (validation errors only).' },
+        requestId: { type: 'string', description: 'Quote it when reporting a problem.' },
+      },
+      ['code', 'message', 'requestId'],
+    ),
   }),
   FacetValue: obj({ value: str, count: { type: 'integer', minimum: 0 } }),
   SearchHit: obj({
@@ -52,7 +63,8 @@ const schemas: Record<string, Json> = {
     year: nullable(int),
     url: { type: 'string', description: 'Path of the brand page.' },
     highlights: {
-      type: 'object', description: 'Matched fields as HTML with <mark> around the matches (text is escaped).',
+      type: 'object',
+      description: 'Matched fields as HTML with <mark> around the matches (text is escaped).',
       properties: Object.fromEntries(['title', 'name', 'company', 'keywords'].map((k) => [k, str])),
       additionalProperties: false,
     },
@@ -61,11 +73,16 @@ const schemas: Record<string, Json> = {
   SearchResult: obj({
     hits: arr(ref('SearchHit')),
     total: { type: 'integer', minimum: 0 },
-    estimated: { type: 'boolean', description: 'True when total and facet counts are estimated (more than 50,000 matches).', 'x-description-zh': '匹配超过五万条时，总数与分面计数为估算值。' },
+    estimated: {
+      type: 'boolean',
+      description: 'True when total and facet counts are estimated (more than 50,000 matches).',
+      'x-description-zh': '匹配超过五万条时，总数与分面计数为估算值。',
+    },
     page: { type: 'integer', minimum: 1 },
     pageSize: { type: 'integer', minimum: 1, maximum: 100 },
     facets: {
-      type: 'object', description: 'Counts per value of each facet, for the whole result.',
+      type: 'object',
+      description: 'Counts per value of each facet, for the whole result.',
       properties: Object.fromEntries(FACETS.map((f) => [f, arr(ref('FacetValue'))])),
       additionalProperties: false,
     },
@@ -108,21 +125,45 @@ const schemas: Record<string, Json> = {
     founded: nullable(int),
     demo: bool,
     updatedAt: dateTime,
-    trademarks: arr(obj({ regNo: str, mark: str, niceClasses: arr({ type: 'integer', minimum: 1, maximum: 45 }), validFrom: dateTime, validTo: dateTime, madrid: bool })),
-    directory: nullable(obj({
-      status: str, statusChangedAt: nullable(dateTime), statusReason: str, advantage: bool,
-      gi: nullable(obj({ product: str, area: str })), listedAt: dateTime,
-    })),
-    famous: arr(obj({
-      trademarkRegNo: str,
-      recognition: obj({ date: dateTime, authority: str, documentNo: str, route: { type: 'string', enum: [...RECOGNITION_ROUTES] } }),
-      status: str, statusChangedAt: nullable(dateTime), statusReason: str, nextReviewAt: nullable(dateTime),
-      recordCount: { type: 'integer', minimum: 0 }, lastRecordAt: nullable(dateTime),
-    })),
-    timeHonored: nullable(obj({
-      tier: { type: 'string', enum: [...TIME_HONORED_TIERS] }, recognizedYear: int, batch: str, heritage: str, story: str, address: str,
-      rewardWan: { type: 'number', minimum: 0 }, status: str, statusChangedAt: nullable(dateTime), statusReason: str,
-    })),
+    trademarks: arr(
+      obj({ regNo: str, mark: str, niceClasses: arr({ type: 'integer', minimum: 1, maximum: 45 }), validFrom: dateTime, validTo: dateTime, madrid: bool }),
+    ),
+    directory: nullable(
+      obj({
+        status: str,
+        statusChangedAt: nullable(dateTime),
+        statusReason: str,
+        advantage: bool,
+        gi: nullable(obj({ product: str, area: str })),
+        listedAt: dateTime,
+      }),
+    ),
+    famous: arr(
+      obj({
+        trademarkRegNo: str,
+        recognition: obj({ date: dateTime, authority: str, documentNo: str, route: { type: 'string', enum: [...RECOGNITION_ROUTES] } }),
+        status: str,
+        statusChangedAt: nullable(dateTime),
+        statusReason: str,
+        nextReviewAt: nullable(dateTime),
+        recordCount: { type: 'integer', minimum: 0 },
+        lastRecordAt: nullable(dateTime),
+      }),
+    ),
+    timeHonored: nullable(
+      obj({
+        tier: { type: 'string', enum: [...TIME_HONORED_TIERS] },
+        recognizedYear: int,
+        batch: str,
+        heritage: str,
+        story: str,
+        address: str,
+        rewardWan: { type: 'number', minimum: 0 },
+        status: str,
+        statusChangedAt: nullable(dateTime),
+        statusReason: str,
+      }),
+    ),
     certificates: arr(ref('Certificate')),
   }),
 };
@@ -170,21 +211,56 @@ export interface OpenApiDocument {
 }
 
 const langParam: Param = {
-  name: 'lang', in: 'query', schema: { type: 'string', enum: ['zh', 'en'] },
-  description: 'Language of error messages (default Chinese).', 'x-description-zh': '错误信息的语言（默认中文）。',
+  name: 'lang',
+  in: 'query',
+  schema: { type: 'string', enum: ['zh', 'en'] },
+  description: 'Language of error messages (default Chinese).',
+  'x-description-zh': '错误信息的语言（默认中文）。',
 };
 
 const searchParams: Param[] = [
-  { name: 'q', in: 'query', schema: { type: 'string', maxLength: 100 }, example: '热干面', description: 'Search words: any part of a Chinese name, product or company; pinyin (full or initials); Latin names; registration, certificate and credit-code numbers. Empty: everything.', 'x-description-zh': '搜索词：名称、产品或企业名称的任意部分，拼音全拼或首字母，外文名称，注册号、证书编号、信用代码。留空为全部。' },
+  {
+    name: 'q',
+    in: 'query',
+    schema: { type: 'string', maxLength: 100 },
+    example: '热干面',
+    description:
+      'Search words: any part of a Chinese name, product or company; pinyin (full or initials); Latin names; registration, certificate and credit-code numbers. Empty: everything.',
+    'x-description-zh': '搜索词：名称、产品或企业名称的任意部分，拼音全拼或首字母，外文名称，注册号、证书编号、信用代码。留空为全部。',
+  },
   { name: 'kind', in: 'query', schema: { type: 'string', enum: [...KINDS] }, description: 'Only one registry.', 'x-description-zh': '只查某一名录。' },
   { name: 'district', in: 'query', schema: { type: 'string', enum: [...DISTRICTS] }, description: 'Only one district.', 'x-description-zh': '只查某一区。' },
   { name: 'sector', in: 'query', schema: { type: 'string', enum: [...SECTORS] }, description: 'Only one sector.', 'x-description-zh': '只查某一产业。' },
-  { name: 'tier', in: 'query', schema: { type: 'string', enum: [...TIERS] }, description: 'Only one tier or level.', 'x-description-zh': '只查某一级别或类型。' },
+  {
+    name: 'tier',
+    in: 'query',
+    schema: { type: 'string', enum: [...TIERS] },
+    description: 'Only one tier or level.',
+    'x-description-zh': '只查某一级别或类型。',
+  },
   { name: 'status', in: 'query', schema: { type: 'string', enum: [...ALL_STATUSES] }, description: 'Only one status.', 'x-description-zh': '只查某一状态。' },
-  { name: 'nice', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 45 }, description: 'Only one Nice class.', 'x-description-zh': '只查某一尼斯分类。' },
-  { name: 'sort', in: 'query', schema: { type: 'string', enum: [...SORTS] }, description: 'Order: relevance (default with words), updated (default without), name (pinyin).', 'x-description-zh': '排序：relevance 相关度（有搜索词时默认）、updated 最近更新（无搜索词时默认）、name 名称拼音。' },
+  {
+    name: 'nice',
+    in: 'query',
+    schema: { type: 'integer', minimum: 1, maximum: 45 },
+    description: 'Only one Nice class.',
+    'x-description-zh': '只查某一尼斯分类。',
+  },
+  {
+    name: 'sort',
+    in: 'query',
+    schema: { type: 'string', enum: [...SORTS] },
+    description: 'Order: relevance (default with words), updated (default without), name (pinyin).',
+    'x-description-zh': '排序：relevance 相关度（有搜索词时默认）、updated 最近更新（无搜索词时默认）、name 名称拼音。',
+  },
   { name: 'page', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 1 }, description: 'Page number.', 'x-description-zh': '页码。' },
-  { name: 'pageSize', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 }, description: 'Hits per page.', 'x-description-zh': '每页条数。' },
+  {
+    name: 'pageSize',
+    in: 'query',
+    schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+    description: 'Hits per page.',
+    'x-description-zh': '每页条数。',
+  },
   langParam,
 ];
 
@@ -199,71 +275,170 @@ const cacheHeaders = {
   'Cache-Control': { description: 'How long the answer may be reused (public, max-age=30).', schema: str },
 };
 
-const notModified: ResponseSpec = { description: 'Not modified (the If-None-Match or If-Modified-Since validator still holds).', 'x-description-zh': '内容未变（条件请求）。' };
+const notModified: ResponseSpec = {
+  description: 'Not modified (the If-None-Match or If-Modified-Since validator still holds).',
+  'x-description-zh': '内容未变（条件请求）。',
+};
 
 const EXAMPLE_SEARCH = {
-  hits: [{
-    kind: 'time-honored', slug: 'cailinji', name: '蔡林记', nameEn: 'Cai Lin Ji', title: '蔡林记', company: '武汉蔡林记商贸有限公司',
-    district: '江汉区', sector: '三产', industry: '餐饮', tier: '中华老字号', status: '有效', niceClasses: [], year: 2006,
-    url: '/brands/cailinji', highlights: { keywords: '<mark>热干面</mark>、豆皮' }, demo: true,
-  }],
-  total: 1, estimated: false, page: 1, pageSize: 20,
-  facets: { kind: [{ value: 'time-honored', count: 1 }], district: [{ value: '江汉区', count: 1 }], sector: [{ value: '三产', count: 1 }], tier: [{ value: '中华老字号', count: 1 }], status: [{ value: '有效', count: 1 }], nice: [] },
+  hits: [
+    {
+      kind: 'time-honored',
+      slug: 'cailinji',
+      name: '蔡林记',
+      nameEn: 'Cai Lin Ji',
+      title: '蔡林记',
+      company: '武汉蔡林记商贸有限公司',
+      district: '江汉区',
+      sector: '三产',
+      industry: '餐饮',
+      tier: '中华老字号',
+      status: '有效',
+      niceClasses: [],
+      year: 2006,
+      url: '/brands/cailinji',
+      highlights: { keywords: '<mark>热干面</mark>、豆皮' },
+      demo: true,
+    },
+  ],
+  total: 1,
+  estimated: false,
+  page: 1,
+  pageSize: 20,
+  facets: {
+    kind: [{ value: 'time-honored', count: 1 }],
+    district: [{ value: '江汉区', count: 1 }],
+    sector: [{ value: '三产', count: 1 }],
+    tier: [{ value: '中华老字号', count: 1 }],
+    status: [{ value: '有效', count: 1 }],
+    nice: [],
+  },
 };
 
 const EXAMPLE_CERTIFICATE = {
-  number: 'WHJP-2024-0001', status: '有效', statusCode: 'valid', level: '武汉精品', scope: '产品', product: '热干面',
-  issuedAt: '2024-03-15T00:00:00.000Z', validUntil: '2029-03-15T00:00:00.000Z', issuer: '武汉市市场监督管理局', standard: null,
-  statusChangedAt: '2024-03-15T00:00:00.000Z', statusReason: null, brand: { slug: 'cailinji', name: '蔡林记', company: '武汉蔡林记商贸有限公司' }, demo: true,
+  number: 'WHJP-2024-0001',
+  status: '有效',
+  statusCode: 'valid',
+  level: '武汉精品',
+  scope: '产品',
+  product: '热干面',
+  issuedAt: '2024-03-15T00:00:00.000Z',
+  validUntil: '2029-03-15T00:00:00.000Z',
+  issuer: '武汉市市场监督管理局',
+  standard: null,
+  statusChangedAt: '2024-03-15T00:00:00.000Z',
+  statusReason: null,
+  brand: { slug: 'cailinji', name: '蔡林记', company: '武汉蔡林记商贸有限公司' },
+  demo: true,
 };
 
 const EXAMPLE_BRAND = {
-  slug: 'cailinji', name: '蔡林记', nameEn: 'Cai Lin Ji', company: '武汉蔡林记商贸有限公司', creditCode: '91420103MA4KXXXX0X',
-  district: '江汉区', sector: '三产', industry: '餐饮', keywords: ['热干面', '豆皮'], description: '创立于1928年的热干面老字号。',
-  website: '', founded: 1928, demo: true, updatedAt: '2025-01-10T08:00:00.000Z',
-  trademarks: [{ regNo: '1234567', mark: '蔡林记', niceClasses: [30, 43], validFrom: '2015-06-14T00:00:00.000Z', validTo: '2035-06-13T00:00:00.000Z', madrid: false }],
+  slug: 'cailinji',
+  name: '蔡林记',
+  nameEn: 'Cai Lin Ji',
+  company: '武汉蔡林记商贸有限公司',
+  creditCode: '91420103MA4KXXXX0X',
+  district: '江汉区',
+  sector: '三产',
+  industry: '餐饮',
+  keywords: ['热干面', '豆皮'],
+  description: '创立于1928年的热干面老字号。',
+  website: '',
+  founded: 1928,
+  demo: true,
+  updatedAt: '2025-01-10T08:00:00.000Z',
+  trademarks: [
+    { regNo: '1234567', mark: '蔡林记', niceClasses: [30, 43], validFrom: '2015-06-14T00:00:00.000Z', validTo: '2035-06-13T00:00:00.000Z', madrid: false },
+  ],
   directory: { status: '在册', statusChangedAt: '2020-05-01T00:00:00.000Z', statusReason: '', advantage: true, gi: null, listedAt: '2020-05-01T00:00:00.000Z' },
   famous: [],
-  timeHonored: { tier: '中华老字号', recognizedYear: 2006, batch: '第1批', heritage: '热干面制作技艺', story: '……', address: '武汉市江汉区', rewardWan: 50, status: '有效', statusChangedAt: '2006-12-01T00:00:00.000Z', statusReason: '' },
+  timeHonored: {
+    tier: '中华老字号',
+    recognizedYear: 2006,
+    batch: '第1批',
+    heritage: '热干面制作技艺',
+    story: '……',
+    address: '武汉市江汉区',
+    rewardWan: 50,
+    status: '有效',
+    statusChangedAt: '2006-12-01T00:00:00.000Z',
+    statusReason: '',
+  },
   certificates: [EXAMPLE_CERTIFICATE],
 };
 
-const exampleError = (code: string, message: string, fields?: Json[]) => ({ error: { code, message, ...(fields ? { fields } : {}), requestId: '6f1c2b9e-3a41-4c7e-9a55-0d2f1e8b7c10' } });
+const exampleError = (code: string, message: string, fields?: Json[]) => ({
+  error: { code, message, ...(fields ? { fields } : {}), requestId: '6f1c2b9e-3a41-4c7e-9a55-0d2f1e8b7c10' },
+});
 
 /** Path → operation, as served. `x-example-path` is the request the /api page shows. */
 const paths: OpenApiDocument['paths'] = {
   '/api/v1/search': {
     get: {
       operationId: 'search',
-      summary: 'Search all registries', 'x-summary-zh': '搜索全部名录',
+      summary: 'Search all registries',
+      'x-summary-zh': '搜索全部名录',
       description: 'The same search as the site: words, filters (facets), sort and pages. Facet counts describe the whole result.',
       'x-description-zh': '与网站相同的搜索：搜索词、筛选条件、排序和分页；筛选计数针对全部结果。',
       'x-example-path': '/api/v1/search?q=热干面&kind=time-honored',
       parameters: searchParams,
       responses: {
-        200: { description: 'Hits, total, page and facet counts.', 'x-description-zh': '命中条目、总数、页码和筛选计数。', headers: cacheHeaders, content: { 'application/json': { schema: ref('SearchResult'), example: EXAMPLE_SEARCH } } },
+        200: {
+          description: 'Hits, total, page and facet counts.',
+          'x-description-zh': '命中条目、总数、页码和筛选计数。',
+          headers: cacheHeaders,
+          content: { 'application/json': { schema: ref('SearchResult'), example: EXAMPLE_SEARCH } },
+        },
         304: notModified,
-        400: errorResponse('A parameter is malformed, repeated or not one of the allowed values.', '参数格式不正确、重复或不是可选的值。', exampleError('validation_failed', '输入有误：district: 所属区不是可选的值', [{ field: 'district', message: '所属区不是可选的值', messageEn: 'is not one of the allowed values' }])),
-        429: errorResponse('Too many searches from this client in a minute.', '一分钟内搜索次数过多。', exampleError('rate_limited', '搜索请求过于频繁，请稍后再试')),
-        503: errorResponse('The search engine is temporarily unavailable.', '搜索服务暂时不可用。', exampleError('search_unavailable', '搜索服务暂时不可用，请稍后再试')),
+        400: errorResponse(
+          'A parameter is malformed, repeated or not one of the allowed values.',
+          '参数格式不正确、重复或不是可选的值。',
+          exampleError('validation_failed', '输入有误：district: 所属区不是可选的值', [
+            { field: 'district', message: '所属区不是可选的值', messageEn: 'is not one of the allowed values' },
+          ]),
+        ),
+        429: errorResponse(
+          'Too many searches from this client in a minute.',
+          '一分钟内搜索次数过多。',
+          exampleError('rate_limited', '搜索请求过于频繁，请稍后再试'),
+        ),
+        503: errorResponse(
+          'The search engine is temporarily unavailable.',
+          '搜索服务暂时不可用。',
+          exampleError('search_unavailable', '搜索服务暂时不可用，请稍后再试'),
+        ),
       },
     },
   },
   '/api/v1/brands/{slug}': {
     get: {
       operationId: 'getBrand',
-      summary: 'A brand and every list it stands on', 'x-summary-zh': '品牌及其所在的全部名录',
-      description: 'Everything public about one brand: company, trademarks, its directory entry, famous-mark recognitions, time-honored listing and certificates.',
+      summary: 'A brand and every list it stands on',
+      'x-summary-zh': '品牌及其所在的全部名录',
+      description:
+        'Everything public about one brand: company, trademarks, its directory entry, famous-mark recognitions, time-honored listing and certificates.',
       'x-description-zh': '一个品牌的全部公开信息：企业、注册商标、名录条目、驰名商标认定、老字号和精品认定证书。',
       'x-example-path': '/api/v1/brands/cailinji',
       parameters: [
-        { name: 'slug', in: 'path', required: true, schema: { type: 'string', pattern: BRAND_SLUG.source }, example: 'cailinji', description: 'Brand id (as in /brands/{slug}).', 'x-description-zh': '品牌标识（与品牌页网址 /brands/ 后相同）。' },
+        {
+          name: 'slug',
+          in: 'path',
+          required: true,
+          schema: { type: 'string', pattern: BRAND_SLUG.source },
+          example: 'cailinji',
+          description: 'Brand id (as in /brands/{slug}).',
+          'x-description-zh': '品牌标识（与品牌页网址 /brands/ 后相同）。',
+        },
         langParam,
       ],
       responses: {
         200: {
-          description: 'The brand.', 'x-description-zh': '品牌信息。',
-          headers: { ...cacheHeaders, 'Last-Modified': { description: 'When the brand or one of its entries last changed (or a certificate expired).', schema: str } },
+          description: 'The brand.',
+          'x-description-zh': '品牌信息。',
+          headers: {
+            ...cacheHeaders,
+            'Last-Modified': { description: 'When the brand or one of its entries last changed (or a certificate expired).', schema: str },
+          },
           content: { 'application/json': { schema: ref('Brand'), example: EXAMPLE_BRAND } },
         },
         304: notModified,
@@ -275,31 +450,72 @@ const paths: OpenApiDocument['paths'] = {
   '/api/v1/certificates/{number}': {
     get: {
       operationId: 'checkCertificate',
-      summary: 'Check a certificate by its number', 'x-summary-zh': '按编号查验证书',
-      description: 'Whether a certificate is valid, expired, suspended or revoked, with its brand and the brand\'s standing (time-honored, famous mark). 404 means there is no such certificate: a product labelled with this number is not certified under it.',
+      summary: 'Check a certificate by its number',
+      'x-summary-zh': '按编号查验证书',
+      description:
+        "Whether a certificate is valid, expired, suspended or revoked, with its brand and the brand's standing (time-honored, famous mark). 404 means there is no such certificate: a product labelled with this number is not certified under it.",
       'x-description-zh': '证书有效、已过期、已暂停还是已撤销，以及品牌及其老字号、驰名商标身份。404 表示查无此证：标注此编号的产品并未以该编号获得认定。',
       'x-example-path': '/api/v1/certificates/WHJP-2024-0001',
       parameters: [
-        { name: 'number', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9A-Za-z-]{1,32}$' }, example: 'WHJP-2024-0001', description: 'Certificate number (not case-sensitive).', 'x-description-zh': '证书编号（不区分大小写）。' },
+        {
+          name: 'number',
+          in: 'path',
+          required: true,
+          schema: { type: 'string', pattern: '^[0-9A-Za-z-]{1,32}$' },
+          example: 'WHJP-2024-0001',
+          description: 'Certificate number (not case-sensitive).',
+          'x-description-zh': '证书编号（不区分大小写）。',
+        },
         langParam,
       ],
       responses: {
-        200: { description: 'The certificate.', 'x-description-zh': '证书信息。', headers: cacheHeaders, content: { 'application/json': { schema: ref('CertificateCheck'), example: { ...EXAMPLE_CERTIFICATE, brandStanding: { timeHonored: { tier: '中华老字号', status: '有效', current: true, recognizedYear: 2006 }, famousTrademark: null } } } } },
+        200: {
+          description: 'The certificate.',
+          'x-description-zh': '证书信息。',
+          headers: cacheHeaders,
+          content: {
+            'application/json': {
+              schema: ref('CertificateCheck'),
+              example: {
+                ...EXAMPLE_CERTIFICATE,
+                brandStanding: { timeHonored: { tier: '中华老字号', status: '有效', current: true, recognizedYear: 2006 }, famousTrademark: null },
+              },
+            },
+          },
+        },
         304: notModified,
-        400: errorResponse('The number is malformed.', '编号格式不正确。', exampleError('bad_request', '证书编号格式不正确（1-32位字母、数字或连字符）', [{ field: 'number', message: '格式不正确', messageEn: 'malformed' }])),
+        400: errorResponse(
+          'The number is malformed.',
+          '编号格式不正确。',
+          exampleError('bad_request', '证书编号格式不正确（1-32位字母、数字或连字符）', [{ field: 'number', message: '格式不正确', messageEn: 'malformed' }]),
+        ),
         404: errorResponse('No certificate with this number.', '查无此证。', exampleError('not_found', '查无此证：NOPE-0000')),
-        429: errorResponse('Too many certificate checks from this client in a minute.', '一分钟内查验次数过多。', exampleError('rate_limited', '查验请求过于频繁，请一分钟后再试')),
+        429: errorResponse(
+          'Too many certificate checks from this client in a minute.',
+          '一分钟内查验次数过多。',
+          exampleError('rate_limited', '查验请求过于频繁，请一分钟后再试'),
+        ),
       },
     },
   },
   '/api/v1/openapi.json': {
     get: {
       operationId: 'openapi',
-      summary: 'This description (OpenAPI 3.1)', 'x-summary-zh': '本接口说明（OpenAPI 3.1）',
-      description: 'The machine-readable description of the API.', 'x-description-zh': '机器可读的接口说明。',
+      summary: 'This description (OpenAPI 3.1)',
+      'x-summary-zh': '本接口说明（OpenAPI 3.1）',
+      description: 'The machine-readable description of the API.',
+      'x-description-zh': '机器可读的接口说明。',
       'x-example-path': '/api/v1/openapi.json',
       parameters: [],
-      responses: { 200: { description: 'The OpenAPI document.', 'x-description-zh': 'OpenAPI 文档。', headers: cacheHeaders, content: { 'application/json': { schema: { type: 'object' } } } }, 304: notModified },
+      responses: {
+        200: {
+          description: 'The OpenAPI document.',
+          'x-description-zh': 'OpenAPI 文档。',
+          headers: cacheHeaders,
+          content: { 'application/json': { schema: { type: 'object' } } },
+        },
+        304: notModified,
+      },
     },
   },
 };
@@ -313,9 +529,10 @@ export function openApiDocument(baseUrl: string): OpenApiDocument {
       title: 'Wuhan Brand Registry API',
       'x-title-zh': '武汉品牌名录开放接口',
       version: '1.0.0',
-      description: 'Read-only JSON API of the Wuhan brand registry: search the four registries, read a brand, check a certificate. '
-        + 'Errors are {"error":{"code","message"}} with the matching HTTP status. Answers carry ETag (and Last-Modified where meaningful): '
-        + 'send If-None-Match to get 304 Not Modified. Search and certificate checks are rate-limited per client (429 with RateLimit headers).',
+      description:
+        'Read-only JSON API of the Wuhan brand registry: search the four registries, read a brand, check a certificate. ' +
+        'Errors are {"error":{"code","message"}} with the matching HTTP status. Answers carry ETag (and Last-Modified where meaningful): ' +
+        'send If-None-Match to get 304 Not Modified. Search and certificate checks are rate-limited per client (429 with RateLimit headers).',
       license: { name: 'Data: free reuse with attribution to the Wuhan Administration for Market Regulation (demo placeholder text)' },
     },
     servers: [{ url: baseUrl.replace(/\/$/, '') }],
@@ -326,7 +543,5 @@ export function openApiDocument(baseUrl: string): OpenApiDocument {
 
 /** The operations, in order, for the human page. */
 export function operations(doc: OpenApiDocument): Array<{ path: string; method: string; op: Operation }> {
-  return Object.entries(doc.paths).flatMap(([path, item]) =>
-    Object.entries(item).map(([method, op]) => ({ path, method, op })),
-  );
+  return Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ path, method, op })));
 }

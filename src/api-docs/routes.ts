@@ -15,7 +15,10 @@ import { openApiDocument, operations } from './openapi.js';
 
 registerMessages({
   'apidocs.title': ['开放接口', 'Open API'],
-  'apidocs.intro': ['只读的 JSON 接口：搜索四个名录、读取品牌信息、查验证书。无需注册或密钥。', 'A read-only JSON API: search the four registries, read a brand, check a certificate. No sign-up or key needed.'],
+  'apidocs.intro': [
+    '只读的 JSON 接口：搜索四个名录、读取品牌信息、查验证书。无需注册或密钥。',
+    'A read-only JSON API: search the four registries, read a brand, check a certificate. No sign-up or key needed.',
+  ],
   'apidocs.spec': ['机器可读的说明（OpenAPI 3.1）：', 'Machine-readable description (OpenAPI 3.1):'],
   'apidocs.endpoints': ['接口列表', 'Endpoints'],
   'apidocs.parameters': ['参数', 'Parameters'],
@@ -34,20 +37,37 @@ registerMessages({
   'apidocs.responses': ['响应', 'Responses'],
   'apidocs.response': ['响应示例：HTTP {status}', 'Example response: HTTP {status}'],
   'apidocs.errors': ['错误格式', 'Errors'],
-  'apidocs.errorsText': ['出错时返回相应的 HTTP 状态码和 {"error":{"code","message"}}；参数错误另有 fields 列出出错的参数；requestId 便于反馈问题。错误信息默认中文，加 lang=en 为英文。', 'Errors come with the matching HTTP status and {"error":{"code","message"}}; parameter errors add fields naming the parameters; quote requestId when reporting a problem. Messages are in Chinese, or English with lang=en.'],
+  'apidocs.errorsText': [
+    '出错时返回相应的 HTTP 状态码和 {"error":{"code","message"}}；参数错误另有 fields 列出出错的参数；requestId 便于反馈问题。错误信息默认中文，加 lang=en 为英文。',
+    'Errors come with the matching HTTP status and {"error":{"code","message"}}; parameter errors add fields naming the parameters; quote requestId when reporting a problem. Messages are in Chinese, or English with lang=en.',
+  ],
   'apidocs.codesCaption': ['错误代码', 'Error codes'],
   'apidocs.code': ['代码', 'Code'],
   'apidocs.status': ['HTTP 状态', 'HTTP status'],
   'apidocs.caching': ['缓存与条件请求', 'Caching and conditional requests'],
-  'apidocs.cachingText': ['响应带 ETag（品牌信息另带 Last-Modified）。再次请求时带上 If-None-Match（或 If-Modified-Since），内容未变则返回 304，不含正文。', 'Answers carry an ETag (brands also Last-Modified). Send it back in If-None-Match (or If-Modified-Since): if nothing changed the answer is 304 with no body.'],
+  'apidocs.cachingText': [
+    '响应带 ETag（品牌信息另带 Last-Modified）。再次请求时带上 If-None-Match（或 If-Modified-Since），内容未变则返回 304，不含正文。',
+    'Answers carry an ETag (brands also Last-Modified). Send it back in If-None-Match (or If-Modified-Since): if nothing changed the answer is 304 with no body.',
+  ],
   'apidocs.limits': ['频率限制', 'Rate limits'],
-  'apidocs.limitsText': ['搜索和证书查验按客户端每分钟限次，超出时返回 429；响应头 RateLimit 和 RateLimit-Policy 给出剩余次数和窗口。', 'Search and certificate checks are limited per client per minute; over the limit the answer is 429, and the RateLimit and RateLimit-Policy headers tell how much is left.'],
+  'apidocs.limitsText': [
+    '搜索和证书查验按客户端每分钟限次，超出时返回 429；响应头 RateLimit 和 RateLimit-Policy 给出剩余次数和窗口。',
+    'Search and certificate checks are limited per client per minute; over the limit the answer is 429, and the RateLimit and RateLimit-Policy headers tell how much is left.',
+  ],
   'apidocs.bulk': ['需要整表数据请到“开放数据”下载 CSV 或 JSON。', 'For whole registries, download CSV or JSON from the open data page.'],
 });
 
 const STATUS_OF: Record<string, number> = {
-  bad_request: 400, validation_failed: 400, unauthorized: 401, forbidden: 403, not_found: 404, conflict: 409,
-  payload_too_large: 413, rate_limited: 429, search_unavailable: 503, internal: 500,
+  bad_request: 400,
+  validation_failed: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  search_unavailable: 503,
+  internal: 500,
 };
 
 type Json = Record<string, unknown>;
@@ -117,14 +137,16 @@ export function apiDocsRoutes(deps: { render: Render }): Router {
       };
     });
     res.setHeader('Cache-Control', 'public, max-age=300');
-    res.type('html').send(deps.render('api', {
-      ...res.locals,
-      title: t(lang, 'apidocs.title'),
-      specHref: '/api/v1/openapi.json',
-      endpoints,
-      codes: ERROR_CODES.map((code) => ({ code, status: STATUS_OF[code] ?? 500 })),
-      openDataHref: url(lang, '/open-data'),
-    }));
+    res.type('html').send(
+      deps.render('api', {
+        ...res.locals,
+        title: t(lang, 'apidocs.title'),
+        specHref: '/api/v1/openapi.json',
+        endpoints,
+        codes: ERROR_CODES.map((code) => ({ code, status: STATUS_OF[code] ?? 500 })),
+        openDataHref: url(lang, '/open-data'),
+      }),
+    );
   });
 
   return router;

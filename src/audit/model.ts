@@ -12,9 +12,19 @@
 import mongoose, { Schema, type Model } from 'mongoose';
 
 export type AuditAction =
-  | 'create' | 'update' | 'status' | 'record' | 'import'
-  | 'login' | 'login_failed' | 'logout' | 'password_change' | 'account_create' | 'account_update'
-  | 'figure_entry' | (string & {});
+  | 'create'
+  | 'update'
+  | 'status'
+  | 'record'
+  | 'import'
+  | 'login'
+  | 'login_failed'
+  | 'logout'
+  | 'password_change'
+  | 'account_create'
+  | 'account_update'
+  | 'figure_entry'
+  | (string & {});
 
 export interface FieldChange {
   field: string;

@@ -5,9 +5,7 @@
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -26,7 +24,10 @@ const schema = z.object({
   MEILI_SEARCH_KEY: z.string().min(1).optional(),
   /** JSON file with synonym groups (an array of arrays of terms); defaults in src/search/synonyms.ts. */
   SEARCH_SYNONYMS_FILE: z.string().min(1).optional(),
-  MEILI_INDEX: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'letters, digits, - and _ only').default('brands'),
+  MEILI_INDEX: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]{1,64}$/, 'letters, digits, - and _ only')
+    .default('brands'),
   /** Embedded search: SQLite file, or ":memory:". */
   SEARCH_INDEX_PATH: z.string().min(1).optional(),
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
@@ -48,10 +49,20 @@ const schema = z.object({
   /** Signs back-office session cookies; required (≥ 32 characters) in production. */
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** A back-office session ends after this many minutes without a request. */
-  SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(30),
   /** Failed sign-ins in a row before an account is locked for LOGIN_LOCK_MINUTES. */
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
-  LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+  LOGIN_LOCK_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(15),
   /** Failed sign-in attempts per client per 15 minutes (whatever the account). */
   RATE_LIMIT_LOGIN_PER_15MIN: z.coerce.number().int().min(1).max(100_000).default(20),
   /** Largest spreadsheet accepted by the back-office import, in MiB. */

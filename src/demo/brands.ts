@@ -27,8 +27,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     sector: '三产',
     industry: '餐饮',
     keywords: ['热干面', '面窝', '蛋酒', '速食热干面'],
-    description:
-      '蔡林记以热干面为主营，沿用碱水面加芝麻酱的传统做法。近年推出盒装速食热干面，经商超和电商渠道销售。',
+    description: '蔡林记以热干面为主营，沿用碱水面加芝麻酱的传统做法。近年推出盒装速食热干面，经商超和电商渠道销售。',
     founded: 1928,
     directory: { niceClasses: [29, 30, 43], advantage: true },
     famous: { route: '行政认定', year: 2013, level: '重点保护' },
@@ -65,9 +64,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
         '四季美由田玉山于1922年在汉口创办，因按四季更换经营品种而得名。二十世纪四十年代起借鉴江浙小笼汤包的做法，结合武汉口味改良，汤包逐渐成为店里的招牌。',
       address: '武汉市江汉区江汉路步行街',
     },
-    certificates: [
-      { level: '武汉精品', scope: '产品', product: '四季美小笼汤包', year: 2021, issuer: WH, standard: 'T/WHPP 004-2021' },
-    ],
+    certificates: [{ level: '武汉精品', scope: '产品', product: '四季美小笼汤包', year: 2021, issuer: WH, standard: 'T/WHPP 004-2021' }],
   },
   {
     slug: 'wangyuxia',
@@ -89,9 +86,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
         '汪玉霞创于清乾隆年间，由徽州汪姓商人在汉口开设糕点铺。店铺吸收苏式、广式糕点的做法并结合本地口味，形成汉式月饼和各类茶食，是汉口历史较长的糕点字号。',
       address: '武汉市江汉区中山大道',
     },
-    certificates: [
-      { level: '湖北精品', scope: '产品', product: '汪玉霞汉式月饼', year: 2024, issuer: HB, standard: 'T/HBPP 021-2023' },
-    ],
+    certificates: [{ level: '湖北精品', scope: '产品', product: '汪玉霞汉式月饼', year: 2024, issuer: HB, standard: 'T/HBPP 021-2023' }],
   },
   {
     slug: 'jingwu',
@@ -106,9 +101,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     founded: 1995,
     directory: { niceClasses: [29, 35] },
     famous: { route: '司法认定', year: 2011, level: '一般保护' },
-    certificates: [
-      { level: '武汉精品', scope: '产品', product: '精武麻辣鸭脖', year: 2019, issuer: WH, standard: 'T/WHPP 002-2019' },
-    ],
+    certificates: [{ level: '武汉精品', scope: '产品', product: '精武麻辣鸭脖', year: 2019, issuer: WH, standard: 'T/WHPP 002-2019' }],
   },
   {
     slug: 'wufangzhai',
@@ -126,13 +119,10 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '中华老字号',
       year: 2011,
       heritage: '汉口五芳斋汤圆制作技艺',
-      story:
-        '汉口五芳斋于1946年开业，由江浙来汉的店主经营汤圆、粽子等点心。其黑芝麻汤圆皮薄馅足，成为不少武汉人家正月十五的必备食品。',
+      story: '汉口五芳斋于1946年开业，由江浙来汉的店主经营汤圆、粽子等点心。其黑芝麻汤圆皮薄馅足，成为不少武汉人家正月十五的必备食品。',
       address: '武汉市江汉区中山大道',
     },
-    certificates: [
-      { level: '武汉精品', scope: '产品', product: '五芳斋黑芝麻汤圆', year: 2022, issuer: WH, standard: 'T/WHPP 008-2021' },
-    ],
+    certificates: [{ level: '武汉精品', scope: '产品', product: '五芳斋黑芝麻汤圆', year: 2022, issuer: WH, standard: 'T/WHPP 008-2021' }],
   },
   {
     slug: 'tanyanji',
@@ -149,13 +139,10 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '中华老字号',
       year: 2011,
       heritage: '谈炎记水饺制作技艺',
-      story:
-        '谈炎记由谈姓艺人创办于二十世纪二十年代，起初挑担沿街叫卖水饺。因汤鲜馅足，在汉口有了固定门面，逐渐与蔡林记、四季美等并称汉口名小吃店。',
+      story: '谈炎记由谈姓艺人创办于二十世纪二十年代，起初挑担沿街叫卖水饺。因汤鲜馅足，在汉口有了固定门面，逐渐与蔡林记、四季美等并称汉口名小吃店。',
       address: '武汉市江汉区中山大道',
     },
-    certificates: [
-      { level: '武汉精品', scope: '产品', product: '谈炎记汉式水饺', year: 2023, issuer: WH, standard: 'T/WHPP 015-2022' },
-    ],
+    certificates: [{ level: '武汉精品', scope: '产品', product: '谈炎记汉式水饺', year: 2023, issuer: WH, standard: 'T/WHPP 015-2022' }],
   },
   {
     slug: 'hengdali',
@@ -171,8 +158,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '中华老字号',
       year: 2006,
       heritage: '机械钟表修理技艺',
-      story:
-        '汉口亨达利钟表店开设于民国初年的江汉路一带，经营进口钟表及维修。几代修表师傅沿用传统手艺，至今仍为市民修复老式机械钟表。',
+      story: '汉口亨达利钟表店开设于民国初年的江汉路一带，经营进口钟表及维修。几代修表师傅沿用传统手艺，至今仍为市民修复老式机械钟表。',
       address: '武汉市江汉区江汉路',
     },
   },
@@ -191,8 +177,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '中华老字号',
       year: 2006,
       heritage: '验光配镜技艺',
-      story:
-        '精益眼镜汉口店开设于二十世纪二十年代末，是武汉较早使用验光仪器配镜的店铺。店址长期位于江汉路，延续手工磨片与验光配镜服务。',
+      story: '精益眼镜汉口店开设于二十世纪二十年代末，是武汉较早使用验光仪器配镜的店铺。店址长期位于江汉路，延续手工磨片与验光配镜服务。',
       address: '武汉市江汉区江汉路步行街',
     },
   },
@@ -210,8 +195,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '湖北老字号',
       year: 2016,
       heritage: '重油烧梅制作技艺',
-      story:
-        '顺香居以重油烧梅闻名，烧梅皮薄如纸，内包糯米、肉丁和香菇，用猪油蒸制。店铺历经几次迁址，仍是汉口早点里的老牌子。',
+      story: '顺香居以重油烧梅闻名，烧梅皮薄如纸，内包糯米、肉丁和香菇，用猪油蒸制。店铺历经几次迁址，仍是汉口早点里的老牌子。',
       address: '武汉市江汉区前进一路',
     },
   },
@@ -231,13 +215,10 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '湖北老字号',
       year: 2018,
       heritage: '近代历史建筑（武汉市优秀历史建筑）',
-      story:
-        '璇宫饭店于1931年在汉口江汉路建成开业，为西式建筑，是当时汉口较有名的饭店之一。建筑保存至今，饭店仍以住宿和餐饮为主营。',
+      story: '璇宫饭店于1931年在汉口江汉路建成开业，为西式建筑，是当时汉口较有名的饭店之一。建筑保存至今，饭店仍以住宿和餐饮为主营。',
       address: '武汉市江汉区江汉路',
     },
-    certificates: [
-      { level: '武汉精品', scope: '服务', product: '璇宫饭店住宿服务', year: 2023, issuer: WH, standard: 'T/WHPP 031-2022' },
-    ],
+    certificates: [{ level: '武汉精品', scope: '服务', product: '璇宫饭店住宿服务', year: 2023, issuer: WH, standard: 'T/WHPP 031-2022' }],
   },
   {
     slug: 'minzhongleyuan',
@@ -253,8 +234,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '湖北老字号',
       year: 2012,
       heritage: '汉口“新市场”近代建筑',
-      story:
-        '民众乐园前身是1919年建成的汉口“新市场”，集戏院、游乐场和商铺于一体。1949年后更名为民众乐园，长期是汉口市民看戏游玩的去处。',
+      story: '民众乐园前身是1919年建成的汉口“新市场”，集戏院、游乐场和商铺于一体。1949年后更名为民众乐园，长期是汉口市民看戏游玩的去处。',
       address: '武汉市江汉区中山大道',
     },
   },
@@ -274,13 +254,10 @@ export const DEMO_BRANDS: DemoBrand[] = [
     timeHonored: {
       tier: '武汉老字号',
       year: 2015,
-      story:
-        '武商的前身是1959年开业的武汉商场，位于解放大道。改革开放后由国营商场改制为上市公司，如今经营武商广场、武商MALL等多家商场和超市。',
+      story: '武商的前身是1959年开业的武汉商场，位于解放大道。改革开放后由国营商场改制为上市公司，如今经营武商广场、武商MALL等多家商场和超市。',
       address: '武汉市江汉区解放大道',
     },
-    certificates: [
-      { level: '湖北精品', scope: '服务', product: '武商广场零售服务', year: 2020, issuer: HB, standard: 'T/HBPP 008-2020' },
-    ],
+    certificates: [{ level: '湖北精品', scope: '服务', product: '武商广场零售服务', year: 2020, issuer: HB, standard: 'T/HBPP 008-2020' }],
   },
   {
     slug: 'zhongbai',
@@ -293,9 +270,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     description: '中百集团经营中百仓储、中百超市和便利店，网点分布在武汉及湖北各地。',
     directory: { niceClasses: [35] },
     famous: { route: '行政认定', year: 2008, level: '重点保护' },
-    certificates: [
-      { level: '武汉精品', scope: '服务', product: '中百仓储超市零售服务', year: 2023, issuer: WH, standard: 'T/WHPP 033-2022' },
-    ],
+    certificates: [{ level: '武汉精品', scope: '服务', product: '中百仓储超市零售服务', year: 2023, issuer: WH, standard: 'T/WHPP 033-2022' }],
   },
   {
     slug: 'hankouyinhang',
@@ -354,13 +329,10 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '中华老字号',
       year: 2006,
       heritage: '三鲜豆皮制作技艺',
-      story:
-        '老通城创办于1929年，初为汉口大智路口的一家小食店。店里用糯米、鸡蛋、鲜肉、香菇和笋丁煎制的三鲜豆皮逐渐出名，成为武汉早点的代表之一。',
+      story: '老通城创办于1929年，初为汉口大智路口的一家小食店。店里用糯米、鸡蛋、鲜肉、香菇和笋丁煎制的三鲜豆皮逐渐出名，成为武汉早点的代表之一。',
       address: '武汉市江岸区中山大道大智路口',
     },
-    certificates: [
-      { level: '武汉精品', scope: '产品', product: '老通城三鲜豆皮', year: 2020, issuer: WH, standard: 'T/WHPP 003-2020' },
-    ],
+    certificates: [{ level: '武汉精品', scope: '产品', product: '老通城三鲜豆皮', year: 2020, issuer: WH, standard: 'T/WHPP 003-2020' }],
   },
   {
     slug: 'xiaotaoyuan',
@@ -378,13 +350,10 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '中华老字号',
       year: 2006,
       heritage: '瓦罐煨汤技艺',
-      story:
-        '小桃园原名“筱陶园”，1946年在汉口兰陵路口开办，以瓦罐煨鸡汤出名。排骨藕汤用湖北粉藕与排骨慢火煨制，是武汉人冬天常点的一道汤。',
+      story: '小桃园原名“筱陶园”，1946年在汉口兰陵路口开办，以瓦罐煨鸡汤出名。排骨藕汤用湖北粉藕与排骨慢火煨制，是武汉人冬天常点的一道汤。',
       address: '武汉市江岸区胜利街兰陵路口',
     },
-    certificates: [
-      { level: '武汉精品', scope: '产品', product: '小桃园瓦罐鸡汤', year: 2022, issuer: WH, standard: 'T/WHPP 009-2021' },
-    ],
+    certificates: [{ level: '武汉精品', scope: '产品', product: '小桃园瓦罐鸡汤', year: 2022, issuer: WH, standard: 'T/WHPP 009-2021' }],
   },
   {
     slug: 'dehualou',
@@ -401,8 +370,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '中华老字号',
       year: 2011,
       heritage: '德华楼包点制作技艺',
-      story:
-        '德华楼始创于民国初年的汉口，以面点起家，发面包子松软、肉馅多汁。二十世纪八十年代后扩大生产，如今门店和速冻包点并行经营。',
+      story: '德华楼始创于民国初年的汉口，以面点起家，发面包子松软、肉馅多汁。二十世纪八十年代后扩大生产，如今门店和速冻包点并行经营。',
       address: '武汉市江岸区中山大道',
     },
   },
@@ -421,8 +389,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '中华老字号',
       year: 2011,
       heritage: '广式糕点制作技艺',
-      story:
-        '冠生园由冼冠生创立，二十世纪三十年代在汉口开设分店，经营广式月饼、糖果和西点。1949年后在汉独立经营，成为武汉本地的糕点品牌。',
+      story: '冠生园由冼冠生创立，二十世纪三十年代在汉口开设分店，经营广式月饼、糖果和西点。1949年后在汉独立经营，成为武汉本地的糕点品牌。',
       address: '武汉市江岸区中山大道',
     },
   },
@@ -441,8 +408,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '湖北老字号',
       year: 2014,
       heritage: '重油烧卖制作技艺',
-      story:
-        '民生甜食馆开业于抗战胜利后的汉口，以糊米酒、重油烧卖等甜食小吃为主。店名取“民生”之意，多年来保持前店后坊的经营方式。',
+      story: '民生甜食馆开业于抗战胜利后的汉口，以糊米酒、重油烧卖等甜食小吃为主。店名取“民生”之意，多年来保持前店后坊的经营方式。',
       address: '武汉市江岸区中山大道',
     },
   },
@@ -460,8 +426,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '湖北老字号',
       year: 2017,
       heritage: '鄂菜烹饪技艺',
-      story:
-        '老会宾酒楼创办于1929年，以湖北家常菜和宴席菜为主。珍珠圆子、粉蒸肉等菜式沿用传统做法，是汉口老食客常去的酒楼。',
+      story: '老会宾酒楼创办于1929年，以湖北家常菜和宴席菜为主。珍珠圆子、粉蒸肉等菜式沿用传统做法，是汉口老食客常去的酒楼。',
       address: '武汉市江岸区中山大道',
     },
   },
@@ -481,13 +446,10 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '武汉老字号',
       year: 2021,
       heritage: '玻璃瓶汽水灌装工艺',
-      story:
-        '品牌源自二十世纪五十年代的武汉饮料二厂，当时生产的汽水在三镇销售，是许多武汉人的童年记忆。2017年前后品牌重新推出，以玻璃瓶汽水进入年轻人市场。',
+      story: '品牌源自二十世纪五十年代的武汉饮料二厂，当时生产的汽水在三镇销售，是许多武汉人的童年记忆。2017年前后品牌重新推出，以玻璃瓶汽水进入年轻人市场。',
       address: '武汉市江岸区解放大道',
     },
-    certificates: [
-      { level: '武汉精品', scope: '产品', product: '汉口二厂橘子汽水', year: 2021, issuer: WH, standard: 'T/WHPP 006-2021' },
-    ],
+    certificates: [{ level: '武汉精品', scope: '产品', product: '汉口二厂橘子汽水', year: 2021, issuer: WH, standard: 'T/WHPP 006-2021' }],
   },
   {
     slug: 'maoren',
@@ -502,9 +464,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     founded: 2000,
     directory: { niceClasses: [25, 35] },
     famous: { route: '司法认定', year: 2011, level: '一般保护' },
-    certificates: [
-      { level: '武汉精品', scope: '产品', product: '猫人保暖内衣', year: 2021, issuer: WH, standard: 'T/WHPP 010-2021' },
-    ],
+    certificates: [{ level: '武汉精品', scope: '产品', product: '猫人保暖内衣', year: 2021, issuer: WH, standard: 'T/WHPP 010-2021' }],
   },
   {
     slug: 'changjiangsheji',
@@ -517,9 +477,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     description: '长江设计隶属长江水利委员会，承担长江流域水利水电工程的勘测、规划和设计，总部位于汉口解放大道。',
     founded: 1950,
     directory: { niceClasses: [42] },
-    certificates: [
-      { level: '湖北精品', scope: '服务', product: '长江设计水利水电工程勘察设计服务', year: 2022, issuer: HB, standard: 'T/HBPP 017-2022' },
-    ],
+    certificates: [{ level: '湖北精品', scope: '服务', product: '长江设计水利水电工程勘察设计服务', year: 2022, issuer: HB, standard: 'T/HBPP 017-2022' }],
   },
 
   // ───────────────────────────── 硚口区 ─────────────────────────────
@@ -537,8 +495,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '中华老字号',
       year: 2023,
       heritage: '糊汤粉制作技艺',
-      story:
-        '田恒启糊汤粉用鲫鱼等小鱼熬成浓汤，调成糊状后浇在米粉上，配油条食用。店铺由田姓人家创办于民国时期，几代人沿用熬汤方法。',
+      story: '田恒启糊汤粉用鲫鱼等小鱼熬成浓汤，调成糊状后浇在米粉上，配油条食用。店铺由田姓人家创办于民国时期，几代人沿用熬汤方法。',
       address: '武汉市硚口区中山大道',
     },
   },
@@ -557,8 +514,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '中华老字号',
       year: 2023,
       heritage: '牛肉米粉制作技艺',
-      story:
-        '福庆和米粉馆创办于二十世纪二十年代末的汉口，以湖南风味的牛肉米粉起家。米粉配卤牛肉和牛骨汤，在汉口形成了自己的口味。',
+      story: '福庆和米粉馆创办于二十世纪二十年代末的汉口，以湖南风味的牛肉米粉起家。米粉配卤牛肉和牛骨汤，在汉口形成了自己的口味。',
       address: '武汉市硚口区利济北路',
     },
   },
@@ -578,8 +534,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '中华老字号',
       year: 2006,
       heritage: '鮰鱼烹饪技艺',
-      story:
-        '老大兴园创办于清道光年间，最初在汉正街一带经营。二十世纪三十年代起以红烧鮰鱼出名，有“鮰鱼大王”之称，是鄂菜的代表性老店之一。',
+      story: '老大兴园创办于清道光年间，最初在汉正街一带经营。二十世纪三十年代起以红烧鮰鱼出名，有“鮰鱼大王”之称，是鄂菜的代表性老店之一。',
       address: '武汉市硚口区中山大道',
     },
   },
@@ -598,8 +553,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '中华老字号',
       year: 2011,
       heritage: '油纸伞制作技艺',
-      story:
-        '苏恒泰伞店创办于清代汉口汉正街，以手工油纸伞著称。伞骨用楠竹，伞面刷桐油，要经数十道工序制成。如今仍保留传统油纸伞制作，同时生产现代雨伞。',
+      story: '苏恒泰伞店创办于清代汉口汉正街，以手工油纸伞著称。伞骨用楠竹，伞面刷桐油，要经数十道工序制成。如今仍保留传统油纸伞制作，同时生产现代雨伞。',
       address: '武汉市硚口区汉正街',
     },
   },
@@ -618,8 +572,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '中华老字号',
       year: 2011,
       heritage: '菜刀夹钢锻制技艺',
-      story:
-        '曹正兴由曹姓铁匠于清光绪年间在汉口开设铁匠铺，以锻制菜刀出名。刀身采用夹钢工艺，刃口锋利耐用，旧时武汉人家有“买刀认曹正兴”的说法。',
+      story: '曹正兴由曹姓铁匠于清光绪年间在汉口开设铁匠铺，以锻制菜刀出名。刀身采用夹钢工艺，刃口锋利耐用，旧时武汉人家有“买刀认曹正兴”的说法。',
       address: '武汉市硚口区汉正街',
     },
   },
@@ -637,8 +590,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '武汉老字号',
       year: 2018,
       heritage: '缸腌日晒酱菜工艺',
-      story:
-        '江城酱园由1956年公私合营时合并的几家汉口酱坊组成，生产酱菜、腐乳和豆瓣酱。其酱菜沿用缸腌日晒的做法，多年供应武汉的副食店。',
+      story: '江城酱园由1956年公私合营时合并的几家汉口酱坊组成，生产酱菜、腐乳和豆瓣酱。其酱菜沿用缸腌日晒的做法，多年供应武汉的副食店。',
       address: '武汉市硚口区解放大道',
     },
   },
@@ -684,13 +636,10 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '中华老字号',
       year: 2006,
       heritage: '叶开泰传统中药炮制技艺',
-      story:
-        '叶开泰由叶文机于明崇祯年间在汉口开设，以自制丸散膏丹闻名，旧时是全国知名的中药号之一。1953年公私合营后，其技艺和产品由武汉健民继承。',
+      story: '叶开泰由叶文机于明崇祯年间在汉口开设，以自制丸散膏丹闻名，旧时是全国知名的中药号之一。1953年公私合营后，其技艺和产品由武汉健民继承。',
       address: '武汉市汉阳区鹦鹉大道',
     },
-    certificates: [
-      { level: '武汉精品', scope: '产品', product: '叶开泰参桂鹿茸丸', year: 2024, issuer: WH, standard: 'T/WHPP 041-2023' },
-    ],
+    certificates: [{ level: '武汉精品', scope: '产品', product: '叶开泰参桂鹿茸丸', year: 2024, issuer: WH, standard: 'T/WHPP 041-2023' }],
   },
   {
     slug: 'jianmin',
@@ -705,9 +654,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     founded: 1953,
     directory: { niceClasses: [5, 35], advantage: true },
     famous: { route: '行政认定', year: 2009, level: '重点保护' },
-    certificates: [
-      { level: '湖北精品', scope: '产品', product: '健民龙牡壮骨颗粒', year: 2021, issuer: HB, standard: 'T/HBPP 011-2021' },
-    ],
+    certificates: [{ level: '湖北精品', scope: '产品', product: '健民龙牡壮骨颗粒', year: 2021, issuer: HB, standard: 'T/HBPP 011-2021' }],
   },
   {
     slug: 'jiuzhoutong',
@@ -722,9 +669,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     founded: 1999,
     directory: { niceClasses: [35, 39, 44], advantage: true },
     famous: { route: '行政认定', year: 2010, level: '重点保护' },
-    certificates: [
-      { level: '湖北精品', scope: '服务', product: '九州通医药供应链服务', year: 2022, issuer: HB, standard: 'T/HBPP 016-2022' },
-    ],
+    certificates: [{ level: '湖北精品', scope: '服务', product: '九州通医药供应链服务', year: 2022, issuer: HB, standard: 'T/HBPP 016-2022' }],
   },
   {
     slug: 'hanyangzao',
@@ -749,9 +694,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     description: '中铁大桥局成立于1953年，为修建武汉长江大桥而组建，总部位于汉阳。企业从事桥梁设计、施工和科研，参与建设了国内外多座跨江跨海大桥。',
     founded: 1953,
     directory: { niceClasses: [37, 42] },
-    certificates: [
-      { level: '湖北精品', scope: '工程', product: '武汉杨泗港长江大桥', year: 2021, issuer: HB, standard: 'T/HBPP 013-2021' },
-    ],
+    certificates: [{ level: '湖北精品', scope: '工程', product: '武汉杨泗港长江大桥', year: 2021, issuer: HB, standard: 'T/HBPP 013-2021' }],
   },
   {
     slug: 'qingchuanfandian',
@@ -779,8 +722,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '湖北老字号',
       year: 2015,
       heritage: '铜锣制作技艺（非物质文化遗产项目）',
-      story:
-        '高洪太铜锣坊创办于清末，锣坯要经熔铜、锻打、定音等工序手工制成，以音准著称。旧时戏班和寺庙多用其锣，如今产品供应民族乐团和民俗活动。',
+      story: '高洪太铜锣坊创办于清末，锣坯要经熔铜、锻打、定音等工序手工制成，以音准著称。旧时戏班和寺庙多用其锣，如今产品供应民族乐团和民俗活动。',
       address: '武汉市汉阳区显正街',
     },
   },
@@ -813,13 +755,10 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '中华老字号',
       year: 2011,
       heritage: '曹祥泰绿豆糕制作技艺',
-      story:
-        '曹祥泰由曹南山于清光绪年间在武昌创办，起初经营杂货，后以自制绿豆糕出名。绿豆糕以绿豆粉、白糖和麻油为主料，入口松软，是武昌人端午时节的常见糕点。',
+      story: '曹祥泰由曹南山于清光绪年间在武昌创办，起初经营杂货，后以自制绿豆糕出名。绿豆糕以绿豆粉、白糖和麻油为主料，入口松软，是武昌人端午时节的常见糕点。',
       address: '武汉市武昌区解放路',
     },
-    certificates: [
-      { level: '武汉精品', scope: '产品', product: '曹祥泰绿豆糕', year: 2021, issuer: WH, standard: 'T/WHPP 005-2021' },
-    ],
+    certificates: [{ level: '武汉精品', scope: '产品', product: '曹祥泰绿豆糕', year: 2021, issuer: WH, standard: 'T/WHPP 005-2021' }],
   },
   {
     slug: 'zouziguangge',
@@ -835,8 +774,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '中华老字号',
       year: 2011,
       heritage: '毛笔制作技艺',
-      story:
-        '邹紫光阁由江西邹姓笔工来汉开设，创办于清道光年间，以制作毛笔闻名。其毛笔选料讲究，经水盆、装套、修笔等工序手工完成，受书画界喜爱。',
+      story: '邹紫光阁由江西邹姓笔工来汉开设，创办于清道光年间，以制作毛笔闻名。其毛笔选料讲究，经水盆、装套、修笔等工序手工完成，受书画界喜爱。',
       address: '武汉市武昌区司门口',
     },
   },
@@ -856,8 +794,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '中华老字号',
       year: 2006,
       heritage: '清蒸武昌鱼烹饪技艺',
-      story:
-        '大中华酒楼1930年开设于武昌，经营鄂菜。1956年毛泽东在此品尝清蒸武昌鱼，留下“又食武昌鱼”的词句，这道菜由此广为人知。',
+      story: '大中华酒楼1930年开设于武昌，经营鄂菜。1956年毛泽东在此品尝清蒸武昌鱼，留下“又食武昌鱼”的词句，这道菜由此广为人知。',
       address: '武汉市武昌区彭刘杨路',
     },
   },
@@ -876,8 +813,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '湖北老字号',
       year: 2013,
       heritage: '枯炒豆丝技艺',
-      story:
-        '老谦记由夏姓店主于1946年在武昌开设，以枯炒牛肉豆丝出名。豆丝用大米和绿豆磨浆摊成薄皮，切条后与牛肉同炒，外焦内软。',
+      story: '老谦记由夏姓店主于1946年在武昌开设，以枯炒牛肉豆丝出名。豆丝用大米和绿豆磨浆摊成薄皮，切条后与牛肉同炒，外焦内软。',
       address: '武汉市武昌区胭脂路',
     },
   },
@@ -957,9 +893,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     description: '中国一冶1954年在武汉组建，最初承担武钢的建设，现从事冶金、房屋建筑和市政工程施工。',
     founded: 1954,
     directory: { niceClasses: [37] },
-    certificates: [
-      { level: '武汉精品', scope: '工程', product: '一冶工业厂房钢结构工程', year: 2024, issuer: WH, standard: 'T/WHPP 044-2023' },
-    ],
+    certificates: [{ level: '武汉精品', scope: '工程', product: '一冶工业厂房钢结构工程', year: 2024, issuer: WH, standard: 'T/WHPP 044-2023' }],
   },
   {
     slug: 'honggangchengmianguan',
@@ -974,8 +908,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     timeHonored: {
       tier: '武汉老字号',
       year: 2020,
-      story:
-        '面馆开设于1958年武钢投产前后，最初是红钢城街区职工食堂的对外窗口。几十年来为青山的钢铁工人供应早点，以牛肉面和热干面为主。',
+      story: '面馆开设于1958年武钢投产前后，最初是红钢城街区职工食堂的对外窗口。几十年来为青山的钢铁工人供应早点，以牛肉面和热干面为主。',
       address: '武汉市青山区红钢城',
     },
   },
@@ -998,13 +931,10 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '中华老字号',
       year: 2006,
       heritage: '马应龙眼药制作技艺',
-      story:
-        '马应龙始创于明万历年间的河北定州，以眼药起家。二十世纪五十年代迁至武汉，后以麝香痔疮膏为主打产品，发展为以肛肠治疗药品为主的制药企业。',
+      story: '马应龙始创于明万历年间的河北定州，以眼药起家。二十世纪五十年代迁至武汉，后以麝香痔疮膏为主打产品，发展为以肛肠治疗药品为主的制药企业。',
       address: '武汉市洪山区南湖周家湾',
     },
-    certificates: [
-      { level: '中国精品', scope: '产品', product: '马应龙麝香痔疮膏', year: 2022, issuer: CQC, standard: 'T/CQC 102-2021' },
-    ],
+    certificates: [{ level: '中国精品', scope: '产品', product: '马应龙麝香痔疮膏', year: 2022, issuer: CQC, standard: 'T/CQC 102-2021' }],
   },
   {
     slug: 'hongshancaitai',
@@ -1017,9 +947,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     keywords: ['菜薹', '红菜薹', '紫菜薹'],
     description: '洪山菜薹是武汉冬季的时令蔬菜，茎色紫红、口感脆甜，传统上以洪山宝通寺一带所产为正宗。地理标志由产业协会统一管理使用。',
     directory: { niceClasses: [29, 31], advantage: true, gi: { product: '洪山菜薹', area: '洪山区' } },
-    certificates: [
-      { level: '农产品地理标志', scope: '产品', product: '洪山菜薹', year: 2020, issuer: MOA },
-    ],
+    certificates: [{ level: '农产品地理标志', scope: '产品', product: '洪山菜薹', year: 2020, issuer: MOA }],
   },
   {
     slug: 'qingling',
@@ -1032,9 +960,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     description: '合作社位于洪山区青菱一带，种植菜心、莲藕等时令蔬菜，供应城区农贸市场和商超。',
     founded: 2010,
     directory: { niceClasses: [31] },
-    certificates: [
-      { level: '绿色食品', scope: '产品', product: '青菱菜心', year: 2022, issuer: GREEN },
-    ],
+    certificates: [{ level: '绿色食品', scope: '产品', product: '青菱菜心', year: 2022, issuer: GREEN }],
   },
   {
     slug: 'baishazhou',
@@ -1046,9 +972,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     keywords: ['农副产品批发', '蔬菜', '水果', '冷链'],
     description: '白沙洲大市场是武汉南部的农副产品批发市场，经营蔬菜、水果、干货和冻品，服务武汉及周边的农贸市场和商超。',
     directory: { niceClasses: [35, 39] },
-    certificates: [
-      { level: '武汉精品', scope: '服务', product: '白沙洲农副产品批发服务', year: 2024, issuer: WH, standard: 'T/WHPP 046-2023' },
-    ],
+    certificates: [{ level: '武汉精品', scope: '服务', product: '白沙洲农副产品批发服务', year: 2024, issuer: WH, standard: 'T/WHPP 046-2023' }],
   },
 
   // ───────────────────────────── 东西湖区 ─────────────────────────────
@@ -1066,9 +990,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     founded: 2006,
     directory: { niceClasses: [29, 30, 35], advantage: true, madrid: true },
     famous: { route: '行政认定', year: 2019, level: '重点保护' },
-    certificates: [
-      { level: '湖北精品', scope: '产品', product: '良品铺子每日坚果', year: 2021, issuer: HB, standard: 'T/HBPP 012-2021' },
-    ],
+    certificates: [{ level: '湖北精品', scope: '产品', product: '良品铺子每日坚果', year: 2021, issuer: HB, standard: 'T/HBPP 012-2021' }],
   },
   {
     slug: 'huanghelou',
@@ -1095,9 +1017,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     description: '合作社位于东西湖区柏泉街，种植巨峰、夏黑等葡萄品种，夏季开展采摘观光。',
     founded: 2012,
     directory: { niceClasses: [31] },
-    certificates: [
-      { level: '名特优新农产品', scope: '产品', product: '柏泉葡萄', year: 2023, issuer: MOA_QC },
-    ],
+    certificates: [{ level: '名特优新农产品', scope: '产品', product: '柏泉葡萄', year: 2023, issuer: MOA_QC }],
   },
 
   // ───────────────────────────── 临空港经开区 ─────────────────────────────
@@ -1114,9 +1034,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     founded: 1997,
     directory: { niceClasses: [29, 30, 35, 43], advantage: true, madrid: true },
     famous: { route: '行政认定', year: 2014, level: '重点保护' },
-    certificates: [
-      { level: '湖北精品', scope: '产品', product: '周黑鸭锁鲜卤鸭脖', year: 2020, issuer: HB, standard: 'T/HBPP 005-2020' },
-    ],
+    certificates: [{ level: '湖北精品', scope: '产品', product: '周黑鸭锁鲜卤鸭脖', year: 2020, issuer: HB, standard: 'T/HBPP 005-2020' }],
   },
   {
     slug: 'jinghe',
@@ -1129,9 +1047,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     description: '企业在径河一带流转农田种植优质稻，产品以小包装大米供应武汉市场。',
     founded: 2014,
     directory: { niceClasses: [30, 31] },
-    certificates: [
-      { level: '绿色食品', scope: '产品', product: '径河大米', year: 2022, issuer: GREEN },
-    ],
+    certificates: [{ level: '绿色食品', scope: '产品', product: '径河大米', year: 2022, issuer: GREEN }],
   },
   {
     slug: 'hanweiyuan',
@@ -1144,9 +1060,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     description: '汉味源生产芝麻酱、卤料包和复合调味料，产品供应本地热干面馆和卤菜店，也以小包装进入商超。',
     founded: 2008,
     directory: { niceClasses: [29, 30] },
-    certificates: [
-      { level: '武汉精品', scope: '产品', product: '汉味源热干面芝麻酱', year: 2023, issuer: WH, standard: 'T/WHPP 018-2022' },
-    ],
+    certificates: [{ level: '武汉精品', scope: '产品', product: '汉味源热干面芝麻酱', year: 2023, issuer: WH, standard: 'T/WHPP 018-2022' }],
   },
 
   // ───────────────────────────── 汉南区 ─────────────────────────────
@@ -1161,9 +1075,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     keywords: ['甜玉米', '鲜食玉米', '真空玉米'],
     description: '汉南区沿江沙壤土适宜种植鲜食玉米，甜玉米是当地主要经济作物之一，以鲜穗和真空包装玉米销售。',
     directory: { niceClasses: [31], gi: { product: '汉南甜玉米', area: '汉南区' } },
-    certificates: [
-      { level: '农产品地理标志', scope: '产品', product: '汉南甜玉米', year: 2021, issuer: MOA },
-    ],
+    certificates: [{ level: '农产品地理标志', scope: '产品', product: '汉南甜玉米', year: 2021, issuer: MOA }],
   },
   {
     slug: 'hannanhuxian',
@@ -1190,9 +1102,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     keywords: ['莲藕', '粉藕', '藕带'],
     description: '蔡甸区湖泊众多，莲藕种植历史长，所产莲藕以粉糯著称，适合煨汤。地理标志由协会统一管理使用。',
     directory: { niceClasses: [29, 31], advantage: true, gi: { product: '蔡甸莲藕', area: '蔡甸区' } },
-    certificates: [
-      { level: '农产品地理标志', scope: '产品', product: '蔡甸莲藕', year: 2019, issuer: MOA },
-    ],
+    certificates: [{ level: '农产品地理标志', scope: '产品', product: '蔡甸莲藕', year: 2019, issuer: MOA }],
   },
   {
     slug: 'caidianlihao',
@@ -1205,9 +1115,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     description: '藜蒿是武汉春季常见的蔬菜，“藜蒿炒腊肉”是本地家常菜。合作社在蔡甸湖区滩地种植藜蒿，冬春季节上市。',
     founded: 2013,
     directory: { niceClasses: [31] },
-    certificates: [
-      { level: '名特优新农产品', scope: '产品', product: '蔡甸藜蒿', year: 2022, issuer: MOA_QC },
-    ],
+    certificates: [{ level: '名特优新农产品', scope: '产品', product: '蔡甸藜蒿', year: 2022, issuer: MOA_QC }],
   },
   {
     slug: 'zhiyinhu',
@@ -1233,9 +1141,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     keywords: ['藠头', '腌藠头', '酱菜'],
     description: '江夏区舒安街种植藠头历史较长，当地沙性土壤排水好，所产藠头个头均匀、脆嫩，以鲜藠头和腌制藠头销售。',
     directory: { niceClasses: [29, 31], gi: { product: '舒安藠头', area: '江夏区' } },
-    certificates: [
-      { level: '农产品地理标志', scope: '产品', product: '舒安藠头', year: 2020, issuer: MOA },
-    ],
+    certificates: [{ level: '农产品地理标志', scope: '产品', product: '舒安藠头', year: 2020, issuer: MOA }],
   },
   {
     slug: 'bafenshancha',
@@ -1248,9 +1154,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     description: '茶园位于江夏区八分山一带丘陵，种植绿茶和红茶，兼营采茶体验。',
     founded: 2009,
     directory: { niceClasses: [30] },
-    certificates: [
-      { level: '有机农产品', scope: '产品', product: '八分山有机绿茶', year: 2023, issuer: ORGANIC, standard: 'GB/T 19630-2019' },
-    ],
+    certificates: [{ level: '有机农产品', scope: '产品', product: '八分山有机绿茶', year: 2023, issuer: ORGANIC, standard: 'GB/T 19630-2019' }],
   },
   {
     slug: 'fasidami',
@@ -1263,9 +1167,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     description: '合作社在江夏区法泗街的湖区平原推行稻虾共作，出产虾稻米。',
     founded: 2015,
     directory: { niceClasses: [30, 31] },
-    certificates: [
-      { level: '绿色食品', scope: '产品', product: '法泗虾稻米', year: 2021, issuer: GREEN },
-    ],
+    certificates: [{ level: '绿色食品', scope: '产品', product: '法泗虾稻米', year: 2021, issuer: GREEN }],
   },
 
   // ───────────────────────────── 黄陂区 ─────────────────────────────
@@ -1304,9 +1206,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     keywords: ['荆条蜜', '蜂蜜', '蜂蜡'],
     description: '黄陂北部山区荆条分布广，夏季荆条花期蜂农集中采蜜。荆条蜜色浅、味清香，由当地蜂业协会统一标识销售。',
     directory: { niceClasses: [30], gi: { product: '黄陂荆蜜', area: '黄陂区' } },
-    certificates: [
-      { level: '名特优新农产品', scope: '产品', product: '黄陂荆条蜂蜜', year: 2021, issuer: MOA_QC },
-    ],
+    certificates: [{ level: '名特优新农产品', scope: '产品', product: '黄陂荆条蜂蜜', year: 2021, issuer: MOA_QC }],
   },
   {
     slug: 'sheshuiwan',
@@ -1319,9 +1219,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     description: '合作社位于滠水河畔，种植有机蔬菜和西甜瓜，向城区会员家庭配送。',
     founded: 2016,
     directory: { niceClasses: [31] },
-    certificates: [
-      { level: '有机农产品', scope: '产品', product: '滠水湾有机蔬菜', year: 2024, issuer: ORGANIC, standard: 'GB/T 19630-2019' },
-    ],
+    certificates: [{ level: '有机农产品', scope: '产品', product: '滠水湾有机蔬菜', year: 2024, issuer: ORGANIC, standard: 'GB/T 19630-2019' }],
   },
 
   // ───────────────────────────── 新洲区 ─────────────────────────────
@@ -1340,13 +1238,10 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '武汉老字号',
       year: 2019,
       heritage: '土鸡瓦罐煨汤技艺',
-      story:
-        '汪集是新洲区的一个街道，当地人家习惯用散养土鸡配瓦罐慢火煨汤。二十世纪八十年代起，汪集鸡汤店沿公路开设，后进入武汉城区。',
+      story: '汪集是新洲区的一个街道，当地人家习惯用散养土鸡配瓦罐慢火煨汤。二十世纪八十年代起，汪集鸡汤店沿公路开设，后进入武汉城区。',
       address: '武汉市新洲区汪集街',
     },
-    certificates: [
-      { level: '武汉精品', scope: '产品', product: '汪集瓦罐鸡汤', year: 2025, issuer: WH, standard: 'T/WHPP 052-2024' },
-    ],
+    certificates: [{ level: '武汉精品', scope: '产品', product: '汪集瓦罐鸡汤', year: 2025, issuer: WH, standard: 'T/WHPP 052-2024' }],
   },
   {
     slug: 'yangluogang',
@@ -1359,9 +1254,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     keywords: ['集装箱', '港口装卸', '江海联运'],
     description: '阳逻港位于新洲区阳逻街，是长江中游的集装箱港口，开通了至上海及近洋的江海航线。',
     directory: { niceClasses: [39] },
-    certificates: [
-      { level: '武汉精品', scope: '服务', product: '阳逻港集装箱装卸服务', year: 2023, issuer: WH, standard: 'T/WHPP 035-2022' },
-    ],
+    certificates: [{ level: '武汉精品', scope: '服务', product: '阳逻港集装箱装卸服务', year: 2023, issuer: WH, standard: 'T/WHPP 035-2022' }],
   },
   {
     slug: 'zhangduhu',
@@ -1374,9 +1267,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     description: '涨渡湖位于新洲区南部，湖区周边渔户养殖河蟹和鳜鱼。合作社统一苗种和收购，以“涨渡湖”品牌销售。',
     founded: 2012,
     directory: { niceClasses: [29, 31], gi: { product: '涨渡湖大闸蟹', area: '新洲区' } },
-    certificates: [
-      { level: '名特优新农产品', scope: '产品', product: '涨渡湖大闸蟹', year: 2024, issuer: MOA_QC },
-    ],
+    certificates: [{ level: '名特优新农产品', scope: '产品', product: '涨渡湖大闸蟹', year: 2024, issuer: MOA_QC }],
   },
 
   // ───────────────────────────── 东湖高新区 ─────────────────────────────
@@ -1394,9 +1285,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     founded: 1999,
     directory: { niceClasses: [9, 38, 42], advantage: true, madrid: true },
     famous: { route: '行政认定', year: 2007, level: '重点保护' },
-    certificates: [
-      { level: '中国精品', scope: '产品', product: '烽火光传送网设备', year: 2020, issuer: CQC, standard: 'T/CQC 087-2019' },
-    ],
+    certificates: [{ level: '中国精品', scope: '产品', product: '烽火光传送网设备', year: 2020, issuer: CQC, standard: 'T/CQC 087-2019' }],
   },
   {
     slug: 'changfei',
@@ -1412,9 +1301,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     founded: 1988,
     directory: { niceClasses: [9], advantage: true, madrid: true },
     famous: { route: '司法认定', year: 2012, level: '重点保护' },
-    certificates: [
-      { level: '中国精品', scope: '产品', product: '长飞G.652.D单模光纤', year: 2021, issuer: CQC, standard: 'T/CQC 091-2020' },
-    ],
+    certificates: [{ level: '中国精品', scope: '产品', product: '长飞G.652.D单模光纤', year: 2021, issuer: CQC, standard: 'T/CQC 091-2020' }],
   },
   {
     slug: 'gaodehongwai',
@@ -1429,9 +1316,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     founded: 1999,
     directory: { niceClasses: [9], madrid: true },
     famous: { route: '司法认定', year: 2016, level: '一般保护' },
-    certificates: [
-      { level: '湖北精品', scope: '产品', product: '高德红外测温热像仪', year: 2022, issuer: HB, standard: 'T/HBPP 019-2022' },
-    ],
+    certificates: [{ level: '湖北精品', scope: '产品', product: '高德红外测温热像仪', year: 2022, issuer: HB, standard: 'T/HBPP 019-2022' }],
   },
   {
     slug: 'renfu',
@@ -1446,9 +1331,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     founded: 1993,
     directory: { niceClasses: [5, 10, 44], advantage: true },
     famous: { route: '行政认定', year: 2011, level: '重点保护' },
-    certificates: [
-      { level: '湖北精品', scope: '产品', product: '人福小容量注射剂', year: 2023, issuer: HB, standard: 'T/HBPP 024-2023' },
-    ],
+    certificates: [{ level: '湖北精品', scope: '产品', product: '人福小容量注射剂', year: 2023, issuer: HB, standard: 'T/HBPP 024-2023' }],
   },
   {
     slug: 'douyu',
@@ -1464,9 +1347,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     founded: 2014,
     directory: { niceClasses: [9, 38, 41, 42], advantage: true },
     famous: { route: '司法认定', year: 2021, level: '一般保护' },
-    certificates: [
-      { level: '武汉精品', scope: '服务', product: '斗鱼直播平台内容服务', year: 2022, issuer: WH, standard: 'T/WHPP 028-2022' },
-    ],
+    certificates: [{ level: '武汉精品', scope: '服务', product: '斗鱼直播平台内容服务', year: 2022, issuer: WH, standard: 'T/WHPP 028-2022' }],
   },
   {
     slug: 'changjiangcunchu',
@@ -1481,9 +1362,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     website: 'https://www.ymtc.com',
     founded: 2016,
     directory: { niceClasses: [9, 42] },
-    certificates: [
-      { level: '湖北精品', scope: '产品', product: '长江存储3D NAND闪存芯片', year: 2024, issuer: HB, standard: 'T/HBPP 027-2023' },
-    ],
+    certificates: [{ level: '湖北精品', scope: '产品', product: '长江存储3D NAND闪存芯片', year: 2024, issuer: HB, standard: 'T/HBPP 027-2023' }],
   },
   {
     slug: 'huaxingguangdian',
@@ -1497,9 +1376,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     description: '武汉华星光电是TCL华星在武汉设立的面板企业，生产中小尺寸LTPS液晶面板和柔性OLED面板。',
     founded: 2014,
     directory: { niceClasses: [9] },
-    certificates: [
-      { level: '武汉精品', scope: '产品', product: '华星光电LTPS液晶显示面板', year: 2021, issuer: WH, standard: 'T/WHPP 011-2021' },
-    ],
+    certificates: [{ level: '武汉精品', scope: '产品', product: '华星光电LTPS液晶显示面板', year: 2021, issuer: WH, standard: 'T/WHPP 011-2021' }],
   },
   {
     slug: 'tianyu',
@@ -1511,9 +1388,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     keywords: ['智能卡', '数字安全', '教育信息化'],
     description: '天喻信息从事智能卡、数字安全和教育信息化业务，产品包括金融IC卡和通信卡。',
     directory: { niceClasses: [9, 42] },
-    certificates: [
-      { level: '武汉精品', scope: '产品', product: '天喻金融IC卡', year: 2020, issuer: WH, standard: 'T/WHPP 001-2020' },
-    ],
+    certificates: [{ level: '武汉精品', scope: '产品', product: '天喻金融IC卡', year: 2020, issuer: WH, standard: 'T/WHPP 001-2020' }],
   },
   {
     slug: 'huazhongshukong',
@@ -1527,9 +1402,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     description: '华中数控依托华中科技大学的技术成立，研发生产机床数控系统、伺服驱动和工业机器人。',
     founded: 1994,
     directory: { niceClasses: [7, 9] },
-    certificates: [
-      { level: '湖北精品', scope: '产品', product: '华中8型数控系统', year: 2022, issuer: HB, standard: 'T/HBPP 018-2022' },
-    ],
+    certificates: [{ level: '湖北精品', scope: '产品', product: '华中8型数控系统', year: 2022, issuer: HB, standard: 'T/HBPP 018-2022' }],
   },
   {
     slug: 'zhongjiansanju',
@@ -1543,9 +1416,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     description: '中建三局是中国建筑集团的骨干企业，总部位于武汉，从事房屋建筑和基础设施投资建设，承建过多座超高层建筑。',
     founded: 1965,
     directory: { niceClasses: [37, 42], advantage: true },
-    certificates: [
-      { level: '湖北精品', scope: '工程', product: '武汉中心大厦', year: 2022, issuer: HB, standard: 'T/HBPP 020-2022' },
-    ],
+    certificates: [{ level: '湖北精品', scope: '工程', product: '武汉中心大厦', year: 2022, issuer: HB, standard: 'T/HBPP 020-2022' }],
   },
   {
     slug: 'ruike',
@@ -1559,9 +1430,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     description: '锐科激光研发生产光纤激光器及核心器件，产品用于金属切割、焊接等激光加工设备。',
     founded: 2007,
     directory: { niceClasses: [9] },
-    certificates: [
-      { level: '湖北精品', scope: '产品', product: '锐科连续光纤激光器', year: 2023, issuer: HB, standard: 'T/HBPP 025-2023' },
-    ],
+    certificates: [{ level: '湖北精品', scope: '产品', product: '锐科连续光纤激光器', year: 2023, issuer: HB, standard: 'T/HBPP 025-2023' }],
   },
 
   // ───────────────────────────── 武汉经开区 ─────────────────────────────
@@ -1579,9 +1448,7 @@ export const DEMO_BRANDS: DemoBrand[] = [
     founded: 1969,
     directory: { niceClasses: [7, 12, 37], advantage: true, madrid: true },
     famous: { route: '行政认定', year: 1999, level: '重点保护' },
-    certificates: [
-      { level: '湖北精品', scope: '产品', product: '东风风神乘用车', year: 2023, issuer: HB, standard: 'T/HBPP 023-2023' },
-    ],
+    certificates: [{ level: '湖北精品', scope: '产品', product: '东风风神乘用车', year: 2023, issuer: HB, standard: 'T/HBPP 023-2023' }],
   },
   {
     slug: 'shenlong',
@@ -1626,13 +1493,10 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '湖北老字号',
       year: 2014,
       heritage: '清香型白酒酿造技艺',
-      story:
-        '黄鹤楼酒的前身是1952年组建的武汉酒厂，生产清香型白酒。二十世纪八十年代，黄鹤楼酒在全国评酒会上获评国家名酒，之后经历改制，品牌延续至今。',
+      story: '黄鹤楼酒的前身是1952年组建的武汉酒厂，生产清香型白酒。二十世纪八十年代，黄鹤楼酒在全国评酒会上获评国家名酒，之后经历改制，品牌延续至今。',
       address: '武汉市武汉经济技术开发区沌阳大道',
     },
-    certificates: [
-      { level: '湖北精品', scope: '产品', product: '黄鹤楼清香型白酒', year: 2021, issuer: HB, standard: 'T/HBPP 014-2021' },
-    ],
+    certificates: [{ level: '湖北精品', scope: '产品', product: '黄鹤楼清香型白酒', year: 2021, issuer: HB, standard: 'T/HBPP 014-2021' }],
   },
 
   // ───────────────────────────── 东湖风景区 ─────────────────────────────
@@ -1652,13 +1516,10 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '武汉老字号',
       year: 2016,
       heritage: '东湖宾馆梅岭建筑群',
-      story:
-        '东湖宾馆建于二十世纪五六十年代，园区依湖而建，曾多次接待国内外重要来宾。如今宾馆面向社会提供住宿和会议服务，部分建筑作为历史陈列对外开放。',
+      story: '东湖宾馆建于二十世纪五六十年代，园区依湖而建，曾多次接待国内外重要来宾。如今宾馆面向社会提供住宿和会议服务，部分建筑作为历史陈列对外开放。',
       address: '武汉市东湖风景区东湖路',
     },
-    certificates: [
-      { level: '武汉精品', scope: '服务', product: '东湖宾馆会议接待服务', year: 2022, issuer: WH, standard: 'T/WHPP 026-2022' },
-    ],
+    certificates: [{ level: '武汉精品', scope: '服务', product: '东湖宾馆会议接待服务', year: 2022, issuer: WH, standard: 'T/WHPP 026-2022' }],
   },
   {
     slug: 'moshan',
@@ -1688,13 +1549,10 @@ export const DEMO_BRANDS: DemoBrand[] = [
       tier: '武汉老字号',
       year: 2022,
       heritage: '手工捶鱼糜技艺',
-      story:
-        '品牌源于1965年谌家矶渔业队开办的水产加工点，用长江和府河鱼类制作鱼丸、鱼糕。后改制为食品企业，仍沿用手工捶打鱼糜的做法。',
+      story: '品牌源于1965年谌家矶渔业队开办的水产加工点，用长江和府河鱼类制作鱼丸、鱼糕。后改制为食品企业，仍沿用手工捶打鱼糜的做法。',
       address: '武汉市长江新区谌家矶',
     },
-    certificates: [
-      { level: '武汉精品', scope: '产品', product: '谌家矶清水鱼丸', year: 2025, issuer: WH, standard: 'T/WHPP 055-2024' },
-    ],
+    certificates: [{ level: '武汉精品', scope: '产品', product: '谌家矶清水鱼丸', year: 2025, issuer: WH, standard: 'T/WHPP 055-2024' }],
   },
   {
     slug: 'wuhuxian',
@@ -1707,8 +1565,6 @@ export const DEMO_BRANDS: DemoBrand[] = [
     description: '合作社位于武湖街，主要种植大棚蔬菜，向城区商超和学校食堂配送净菜。',
     founded: 2013,
     directory: { niceClasses: [31] },
-    certificates: [
-      { level: '绿色食品', scope: '产品', product: '武湖鲜大棚番茄', year: 2023, issuer: GREEN },
-    ],
+    certificates: [{ level: '绿色食品', scope: '产品', product: '武湖鲜大棚番茄', year: 2023, issuer: GREEN }],
   },
 ];

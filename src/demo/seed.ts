@@ -12,8 +12,19 @@ import { DEMO_BRANDS } from './brands.js';
 import type { DemoBrand } from './types.js';
 
 const DISTRICT_CODES: Partial<Record<District, string>> = {
-  江岸区: '420102', 江汉区: '420103', 硚口区: '420104', 汉阳区: '420105', 武昌区: '420106', 青山区: '420107',
-  洪山区: '420111', 东西湖区: '420112', 汉南区: '420113', 蔡甸区: '420114', 江夏区: '420115', 黄陂区: '420116', 新洲区: '420117',
+  江岸区: '420102',
+  江汉区: '420103',
+  硚口区: '420104',
+  汉阳区: '420105',
+  武昌区: '420106',
+  青山区: '420107',
+  洪山区: '420111',
+  东西湖区: '420112',
+  汉南区: '420113',
+  蔡甸区: '420114',
+  江夏区: '420115',
+  黄陂区: '420116',
+  新洲区: '420117',
 };
 
 /** Deterministic pseudo-random integer in [min, max] from a string. */
@@ -27,7 +38,13 @@ export function pick(seed: string, min: number, max: number): number {
 const date = (y: number, seed: string) => new Date(Date.UTC(y, pick(`${seed}m`, 0, 11), pick(`${seed}d`, 1, 28)));
 
 const CERT_PREFIX: Record<string, string> = {
-  中国精品: 'ZGJP', 湖北精品: 'HBJP', 武汉精品: 'WHJP', 绿色食品: 'LB', 有机农产品: 'YJNCP', 农产品地理标志: 'AGI', 名特优新农产品: 'MTYX',
+  中国精品: 'ZGJP',
+  湖北精品: 'HBJP',
+  武汉精品: 'WHJP',
+  绿色食品: 'LB',
+  有机农产品: 'YJNCP',
+  农产品地理标志: 'AGI',
+  名特优新农产品: 'MTYX',
 };
 
 export function demoRegNo(slug: string, nice: number): string {
@@ -69,12 +86,24 @@ export async function seedDemo(brands: DemoBrand[] = DEMO_BRANDS): Promise<SeedR
   let thIndex = 0;
   let certIndex = 0;
   for (const b of brands) {
-    const { doc: brand, action } = await upsertByKey(Brand, { slug: b.slug }, {
-      name: b.name, nameEn: b.nameEn ?? '', company: b.company,
-      creditCode: demoCreditCode(b.slug, DISTRICT_CODES[b.district] ?? '420100'),
-      district: b.district, sector: b.sector, industry: b.industry, keywords: b.keywords,
-      description: b.description, website: b.website ?? '', founded: b.founded, demo: true,
-    });
+    const { doc: brand, action } = await upsertByKey(
+      Brand,
+      { slug: b.slug },
+      {
+        name: b.name,
+        nameEn: b.nameEn ?? '',
+        company: b.company,
+        creditCode: demoCreditCode(b.slug, DISTRICT_CODES[b.district] ?? '420100'),
+        district: b.district,
+        sector: b.sector,
+        industry: b.industry,
+        keywords: b.keywords,
+        description: b.description,
+        website: b.website ?? '',
+        founded: b.founded,
+        demo: true,
+      },
+    );
     current = b.slug;
     count(action, 'brand');
     const regNos: string[] = [];
@@ -84,21 +113,34 @@ export async function seedDemo(brands: DemoBrand[] = DEMO_BRANDS): Promise<SeedR
         const regNo = demoRegNo(b.slug, nice);
         regNos.push(regNo);
         const fromYear = pick(`${b.slug}${nice}y`, 2008, 2020);
-        const r = await upsertByKey(Trademark, { regNo }, {
-          brand: brand._id, mark: b.name, niceClasses: [nice],
-          validFrom: date(fromYear, `${regNo}f`), validTo: date(fromYear + 10, `${regNo}f`),
-          madrid: Boolean(b.directory.madrid && i === 0),
-        });
+        const r = await upsertByKey(
+          Trademark,
+          { regNo },
+          {
+            brand: brand._id,
+            mark: b.name,
+            niceClasses: [nice],
+            validFrom: date(fromYear, `${regNo}f`),
+            validTo: date(fromYear + 10, `${regNo}f`),
+            madrid: Boolean(b.directory.madrid && i === 0),
+          },
+        );
         count(r.action, 'trademark');
       }
       const suspended = dirIndex++ === SPECIAL.directorySuspended;
       const listedAt = date(pick(`${b.slug}l`, 2019, 2024), `${b.slug}l`);
-      const r = await upsertByKey(DirectoryEntry, { brand: brand._id }, {
-        advantage: Boolean(b.directory.advantage), ...(b.directory.gi ? { gi: b.directory.gi } : {}), listedAt,
-        status: suspended ? '暂停' : '在册',
-        statusReason: suspended ? '商标专用权续展待核实（演示）' : '',
-        statusChangedAt: suspended ? date(2025, `${b.slug}s`) : listedAt,
-      });
+      const r = await upsertByKey(
+        DirectoryEntry,
+        { brand: brand._id },
+        {
+          advantage: Boolean(b.directory.advantage),
+          ...(b.directory.gi ? { gi: b.directory.gi } : {}),
+          listedAt,
+          status: suspended ? '暂停' : '在册',
+          statusReason: suspended ? '商标专用权续展待核实（演示）' : '',
+          statusChangedAt: suspended ? date(2025, `${b.slug}s`) : listedAt,
+        },
+      );
       count(r.action, 'directory');
     }
     if (b.famous) {
@@ -106,37 +148,59 @@ export async function seedDemo(brands: DemoBrand[] = DEMO_BRANDS): Promise<SeedR
       const regNo = regNos[0] ?? demoRegNo(b.slug, 0);
       const judicial = f.route === '司法认定';
       const recDate = date(f.year, `${b.slug}r`);
-      const r = await upsertByKey(FamousMark, { trademarkRegNo: regNo }, {
-        brand: brand._id,
-        recognition: {
-          date: recDate,
-          authority: judicial ? '武汉市中级人民法院' : f.year >= 2018 ? '国家知识产权局' : '国家工商行政管理总局商标局',
-          documentNo: judicial ? `（${f.year}）鄂01民初${pick(`${b.slug}n`, 100, 9999)}号` : `商标驰字〔${f.year}〕第${pick(`${b.slug}n`, 10, 999)}号`,
-          route: f.route,
+      const r = await upsertByKey(
+        FamousMark,
+        { trademarkRegNo: regNo },
+        {
+          brand: brand._id,
+          recognition: {
+            date: recDate,
+            authority: judicial ? '武汉市中级人民法院' : f.year >= 2018 ? '国家知识产权局' : '国家工商行政管理总局商标局',
+            documentNo: judicial ? `（${f.year}）鄂01民初${pick(`${b.slug}n`, 100, 9999)}号` : `商标驰字〔${f.year}〕第${pick(`${b.slug}n`, 10, 999)}号`,
+            route: f.route,
+          },
+          regulator: '武汉市市场监督管理局知识产权保护处',
+          nextReviewAt: date(2026 + pick(`${b.slug}v`, 0, 1), `${b.slug}v`),
+          status: f.level,
+          statusChangedAt: recDate,
         },
-        regulator: '武汉市市场监督管理局知识产权保护处',
-        nextReviewAt: date(2026 + pick(`${b.slug}v`, 0, 1), `${b.slug}v`),
-        status: f.level, statusChangedAt: recDate,
-      });
+      );
       count(r.action, 'famous');
       if (r.doc.records.length === 0) {
         const demo = { actor: 'demo' };
-        const v2 = await appendProtectionRecord<{ version: number }>(r.doc._id, r.doc.version,
-          { date: date(2024, `${b.slug}p1`), kind: '监测', summary: '电商平台商标使用监测，未发现明显侵权链接（演示记录）', outcome: '持续监测' }, demo);
-        await appendProtectionRecord(r.doc._id, v2.version,
-          { date: date(2025, `${b.slug}p2`), kind: '侵权案件', summary: '协查外地仿冒包装线索一起（演示记录）', outcome: '已移送属地查处' }, demo);
+        const v2 = await appendProtectionRecord<{ version: number }>(
+          r.doc._id,
+          r.doc.version,
+          { date: date(2024, `${b.slug}p1`), kind: '监测', summary: '电商平台商标使用监测，未发现明显侵权链接（演示记录）', outcome: '持续监测' },
+          demo,
+        );
+        await appendProtectionRecord(
+          r.doc._id,
+          v2.version,
+          { date: date(2025, `${b.slug}p2`), kind: '侵权案件', summary: '协查外地仿冒包装线索一起（演示记录）', outcome: '已移送属地查处' },
+          demo,
+        );
       }
     }
     if (b.timeHonored) {
       const th = b.timeHonored;
       const review = thIndex++ === SPECIAL.timeHonoredReview;
-      const r = await upsertByKey(TimeHonored, { brand: brand._id }, {
-        tier: th.tier, recognizedYear: th.year, batch: `第${pick(`${b.slug}b`, 1, 4)}批`,
-        heritage: th.heritage ?? '', story: th.story, address: th.address, rewardWan: TIME_HONORED_REWARD[th.tier],
-        status: review ? '复核中' : '有效',
-        statusReason: review ? '经营场所变更，按规定开展复核（演示）' : '',
-        statusChangedAt: review ? date(2025, `${b.slug}c`) : date(th.year, `${b.slug}c`),
-      });
+      const r = await upsertByKey(
+        TimeHonored,
+        { brand: brand._id },
+        {
+          tier: th.tier,
+          recognizedYear: th.year,
+          batch: `第${pick(`${b.slug}b`, 1, 4)}批`,
+          heritage: th.heritage ?? '',
+          story: th.story,
+          address: th.address,
+          rewardWan: TIME_HONORED_REWARD[th.tier],
+          status: review ? '复核中' : '有效',
+          statusReason: review ? '经营场所变更，按规定开展复核（演示）' : '',
+          statusChangedAt: review ? date(2025, `${b.slug}c`) : date(th.year, `${b.slug}c`),
+        },
+      );
       count(r.action, 'time-honored');
     }
     for (const [i, c] of (b.certificates ?? []).entries()) {
@@ -145,12 +209,24 @@ export async function seedDemo(brands: DemoBrand[] = DEMO_BRANDS): Promise<SeedR
       const validUntil = new Date(Date.UTC(c.year + 5, issuedAt.getUTCMonth(), issuedAt.getUTCDate()));
       const n = certIndex++;
       const status = n === SPECIAL.certSuspended ? '暂停' : n === SPECIAL.certRevoked ? '撤销' : '有效';
-      const r = await upsertByKey(Certificate, { number: demoCertNumber(b, i) }, {
-        brand: brand._id, level: c.level, scope: c.scope, product: c.product, issuedAt, validUntil,
-        issuer: c.issuer, standard: c.standard ?? '', status,
-        statusReason: status === '暂停' ? '监督抽查不合格，责令整改期间暂停（演示）' : status === '撤销' ? '生产条件发生重大变化，不再符合认定条件（演示）' : '',
-        statusChangedAt: status === '有效' ? issuedAt : date(2025, `${b.slug}@${i}s`),
-      });
+      const r = await upsertByKey(
+        Certificate,
+        { number: demoCertNumber(b, i) },
+        {
+          brand: brand._id,
+          level: c.level,
+          scope: c.scope,
+          product: c.product,
+          issuedAt,
+          validUntil,
+          issuer: c.issuer,
+          standard: c.standard ?? '',
+          status,
+          statusReason:
+            status === '暂停' ? '监督抽查不合格，责令整改期间暂停（演示）' : status === '撤销' ? '生产条件发生重大变化，不再符合认定条件（演示）' : '',
+          statusChangedAt: status === '有效' ? issuedAt : date(2025, `${b.slug}@${i}s`),
+        },
+      );
       count(r.action, 'certificate');
     }
   }

@@ -8,11 +8,48 @@ import mongoose from 'mongoose';
 import { demoCreditCode } from '../registries/credit-code.js';
 import { DISTRICTS, type Sector } from '../registries/reference.js';
 
-const PREFIX = ['江城', '汉口', '汉阳', '武昌', '楚天', '黄鹤', '晴川', '东湖', '珞珈', '长江', '汉江', '光谷', '琴台', '龟山', '蛇山', '楚韵', '荆楚', '江汉', '汉味', '汉正', '知音', '木兰', '归元', '古琴', '昙华', '月湖', '墨水', '梁子', '沙湖', '南湖'];
+const PREFIX = [
+  '江城',
+  '汉口',
+  '汉阳',
+  '武昌',
+  '楚天',
+  '黄鹤',
+  '晴川',
+  '东湖',
+  '珞珈',
+  '长江',
+  '汉江',
+  '光谷',
+  '琴台',
+  '龟山',
+  '蛇山',
+  '楚韵',
+  '荆楚',
+  '江汉',
+  '汉味',
+  '汉正',
+  '知音',
+  '木兰',
+  '归元',
+  '古琴',
+  '昙华',
+  '月湖',
+  '墨水',
+  '梁子',
+  '沙湖',
+  '南湖',
+];
 const CORE = ['福', '顺', '兴', '祥', '和', '泰', '盛', '丰', '隆', '安', '瑞', '华', '新', '源', '美', '佳', '德', '信', '诚', '禾'];
 const SUFFIX = ['记', '坊', '堂', '号', '轩', '居', '园', '斋', '庄', '阁', '行', '铺', '苑', '社', '楼'];
 
-interface Industry { name: string; sector: Sector; nice: number[]; products: string[]; word: string }
+interface Industry {
+  name: string;
+  sector: Sector;
+  nice: number[];
+  products: string[];
+  word: string;
+}
 const INDUSTRIES: Industry[] = [
   { name: '餐饮', sector: '三产', nice: [43, 30], products: ['热干面', '豆皮', '汤包', '糊汤粉', '面窝', '煨汤', '鸭脖', '藕汤'], word: '餐饮管理' },
   { name: '食品制造', sector: '二产', nice: [29, 30], products: ['糕点', '绿豆糕', '麻烘糕', '卤味', '芝麻酱', '米粉', '鱼丸'], word: '食品' },

@@ -96,7 +96,6 @@ export interface ImportOptions {
 /** More data rows than this are refused (split the file). */
 export const MAX_ROWS = 1_000_000;
 
-
 const msg = (zh: string, en: string) => ({ message: zh, messageEn: en });
 
 /** A data row read and cast, with its natural keys (the batch's keys are loaded before planning). */
@@ -131,9 +130,12 @@ interface Plan {
 }
 
 const outcomeOf = (p: Plan): Outcome =>
-  p.problems.length ? 'rejected'
-    : p.brandOp === 'create' || p.tmOp === 'create' || p.entryOp === 'create' ? 'created'
-      : p.brandOp === 'update' || p.tmOp === 'update' || p.entryOp === 'update' ? 'updated'
+  p.problems.length
+    ? 'rejected'
+    : p.brandOp === 'create' || p.tmOp === 'create' || p.entryOp === 'create'
+      ? 'created'
+      : p.brandOp === 'update' || p.tmOp === 'update' || p.entryOp === 'update'
+        ? 'updated'
         : 'unchanged';
 
 /** Fingerprint paths of a target: the columns present (GI as one value; status compared apart). */
@@ -187,10 +189,13 @@ function problemsFrom(err: unknown, row: number, hm: HeaderMap, target: Target, 
   if (!(err instanceof mongoose.Error.ValidationError)) throw err;
   const columns = hm.present.filter((c) => c.target === target);
   const headerFor = (path: string): string => {
-    const exact = columns.find((c) => c.path === path) ?? columns.find((c) => c.path === path.replace(/\.\d+$/, ''))
-      ?? columns.find((c) => c.path.split('.')[0] === path.split('.')[0]);
+    const exact =
+      columns.find((c) => c.path === path) ??
+      columns.find((c) => c.path === path.replace(/\.\d+$/, '')) ??
+      columns.find((c) => c.path.split('.')[0] === path.split('.')[0]);
     if (exact) return hm.headerOf.get(exact.path) ?? exact.header;
-    const spec = FORMATS.directory.columns.concat(FORMATS.famous.columns, FORMATS.certified.columns, FORMATS['time-honored'].columns)
+    const spec = FORMATS.directory.columns
+      .concat(FORMATS.famous.columns, FORMATS.certified.columns, FORMATS['time-honored'].columns)
       .find((c) => c.target === target && (c.path === path || c.path.split('.')[0] === path.split('.')[0]));
     return spec?.header ?? path;
   };
@@ -281,8 +286,23 @@ class Run {
     this.format = FORMATS[o.registry];
     this.ctx = { actor: o.actor, reason: `import ${o.fileName}`, now: o.now };
     this.summary = {
-      registry: o.registry, file: o.fileName, dryRun: o.dryRun, rows: 0, created: 0, updated: 0, unchanged: 0, rejected: 0,
-      problems: 0, fileProblem: null, unknownColumns: [], problemGroups: [], fileKind: null, encoding: null, seconds: 0, writeSeconds: 0, timings: {},
+      registry: o.registry,
+      file: o.fileName,
+      dryRun: o.dryRun,
+      rows: 0,
+      created: 0,
+      updated: 0,
+      unchanged: 0,
+      rejected: 0,
+      problems: 0,
+      fileProblem: null,
+      unknownColumns: [],
+      problemGroups: [],
+      fileKind: null,
+      encoding: null,
+      seconds: 0,
+      writeSeconds: 0,
+      timings: {},
     };
   }
 
@@ -306,7 +326,11 @@ class Run {
     const cells = readCells(this.hm, r);
     const { data, problems, status } = cells;
     if (status === '过期') {
-      problems.push({ row: r.row, column: this.header('状态'), ...msg('“过期”由有效期自动判断，不能导入；请填写“有效”', '"过期" (expired) follows from the validity date and cannot be imported; write 有效') });
+      problems.push({
+        row: r.row,
+        column: this.header('状态'),
+        ...msg('“过期”由有效期自动判断，不能导入；请填写“有效”', '"过期" (expired) follows from the validity date and cannot be imported; write 有效'),
+      });
     } else if (status) data.entry.status = status;
     // GI product and area are one value: both or neither (the kernel's rule).
     if ('gi.product' in data.entry || 'gi.area' in data.entry) {
@@ -324,7 +348,9 @@ class Run {
     const { keyPath } = REGISTRIES[kind];
     const keys: RowKeys = {
       brand: name && creditCode ? brandKey(creditCode, name) : '',
-      creditCode, name, slug: cells.slug,
+      creditCode,
+      name,
+      slug: cells.slug,
       regNo: kind === 'directory' ? String(data.trademark.regNo ?? '') : '',
       entry: keyPath === 'brand' ? '' : String(data.entry[keyPath] ?? ''),
     };
@@ -337,8 +363,20 @@ class Run {
     const { data, problems, slug: slugCell, reason, status, skipped, bad } = cells;
     const h = (zh: string) => this.header(zh);
     const plan: Plan = {
-      row: r.row, brandOp: 'none', brandId: '', brandKey: '', brandRow: r.row, brandData: data.brand, tmOp: 'none', tmData: data.trademark,
-      entryOp: 'none', entryKey: '', entryData: data.entry, statusChange: false, statusReason: reason, problems,
+      row: r.row,
+      brandOp: 'none',
+      brandId: '',
+      brandKey: '',
+      brandRow: r.row,
+      brandData: data.brand,
+      tmOp: 'none',
+      tmData: data.trademark,
+      entryOp: 'none',
+      entryKey: '',
+      entryData: data.entry,
+      statusChange: false,
+      statusReason: reason,
+      problems,
     };
 
     // The brand, by credit code + name.
@@ -351,7 +389,14 @@ class Run {
     if (!fileBrand && keys.brand) known = this.store.brand(key);
     const isNewBrand = !fileBrand && known === null;
     if (known === 'ambiguous') {
-      problems.push({ row: r.row, column: h('统一社会信用代码'), ...msg('数据库中有多个品牌使用相同的统一社会信用代码和品牌名称，请先在后台合并', 'several brands in the database share this credit code and name; merge them in the back office first') });
+      problems.push({
+        row: r.row,
+        column: h('统一社会信用代码'),
+        ...msg(
+          '数据库中有多个品牌使用相同的统一社会信用代码和品牌名称，请先在后台合并',
+          'several brands in the database share this credit code and name; merge them in the back office first',
+        ),
+      });
     }
     const brandId = fileBrand?.id ?? (known && known !== 'ambiguous' ? known.id : new mongoose.Types.ObjectId().toHexString());
     plan.brandId = brandId;
@@ -359,7 +404,11 @@ class Run {
       let slug = slugCell;
       if (slug) {
         if (this.fileSlugs.has(slug) || (await this.store.slugTaken(slug))) {
-          problems.push({ row: r.row, column: h('品牌标识'), ...msg(`标识“${slug.slice(0, 80)}”已被其他品牌使用`, `slug "${slug.slice(0, 80)}" is already used by another brand`) });
+          problems.push({
+            row: r.row,
+            column: h('品牌标识'),
+            ...msg(`标识“${slug.slice(0, 80)}”已被其他品牌使用`, `slug "${slug.slice(0, 80)}" is already used by another brand`),
+          });
         }
       } else if (name && creditCode) {
         slug = await chooseSlug(name, creditCode, async (s) => this.fileSlugs.has(s) || this.store.slugTaken(s));
@@ -377,10 +426,21 @@ class Run {
     if (fileBrand) {
       plan.brandRow = fileBrand.row;
       if (!sameFingerprint(fileBrand.fp, brandFp, brandSkip)) {
-        problems.push({ row: r.row, column: h('品牌名称'), ...msg(`同一品牌在第 ${fileBrand.row} 行的品牌信息（企业、所属区、产业等）与本行不一致`, `the brand's details (company, district, sector…) differ from row ${fileBrand.row}`) });
+        problems.push({
+          row: r.row,
+          column: h('品牌名称'),
+          ...msg(
+            `同一品牌在第 ${fileBrand.row} 行的品牌信息（企业、所属区、产业等）与本行不一致`,
+            `the brand's details (company, district, sector…) differ from row ${fileBrand.row}`,
+          ),
+        });
       }
       if (kind === 'time-honored') {
-        problems.push({ row: r.row, column: h('品牌名称'), ...msg(`第 ${fileBrand.row} 行已有该品牌的老字号信息`, `row ${fileBrand.row} already holds this brand's time-honored entry`) });
+        problems.push({
+          row: r.row,
+          column: h('品牌名称'),
+          ...msg(`第 ${fileBrand.row} 行已有该品牌的老字号信息`, `row ${fileBrand.row} already holds this brand's time-honored entry`),
+        });
       }
     } else if (known && known !== 'ambiguous') {
       plan.brandOp = sameFingerprint(known.fp, brandFp, brandSkip) ? 'none' : 'update';
@@ -391,9 +451,16 @@ class Run {
     // The trademark (directory rows).
     if (kind === 'directory') {
       const regNo = String(data.trademark.regNo ?? '');
-      const others = Object.entries(data.trademark).filter(([k, v]) => k !== 'regNo' && v !== undefined && v !== '' && !(Array.isArray(v) && v.length === 0) && v !== false);
+      const others = Object.entries(data.trademark).filter(
+        ([k, v]) => k !== 'regNo' && v !== undefined && v !== '' && !(Array.isArray(v) && v.length === 0) && v !== false,
+      );
       if (!regNo) {
-        if (others.length) problems.push({ row: r.row, column: h('商标注册号'), ...msg('填写了商标信息，请同时填写商标注册号', 'trademark details are given: the registration number is required too') });
+        if (others.length)
+          problems.push({
+            row: r.row,
+            column: h('商标注册号'),
+            ...msg('填写了商标信息，请同时填写商标注册号', 'trademark details are given: the registration number is required too'),
+          });
         data.trademark = {};
         plan.tmData = data.trademark;
       } else {
@@ -407,11 +474,17 @@ class Run {
         }
         // The mark defaults to the brand name: for a new trademark, or an empty 商标 cell.
         if (!data.trademark.mark && (!knownTm || 'mark' in data.trademark)) data.trademark.mark = name;
-        const tmCheck = await validate(Trademark, { ...data.trademark, brand: brandId, ...(knownTm ? {} : { version: 1 }) }, knownTm ? Object.keys(data.trademark) : null);
+        const tmCheck = await validate(
+          Trademark,
+          { ...data.trademark, brand: brandId, ...(knownTm ? {} : { version: 1 }) },
+          knownTm ? Object.keys(data.trademark) : null,
+        );
         if (tmCheck.err) problems.push(...problemsFrom(tmCheck.err, r.row, this.hm, 'trademark', bad));
         else if (!knownTm) plan.tmDoc = this.keep(tmCheck.doc);
         if (knownTm) {
-          plan.tmOp = sameFingerprint(knownTm.fp, fingerprint(data.trademark, this.paths.trademark), skipSet(this.paths.trademark, skipped)) ? 'none' : 'update';
+          plan.tmOp = sameFingerprint(knownTm.fp, fingerprint(data.trademark, this.paths.trademark), skipSet(this.paths.trademark, skipped))
+            ? 'none'
+            : 'update';
         } else plan.tmOp = 'create';
       }
     }
@@ -431,7 +504,11 @@ class Run {
       } else {
         knownEntry = this.store.entry(entryKey);
         if (knownEntry && knownEntry.brandId !== brandId) {
-          problems.push({ row: r.row, column: keyHeader, ...msg(`${keyHeader}“${entryKey.slice(0, 40)}”已属于另一品牌`, `${keyHeader} "${entryKey.slice(0, 40)}" already belongs to another brand`) });
+          problems.push({
+            row: r.row,
+            column: keyHeader,
+            ...msg(`${keyHeader}“${entryKey.slice(0, 40)}”已属于另一品牌`, `${keyHeader} "${entryKey.slice(0, 40)}" already belongs to another brand`),
+          });
           knownEntry = null;
         }
       }
@@ -446,7 +523,7 @@ class Run {
       if (reason) data.entry.statusReason = reason;
       problems.push(...this.fromRules(r.row, reasonLengthProblems(reason), bad));
     }
-    const entryPaths = [...new Set(Object.keys(data.entry).map((p) => p.split('.')[0] === 'gi' ? 'gi' : p))];
+    const entryPaths = [...new Set(Object.keys(data.entry).map((p) => (p.split('.')[0] === 'gi' ? 'gi' : p)))];
     const entryCheck = await validate(model, { ...data.entry, brand: brandId, ...(creating ? { version: 1 } : {}) }, creating ? null : entryPaths);
     if (entryCheck.err) problems.push(...problemsFrom(entryCheck.err, r.row, this.hm, 'entry', bad));
     else if (creating) plan.entryDoc = this.keep(entryCheck.doc);
@@ -455,7 +532,14 @@ class Run {
     if (repeatedBrandRow) {
       const [firstFp = '', firstStatus = ''] = fileBrand!.entryFp.split(':');
       if (!sameFingerprint(firstFp, entryFp, entrySkip) || (status !== '' && status !== firstStatus)) {
-        problems.push({ row: r.row, column: h('状态'), ...msg(`同一品牌在第 ${fileBrand!.row} 行的名录信息（优势商标、地理标志、状态等）与本行不一致`, `the directory details (advantage, GI, status…) differ from row ${fileBrand!.row}`) });
+        problems.push({
+          row: r.row,
+          column: h('状态'),
+          ...msg(
+            `同一品牌在第 ${fileBrand!.row} 行的名录信息（优势商标、地理标志、状态等）与本行不一致`,
+            `the directory details (advantage, GI, status…) differ from row ${fileBrand!.row}`,
+          ),
+        });
       }
     } else if (knownEntry) {
       const newStatus = typeof data.entry.status === 'string' ? data.entry.status : undefined;
@@ -508,7 +592,7 @@ class Run {
         if (err.fields.length) {
           return err.fields.map((f) => {
             const col: Column | undefined = cols.find((c) => c.path === f.field || c.path.split('.')[0] === f.field.split('.')[0]);
-            return { row: p.row, column: col ? this.hm.headerOf.get(col.path) ?? col.header : f.field, message: f.message, messageEn: f.messageEn };
+            return { row: p.row, column: col ? (this.hm.headerOf.get(col.path) ?? col.header) : f.field, message: f.message, messageEn: f.messageEn };
           });
         }
         return [{ row: p.row, column: '', message: err.message, messageEn: err.messageEn }];
@@ -519,7 +603,11 @@ class Run {
     for (const p of plans) {
       const failedAt = this.failedBrands.get(p.brandId);
       if (ok(p) && failedAt !== undefined && failedAt !== p.row) {
-        p.problems.push({ row: p.row, column: this.header('品牌名称'), ...msg(`该品牌未能创建（见第 ${failedAt} 行）`, `the brand could not be created (see row ${failedAt})`) });
+        p.problems.push({
+          row: p.row,
+          column: this.header('品牌名称'),
+          ...msg(`该品牌未能创建（见第 ${failedAt} 行）`, `the brand could not be created (see row ${failedAt})`),
+        });
       }
     }
     const oid = (hex: string) => new mongoose.Types.ObjectId(hex);
@@ -529,26 +617,43 @@ class Run {
     let t0 = Date.now();
     const newBrands = live().filter((p) => p.brandOp === 'create');
     if (newBrands.length) {
-      const res = await bulkCreate(Brand, newBrands.map((p) => p.brandDoc!), this.ctx, { validated: true });
+      const res = await bulkCreate(
+        Brand,
+        newBrands.map((p) => p.brandDoc!),
+        this.ctx,
+        { validated: true },
+      );
       for (const rej of res.rejected) {
         const p = newBrands[rej.index];
-        if (p) fail(p, rej.problems.map((f) => ({ row: p.row, column: this.columnFor('brand', f.field), message: f.message, messageEn: f.messageEn })));
+        if (p)
+          fail(
+            p,
+            rej.problems.map((f) => ({ row: p.row, column: this.columnFor('brand', f.field), message: f.message, messageEn: f.messageEn })),
+          );
       }
     }
     this.time('write brands', t0);
     t0 = Date.now();
-    await mapLimit(live().filter((p) => p.brandOp === 'update'), 4, async (p) => {
-      try {
-        const r = await upsertByKey(Brand, { _id: oid(p.brandId) }, p.brandData, this.ctx);
-        if (r.action === 'unchanged') p.brandOp = 'none';
-      } catch (err) {
-        fail(p, fromError(p, err, 'brand'));
-      }
-    });
+    await mapLimit(
+      live().filter((p) => p.brandOp === 'update'),
+      4,
+      async (p) => {
+        try {
+          const r = await upsertByKey(Brand, { _id: oid(p.brandId) }, p.brandData, this.ctx);
+          if (r.action === 'unchanged') p.brandOp = 'none';
+        } catch (err) {
+          fail(p, fromError(p, err, 'brand'));
+        }
+      },
+    );
     for (const p of plans) {
       const failedAt = this.failedBrands.get(p.brandId);
       if (ok(p) && failedAt !== undefined && failedAt !== p.row) {
-        p.problems.push({ row: p.row, column: this.header('品牌名称'), ...msg(`该品牌未能创建（见第 ${failedAt} 行）`, `the brand could not be created (see row ${failedAt})`) });
+        p.problems.push({
+          row: p.row,
+          column: this.header('品牌名称'),
+          ...msg(`该品牌未能创建（见第 ${failedAt} 行）`, `the brand could not be created (see row ${failedAt})`),
+        });
       }
     }
 
@@ -558,23 +663,36 @@ class Run {
     t0 = Date.now();
     const newMarks = live().filter((p) => p.tmOp === 'create');
     if (newMarks.length) {
-      const res = await bulkCreate(Trademark, newMarks.map((p) => p.tmDoc!), this.ctx, { validated: true });
+      const res = await bulkCreate(
+        Trademark,
+        newMarks.map((p) => p.tmDoc!),
+        this.ctx,
+        { validated: true },
+      );
       for (const rej of res.rejected) {
         const p = newMarks[rej.index];
-        if (p) fail(p, rej.problems.map((f) => ({ row: p.row, column: this.columnFor('trademark', f.field), message: f.message, messageEn: f.messageEn })));
+        if (p)
+          fail(
+            p,
+            rej.problems.map((f) => ({ row: p.row, column: this.columnFor('trademark', f.field), message: f.message, messageEn: f.messageEn })),
+          );
       }
     }
     this.time('write trademarks', t0);
     t0 = Date.now();
-    await mapLimit(live().filter((p) => p.tmOp === 'update'), 4, async (p) => {
-      try {
-        const { brand: _b, ...changes } = p.tmData;
-        const r = await upsertByKey(Trademark, { regNo: p.regNo }, changes, this.ctx);
-        if (r.action === 'unchanged') p.tmOp = 'none';
-      } catch (err) {
-        fail(p, fromError(p, err, 'trademark'));
-      }
-    });
+    await mapLimit(
+      live().filter((p) => p.tmOp === 'update'),
+      4,
+      async (p) => {
+        try {
+          const { brand: _b, ...changes } = p.tmData;
+          const r = await upsertByKey(Trademark, { regNo: p.regNo }, changes, this.ctx);
+          if (r.action === 'unchanged') p.tmOp = 'none';
+        } catch (err) {
+          fail(p, fromError(p, err, 'trademark'));
+        }
+      },
+    );
 
     this.time('write updates', t0);
 
@@ -584,24 +702,37 @@ class Run {
     const { model, keyPath } = REGISTRIES[kind];
     const newEntries = live().filter((p) => p.entryOp === 'create');
     if (newEntries.length) {
-      const res = await bulkCreate(model, newEntries.map((p) => p.entryDoc!), this.ctx, { validated: true });
+      const res = await bulkCreate(
+        model,
+        newEntries.map((p) => p.entryDoc!),
+        this.ctx,
+        { validated: true },
+      );
       for (const rej of res.rejected) {
         const p = newEntries[rej.index];
-        if (p) fail(p, rej.problems.map((f) => ({ row: p.row, column: this.columnFor('entry', f.field), message: f.message, messageEn: f.messageEn })));
+        if (p)
+          fail(
+            p,
+            rej.problems.map((f) => ({ row: p.row, column: this.columnFor('entry', f.field), message: f.message, messageEn: f.messageEn })),
+          );
       }
     }
     this.time('write entries', t0);
     t0 = Date.now();
-    await mapLimit(live().filter((p) => p.entryOp === 'update'), 4, async (p) => {
-      try {
-        const filter = keyPath === 'brand' ? { brand: oid(p.brandId) } : { [keyPath]: p.entryKey };
-        const ctx = p.statusChange ? { ...this.ctx, reason: p.statusReason } : this.ctx;
-        const r = await upsertByKey(model, filter, p.entryData, ctx);
-        if (r.action === 'unchanged') p.entryOp = 'none';
-      } catch (err) {
-        fail(p, fromError(p, err, 'entry'));
-      }
-    });
+    await mapLimit(
+      live().filter((p) => p.entryOp === 'update'),
+      4,
+      async (p) => {
+        try {
+          const filter = keyPath === 'brand' ? { brand: oid(p.brandId) } : { [keyPath]: p.entryKey };
+          const ctx = p.statusChange ? { ...this.ctx, reason: p.statusReason } : this.ctx;
+          const r = await upsertByKey(model, filter, p.entryData, ctx);
+          if (r.action === 'unchanged') p.entryOp = 'none';
+        } catch (err) {
+          fail(p, fromError(p, err, 'entry'));
+        }
+      },
+    );
     this.time('write updates', t0);
   }
 
@@ -612,14 +743,15 @@ class Run {
   fromRules(row: number, found: FieldProblem[], bad: Set<string>): Problem[] {
     return found.map((f) => {
       bad.add(f.field);
-      const col = this.hm.present.find((c) => c.target === 'entry' && c.path === f.field) ?? this.format.columns.find((c) => c.target === 'entry' && c.path === f.field);
-      return { row, column: col ? this.hm.headerOf.get(col.path) ?? col.header : f.field, message: f.message, messageEn: f.messageEn };
+      const col =
+        this.hm.present.find((c) => c.target === 'entry' && c.path === f.field) ?? this.format.columns.find((c) => c.target === 'entry' && c.path === f.field);
+      return { row, column: col ? (this.hm.headerOf.get(col.path) ?? col.header) : f.field, message: f.message, messageEn: f.messageEn };
     });
   }
 
   columnFor(target: Target, field: string): string {
     const col = this.hm.present.find((c) => c.target === target && (c.path === field || c.path.split('.')[0] === field.split('.')[0]));
-    return col ? this.hm.headerOf.get(col.path) ?? col.header : field;
+    return col ? (this.hm.headerOf.get(col.path) ?? col.header) : field;
   }
 
   async finish(plans: Plan[]): Promise<void> {
@@ -705,10 +837,17 @@ export async function runImport(o: ImportOptions): Promise<ImportSummary> {
       if (blank) continue;
       if (!headerSeen) {
         headerSeen = true;
-        run.hm = mapHeader(run.format, r.cells.map((c) => (c === null ? '' : String(c))));
+        run.hm = mapHeader(
+          run.format,
+          r.cells.map((c) => (c === null ? '' : String(c))),
+        );
         s.unknownColumns = run.hm.unknown;
         const headerProblems: Problem[] = [
-          ...run.hm.missing.map((c) => ({ row: r.row, column: c.header, ...msg(`缺少必需的列“${c.header}”`, `required column "${c.header}" (${c.en}) is missing`) })),
+          ...run.hm.missing.map((c) => ({
+            row: r.row,
+            column: c.header,
+            ...msg(`缺少必需的列“${c.header}”`, `required column "${c.header}" (${c.en}) is missing`),
+          })),
           ...run.hm.duplicate.map((d) => ({ row: r.row, column: d, ...msg(`列“${d}”重复`, `column "${d}" appears twice`) })),
         ];
         if (headerProblems.length) {
@@ -764,7 +903,10 @@ export async function runImport(o: ImportOptions): Promise<ImportSummary> {
   progress(o.dryRun ? 'checking' : 'writing');
   if (!o.dryRun && s.rows > 0) {
     await recordEvent({
-      action: 'import', actor: o.actor, subject: o.registry, reason: `import ${o.fileName}`,
+      action: 'import',
+      actor: o.actor,
+      subject: o.registry,
+      reason: `import ${o.fileName}`,
       detail: { file: o.fileName, rows: s.rows, created: s.created, updated: s.updated, unchanged: s.unchanged, rejected: s.rejected },
     });
   }

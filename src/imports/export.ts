@@ -152,14 +152,25 @@ async function queryEntryIds(kind: Kind, filter: ExportFilter, query: Record<str
  * The rows of an export, header first. Reads the three collections as cursors merged on the brand
  * id; with a text query, only the entries the index found (read by id, 500 at a time).
  */
-export async function* exportRows(kind: ExportKind, filter: ExportFilter, deps: { index?: SearchIndex; query?: Record<string, unknown> } = {}): AsyncGenerator<string[]> {
+export async function* exportRows(
+  kind: ExportKind,
+  filter: ExportFilter,
+  deps: { index?: SearchIndex; query?: Record<string, unknown> } = {},
+): AsyncGenerator<string[]> {
   const columns = exportColumns(kind);
   // Refused before the first row, so the client gets an error page rather than a cut-off file.
   if (filter.q && !deps.index) throw new AppError('bad_request', '按关键词导出需要搜索服务', { messageEn: 'Exporting by keyword needs the search service' });
   // The search index is asked before the first row too (it may be unavailable: a 503 page, not a cut-off file).
-  const slugs = kind === 'brands' && filter.q && deps.index
-    ? [...new Set((await deps.index.search({ q: filter.q, filters: { ...filter.brand }, sort: 'relevance', page: 1, pageSize: 1000, facets: false })).hits.map((h) => h.doc.slug))]
-    : [];
+  const slugs =
+    kind === 'brands' && filter.q && deps.index
+      ? [
+          ...new Set(
+            (await deps.index.search({ q: filter.q, filters: { ...filter.brand }, sort: 'relevance', page: 1, pageSize: 1000, facets: false })).hits.map(
+              (h) => h.doc.slug,
+            ),
+          ),
+        ]
+      : [];
   const ids = kind !== 'brands' && filter.q && deps.index ? await queryEntryIds(kind, filter, deps.query ?? {}, deps.index) : [];
   yield columns.map((c) => c.header);
   if (kind === 'brands') {
@@ -187,7 +198,11 @@ export async function* exportRows(kind: ExportKind, filter: ExportFilter, deps: 
       const brandIds = [...new Set(entries.map((e) => hex(e.brand)))];
       const [brands, marks] = await Promise.all([
         Brand.find({ ...filter.brand, _id: mongoose.trusted({ $in: brandIds }) }).lean(),
-        withMarks ? Trademark.find({ brand: mongoose.trusted({ $in: brandIds }) }).sort({ regNo: 1 }).lean() : Promise.resolve([]),
+        withMarks
+          ? Trademark.find({ brand: mongoose.trusted({ $in: brandIds }) })
+              .sort({ regNo: 1 })
+              .lean()
+          : Promise.resolve([]),
       ]);
       const byId = new Map(entries.map((e) => [hex(e._id), e]));
       const brandById = new Map(brands.map((b) => [hex(b._id), b]));
@@ -241,7 +256,11 @@ export async function* exportRows(kind: ExportKind, filter: ExportFilter, deps: 
 }
 
 const FILE_LABEL: Record<ExportKind, string> = {
-  directory: '商标品牌名录', famous: '驰名商标工作台账', 'time-honored': '老字号名录', certified: '精品认定', brands: '品牌',
+  directory: '商标品牌名录',
+  famous: '驰名商标工作台账',
+  'time-honored': '老字号名录',
+  certified: '精品认定',
+  brands: '品牌',
 };
 
 /**

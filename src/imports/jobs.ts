@@ -89,11 +89,14 @@ const jobSchema = new Schema<ImportJobDoc>(
   { timestamps: true, versionKey: false, minimize: false, collection: 'import_jobs' },
 );
 
-export const ImportJob: Model<ImportJobDoc> =
-  mongoose.models.ImportJob ?? mongoose.model<ImportJobDoc>('ImportJob', jobSchema);
+export const ImportJob: Model<ImportJobDoc> = mongoose.models.ImportJob ?? mongoose.model<ImportJobDoc>('ImportJob', jobSchema);
 
 /** Claims: `<jobId>:write`. A unique _id insert decides who runs the write. */
-interface ImportClaimDoc { _id: string; at: Date; by: string }
+interface ImportClaimDoc {
+  _id: string;
+  at: Date;
+  by: string;
+}
 const ImportClaim: Model<ImportClaimDoc> =
   mongoose.models.ImportClaim ??
   mongoose.model<ImportClaimDoc>('ImportClaim', new Schema({ _id: String, at: Date, by: String }, { versionKey: false, collection: 'import_claims' }));
@@ -104,9 +107,18 @@ export const STALE_MS = 2 * 60_000;
 const KEEP_FILES_MS = 48 * 3600_000;
 
 const toJobSummary = (s: ImportSummary): JobSummary => ({
-  rows: s.rows, created: s.created, updated: s.updated, unchanged: s.unchanged, rejected: s.rejected, problems: s.problems,
-  seconds: Math.round(s.seconds * 10) / 10, unknownColumns: s.unknownColumns.slice(0, 50), problemGroups: s.problemGroups,
-  fileProblem: s.fileProblem, encoding: s.encoding, fileKind: s.fileKind,
+  rows: s.rows,
+  created: s.created,
+  updated: s.updated,
+  unchanged: s.unchanged,
+  rejected: s.rejected,
+  problems: s.problems,
+  seconds: Math.round(s.seconds * 10) / 10,
+  unknownColumns: s.unknownColumns.slice(0, 50),
+  problemGroups: s.problemGroups,
+  fileProblem: s.fileProblem,
+  encoding: s.encoding,
+  fileKind: s.fileKind,
 });
 
 async function sha256(file: string): Promise<string> {
@@ -177,11 +189,13 @@ export const importDir = (config: Pick<Config, 'DATA_DIR'>) => path.resolve(conf
 async function sweep(dir: string): Promise<void> {
   const names = await readdir(dir).catch((): string[] => []);
   const now = Date.now();
-  await Promise.all(names.map(async (n) => {
-    const p = path.join(dir, n);
-    const s = await stat(p).catch(() => null);
-    if (s && now - s.mtimeMs > KEEP_FILES_MS) await rm(p, { force: true }).catch(() => {});
-  }));
+  await Promise.all(
+    names.map(async (n) => {
+      const p = path.join(dir, n);
+      const s = await stat(p).catch(() => null);
+      if (s && now - s.mtimeMs > KEEP_FILES_MS) await rm(p, { force: true }).catch(() => {});
+    }),
+  );
 }
 
 /** Resolves when `work` settles or after `ms`, whichever is first; leaves no timer behind. */
@@ -226,12 +240,22 @@ export class ImportJobs {
       void this.track(() => sweep(this.dir));
       const id = new mongoose.Types.ObjectId();
       const doc = await ImportJob.create({
-        _id: id, registry: o.registry, fileName: o.fileName, filePath: o.filePath, problemsPath: path.join(this.dir, `${id.toHexString()}.problems.csv`),
-        fileSize: o.fileSize, sha256: await sha256(o.filePath), uploadedBy: o.actor, state: 'checking',
+        _id: id,
+        registry: o.registry,
+        fileName: o.fileName,
+        filePath: o.filePath,
+        problemsPath: path.join(this.dir, `${id.toHexString()}.problems.csv`),
+        fileSize: o.fileSize,
+        sha256: await sha256(o.filePath),
+        uploadedBy: o.actor,
+        state: 'checking',
         progress: { phase: 'reading', rows: 0, bytes: 0, totalBytes: o.fileSize },
       });
       const job: ImportJobDoc = doc.toObject();
-      await within(this.track(() => this.check(job)), o.waitMs ?? this.waitMs);
+      await within(
+        this.track(() => this.check(job)),
+        o.waitMs ?? this.waitMs,
+      );
       return job;
     });
   }
@@ -251,10 +275,16 @@ export class ImportJobs {
         if (errorCode(err) === 11000) return false;
         throw err;
       }
-      await ImportJob.updateOne({ _id: job._id }, {
-        $set: { state: 'writing', confirmedBy: actor, confirmedAt: new Date(), progress: { phase: 'reading', rows: 0, bytes: 0, totalBytes: job.fileSize } },
-      });
-      await within(this.track(() => this.write(job, actor)), o.waitMs ?? this.waitMs);
+      await ImportJob.updateOne(
+        { _id: job._id },
+        {
+          $set: { state: 'writing', confirmedBy: actor, confirmedAt: new Date(), progress: { phase: 'reading', rows: 0, bytes: 0, totalBytes: job.fileSize } },
+        },
+      );
+      await within(
+        this.track(() => this.write(job, actor)),
+        o.waitMs ?? this.waitMs,
+      );
       return true;
     });
   }
@@ -281,8 +311,13 @@ export class ImportJobs {
     try {
       if (this.stopping) throw new Interrupted();
       const summary = await runImport({
-        registry: job.registry, file: job.filePath, fileName: job.fileName, dryRun: true, actor: job.uploadedBy,
-        onProblem: (p) => this.whileRunning(() => sink.add(p)), onProgress: (p) => progress.report(p),
+        registry: job.registry,
+        file: job.filePath,
+        fileName: job.fileName,
+        dryRun: true,
+        actor: job.uploadedBy,
+        onProblem: (p) => this.whileRunning(() => sink.add(p)),
+        onProgress: (p) => progress.report(p),
       });
       await sink.close();
       await progress.settled();
@@ -302,8 +337,13 @@ export class ImportJobs {
       if (this.stopping) throw new Interrupted();
       if ((await sha256(job.filePath)) !== job.sha256) throw new Error('upload changed since it was checked');
       const summary = await runImport({
-        registry: job.registry, file: job.filePath, fileName: job.fileName, dryRun: false, actor,
-        onProblem: (p) => this.whileRunning(() => sink.add(p)), onProgress: (p) => progress.report(p),
+        registry: job.registry,
+        file: job.filePath,
+        fileName: job.fileName,
+        dryRun: false,
+        actor,
+        onProblem: (p) => this.whileRunning(() => sink.add(p)),
+        onProgress: (p) => progress.report(p),
       });
       await sink.close();
       await progress.settled();

@@ -32,7 +32,11 @@ export interface SheetReader {
 
 /** A problem with the file as a whole (not one row): unreadable, wrong encoding, too big a record. */
 export class FileProblem extends Error {
-  constructor(readonly zh: string, readonly en: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly zh: string,
+    readonly en: string,
+    options?: { cause?: unknown },
+  ) {
     super(en, options);
     this.name = 'FileProblem';
   }
@@ -71,7 +75,11 @@ export function detectEncoding(sample: Buffer): { encoding: 'utf-8' | 'utf-16le'
 /** Comma unless the first line has more tabs or semicolons (Excel's "Unicode text", European CSV). */
 function detectDelimiter(firstLine: string): string {
   const count = (ch: string) => firstLine.split(ch).length - 1;
-  const counts: Array<[string, number]> = [[',', count(',')], ['\t', count('\t')], [';', count(';')]];
+  const counts: Array<[string, number]> = [
+    [',', count(',')],
+    ['\t', count('\t')],
+    [';', count(';')],
+  ];
   counts.sort((a, b) => b[1] - a[1]);
   return counts[0]![1] > 0 ? counts[0]![0] : ',';
 }
@@ -96,11 +104,13 @@ function decoder(encoding: string, skip: number, onBytes: (n: number) => void): 
         offset += c.length;
         cb(null, s);
       } catch (err) {
-        cb(new FileProblem(
-          `文件不是有效的 ${encoding.toUpperCase()} 文本（约第 ${offset} 字节处），请另存为“CSV UTF-8”或 XLSX 后重试`,
-          `the file is not valid ${encoding.toUpperCase()} text (near byte ${offset}); save it as "CSV UTF-8" or XLSX and try again`,
-          { cause: err },
-        ));
+        cb(
+          new FileProblem(
+            `文件不是有效的 ${encoding.toUpperCase()} 文本（约第 ${offset} 字节处），请另存为“CSV UTF-8”或 XLSX 后重试`,
+            `the file is not valid ${encoding.toUpperCase()} text (near byte ${offset}); save it as "CSV UTF-8" or XLSX and try again`,
+            { cause: err },
+          ),
+        );
       }
     },
     flush(cb) {
@@ -152,11 +162,17 @@ function csvReader(file: string, size: number, sample: Buffer): SheetReader {
         if (err instanceof FileProblem) throw err;
         const code = errorCode(err);
         if (code === 'CSV_MAX_RECORD_SIZE') {
-          throw new FileProblem(`第 ${row + 1} 行过长（超过 1 MB），可能是引号未闭合`, `row ${row + 1} is too long (over 1 MB); a quote may be unclosed`, { cause: err });
+          throw new FileProblem(`第 ${row + 1} 行过长（超过 1 MB），可能是引号未闭合`, `row ${row + 1} is too long (over 1 MB); a quote may be unclosed`, {
+            cause: err,
+          });
         }
         if (typeof code === 'string' && code.startsWith('CSV_')) {
           const message = errorMessage(err);
-          throw new FileProblem(`第 ${row + 1} 行附近的 CSV 格式有误：${message}`.slice(0, 300), `CSV format error near row ${row + 1}: ${message}`.slice(0, 300), { cause: err });
+          throw new FileProblem(
+            `第 ${row + 1} 行附近的 CSV 格式有误：${message}`.slice(0, 300),
+            `CSV format error near row ${row + 1}: ${message}`.slice(0, 300),
+            { cause: err },
+          );
         }
         throw err;
       } finally {
@@ -176,7 +192,11 @@ function xlsxReader(file: string, size: number): SheetReader {
       const source = createReadStream(file, { highWaterMark: 256 * 1024 });
       source.on('data', (chunk) => (bytes += chunk.length));
       const reader = new ExcelJS.stream.xlsx.WorkbookReader(source, {
-        worksheets: 'emit', sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', entries: 'ignore',
+        worksheets: 'emit',
+        sharedStrings: 'cache',
+        styles: 'cache',
+        hyperlinks: 'ignore',
+        entries: 'ignore',
       });
       try {
         for await (const sheet of reader) {
@@ -192,7 +212,11 @@ function xlsxReader(file: string, size: number): SheetReader {
         }
       } catch (err) {
         if (err instanceof FileProblem) throw err;
-        throw new FileProblem('无法读取该 XLSX 文件，请确认文件未损坏并另存为 Excel 工作簿（.xlsx）', 'cannot read this XLSX file; check it is not damaged and save it as an Excel workbook (.xlsx)', { cause: err });
+        throw new FileProblem(
+          '无法读取该 XLSX 文件，请确认文件未损坏并另存为 Excel 工作簿（.xlsx）',
+          'cannot read this XLSX file; check it is not damaged and save it as an Excel workbook (.xlsx)',
+          { cause: err },
+        );
       } finally {
         source.destroy();
       }

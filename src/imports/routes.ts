@@ -28,12 +28,21 @@ import { receiveUpload } from './upload.js';
 
 registerMessages({
   'import.title': ['导入数据', 'Import data'],
-  'import.intro': ['上传 CSV 或 XLSX 文件。系统先逐行检查（预演），列出每个问题的行号、列名和原因；确认之前不会写入任何数据。重复导入同一文件不会产生重复条目。', 'Upload a CSV or XLSX file. Every row is checked first (a dry run) and each problem is listed by row, column and message; nothing is written until you confirm. Importing the same file again creates no duplicates.'],
+  'import.intro': [
+    '上传 CSV 或 XLSX 文件。系统先逐行检查（预演），列出每个问题的行号、列名和原因；确认之前不会写入任何数据。重复导入同一文件不会产生重复条目。',
+    'Upload a CSV or XLSX file. Every row is checked first (a dry run) and each problem is listed by row, column and message; nothing is written until you confirm. Importing the same file again creates no duplicates.',
+  ],
   'import.registry': ['导入到', 'Import into'],
   'import.file': ['文件（CSV 或 XLSX，最大 {mb} MB）', 'File (CSV or XLSX, at most {mb} MB)'],
-  'import.fileHint': ['第一行为表头；支持中文列名（见模板）。CSV 可为 UTF-8 或 GBK 编码。', 'The first row is the header; Chinese column names as in the template. CSV may be UTF-8 or GBK.'],
+  'import.fileHint': [
+    '第一行为表头；支持中文列名（见模板）。CSV 可为 UTF-8 或 GBK 编码。',
+    'The first row is the header; Chinese column names as in the template. CSV may be UTF-8 or GBK.',
+  ],
   'import.submit': ['上传并检查', 'Upload and check'],
-  'import.viewerNote': ['您的账户为只读，可以下载模板和查看导入记录；导入需要编辑权限。', 'Your account is read-only: you may download templates and see imports; importing needs an editor.'],
+  'import.viewerNote': [
+    '您的账户为只读，可以下载模板和查看导入记录；导入需要编辑权限。',
+    'Your account is read-only: you may download templates and see imports; importing needs an editor.',
+  ],
   'import.templates': ['模板下载', 'Templates'],
   'import.templatesIntro': ['每个名录一个模板：表头和一行示例。', 'One template per registry: the header row and one example row.'],
   'import.key': ['识别依据', 'Matched by'],
@@ -55,10 +64,16 @@ registerMessages({
   'import.job.title': ['导入：{file}', 'Import: {file}'],
   'import.job.meta': ['名录：{registry} · 上传人：{by} · 大小：{size}', 'Registry: {registry} · uploaded by {by} · size {size}'],
   'import.job.checking': ['正在检查文件，本页每 2 秒自动刷新。', 'Checking the file; this page refreshes itself every 2 seconds.'],
-  'import.job.writing': ['正在导入，本页每 2 秒自动刷新。可以离开本页，导入会继续。', 'Importing; this page refreshes itself every 2 seconds. You may leave: the import carries on.'],
+  'import.job.writing': [
+    '正在导入，本页每 2 秒自动刷新。可以离开本页，导入会继续。',
+    'Importing; this page refreshes itself every 2 seconds. You may leave: the import carries on.',
+  ],
   'import.job.progress': ['已处理 {rows} 行（{pct}%）', '{rows} rows processed ({pct}%)'],
   'import.job.progressLabel': ['进度', 'Progress'],
-  'import.job.stale': ['该任务已超过两分钟没有进展，可能因服务重启而中断。请重新上传同一文件：已写入的行会显示为“不变”，不会重复。', 'This job has not progressed for two minutes; the server may have restarted. Upload the same file again: rows already written come out as unchanged, nothing is duplicated.'],
+  'import.job.stale': [
+    '该任务已超过两分钟没有进展，可能因服务重启而中断。请重新上传同一文件：已写入的行会显示为“不变”，不会重复。',
+    'This job has not progressed for two minutes; the server may have restarted. Upload the same file again: rows already written come out as unchanged, nothing is duplicated.',
+  ],
   'import.report.title': ['检查结果（预演，尚未写入）', 'Check result (dry run, nothing written yet)'],
   'import.result.title': ['导入结果', 'Import result'],
   'import.count.rows': ['数据行', 'Rows'],
@@ -90,11 +105,20 @@ registerMessages({
   'import.backToList': ['查看名录', 'Open the registry list'],
   'import.again': ['导入其他文件', 'Import another file'],
   'import.error.check': ['检查文件时出错，请稍后重试。', 'Checking the file failed; please try again later.'],
-  'import.error.write': ['导入过程中出错。已写入的行会保留；可重新上传同一文件继续，重复导入不会产生重复条目。', 'The import failed part-way. Rows written so far are kept; upload the same file again to continue — re-importing creates no duplicates.'],
-  'import.error.interrupted': ['服务器在处理期间停止，任务已中断。请重新上传同一文件：已写入的行会显示为“不变”，不会重复。', 'The server stopped while this job was running. Upload the same file again: rows already written come out as unchanged, nothing is duplicated.'],
+  'import.error.write': [
+    '导入过程中出错。已写入的行会保留；可重新上传同一文件继续，重复导入不会产生重复条目。',
+    'The import failed part-way. Rows written so far are kept; upload the same file again to continue — re-importing creates no duplicates.',
+  ],
+  'import.error.interrupted': [
+    '服务器在处理期间停止，任务已中断。请重新上传同一文件：已写入的行会显示为“不变”，不会重复。',
+    'The server stopped while this job was running. Upload the same file again: rows already written come out as unchanged, nothing is duplicated.',
+  ],
   'import.confirmed': ['确认人：{by}', 'Confirmed by {by}'],
   'export.title': ['导出数据', 'Export data'],
-  'export.intro': ['导出的文件与导入模板的列相同，可修改后重新导入。列表页的“导出”链接会带上当前的筛选条件。', 'Exports have the same columns as the import templates, so they can be edited and imported again. The Export links on the list pages keep the current filters.'],
+  'export.intro': [
+    '导出的文件与导入模板的列相同，可修改后重新导入。列表页的“导出”链接会带上当前的筛选条件。',
+    'Exports have the same columns as the import templates, so they can be edited and imported again. The Export links on the list pages keep the current filters.',
+  ],
   'export.all': ['全部', 'Everything'],
   'export.brands': ['品牌（仅品牌信息）', 'Brands (brand details only)'],
 });
@@ -170,7 +194,11 @@ function jobView(lang: Lang, job: ImportJobDoc) {
     error: job.error ? t(lang, job.error) : '',
     progress: { pct, text: t(lang, 'import.job.progress', { rows: p.rows, pct }) },
     summary: summaryView(lang, summary),
-    problems: (job.problems ?? []).map((pr) => ({ row: pr.row === 0 ? t(lang, 'import.row.file') : pr.row, column: pr.column, message: lang === 'en' ? pr.messageEn : pr.message })),
+    problems: (job.problems ?? []).map((pr) => ({
+      row: pr.row === 0 ? t(lang, 'import.row.file') : pr.row,
+      column: pr.column,
+      message: lang === 'en' ? pr.messageEn : pr.message,
+    })),
     problemsTruncated: (summary?.problems ?? 0) > PROBLEMS_KEPT,
     problemsCount: t(lang, 'import.problemsCount', { n: summary?.problems ?? 0 }),
     problemsHref: url(lang, `/admin/import/jobs/${job._id.toHexString()}/problems.csv`),
@@ -206,8 +234,12 @@ export function importRoutes({ render, config, logger, jobs = new ImportJobs({ d
         xlsx: url(lang, `/admin/import/template/${k}.xlsx`),
       })),
       jobs: jobs.map((j) => ({
-        href: url(lang, `/admin/import/jobs/${j._id.toHexString()}`), file: j.fileName, registry: t(lang, `kind.${j.registry}`),
-        state: t(lang, `import.state.${jobState(j)}`), by: j.uploadedBy, at: j.createdAt,
+        href: url(lang, `/admin/import/jobs/${j._id.toHexString()}`),
+        file: j.fileName,
+        registry: t(lang, `kind.${j.registry}`),
+        state: t(lang, `import.state.${jobState(j)}`),
+        by: j.uploadedBy,
+        at: j.createdAt,
       })),
     });
   });
@@ -231,7 +263,10 @@ export function importRoutes({ render, config, logger, jobs = new ImportJobs({ d
     const actor = actorOf(res);
     const upload = await receiveUpload(req, { dir, maxBytes, maxMb: config.IMPORT_MAX_MB });
     if (!upload.file) {
-      throw new AppError('validation_failed', '请选择要上传的文件', { messageEn: 'Choose a file to upload', fields: [{ field: 'file', message: '请选择要上传的文件', messageEn: 'choose a file' }] });
+      throw new AppError('validation_failed', '请选择要上传的文件', {
+        messageEn: 'Choose a file to upload',
+        fields: [{ field: 'file', message: '请选择要上传的文件', messageEn: 'choose a file' }],
+      });
     }
     let registry: Kind;
     try {
@@ -262,7 +297,9 @@ export function importRoutes({ render, config, logger, jobs = new ImportJobs({ d
     const job = await loadJob(req);
     const ok = await jobs.confirm(job._id.toHexString(), actorOf(res));
     if (!ok) {
-      throw new AppError('conflict', '该导入已确认或不在待确认状态', { messageEn: 'This import has already been confirmed or is not waiting for confirmation' });
+      throw new AppError('conflict', '该导入已确认或不在待确认状态', {
+        messageEn: 'This import has already been confirmed or is not waiting for confirmation',
+      });
     }
     res.redirect(303, url(res.locals.lang, `/admin/import/jobs/${job._id.toHexString()}`));
   });
@@ -293,12 +330,16 @@ export function exportRoutes({ render, logger, index }: ExportRouteDeps): Router
 
   router.get('/', (_req, res) => {
     const lang = res.locals.lang;
-    res.type('html').send(render('admin/export', {
-      ...res.locals,
-      title: t(lang, 'export.title'),
-      kinds: [...KINDS.map((k) => ({ label: t(lang, `kind.${k}`), csv: `/admin/export/${k}.csv`, xlsx: `/admin/export/${k}.xlsx` })),
-        { label: t(lang, 'export.brands'), csv: '/admin/export/brands.csv', xlsx: '/admin/export/brands.xlsx' }],
-    }));
+    res.type('html').send(
+      render('admin/export', {
+        ...res.locals,
+        title: t(lang, 'export.title'),
+        kinds: [
+          ...KINDS.map((k) => ({ label: t(lang, `kind.${k}`), csv: `/admin/export/${k}.csv`, xlsx: `/admin/export/${k}.xlsx` })),
+          { label: t(lang, 'export.brands'), csv: '/admin/export/brands.csv', xlsx: '/admin/export/brands.xlsx' },
+        ],
+      }),
+    );
   });
 
   router.get('/:file', async (req, res) => {

@@ -26,7 +26,13 @@ export function slugBase(name: string): string {
 function computeBase(name: string): string {
   const syllables = pinyin(name, { toneType: 'none', type: 'array', nonZh: 'consecutive', v: true });
   const joined = syllables
-    .map((s) => s.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-'))
+    .map((s) =>
+      s
+        .normalize('NFKD')
+        .replace(/[\u0300-\u036f]/g, '')
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-'),
+    )
     .join('')
     .replace(/-+/g, '-')
     .replace(/^-|-$/g, '')

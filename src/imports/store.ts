@@ -50,7 +50,11 @@ function norm(v: unknown): string {
   if (typeof v === 'object') {
     const plain: unknown = 'toObject' in v && typeof v.toObject === 'function' ? v.toObject() : v;
     const o = isRecord(plain) ? plain : {};
-    return `{${Object.keys(o).filter((k) => k !== '_id').sort().map((k) => `${k}=${norm(o[k])}`).join('\u0002')}}`;
+    return `{${Object.keys(o)
+      .filter((k) => k !== '_id')
+      .sort()
+      .map((k) => `${k}=${norm(o[k])}`)
+      .join('\u0002')}}`;
   }
   return String(v);
 }
@@ -97,9 +101,20 @@ export function sameFingerprint(a: string, b: string, skip: ReadonlySet<number> 
   return true;
 }
 
-export interface KnownBrand { id: string; fp: string }
-export interface KnownTrademark { brandId: string; fp: string }
-export interface KnownEntry { id: string; brandId: string; fp: string; status: string }
+export interface KnownBrand {
+  id: string;
+  fp: string;
+}
+export interface KnownTrademark {
+  brandId: string;
+  fp: string;
+}
+export interface KnownEntry {
+  id: string;
+  brandId: string;
+  fp: string;
+  status: string;
+}
 
 export interface StorePaths {
   brand: string[];
@@ -143,7 +158,12 @@ async function findIn(model: Model<any>, field: string, values: readonly unknown
   const parts: unknown[][] = [];
   for (let i = 0; i < unique.length; i += IN_CHUNK) parts.push(unique.slice(i, i + IN_CHUNK));
   // Only the selected fields come back, so the documents are read as field maps.
-  const found = await mapLimit(parts, 2, (part) => model.find({ [field]: mongoose.trusted({ $in: part }) }).select(select).lean<Lean[]>());
+  const found = await mapLimit(parts, 2, (part) =>
+    model
+      .find({ [field]: mongoose.trusted({ $in: part }) })
+      .select(select)
+      .lean<Lean[]>(),
+  );
   return found.flat();
 }
 
@@ -161,7 +181,10 @@ export class KeyStore {
   private readonly keyPath: string;
   private readonly model: Model<any>;
 
-  constructor(readonly kind: Kind, readonly paths: StorePaths) {
+  constructor(
+    readonly kind: Kind,
+    readonly paths: StorePaths,
+  ) {
     this.keyPath = REGISTRIES[kind].keyPath;
     this.model = REGISTRIES[kind].model;
   }
@@ -175,14 +198,24 @@ export class KeyStore {
     const entrySelect = projection(paths.entry, ['brand', 'status', keyPath]);
     const addEntry = (e: Lean) => {
       const brandId = hex(e.brand);
-      entries.set(keyPath === 'brand' ? brandId : norm(e[keyPath]), { id: e._id.toHexString(), brandId, fp: fingerprint(e, paths.entry), status: String(e.status ?? '') });
+      entries.set(keyPath === 'brand' ? brandId : norm(e[keyPath]), {
+        id: e._id.toHexString(),
+        brandId,
+        fp: fingerprint(e, paths.entry),
+        status: String(e.status ?? ''),
+      });
     };
 
     // Round 1: brands by credit code, trademarks by registration number, entries by their number.
     const regNos = rows.map((r) => r.regNo).filter(Boolean);
     const entryKeys = keyPath === 'brand' ? [] : rows.map((r) => r.entry).filter(Boolean);
     const [foundBrands, foundMarks, foundEntries] = await Promise.all([
-      findIn(Brand, 'creditCode', rows.filter((r) => r.brand).map((r) => r.creditCode), projection(paths.brand, ['name', 'creditCode'])),
+      findIn(
+        Brand,
+        'creditCode',
+        rows.filter((r) => r.brand).map((r) => r.creditCode),
+        projection(paths.brand, ['name', 'creditCode']),
+      ),
       kind === 'directory' && regNos.length ? findIn(Trademark, 'regNo', regNos, projection(paths.trademark, ['regNo', 'brand'])) : [],
       entryKeys.length ? findIn(this.model, keyPath, entryKeys, entrySelect) : [],
     ]);
@@ -194,9 +227,7 @@ export class KeyStore {
     foundEntries.forEach(addEntry);
 
     // Round 2: entries keyed by brand (directory, time-honored) of the brands found; slugs of the others.
-    const brandIds = keyPath === 'brand'
-      ? [...brands.values()].flatMap((b) => (b === 'ambiguous' ? [] : [new mongoose.Types.ObjectId(b.id)]))
-      : [];
+    const brandIds = keyPath === 'brand' ? [...brands.values()].flatMap((b) => (b === 'ambiguous' ? [] : [new mongoose.Types.ObjectId(b.id)])) : [];
     // A new brand's slug is the slug cell, else usually the first or second candidate (slug.ts).
     const slugs = [...new Set(rows.filter((r) => r.brand && !brands.has(r.brand)).flatMap((r) => (r.slug ? [r.slug] : firstCandidates(r.name, r.creditCode))))];
     const [byBrand, taken] = await Promise.all([

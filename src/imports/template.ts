@@ -40,7 +40,11 @@ export async function templateXlsx(kind: Kind): Promise<Buffer> {
   ws.views = [{ state: 'frozen', ySplit: 1 }];
   const help = wb.addWorksheet('填写说明 Notes');
   help.columns = [
-    { header: '列名', width: 18 }, { header: 'Column', width: 22 }, { header: '必填列', width: 8 }, { header: '格式', width: 34 }, { header: 'Format', width: 34 },
+    { header: '列名', width: 18 },
+    { header: 'Column', width: 22 },
+    { header: '必填列', width: 8 },
+    { header: '格式', width: 34 },
+    { header: 'Format', width: 34 },
   ];
   help.getRow(1).font = { bold: true };
   for (const c of cols) help.addRow([c.header, c.en, c.required ? '是' : '', TYPE_NOTE[c.type][0], TYPE_NOTE[c.type][1]]);

@@ -18,7 +18,11 @@ export interface Upload {
   file: { path: string; name: string; size: number } | null;
 }
 
-interface FormidableFile { filepath: string; originalFilename?: string | null; size: number }
+interface FormidableFile {
+  filepath: string;
+  originalFilename?: string | null;
+  size: number;
+}
 interface FormidableForm {
   on(event: 'fileBegin', cb: (name: string, file: FormidableFile) => void): void;
   parse(req: Request): Promise<[Record<string, string[] | undefined>, Record<string, FormidableFile[] | undefined>]>;
@@ -49,7 +53,11 @@ function waitForEnd(req: Request): Promise<void> {
 /** The file's own name without any folder part or control characters, for messages and the audit trail. */
 function cleanName(raw: string | null | undefined): string {
   // eslint-disable-next-line no-control-regex
-  const base = String(raw ?? '').split(/[\\/]/).pop()!.replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  const base = String(raw ?? '')
+    .split(/[\\/]/)
+    .pop()!
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .trim();
   return base.slice(0, 200) || 'upload';
 }
 
@@ -59,12 +67,15 @@ function cleanName(raw: string | null | undefined): string {
  */
 export async function receiveUpload(req: Request, o: { dir: string; maxBytes: number; maxMb: number }): Promise<Upload> {
   if (!req.is('multipart/form-data')) {
-    throw new AppError('bad_request', '请通过上传表单提交文件（multipart/form-data）', { messageEn: 'Send the file with the upload form (multipart/form-data)' });
+    throw new AppError('bad_request', '请通过上传表单提交文件（multipart/form-data）', {
+      messageEn: 'Send the file with the upload form (multipart/form-data)',
+    });
   }
   await mkdir(o.dir, { recursive: true });
-  const tooLarge = () => new AppError('payload_too_large', `文件超过 ${o.maxMb} MB 的上限，请拆分后分批导入`, {
-    messageEn: `The file is larger than the ${o.maxMb} MB limit; split it and import the parts`,
-  });
+  const tooLarge = () =>
+    new AppError('payload_too_large', `文件超过 ${o.maxMb} MB 的上限，请拆分后分批导入`, {
+      messageEn: `The file is larger than the ${o.maxMb} MB limit; split it and import the parts`,
+    });
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > o.maxBytes + DRAIN_LIMIT) {
     // Not worth reading: answer and close the connection.

@@ -123,7 +123,9 @@ export function parseInt10(c: Cell): Parsed {
 
 export function parseNumber(c: Cell): Parsed {
   if (typeof c === 'number') return Number.isFinite(c) ? { value: c } : { problem: ['应为数字', 'must be a number'] };
-  const s = cellText(c).replace(/万元$|万$/, '').replace(/,/g, '');
+  const s = cellText(c)
+    .replace(/万元$|万$/, '')
+    .replace(/,/g, '');
   if (!s) return { value: undefined };
   return /^-?\d+(\.\d+)?$/.test(s) ? { value: Number(s) } : { problem: ['应为数字', 'must be a number'] };
 }
@@ -131,13 +133,21 @@ export function parseNumber(c: Cell): Parsed {
 /** Keywords: separated by 、 , ， ; ； | or new lines. */
 export function parseKeywords(c: Cell): Parsed {
   const s = cellText(c);
-  const list = [...new Set(s.split(/[、,，;；|\n]+/).map((k) => k.trim()).filter(Boolean))];
+  const list = [
+    ...new Set(
+      s
+        .split(/[、,，;；|\n]+/)
+        .map((k) => k.trim())
+        .filter(Boolean),
+    ),
+  ];
   return { value: list };
 }
 
 /** Nice classes: whole numbers separated by ; , 、 or spaces ("29;30"). Range is the schema's. */
 export function parseIntList(c: Cell): Parsed {
-  if (typeof c === 'number') return Number.isInteger(c) ? { value: [c] } : { problem: ['应为整数，多个用分号分隔，如 29;30', 'whole numbers separated by ; e.g. 29;30'] };
+  if (typeof c === 'number')
+    return Number.isInteger(c) ? { value: [c] } : { problem: ['应为整数，多个用分号分隔，如 29;30', 'whole numbers separated by ; e.g. 29;30'] };
   const s = cellText(c);
   if (!s) return { value: [] };
   const parts = s.split(/[;；,，、\s/]+/).filter(Boolean);
@@ -155,13 +165,22 @@ export function parseText(c: Cell): Parsed {
 
 export function parseCell(type: CellType, c: Cell): Parsed {
   switch (type) {
-    case 'date': return parseDate(c);
-    case 'bool': return parseBool(c);
-    case 'int': return parseInt10(c);
-    case 'number': return parseNumber(c);
-    case 'keywords': return parseKeywords(c);
-    case 'intList': return parseIntList(c);
-    case 'text': case 'status': case 'reason': return parseText(c);
+    case 'date':
+      return parseDate(c);
+    case 'bool':
+      return parseBool(c);
+    case 'int':
+      return parseInt10(c);
+    case 'number':
+      return parseNumber(c);
+    case 'keywords':
+      return parseKeywords(c);
+    case 'intList':
+      return parseIntList(c);
+    case 'text':
+    case 'status':
+    case 'reason':
+      return parseText(c);
   }
 }
 
@@ -169,10 +188,15 @@ export function parseCell(type: CellType, c: Cell): Parsed {
 export function formatCell(type: CellType, v: unknown): string {
   if (v === null || v === undefined) return '';
   switch (type) {
-    case 'date': return v instanceof Date || typeof v === 'string' || typeof v === 'number' ? formatDay(new Date(v)) : '';
-    case 'bool': return v ? '是' : '否';
-    case 'keywords': return Array.isArray(v) ? v.join('、') : String(v);
-    case 'intList': return Array.isArray(v) ? v.join(';') : String(v);
-    default: return String(v);
+    case 'date':
+      return v instanceof Date || typeof v === 'string' || typeof v === 'number' ? formatDay(new Date(v)) : '';
+    case 'bool':
+      return v ? '是' : '否';
+    case 'keywords':
+      return Array.isArray(v) ? v.join('、') : String(v);
+    case 'intList':
+      return Array.isArray(v) ? v.join(';') : String(v);
+    default:
+      return String(v);
   }
 }

@@ -31,10 +31,19 @@ import { joinedRows, serialize, type ExportSources, type Format } from './export
 
 registerMessages({
   'opendata.title': ['开放数据', 'Open data'],
-  'opendata.intro': ['商标品牌名录、驰名商标工作台账、老字号名录和精品认定的公开信息，可整表下载，格式为 CSV（可用表格软件打开）和 JSON。', 'The public contents of the trademark directory, the famous trademark ledger, the time-honored brand list and the certifications, each downloadable in full as CSV (opens in spreadsheet programs) and JSON.'],
+  'opendata.intro': [
+    '商标品牌名录、驰名商标工作台账、老字号名录和精品认定的公开信息，可整表下载，格式为 CSV（可用表格软件打开）和 JSON。',
+    'The public contents of the trademark directory, the famous trademark ledger, the time-honored brand list and the certifications, each downloadable in full as CSV (opens in spreadsheet programs) and JSON.',
+  ],
   'opendata.licenceTitle': ['使用许可', 'Licence'],
-  'opendata.licence': ['可自由复制、使用和再发布，请注明来源：武汉市市场监督管理局。', 'You may copy, use and republish the data freely; please credit the source: Wuhan Administration for Market Regulation.'],
-  'opendata.licenceDemo': ['（演示文本：正式的开放数据许可条款以主管部门发布的为准。）', '(Placeholder text for this demonstration: the bureau publishes the binding licence terms.)'],
+  'opendata.licence': [
+    '可自由复制、使用和再发布，请注明来源：武汉市市场监督管理局。',
+    'You may copy, use and republish the data freely; please credit the source: Wuhan Administration for Market Regulation.',
+  ],
+  'opendata.licenceDemo': [
+    '（演示文本：正式的开放数据许可条款以主管部门发布的为准。）',
+    '(Placeholder text for this demonstration: the bureau publishes the binding licence terms.)',
+  ],
   'opendata.rows': ['{n} 条', '{n} rows'],
   'opendata.lastChange': ['最近更新：{time}', 'Last changed: {time}'],
   'opendata.never': ['尚无变更记录', 'no changes recorded yet'],
@@ -49,9 +58,18 @@ registerMessages({
   'opendata.meaning': ['含义', 'Meaning'],
   'opendata.type': ['类型', 'Type'],
   'opendata.notesTitle': ['格式说明', 'Format notes'],
-  'opendata.note.encoding': ['CSV 为 UTF-8 编码（带 BOM），第一行为字段名，多个值之间用“{sep}”分隔；以 = + - @ 开头的内容前加了单引号，防止被表格软件当作公式执行。', 'CSV is UTF-8 (with a BOM), the first row holds the column names, several values in one cell are separated by "{sep}"; text beginning with = + - @ is prefixed with an apostrophe so spreadsheet programs do not run it as a formula.'],
-  'opendata.note.json': ['JSON 为一个数组，NDJSON 每行一个对象；列表为数组，日期为 YYYY-MM-DD，缺失值为 null。', 'JSON is one array, NDJSON one object per line; lists are arrays, dates YYYY-MM-DD, missing values null.'],
-  'opendata.note.cache': ['下载带 ETag 和 Last-Modified，可用条件请求检查是否有更新；条数和更新时间每分钟统计一次（计算于 {time}）。', 'Downloads carry ETag and Last-Modified, so a conditional request tells you whether anything changed; counts and change times are recounted every minute (computed at {time}).'],
+  'opendata.note.encoding': [
+    'CSV 为 UTF-8 编码（带 BOM），第一行为字段名，多个值之间用“{sep}”分隔；以 = + - @ 开头的内容前加了单引号，防止被表格软件当作公式执行。',
+    'CSV is UTF-8 (with a BOM), the first row holds the column names, several values in one cell are separated by "{sep}"; text beginning with = + - @ is prefixed with an apostrophe so spreadsheet programs do not run it as a formula.',
+  ],
+  'opendata.note.json': [
+    'JSON 为一个数组，NDJSON 每行一个对象；列表为数组，日期为 YYYY-MM-DD，缺失值为 null。',
+    'JSON is one array, NDJSON one object per line; lists are arrays, dates YYYY-MM-DD, missing values null.',
+  ],
+  'opendata.note.cache': [
+    '下载带 ETag 和 Last-Modified，可用条件请求检查是否有更新；条数和更新时间每分钟统计一次（计算于 {time}）。',
+    'Downloads carry ETag and Last-Modified, so a conditional request tells you whether anything changed; counts and change times are recounted every minute (computed at {time}).',
+  ],
   'opendata.note.demo': ['demo 为 true 的行是演示用途的虚构数据。', 'Rows with demo = true are invented demonstration data.'],
   'opendata.api': ['需要按条件查询？请使用开放接口。', 'Need to query by criteria? Use the open API.'],
   'opendata.type.string': ['文本', 'text'],
@@ -121,38 +139,40 @@ export function openDataRoutes(deps: OpenDataDeps): Router {
     const counted = await cache.get();
     const typeLabel = (type: string) => t(lang, `opendata.type.${type}`);
     res.setHeader('Cache-Control', 'public, max-age=60');
-    res.type('html').send(deps.render('open-data', {
-      ...res.locals,
-      title: t(lang, 'opendata.title'),
-      notes: [
-        t(lang, 'opendata.note.encoding', { sep: CSV_LIST_SEPARATOR.trim() }),
-        t(lang, 'opendata.note.json'),
-        t(lang, 'opendata.note.cache', { time: formatTime(lang, counted.at) }),
-        t(lang, 'opendata.note.demo'),
-      ],
-      apiHref: url(lang, '/api'),
-      datasets: KINDS.map((kind) => {
-        const ds = DATASETS[kind];
-        const what = t(lang, ds.titleKey);
-        const last = counted.value.lastChange[kind];
-        return {
-          kind,
-          title: what,
-          rows: t(lang, 'opendata.rows', { n: formatNumber(counted.value.registries[kind].total) }),
-          lastChange: last ? t(lang, 'opendata.lastChange', { time: formatTime(lang, last) }) : t(lang, 'opendata.never'),
-          lastChangeIso: last ? last.toISOString() : null,
-          downloads: FORMAT_NAMES.map((f) => ({
-            href: `/open-data/${kind}.${f}`,
-            format: f,
-            label: t(lang, `opendata.${f}`),
-            aria: t(lang, 'opendata.downloadLabel', { what, format: f.toUpperCase() }),
-          })),
-          fieldsCaption: t(lang, 'opendata.fieldsCaption', { what }),
-          columns: ds.columns.map((c) => ({ key: c.key, meaning: lang === 'en' ? c.en : c.zh, other: lang === 'en' ? c.zh : c.en, type: typeLabel(c.type) })),
-        };
+    res.type('html').send(
+      deps.render('open-data', {
+        ...res.locals,
+        title: t(lang, 'opendata.title'),
+        notes: [
+          t(lang, 'opendata.note.encoding', { sep: CSV_LIST_SEPARATOR.trim() }),
+          t(lang, 'opendata.note.json'),
+          t(lang, 'opendata.note.cache', { time: formatTime(lang, counted.at) }),
+          t(lang, 'opendata.note.demo'),
+        ],
+        apiHref: url(lang, '/api'),
+        datasets: KINDS.map((kind) => {
+          const ds = DATASETS[kind];
+          const what = t(lang, ds.titleKey);
+          const last = counted.value.lastChange[kind];
+          return {
+            kind,
+            title: what,
+            rows: t(lang, 'opendata.rows', { n: formatNumber(counted.value.registries[kind].total) }),
+            lastChange: last ? t(lang, 'opendata.lastChange', { time: formatTime(lang, last) }) : t(lang, 'opendata.never'),
+            lastChangeIso: last ? last.toISOString() : null,
+            downloads: FORMAT_NAMES.map((f) => ({
+              href: `/open-data/${kind}.${f}`,
+              format: f,
+              label: t(lang, `opendata.${f}`),
+              aria: t(lang, 'opendata.downloadLabel', { what, format: f.toUpperCase() }),
+            })),
+            fieldsCaption: t(lang, 'opendata.fieldsCaption', { what }),
+            columns: ds.columns.map((c) => ({ key: c.key, meaning: lang === 'en' ? c.en : c.zh, other: lang === 'en' ? c.zh : c.en, type: typeLabel(c.type) })),
+          };
+        }),
+        dateExample: formatDate(lang, new Date()),
       }),
-      dateExample: formatDate(lang, new Date()),
-    }));
+    );
   });
 
   router.get('/open-data/:file', async (req, res: Response) => {
@@ -210,10 +230,12 @@ export function openDataRoutes(deps: OpenDataDeps): Router {
       return fail(err);
     }
     downloadHeaders();
-    const body = Readable.from((async function* () {
-      if (!first.done) yield first.value;
-      yield* chunks;
-    })());
+    const body = Readable.from(
+      (async function* () {
+        if (!first.done) yield first.value;
+        yield* chunks;
+      })(),
+    );
     try {
       await pipeline(body, res);
     } catch (err) {

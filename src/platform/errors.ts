@@ -55,8 +55,7 @@ export class AppError extends Error {
   }
 }
 
-export const notFound = (what = '页面', whatEn = 'page') =>
-  new AppError('not_found', `找不到该${what}`, { messageEn: `No such ${whatEn}` });
+export const notFound = (what = '页面', whatEn = 'page') => new AppError('not_found', `找不到该${what}`, { messageEn: `No such ${whatEn}` });
 
 export function validationFailed(fields: FieldProblem[]): AppError {
   const zh = fields.map((f) => `${f.field}: ${f.message}`).join('；');

@@ -78,9 +78,14 @@ export function pageContext(publicBaseUrl: string): RequestHandler {
 
 function navLinks(lang: Lang, current: string): NavLink[] {
   return [
-    ['/', 'nav.home'], ['/directory', 'nav.directory'], ['/famous', 'nav.famous'],
-    ['/time-honored', 'nav.timeHonored'], ['/certified', 'nav.certified'], ['/verify', 'nav.verify'],
-    ['/stats', 'nav.stats'], ['/open-data', 'nav.openData'],
+    ['/', 'nav.home'],
+    ['/directory', 'nav.directory'],
+    ['/famous', 'nav.famous'],
+    ['/time-honored', 'nav.timeHonored'],
+    ['/certified', 'nav.certified'],
+    ['/verify', 'nav.verify'],
+    ['/stats', 'nav.stats'],
+    ['/open-data', 'nav.openData'],
   ].map(([p, key]) => ({ href: url(lang, p!), label: t(lang, key!), current: p === current }));
 }
 
@@ -106,12 +111,21 @@ function normalize(err: unknown): AppError | null {
   if (err instanceof AppError) return err;
   // Matched by name so the platform layer does not depend on the search module.
   if (isRecord(err) && err.name === 'SearchUnavailableError') {
-    return new AppError('search_unavailable', '搜索服务暂时不可用，请稍后再试', { messageEn: 'Search is temporarily unavailable; please try again shortly', cause: err });
+    return new AppError('search_unavailable', '搜索服务暂时不可用，请稍后再试', {
+      messageEn: 'Search is temporarily unavailable; please try again shortly',
+      cause: err,
+    });
   }
   if (!isRecord(err)) return null;
   const { type, status, expose } = err;
-  if (type === 'entity.too.large' || type === 'parameters.too.many') return new AppError('payload_too_large', '提交的内容过大', { messageEn: 'Request body too large' });
-  if (type === 'entity.parse.failed' || type === 'encoding.unsupported' || type === 'charset.unsupported' || (status === 400 && (expose || err instanceof URIError))) {
+  if (type === 'entity.too.large' || type === 'parameters.too.many')
+    return new AppError('payload_too_large', '提交的内容过大', { messageEn: 'Request body too large' });
+  if (
+    type === 'entity.parse.failed' ||
+    type === 'encoding.unsupported' ||
+    type === 'charset.unsupported' ||
+    (status === 400 && (expose || err instanceof URIError))
+  ) {
     return new AppError('bad_request', '请求格式不正确', { messageEn: 'Malformed request' });
   }
   if (status === 404) return new AppError('not_found', '找不到该页面', { messageEn: 'No such page' });
@@ -161,7 +175,11 @@ export function errorHandler(render: Render, logger: Logger): ErrorRequestHandle
     } catch (viewErr) {
       // The error view itself failed: a minimal page with nothing from the request in it.
       logger.error({ err: viewErr, reqId: id }, 'error view failed');
-      res.type('html').send(`<!doctype html><meta charset="utf-8"><title>${appErr.status}</title><h1>${appErr.status}</h1><p>Request id: ${id.replace(/[^a-f0-9-]/g, '')}</p>`);
+      res
+        .type('html')
+        .send(
+          `<!doctype html><meta charset="utf-8"><title>${appErr.status}</title><h1>${appErr.status}</h1><p>Request id: ${id.replace(/[^a-f0-9-]/g, '')}</p>`,
+        );
     }
   };
 }

@@ -24,12 +24,7 @@ const WRAPPER_DIR = path.join(ROOT, 'scripts', 'ferretdb');
  * left alone and the new build gets a new name.
  */
 export const FERRETDB_PATCH_LEVEL = 'p4';
-export const FERRETDB_BIN = path.join(
-  ROOT,
-  '.cache',
-  'ferretdb',
-  `ferretdb-${FERRETDB_VERSION}-${FERRETDB_PATCH_LEVEL}`,
-);
+export const FERRETDB_BIN = path.join(ROOT, '.cache', 'ferretdb', `ferretdb-${FERRETDB_VERSION}-${FERRETDB_PATCH_LEVEL}`);
 
 /**
  * Files of the FerretDB module replaced at build time (`go build -overlay`), with the SHA-256 of
@@ -147,16 +142,13 @@ export function ensureFerretDB(log: (line: string) => void = () => {}): string {
     const overlayFile = path.join(work, 'overlay.json');
     writeFileSync(overlayFile, JSON.stringify({ Replace: overlay }, null, 2));
     const modFile = path.join(work, 'go.mod');
-    writeFileSync(
-      modFile,
-      `${readFileSync(path.join(WRAPPER_DIR, 'go.mod'), 'utf8')}\nreplace github.com/FerretDB/FerretDB => ${JSON.stringify(copy)}\n`,
-    );
+    writeFileSync(modFile, `${readFileSync(path.join(WRAPPER_DIR, 'go.mod'), 'utf8')}\nreplace github.com/FerretDB/FerretDB => ${JSON.stringify(copy)}\n`);
     cpSync(path.join(WRAPPER_DIR, 'go.sum'), path.join(work, 'go.sum'));
-    const res = spawnSync(
-      'go',
-      ['build', '-trimpath', `-modfile=${modFile}`, `-overlay=${overlayFile}`, '-o', tmp, '.'],
-      { cwd: WRAPPER_DIR, stdio: ['ignore', 'inherit', 'inherit'], env },
-    );
+    const res = spawnSync('go', ['build', '-trimpath', `-modfile=${modFile}`, `-overlay=${overlayFile}`, '-o', tmp, '.'], {
+      cwd: WRAPPER_DIR,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env,
+    });
     if (res.status !== 0) throw new Error(`building FerretDB failed (go build exited ${res.status})`);
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -180,7 +172,8 @@ function ferretDBSource(env: NodeJS.ProcessEnv): string {
   let info: { Dir?: string; Error?: string } = {};
   try {
     const parsed: unknown = JSON.parse(res.stdout);
-    if (isRecord(parsed)) info = { Dir: typeof parsed.Dir === 'string' ? parsed.Dir : undefined, Error: typeof parsed.Error === 'string' ? parsed.Error : undefined };
+    if (isRecord(parsed))
+      info = { Dir: typeof parsed.Dir === 'string' ? parsed.Dir : undefined, Error: typeof parsed.Error === 'string' ? parsed.Error : undefined };
   } catch {
     // fall through: reported below with the exit status
   }

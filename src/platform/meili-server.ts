@@ -157,9 +157,21 @@ export async function startMeiliServer(opts: StartMeiliOptions = {}): Promise<Me
   const url = `http://127.0.0.1:${port}`;
   const masterKey = randomBytes(24).toString('base64url');
   const args = [
-    '--db-path', dbPath, '--dump-dir', path.join(dir, 'dumps'), '--snapshot-dir', path.join(dir, 'snapshots'),
-    '--http-addr', `127.0.0.1:${port}`, '--no-analytics', '--env', 'development',
-    '--log-level', opts.logLevel ?? 'WARN', '--max-indexing-threads', '2',
+    '--db-path',
+    dbPath,
+    '--dump-dir',
+    path.join(dir, 'dumps'),
+    '--snapshot-dir',
+    path.join(dir, 'snapshots'),
+    '--http-addr',
+    `127.0.0.1:${port}`,
+    '--no-analytics',
+    '--env',
+    'development',
+    '--log-level',
+    opts.logLevel ?? 'WARN',
+    '--max-indexing-threads',
+    '2',
   ];
   const cleanup = () => {
     if (!persist) rmSync(dir, { recursive: true, force: true });
@@ -182,11 +194,15 @@ export async function startMeiliServer(opts: StartMeiliOptions = {}): Promise<Me
       env: { ...process.env, MEILI_MASTER_KEY: masterKey },
     });
     wrapper = child;
-    exited = new Promise((resolve) => child.once('exit', (code, signal) => {
-      exitInfo = `wrapper exit ${code ?? signal}; ${stderr.trim().split('\n').slice(-3).join(' | ')}`;
-      resolve();
-    }));
-    child.stderr!.on('data', (b: Buffer) => { stderr = (stderr + b.toString()).slice(-4000); });
+    exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        exitInfo = `wrapper exit ${code ?? signal}; ${stderr.trim().split('\n').slice(-3).join(' | ')}`;
+        resolve();
+      }),
+    );
+    child.stderr!.on('data', (b: Buffer) => {
+      stderr = (stderr + b.toString()).slice(-4000);
+    });
     serverPid = await new Promise<number>((resolve, reject) => {
       let out = '';
       child.stdout!.on('data', (b: Buffer) => {

@@ -220,9 +220,11 @@ export class BatchedRateLimitStore extends WindowedStore implements Store {
    */
   flush(): Promise<void> {
     const run = this.chain.then(() => this.sync());
-    this.chain = run.catch(() => undefined).finally(() => {
-      if ([...this.tallies.values()].some((t) => t.pending !== 0)) this.schedule();
-    });
+    this.chain = run
+      .catch(() => undefined)
+      .finally(() => {
+        if ([...this.tallies.values()].some((t) => t.pending !== 0)) this.schedule();
+      });
     return run;
   }
 
@@ -267,9 +269,7 @@ export class BatchedRateLimitStore extends WindowedStore implements Store {
 
     for (let i = 0; i < toRead.length; i += READ_CHUNK) {
       const part = toRead.slice(i, i + READ_CHUNK);
-      const docs = await this.collection
-        .find({ _id: { $in: part.map((t) => t.id) } }, { projection: { hits: 1 } })
-        .toArray();
+      const docs = await this.collection.find({ _id: { $in: part.map((t) => t.id) } }, { projection: { hits: 1 } }).toArray();
       const hits = new Map(docs.map((d) => [d._id, d.hits]));
       // Every tally here was sent once; no document means the key was reset (or swept).
       for (const t of part) t.shared = hits.get(t.id) ?? 0;
@@ -334,8 +334,7 @@ export class RateLimits {
    */
   limiter(o: LimiterOptions): RequestHandler {
     if (this.stopped) throw new Error('rate limits: stopped; make a new RateLimits');
-    const store =
-      o.counting === 'shared-batched' ? new BatchedRateLimitStore(prefixOf(o)) : o.counting === 'shared-exact' ? exactStore(o) : new MemoryStore();
+    const store = o.counting === 'shared-batched' ? new BatchedRateLimitStore(prefixOf(o)) : o.counting === 'shared-exact' ? exactStore(o) : new MemoryStore();
     this.stores.push(store);
     return limiterOver(o, store);
   }

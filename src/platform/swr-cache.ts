@@ -33,7 +33,10 @@ export class SwrCache<T> {
   private readonly clock: () => number;
   private readonly onError: (err: unknown) => void;
 
-  constructor(private readonly compute: () => Promise<T>, opts: SwrCacheOptions = {}) {
+  constructor(
+    private readonly compute: () => Promise<T>,
+    opts: SwrCacheOptions = {},
+  ) {
     this.minTtlMs = opts.minTtlMs ?? 60_000;
     this.slowFactor = opts.slowFactor ?? 5;
     this.clock = opts.clock ?? Date.now;

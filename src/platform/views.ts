@@ -43,24 +43,37 @@ export function createRenderer(viewsDir: string): Render {
   });
   hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   /** Joins strings, e.g. a message key built from a value: (concat "admin.role." user.role). */
-  hb.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).map((a) => String(a ?? '')).join(''));
+  hb.registerHelper('concat', (...args: unknown[]) =>
+    args
+      .slice(0, -1)
+      .map((a) => String(a ?? ''))
+      .join(''),
+  );
   hb.registerHelper('join', (list: unknown, sep: unknown) => (Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : '、') : ''));
   /** Highlight segments → escaped text with <mark> around matches. */
   hb.registerHelper('hl', (segments: unknown, fallback: unknown) => {
     if (!Array.isArray(segments)) return String(fallback ?? '');
-    const html = segments
-      .map((s, i) => (i % 2 ? `<mark>${hb.escapeExpression(String(s))}</mark>` : hb.escapeExpression(String(s))))
-      .join('');
+    const html = segments.map((s, i) => (i % 2 ? `<mark>${hb.escapeExpression(String(s))}</mark>` : hb.escapeExpression(String(s)))).join('');
     return new hb.SafeString(html);
   });
   /** JSON for a <script type="application/ld+json"> block: "<" escaped so it can't close the tag. */
-  hb.registerHelper('jsonld', (value: unknown) =>
-    new hb.SafeString(JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')),
+  hb.registerHelper(
+    'jsonld',
+    (value: unknown) =>
+      new hb.SafeString(
+        JSON.stringify(value)
+          .replace(/</g, '\\u003c')
+          .replace(/\u2028/g, '\\u2028')
+          .replace(/\u2029/g, '\\u2029'),
+      ),
   );
 
   const templates = new Map<string, Handlebars.TemplateDelegate>();
   for (const file of walk(viewsDir)) {
-    const name = path.relative(viewsDir, file).replace(/\\/g, '/').replace(/\.hbs$/, '');
+    const name = path
+      .relative(viewsDir, file)
+      .replace(/\\/g, '/')
+      .replace(/\.hbs$/, '');
     const source = readFileSync(file, 'utf8');
     if (name.startsWith('partials/')) hb.registerPartial(name.slice('partials/'.length), source);
     else templates.set(name, hb.compile(source, { strict: false }));

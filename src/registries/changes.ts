@@ -79,8 +79,7 @@ changeSchema.index({ entryId: 1 });
 // Compaction finds old changes by date range, reading only what it deletes.
 changeSchema.index({ at: 1 });
 
-export const Change: Model<ChangeDoc> =
-  mongoose.models.Change ?? mongoose.model<ChangeDoc>('Change', changeSchema);
+export const Change: Model<ChangeDoc> = mongoose.models.Change ?? mongoose.model<ChangeDoc>('Change', changeSchema);
 
 export const changeId = (model: string, entryId: unknown, version: number) => `${model}:${String(entryId)}:${version}`;
 

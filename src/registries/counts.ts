@@ -96,8 +96,12 @@ async function scan<T>(model: Model<any>, projection: Record<string, 0 | 1>, eac
 
 /** Which kinds a change to this model shows in (a brand shows in every list it is on). */
 export const KINDS_OF_MODEL: Record<string, Kind[]> = {
-  DirectoryEntry: ['directory'], FamousMark: ['famous'], TimeHonored: ['time-honored'], Certificate: ['certified'],
-  Brand: [...KINDS], Trademark: ['directory', 'famous'],
+  DirectoryEntry: ['directory'],
+  FamousMark: ['famous'],
+  TimeHonored: ['time-honored'],
+  Certificate: ['certified'],
+  Brand: [...KINDS],
+  Trademark: ['directory', 'famous'],
 };
 
 /** The latest applied change per registry, from one pass over the change log. */
@@ -131,7 +135,8 @@ export async function computeRegistryStats(now = new Date()): Promise<RegistrySt
   const dir = registry('directory');
   let giListed = 0;
   await scan<{ status: string; advantage?: boolean; gi?: unknown; listedAt?: Date }>(
-    DirectoryEntry, { status: 1, advantage: 1, gi: 1, listedAt: 1, _id: 0 },
+    DirectoryEntry,
+    { status: 1, advantage: 1, gi: 1, listedAt: 1, _id: 0 },
     (e) => {
       dir.total++;
       bump(dir.tier, REGISTRIES.directory.tierOf(e));
@@ -143,7 +148,8 @@ export async function computeRegistryStats(now = new Date()): Promise<RegistrySt
 
   const fam = registry('famous');
   await scan<{ status: string; brand: unknown; recognition?: { route?: string; date?: Date } }>(
-    FamousMark, { status: 1, brand: 1, 'recognition.route': 1, 'recognition.date': 1, _id: 0 },
+    FamousMark,
+    { status: 1, brand: 1, 'recognition.route': 1, 'recognition.date': 1, _id: 0 },
     (e) => {
       fam.total++;
       bump(fam.tier, e.recognition?.route ?? '');
@@ -155,7 +161,8 @@ export async function computeRegistryStats(now = new Date()): Promise<RegistrySt
 
   const th = registry('time-honored');
   await scan<{ status: string; brand: unknown; tier: string; recognizedYear?: number }>(
-    TimeHonored, { status: 1, brand: 1, tier: 1, recognizedYear: 1, _id: 0 },
+    TimeHonored,
+    { status: 1, brand: 1, tier: 1, recognizedYear: 1, _id: 0 },
     (e) => {
       th.total++;
       bump(th.tier, e.tier);
@@ -169,7 +176,8 @@ export async function computeRegistryStats(now = new Date()): Promise<RegistrySt
   const validByLevel: Tally = new Map();
   let lastExpiry: Date | null = null;
   await scan<{ status: string; brand: unknown; level: string; validUntil: Date; issuedAt?: Date }>(
-    Certificate, { status: 1, brand: 1, level: 1, validUntil: 1, issuedAt: 1, _id: 0 },
+    Certificate,
+    { status: 1, brand: 1, level: 1, validUntil: 1, issuedAt: 1, _id: 0 },
     (e) => {
       cert.total++;
       const status = effectiveStatus('certified', e.status, new Date(e.validUntil), now);
@@ -197,7 +205,8 @@ export async function computeRegistryStats(now = new Date()): Promise<RegistrySt
   let brands = 0;
   let demoBrands = 0;
   await scan<{ _id: unknown; district: string; sector: string; industry: string; demo?: boolean }>(
-    Brand, { district: 1, sector: 1, industry: 1, demo: 1 },
+    Brand,
+    { district: 1, sector: 1, industry: 1, demo: 1 },
     (b) => {
       brands++;
       if (b.demo) demoBrands++;

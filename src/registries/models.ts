@@ -11,9 +11,18 @@ import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
 import { checkCreditCode, CREDIT_CODE_MESSAGES } from './credit-code.js';
 import { GI_BOTH, oneOfWords, STATUS_REASON_MAX } from './rules.js';
 import {
-  CERTIFICATE_LEVELS, CERTIFICATE_SCOPES, CERTIFICATE_STATUSES, DIRECTORY_STATUSES, DISTRICTS,
-  FAMOUS_STATUSES, PROTECTION_RECORD_KINDS, RECOGNITION_ROUTES, SECTORS, TIME_HONORED_STATUSES,
-  TIME_HONORED_TIERS, BRAND_SLUG,
+  CERTIFICATE_LEVELS,
+  CERTIFICATE_SCOPES,
+  CERTIFICATE_STATUSES,
+  DIRECTORY_STATUSES,
+  DISTRICTS,
+  FAMOUS_STATUSES,
+  PROTECTION_RECORD_KINDS,
+  RECOGNITION_ROUTES,
+  SECTORS,
+  TIME_HONORED_STATUSES,
+  TIME_HONORED_TIERS,
+  BRAND_SLUG,
 } from './reference.js';
 
 const m = (zh: string, en: string) => `${zh}|${en}`;
@@ -35,18 +44,27 @@ function statusFields(values: readonly string[]) {
   };
 }
 
-
 const brandSchema = new Schema(
   {
     slug: {
-      type: String, required: required('标识', 'slug'), unique: true,
+      type: String,
+      required: required('标识', 'slug'),
+      unique: true,
       match: [BRAND_SLUG, m('标识只能包含小写字母、数字和连字符', 'slug may only contain a-z, 0-9 and -')],
     },
-    name: { type: String, required: required('品牌名称', 'brand name'), trim: true, maxlength: [80, m('品牌名称不能超过80个字符', 'brand name is at most 80 characters')] },
+    name: {
+      type: String,
+      required: required('品牌名称', 'brand name'),
+      trim: true,
+      maxlength: [80, m('品牌名称不能超过80个字符', 'brand name is at most 80 characters')],
+    },
     nameEn: { type: String, trim: true, maxlength: 120, default: '' },
     company: { type: String, required: required('企业名称', 'company name'), trim: true, maxlength: 120 },
     creditCode: {
-      type: String, required: required('统一社会信用代码', 'credit code'), uppercase: true, trim: true,
+      type: String,
+      required: required('统一社会信用代码', 'credit code'),
+      uppercase: true,
+      trim: true,
       validate: {
         validator: (v: string) => checkCreditCode(v) === null,
         message: (p: { value: string }) => {
@@ -62,10 +80,16 @@ const brandSchema = new Schema(
     keywords: { type: [{ type: String, trim: true, maxlength: 40 }], default: [] },
     description: { type: String, trim: true, maxlength: 2000, default: '' },
     website: {
-      type: String, trim: true, default: '',
+      type: String,
+      trim: true,
+      default: '',
       match: [/^(https?:\/\/[^\s<>"]+)?$/, m('网址须以 http:// 或 https:// 开头', 'website must start with http:// or https://')],
     },
-    founded: { type: Number, min: [600, m('创立年份不合理', 'founding year is implausible')], max: [2100, m('创立年份不合理', 'founding year is implausible')] },
+    founded: {
+      type: Number,
+      min: [600, m('创立年份不合理', 'founding year is implausible')],
+      max: [2100, m('创立年份不合理', 'founding year is implausible')],
+    },
     /** Invented details (credit code, numbers, dates) for demonstration only. */
     demo: { type: Boolean, default: false },
     ...bookkeeping,
@@ -78,7 +102,10 @@ brandSchema.index({ creditCode: 1 });
 const trademarkSchema = new Schema(
   {
     regNo: {
-      type: String, required: required('商标注册号', 'registration number'), unique: true, trim: true,
+      type: String,
+      required: required('商标注册号', 'registration number'),
+      unique: true,
+      trim: true,
       match: [/^[0-9A-Z]{5,12}$/, m('商标注册号应为5-12位数字或大写字母', 'registration number is 5-12 digits or capital letters')],
     },
     brand: { type: Schema.Types.ObjectId, ref: 'Brand', required: true, index: true },
@@ -89,9 +116,12 @@ const trademarkSchema = new Schema(
     },
     validFrom: { type: Date, required: required('有效期起', 'valid from') },
     validTo: {
-      type: Date, required: required('有效期至', 'valid to'),
+      type: Date,
+      required: required('有效期至', 'valid to'),
       validate: {
-        validator(this: { validFrom?: Date }, v: Date) { return !this.validFrom || v > this.validFrom; },
+        validator(this: { validFrom?: Date }, v: Date) {
+          return !this.validFrom || v > this.validFrom;
+        },
         message: m('有效期至必须晚于有效期起', 'valid-to must be after valid-from'),
       },
     },
@@ -106,7 +136,10 @@ const directorySchema = new Schema(
     brand: { type: Schema.Types.ObjectId, ref: 'Brand', required: true, unique: true },
     advantage: { type: Boolean, default: false },
     gi: {
-      type: new Schema({ product: { type: String, trim: true, required: [true, m(...GI_BOTH)] }, area: { type: String, trim: true, required: [true, m(...GI_BOTH)] } }, { _id: false }),
+      type: new Schema(
+        { product: { type: String, trim: true, required: [true, m(...GI_BOTH)] }, area: { type: String, trim: true, required: [true, m(...GI_BOTH)] } },
+        { _id: false },
+      ),
       default: undefined,
     },
     listedAt: { type: Date, default: () => new Date() },
@@ -123,7 +156,14 @@ const protectionRecordSchema = new Schema(
     summary: { type: String, required: true, trim: true, maxlength: 2000 },
     outcome: { type: String, trim: true, maxlength: 1000, default: '' },
     links: {
-      type: [{ type: String, trim: true, maxlength: 500, match: [/^https?:\/\/[^\s<>"]+$/, m('附件链接须以 http:// 或 https:// 开头', 'links must start with http:// or https://')] }],
+      type: [
+        {
+          type: String,
+          trim: true,
+          maxlength: 500,
+          match: [/^https?:\/\/[^\s<>"]+$/, m('附件链接须以 http:// 或 https:// 开头', 'links must start with http:// or https://')],
+        },
+      ],
       default: [],
     },
     /** A later record that corrects this one points at it; records are never edited in place. */
@@ -179,7 +219,11 @@ const timeHonoredSchema = new Schema(
 const certificateSchema = new Schema(
   {
     number: {
-      type: String, required: required('证书编号', 'certificate number'), unique: true, trim: true, uppercase: true,
+      type: String,
+      required: required('证书编号', 'certificate number'),
+      unique: true,
+      trim: true,
+      uppercase: true,
       match: [/^[0-9A-Z-]{6,32}$/, m('证书编号应为6-32位数字、大写字母或连字符', 'certificate number is 6-32 digits, capital letters or -')],
     },
     brand: { type: Schema.Types.ObjectId, ref: 'Brand', required: true, index: true },
@@ -188,9 +232,12 @@ const certificateSchema = new Schema(
     product: { type: String, required: required('认定产品/服务/工程', 'certified product'), trim: true, maxlength: 120 },
     issuedAt: { type: Date, required: required('发证日期', 'issue date') },
     validUntil: {
-      type: Date, required: required('有效期至', 'valid until'),
+      type: Date,
+      required: required('有效期至', 'valid until'),
       validate: {
-        validator(this: { issuedAt?: Date }, v: Date) { return !this.issuedAt || v > this.issuedAt; },
+        validator(this: { issuedAt?: Date }, v: Date) {
+          return !this.issuedAt || v > this.issuedAt;
+        },
         message: m('有效期至必须晚于发证日期', 'valid-until must be after the issue date'),
       },
     },

@@ -174,7 +174,9 @@ export class ChangeWorker {
   }
 
   private async pass(): Promise<number> {
-    const changes = await Change.find({ [this.subscriber.flag]: false }).limit(BATCH).lean<ChangeDoc[]>();
+    const changes = await Change.find({ [this.subscriber.flag]: false })
+      .limit(BATCH)
+      .lean<ChangeDoc[]>();
     if (changes.length === 0) return 0;
     const now = Date.now();
     const ready: ChangeDoc[] = [];
@@ -191,7 +193,10 @@ export class ChangeWorker {
     }
     const todo = ready.filter((c) => !c[this.subscriber.flag]);
     if (todo.length) await this.subscriber.handle(todo);
-    await markChanges(ready.map((c) => c._id), this.subscriber.flag);
+    await markChanges(
+      ready.map((c) => c._id),
+      this.subscriber.flag,
+    );
     if (ready.length) this.log.debug({ changes: ready.length, subscriber: this.name }, `${this.name}: caught up`);
     return ready.length;
   }

@@ -2,9 +2,7 @@
  * Read models for public pages and the API: everything public about a brand, one certificate.
  * They return plain allowlisted objects (never mongoose documents) — nothing private leaks.
  */
-import {
-  Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark,
-} from './models.js';
+import { Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark } from './models.js';
 import { effectiveStatus } from './kinds.js';
 import { registerMessages } from '../platform/i18n.js';
 
@@ -64,9 +62,7 @@ export async function getBrandProfile(slug: string, now = new Date()) {
     TimeHonored.findOne({ brand: brand._id }).lean(),
     Certificate.find({ brand: brand._id }).sort({ issuedAt: -1 }).lean(),
   ]);
-  const updated = [brand, directory, timeHonored, ...famous, ...certificates]
-    .map((d) => d?.updatedAt?.getTime() ?? 0)
-    .reduce((a, b) => Math.max(a, b), 0);
+  const updated = [brand, directory, timeHonored, ...famous, ...certificates].map((d) => d?.updatedAt?.getTime() ?? 0).reduce((a, b) => Math.max(a, b), 0);
   return {
     slug: brand.slug,
     name: brand.name,
@@ -83,26 +79,43 @@ export async function getBrandProfile(slug: string, now = new Date()) {
     demo: brand.demo,
     updatedAt: new Date(updated),
     trademarks: trademarks.map((t) => ({
-      regNo: t.regNo, mark: t.mark, niceClasses: t.niceClasses, validFrom: t.validFrom, validTo: t.validTo, madrid: t.madrid,
+      regNo: t.regNo,
+      mark: t.mark,
+      niceClasses: t.niceClasses,
+      validFrom: t.validFrom,
+      validTo: t.validTo,
+      madrid: t.madrid,
     })),
     directory: directory && {
-      status: directory.status, statusChangedAt: directory.statusChangedAt, statusReason: directory.statusReason,
-      advantage: directory.advantage, gi: directory.gi ?? null, listedAt: directory.listedAt,
+      status: directory.status,
+      statusChangedAt: directory.statusChangedAt,
+      statusReason: directory.statusReason,
+      advantage: directory.advantage,
+      gi: directory.gi ?? null,
+      listedAt: directory.listedAt,
     },
     famous: famous.map((f) => ({
       trademarkRegNo: f.trademarkRegNo,
       recognition: f.recognition,
-      status: f.status, statusChangedAt: f.statusChangedAt, statusReason: f.statusReason,
+      status: f.status,
+      statusChangedAt: f.statusChangedAt,
+      statusReason: f.statusReason,
       nextReviewAt: f.nextReviewAt ?? null,
       // The ledger's protection records are the regulators'; the public sees how many and when.
       recordCount: f.records.length,
       lastRecordAt: f.records.length ? f.records[f.records.length - 1]!.date : null,
     })),
     timeHonored: timeHonored && {
-      tier: timeHonored.tier, recognizedYear: timeHonored.recognizedYear, batch: timeHonored.batch,
-      heritage: timeHonored.heritage, story: timeHonored.story, address: timeHonored.address,
+      tier: timeHonored.tier,
+      recognizedYear: timeHonored.recognizedYear,
+      batch: timeHonored.batch,
+      heritage: timeHonored.heritage,
+      story: timeHonored.story,
+      address: timeHonored.address,
       rewardWan: timeHonored.rewardWan,
-      status: timeHonored.status, statusChangedAt: timeHonored.statusChangedAt, statusReason: timeHonored.statusReason,
+      status: timeHonored.status,
+      statusChangedAt: timeHonored.statusChangedAt,
+      statusReason: timeHonored.statusReason,
     },
     certificates: certificates.map((c) => publicCertificate(c, brand, now)),
   };

@@ -5,9 +5,24 @@
 
 /** Wuhan's 13 administrative districts plus its functional zones. */
 export const DISTRICTS = [
-  '江岸区', '江汉区', '硚口区', '汉阳区', '武昌区', '青山区', '洪山区',
-  '东西湖区', '汉南区', '蔡甸区', '江夏区', '黄陂区', '新洲区',
-  '东湖高新区', '武汉经开区', '东湖风景区', '长江新区', '临空港经开区',
+  '江岸区',
+  '江汉区',
+  '硚口区',
+  '汉阳区',
+  '武昌区',
+  '青山区',
+  '洪山区',
+  '东西湖区',
+  '汉南区',
+  '蔡甸区',
+  '江夏区',
+  '黄陂区',
+  '新洲区',
+  '东湖高新区',
+  '武汉经开区',
+  '东湖风景区',
+  '长江新区',
+  '临空港经开区',
 ] as const;
 export type District = (typeof DISTRICTS)[number];
 
@@ -41,10 +56,7 @@ export const TIME_HONORED_REWARD: Record<TimeHonoredTier, number> = {
   武汉老字号: 10,
 };
 
-export const CERTIFICATE_LEVELS = [
-  '中国精品', '湖北精品', '武汉精品',
-  '绿色食品', '有机农产品', '农产品地理标志', '名特优新农产品',
-] as const;
+export const CERTIFICATE_LEVELS = ['中国精品', '湖北精品', '武汉精品', '绿色食品', '有机农产品', '农产品地理标志', '名特优新农产品'] as const;
 export type CertificateLevel = (typeof CERTIFICATE_LEVELS)[number];
 export const CERTIFICATE_SCOPES = ['产品', '服务', '工程'] as const;
 
@@ -52,8 +64,4 @@ export const RECOGNITION_ROUTES = ['行政认定', '司法认定'] as const;
 export const PROTECTION_RECORD_KINDS = ['侵权案件', '异议', '监测', '维权行动'] as const;
 
 /** Every status any registry may hold, for facet labels. */
-export const ALL_STATUSES = [
-  ...new Set([
-    ...DIRECTORY_STATUSES, ...FAMOUS_STATUSES, ...TIME_HONORED_STATUSES, ...CERTIFICATE_DISPLAY_STATUSES,
-  ]),
-];
+export const ALL_STATUSES = [...new Set([...DIRECTORY_STATUSES, ...FAMOUS_STATUSES, ...TIME_HONORED_STATUSES, ...CERTIFICATE_DISPLAY_STATUSES])];

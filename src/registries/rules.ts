@@ -48,7 +48,11 @@ export function statusReasonProblems(reason: string | undefined, change?: { from
   if (reason && reason.trim()) return reasonLengthProblems(reason);
   return [
     change
-      ? problem('statusReason', `状态由“${change.from}”改为“${change.to}”，请填写状态原因`, `status changes from ${change.from} to ${change.to}: a status reason is required`)
+      ? problem(
+          'statusReason',
+          `状态由“${change.from}”改为“${change.to}”，请填写状态原因`,
+          `status changes from ${change.from} to ${change.to}: a status reason is required`,
+        )
       : problem('statusReason', '请填写状态变更原因', 'a reason for the status change is required'),
   ];
 }
@@ -155,7 +159,8 @@ export function protectionRecordProblems(record: ProtectionRecordInput, recordId
   const links = record.links ?? [];
   if (links.length > 20) out.push(problem('links', '最多20个链接', 'at most 20 links'));
   const bad = links.find((l) => !isHttpUrl(l));
-  if (bad !== undefined) out.push(problem('links', `链接须以 http:// 或 https:// 开头：${bad.slice(0, 60)}`, `links must start with http:// or https://: ${bad.slice(0, 60)}`));
+  if (bad !== undefined)
+    out.push(problem('links', `链接须以 http:// 或 https:// 开头：${bad.slice(0, 60)}`, `links must start with http:// or https://: ${bad.slice(0, 60)}`));
   const corrects = record.corrects ? String(record.corrects) : '';
   if (corrects && !recordIds.includes(corrects)) out.push(problem('corrects', '所更正的记录不存在', 'the record to correct does not exist'));
   return out;

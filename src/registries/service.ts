@@ -19,7 +19,13 @@ import { Change, CHANGE_LEASE_MS, changeId, changeSettled, claimChange, markSett
 import { kindOfModel, REGISTRIES } from './kinds.js';
 import { FamousMark } from './models.js';
 import {
-  appendOnlyProblems, entryProblems, mergeProblems, protectionRecordProblems, parseDay, statusChangeProblems, statusReasonProblems,
+  appendOnlyProblems,
+  entryProblems,
+  mergeProblems,
+  protectionRecordProblems,
+  parseDay,
+  statusChangeProblems,
+  statusReasonProblems,
   type ProtectionRecordInput,
 } from './rules.js';
 
@@ -190,7 +196,18 @@ export async function createEntry<T>(entryModel: EntryModel<T>, data: Record<str
   await check(model, doc, []);
   const set = topLevel(doc, Object.keys(plain(doc)));
   const id = changeId(model.modelName, doc._id, 1);
-  await claim({ _id: id, model: model.modelName, entryId: doc._id, version: 1, op: 'create', set, before: {}, actor: ctx.actor ?? 'system', reason: ctx.reason ?? '', at: now });
+  await claim({
+    _id: id,
+    model: model.modelName,
+    entryId: doc._id,
+    version: 1,
+    op: 'create',
+    set,
+    before: {},
+    actor: ctx.actor ?? 'system',
+    reason: ctx.reason ?? '',
+    at: now,
+  });
   try {
     await doc.save({ validateBeforeSave: false });
   } catch (err) {
@@ -250,7 +267,10 @@ export async function appendProtectionRecord<T>(
 ): Promise<T & AnyDoc> {
   const current = await FamousMark.findById(id).select('records version').lean<{ records: Array<{ _id: mongoose.Types.ObjectId }>; version: number }>();
   if (!current) throw notFound();
-  const problems = protectionRecordProblems(record, current.records.map((r) => String(r._id)));
+  const problems = protectionRecordProblems(
+    record,
+    current.records.map((r) => String(r._id)),
+  );
   if (problems.length) throw validationFailed(problems);
   const now = ctx.now ?? new Date();
   const added = {
@@ -296,7 +316,19 @@ async function applyUpdate<T>(
   const before = Object.fromEntries(Object.keys(set).map((k) => [k, current[k] ?? null]));
   const version = expectedVersion + 1;
   const cid = changeId(model.modelName, current._id, version);
-  const claimed = await claim({ _id: cid, model: model.modelName, entryId: current._id, version, op: 'update', action: kind, set, before, actor: ctx.actor ?? 'system', reason: ctx.reason ?? '', at: now });
+  const claimed = await claim({
+    _id: cid,
+    model: model.modelName,
+    entryId: current._id,
+    version,
+    op: 'update',
+    action: kind,
+    set,
+    before,
+    actor: ctx.actor ?? 'system',
+    reason: ctx.reason ?? '',
+    at: now,
+  });
   if (!claimed) {
     await repairStaleClaim(cid, now);
     throw conflict(version);
@@ -354,7 +386,12 @@ export interface BulkOptions {
  * create (unless `opts.validated`), then written with one unordered insertMany, recorded as one bulk
  * change listing the inserted ids. Rows that fail validation or hit a unique key are reported, not thrown.
  */
-export async function bulkCreate<T>(entryModel: EntryModel<T>, rows: Array<Record<string, unknown>>, ctx: WriteContext = {}, opts: BulkOptions = {}): Promise<BulkReport> {
+export async function bulkCreate<T>(
+  entryModel: EntryModel<T>,
+  rows: Array<Record<string, unknown>>,
+  ctx: WriteContext = {},
+  opts: BulkOptions = {},
+): Promise<BulkReport> {
   const model = registered(entryModel);
   const report: BulkReport = { inserted: 0, rejected: [] };
   const valid: Array<{ index: number; doc: Record<string, unknown> & { _id: mongoose.Types.ObjectId } }> = [];
@@ -386,12 +423,24 @@ export async function bulkCreate<T>(entryModel: EntryModel<T>, rows: Array<Recor
   if (valid.length === 0) return report;
   const cid = `bulk:${model.modelName}:${new mongoose.Types.ObjectId().toString()}`;
   await claim({
-    _id: cid, model: model.modelName, entryId: null, version: 0, op: 'bulk', set: {}, before: {},
-    entryIds: valid.map((v) => v.doc._id), actor: ctx.actor ?? 'system', reason: ctx.reason ?? '', at: ctx.now ?? new Date(),
+    _id: cid,
+    model: model.modelName,
+    entryId: null,
+    version: 0,
+    op: 'bulk',
+    set: {},
+    before: {},
+    entryIds: valid.map((v) => v.doc._id),
+    actor: ctx.actor ?? 'system',
+    reason: ctx.reason ?? '',
+    at: ctx.now ?? new Date(),
   });
   try {
     // Already validated and cast above: `lean` skips mongoose's second hydration pass.
-    await model.insertMany(valid.map((v) => v.doc), { ordered: false, lean: true });
+    await model.insertMany(
+      valid.map((v) => v.doc),
+      { ordered: false, lean: true },
+    );
     report.inserted = valid.length;
   } catch (err) {
     const { writeErrors } = errorFacts(err);

@@ -56,13 +56,16 @@ export function brandStanding(p: StandingInput): BrandStanding {
       current: th.status === '有效' || th.status === '复核中',
       statusChangedAt: th.statusChangedAt ?? null,
     },
-    famous: best && since ? {
-      status: best.status,
-      current: FAMOUS_PROTECTED.includes(best.status),
-      since,
-      statusChangedAt: same.map((f) => f.statusChangedAt ?? null).find(Boolean) ?? null,
-      trademarkRegNos: same.map((f) => f.trademarkRegNo),
-    } : null,
+    famous:
+      best && since
+        ? {
+            status: best.status,
+            current: FAMOUS_PROTECTED.includes(best.status),
+            since,
+            statusChangedAt: same.map((f) => f.statusChangedAt ?? null).find(Boolean) ?? null,
+            trademarkRegNos: same.map((f) => f.trademarkRegNo),
+          }
+        : null,
   };
 }
 

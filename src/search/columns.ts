@@ -110,7 +110,9 @@ export class DocColumns {
     const max = db.prepare<[], number | null>('SELECT max(rowid) FROM docs').pluck().get() ?? 0;
     cols.grow(max);
     const rows = db
-      .prepare<[], [number, number, number, number | null, string, string, string, string]>('SELECT rowid, grp, updated_at, expires_at, name_norm, title_norm, py, ini FROM docs')
+      .prepare<[], [number, number, number, number | null, string, string, string, string]>(
+        'SELECT rowid, grp, updated_at, expires_at, name_norm, title_norm, py, ini FROM docs',
+      )
       .raw()
       .iterate();
     for (const r of rows) cols.set(r[0], { grp: r[1], updatedAt: r[2], expiresAt: r[3], nameNorm: r[4], titleNorm: r[5], py: r[6], ini: r[7] });

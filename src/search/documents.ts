@@ -4,8 +4,14 @@
  */
 import mongoose, { type Model } from 'mongoose';
 import {
-  Brand, Trademark,
-  type BrandDoc, type CertificateDoc, type DirectoryDoc, type FamousDoc, type TimeHonoredDoc, type TrademarkDoc,
+  Brand,
+  Trademark,
+  type BrandDoc,
+  type CertificateDoc,
+  type DirectoryDoc,
+  type FamousDoc,
+  type TimeHonoredDoc,
+  type TrademarkDoc,
 } from '../registries/models.js';
 import { findByIds } from '../platform/db/index.js';
 import { REGISTRIES } from '../registries/kinds.js';
@@ -122,7 +128,12 @@ export async function findWhereIn<T>(model: Model<T>, field: string, values: rea
   const out: T[] = [];
   for (let i = 0; i < values.length; i += IN_CHUNK) {
     const part = values.slice(i, i + IN_CHUNK);
-    out.push(...(await model.find({ [field]: mongoose.trusted({ $in: part }) }).select(projection).lean<T[]>()));
+    out.push(
+      ...(await model
+        .find({ [field]: mongoose.trusted({ $in: part }) })
+        .select(projection)
+        .lean<T[]>()),
+    );
   }
   return out;
 }

@@ -94,7 +94,14 @@ const STATUS_EXPR = `CASE WHEN d.kind = 'certified' AND d.status = '${VALID}' AN
 const niceKey = (classes: number[]) => (classes.length ? `,${[...classes].sort((a, b) => a - b).join(',')},` : '');
 
 interface Group {
-  id?: number; kind: string; district: string; sector: string; tier: string; status: string; nice: string; n: number;
+  id?: number;
+  kind: string;
+  district: string;
+  sector: string;
+  tier: string;
+  status: string;
+  nice: string;
+  n: number;
   /** `nice` split, when already computed. */
   niceList?: string[];
 }
@@ -160,7 +167,10 @@ export class EmbeddedSearchIndex implements SearchIndex {
    * `exact` exist for tests (the demo data is small): how many matches get bm25 scores, and how
    * many are counted exactly before results are estimated from a sample.
    */
-  constructor(private readonly file: string, opts: { synonyms?: Synonyms; bm25?: number; exact?: number } = {}) {
+  constructor(
+    private readonly file: string,
+    opts: { synonyms?: Synonyms; bm25?: number; exact?: number } = {},
+  ) {
     this.synonyms = opts.synonyms ?? new Synonyms();
     this.bm25Limit = opts.bm25 ?? BM25_LIMIT;
     this.exactLimit = opts.exact ?? EXACT_LIMIT;
@@ -386,8 +396,11 @@ export class EmbeddedSearchIndex implements SearchIndex {
    */
   private identifierMatches(a: AnalyzedQuery): Set<number> {
     if (!a.compact || a.runs.some(isCjk)) return new Set();
-    const rows = this.stmt<number>(`SELECT d.rowid FROM fts JOIN docs d ON d.rowid = fts.rowid
-      WHERE fts MATCH @m AND instr(d.idents, @needle) > 0 LIMIT 1000`).pluck()
+    const rows = this.stmt<number>(
+      `SELECT d.rowid FROM fts JOIN docs d ON d.rowid = fts.rowid
+      WHERE fts MATCH @m AND instr(d.idents, @needle) > 0 LIMIT 1000`,
+    )
+      .pluck()
       .all({ m: `ident : "${a.runs.join(' ').replace(/"/g, '')}"`, needle: ` ${a.compact} ` });
     return new Set(rows);
   }
@@ -401,8 +414,12 @@ export class EmbeddedSearchIndex implements SearchIndex {
   private matches(expr: string): { rowids: number[]; scores: Map<number, number> | null; sampled: boolean; estimate: number } {
     const limit = this.exactLimit;
     const all = (order: string) => {
-      const json = this.stmt<string | null>(`SELECT '[' || group_concat(rowid) || ']' FROM
-        (SELECT rowid FROM fts WHERE fts MATCH ? ${order} LIMIT ${limit + 1})`).pluck().get(expr);
+      const json = this.stmt<string | null>(
+        `SELECT '[' || group_concat(rowid) || ']' FROM
+        (SELECT rowid FROM fts WHERE fts MATCH ? ${order} LIMIT ${limit + 1})`,
+      )
+        .pluck()
+        .get(expr);
       return json ? (JSON.parse(json) as number[]) : [];
     };
     // Natural (ascending) order is the cheaper read; only an oversized result is read again,
@@ -442,8 +459,9 @@ export class EmbeddedSearchIndex implements SearchIndex {
     const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
     const order = query.sort === 'name' ? 'x.py, x.name_norm, x.rowid' : 'x.updated_at DESC, x.rowid';
     // The page first, then its bodies: joining bodies before the sort would read every body.
-    const page = this.stmt<{ rowid: number; eff: string }>(`SELECT x.rowid AS rowid, ${status} AS eff FROM docs x ${where} ORDER BY ${order} LIMIT @limit OFFSET @offset`)
-      .all({ ...params, limit: query.pageSize, offset: (query.page - 1) * query.pageSize });
+    const page = this.stmt<{ rowid: number; eff: string }>(
+      `SELECT x.rowid AS rowid, ${status} AS eff FROM docs x ${where} ORDER BY ${order} LIMIT @limit OFFSET @offset`,
+    ).all({ ...params, limit: query.pageSize, offset: (query.page - 1) * query.pageSize });
     const a = analyzeQuery('');
     const hits = page.map((p) => toHit(this.body(p.rowid), p.eff, a, [], false));
     let total: number;
@@ -465,8 +483,10 @@ export class EmbeddedSearchIndex implements SearchIndex {
    */
   private browseGroups(now: number): Group[] {
     const kept = [...this.groups().values()].filter((g) => g.kind !== 'certified' && g.n > 0);
-    const certs = this.stmt<Group>(`SELECT kind, district, sector, tier, ${STATUS_EXPR} AS status, nice, count(*) AS n
-      FROM docs d WHERE kind = 'certified' GROUP BY 1, 2, 3, 4, 5, 6`).all({ now });
+    const certs = this.stmt<Group>(
+      `SELECT kind, district, sector, tier, ${STATUS_EXPR} AS status, nice, count(*) AS n
+      FROM docs d WHERE kind = 'certified' GROUP BY 1, 2, 3, 4, 5, 6`,
+    ).all({ now });
     return [...kept, ...certs];
   }
 
@@ -474,7 +494,8 @@ export class EmbeddedSearchIndex implements SearchIndex {
   private groupList(): Array<(Group & { certValid: boolean }) | undefined> {
     if (!this.groupArray) {
       const list: Array<(Group & { certValid: boolean }) | undefined> = [];
-      for (const [id, g] of this.groups()) list[id] = { ...g, certValid: g.kind === 'certified' && g.status === VALID, niceList: g.nice.split(',').filter(Boolean) };
+      for (const [id, g] of this.groups())
+        list[id] = { ...g, certValid: g.kind === 'certified' && g.status === VALID, niceList: g.nice.split(',').filter(Boolean) };
       this.groupArray = list;
     }
     return this.groupArray;
@@ -495,7 +516,11 @@ export class EmbeddedSearchIndex implements SearchIndex {
   }
 
   private groups(): Map<number, Group> {
-    this.groupCache ??= new Map(this.stmt<StoredGroup>(`SELECT id, kind, district, sector, tier, status, nice, n FROM facet_groups`).all().map((g) => [g.id, g]));
+    this.groupCache ??= new Map(
+      this.stmt<StoredGroup>(`SELECT id, kind, district, sector, tier, status, nice, n FROM facet_groups`)
+        .all()
+        .map((g) => [g.id, g]),
+    );
     return this.groupCache;
   }
 
@@ -521,13 +546,14 @@ export class EmbeddedSearchIndex implements SearchIndex {
       }
       const end = head.slice(0, -1) + String.fromCharCode(head.charCodeAt(head.length - 1) + 1);
       for (const [term, doc] of range.all(head, end)) if (withinOneEdit(w, term)) found.set(term, doc);
-      const best = [...found].sort((x, y) => y[1] - x[1]).slice(0, 5).map(([term]) => term);
+      const best = [...found]
+        .sort((x, y) => y[1] - x[1])
+        .slice(0, 5)
+        .map(([term]) => term);
       if (best.length) out.set(w, best);
     }
     return out;
   }
-
-
 }
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz';
@@ -566,11 +592,16 @@ function groupId(db: Db, g: Omit<Group, 'n' | 'id'>, memo: Map<string, number>):
 }
 
 function lookupOrCreateGroup(db: Db, g: Omit<Group, 'n' | 'id'>): number {
-  const found = db.prepare<unknown[], number>(`SELECT id FROM facet_groups WHERE kind = ? AND district = ? AND sector = ? AND tier = ? AND status = ? AND nice = ?`)
-    .pluck().get(g.kind, g.district, g.sector, g.tier, g.status, g.nice);
+  const found = db
+    .prepare<unknown[], number>(`SELECT id FROM facet_groups WHERE kind = ? AND district = ? AND sector = ? AND tier = ? AND status = ? AND nice = ?`)
+    .pluck()
+    .get(g.kind, g.district, g.sector, g.tier, g.status, g.nice);
   if (found !== undefined) return found;
-  return Number(db.prepare(`INSERT INTO facet_groups(kind, district, sector, tier, status, nice, n) VALUES (?, ?, ?, ?, ?, ?, 0)`)
-    .run(g.kind, g.district, g.sector, g.tier, g.status, g.nice).lastInsertRowid);
+  return Number(
+    db
+      .prepare(`INSERT INTO facet_groups(kind, district, sector, tier, status, nice, n) VALUES (?, ?, ?, ?, ?, ?, 0)`)
+      .run(g.kind, g.district, g.sector, g.tier, g.status, g.nice).lastInsertRowid,
+  );
 }
 
 function bump(deltas: GroupDeltas, id: number, delta: number): void {
@@ -590,7 +621,8 @@ function writeDocs(db: Db, docs: SearchDoc[], cols: DocColumns): void {
   const changed: Array<[number, ColumnRow]> = [];
   const current = db.prepare<[string], { rowid: number; version: number; grp: number }>(`SELECT rowid, version, grp FROM docs WHERE id = ?`);
   const del = db.prepare(`DELETE FROM fts WHERE rowid = ?`);
-  const insDoc = db.prepare(`INSERT INTO docs(rowid, id, kind, district, sector, tier, status, nice, grp, expires_at, updated_at, version, name_norm, title_norm, py, ini, idents)
+  const insDoc =
+    db.prepare(`INSERT INTO docs(rowid, id, kind, district, sector, tier, status, nice, grp, expires_at, updated_at, version, name_norm, title_norm, py, ini, idents)
     VALUES (@rowid, @id, @kind, @district, @sector, @tier, @status, @nice, @grp, @expires_at, @updated_at, @version, @name_norm, @title_norm, @py, @ini, @idents)
     ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, district=excluded.district, sector=excluded.sector, tier=excluded.tier,
       status=excluded.status, nice=excluded.nice, grp=excluded.grp, expires_at=excluded.expires_at, updated_at=excluded.updated_at, version=excluded.version,
@@ -611,15 +643,32 @@ function writeDocs(db: Db, docs: SearchDoc[], cols: DocColumns): void {
       const nice = niceKey(d.niceClasses);
       const grp = groupId(db, { kind: d.kind, district: d.district, sector: d.sector, tier: d.tier, status: d.status, nice }, memo);
       const info = insDoc.run({
-        rowid: existing?.rowid ?? null, id: d.id, kind: d.kind, district: d.district, sector: d.sector, tier: d.tier,
-        status: d.status, nice, grp, expires_at: d.expiresAt, updated_at: d.updatedAt, version: d.version,
-        name_norm: f.nameNorm, title_norm: f.titleNorm, py: f.namePy, ini: f.nameIni, idents: f.idents,
+        rowid: existing?.rowid ?? null,
+        id: d.id,
+        kind: d.kind,
+        district: d.district,
+        sector: d.sector,
+        tier: d.tier,
+        status: d.status,
+        nice,
+        grp,
+        expires_at: d.expiresAt,
+        updated_at: d.updatedAt,
+        version: d.version,
+        name_norm: f.nameNorm,
+        title_norm: f.titleNorm,
+        py: f.namePy,
+        ini: f.nameIni,
+        idents: f.idents,
       });
       const rowid = existing?.rowid ?? Number(info.lastInsertRowid);
       insBody.run(rowid, JSON.stringify(d));
       insFts.run(rowid, f.nameGrams, f.textGrams, f.uni, f.pinyin, f.ident);
       bump(deltas, grp, 1);
-      changed.push([rowid, { grp, updatedAt: d.updatedAt, expiresAt: d.expiresAt, nameNorm: f.nameNorm, titleNorm: f.titleNorm, py: f.namePy, ini: f.nameIni }]);
+      changed.push([
+        rowid,
+        { grp, updatedAt: d.updatedAt, expiresAt: d.expiresAt, nameNorm: f.nameNorm, titleNorm: f.titleNorm, py: f.namePy, ini: f.nameIni },
+      ]);
     }
     applyDeltas(db, deltas);
   })(docs);

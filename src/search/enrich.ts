@@ -13,9 +13,7 @@ import { gramTokens, normalize, pinyinForms, pinyinTokens, unigramTokens } from 
  * company name still finds it.
  */
 export function companyCore(company: string): string {
-  const core = company
-    .replace(/^(湖北省)?武汉(市)?/, '')
-    .replace(/(股份有限公司|有限责任公司|有限公司|股份公司|集团公司|公司)$/, '');
+  const core = company.replace(/^(湖北省)?武汉(市)?/, '').replace(/(股份有限公司|有限责任公司|有限公司|股份公司|集团公司|公司)$/, '');
   return core || company;
 }
 

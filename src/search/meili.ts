@@ -71,7 +71,6 @@ const ADD_CHUNK = 10_000;
 /** Values returned per facet (the embedded engine's limit). */
 const FACET_LIMIT = 100;
 
-
 /** A document as stored in Meilisearch: the SearchDoc plus searchable and ranking fields. */
 type MeiliDoc = SearchDoc & {
   pk: string;
@@ -102,16 +101,40 @@ type MeiliDoc = SearchDoc & {
 
 /** Every SearchDoc field, checked against the interface: what search returns. */
 const DOC_FIELD_SET = {
-  id: true, kind: true, entryId: true, version: true, slug: true, name: true, nameEn: true, title: true,
-  company: true, district: true, sector: true, industry: true, keywords: true, summary: true, tier: true,
-  status: true, expiresAt: true, niceClasses: true, identifiers: true, year: true, updatedAt: true, demo: true,
+  id: true,
+  kind: true,
+  entryId: true,
+  version: true,
+  slug: true,
+  name: true,
+  nameEn: true,
+  title: true,
+  company: true,
+  district: true,
+  sector: true,
+  industry: true,
+  keywords: true,
+  summary: true,
+  tier: true,
+  status: true,
+  expiresAt: true,
+  niceClasses: true,
+  identifiers: true,
+  year: true,
+  updatedAt: true,
+  demo: true,
 } satisfies Record<keyof SearchDoc, true>;
 const isDocField = (k: string): k is keyof SearchDoc => Object.hasOwn(DOC_FIELD_SET, k);
 const DOC_FIELDS = Object.keys(DOC_FIELD_SET).filter(isDocField);
 
 /** Port facet name → document attribute. */
 const FACET_ATTR: Record<FacetName, string> = {
-  kind: 'kind', district: 'district', sector: 'sector', tier: 'tier', status: 'status', nice: 'niceClasses',
+  kind: 'kind',
+  district: 'district',
+  sector: 'sector',
+  tier: 'tier',
+  status: 'status',
+  nice: 'niceClasses',
 };
 
 /**
@@ -170,13 +193,18 @@ export const SYN_LEAD = 'zsyn0';
 
 /** The synonym tokens of a document, split by where it matches the group term: name/title, or elsewhere. */
 function synonymFields(d: SearchDoc, f: Searchable, synonyms: Synonyms): { synName: string; synText: string } {
-  const inName = new Set(synonymTokensOf({
-    ...f,
-    textGrams: '',
-    uni: unigramTokens([d.name, d.title]),
-    pinyin: pinyinTokens([d.name, d.title]),
-    ident: '',
-  }, synonyms));
+  const inName = new Set(
+    synonymTokensOf(
+      {
+        ...f,
+        textGrams: '',
+        uni: unigramTokens([d.name, d.title]),
+        pinyin: pinyinTokens([d.name, d.title]),
+        ident: '',
+      },
+      synonyms,
+    ),
+  );
   const elsewhere = synonymTokensOf(f, synonyms).filter((t) => !inName.has(t));
   return { synName: [SYN_LEAD, ...inName].join(' '), synText: [SYN_LEAD, ...elsewhere].join(' ') };
 }
@@ -235,10 +263,53 @@ export function searchOn(a: AnalyzedQuery, groups: Synonyms = new Synonyms()): s
 
 /** The SearchDoc fields of a stored document (what the port returns), without our enrichment. */
 function pickDoc(hit: SearchDoc): SearchDoc {
-  const { id, kind, entryId, version, slug, name, nameEn, title, company, district, sector, industry, keywords, summary, tier, status, expiresAt, niceClasses, identifiers, year, updatedAt, demo } = hit;
+  const {
+    id,
+    kind,
+    entryId,
+    version,
+    slug,
+    name,
+    nameEn,
+    title,
+    company,
+    district,
+    sector,
+    industry,
+    keywords,
+    summary,
+    tier,
+    status,
+    expiresAt,
+    niceClasses,
+    identifiers,
+    year,
+    updatedAt,
+    demo,
+  } = hit;
   return {
-    id, kind, entryId, version, slug, name, nameEn, title, company, district, sector, industry, keywords, summary, tier, status,
-    expiresAt: expiresAt ?? null, niceClasses, identifiers, year: year ?? null, updatedAt, demo,
+    id,
+    kind,
+    entryId,
+    version,
+    slug,
+    name,
+    nameEn,
+    title,
+    company,
+    district,
+    sector,
+    industry,
+    keywords,
+    summary,
+    tier,
+    status,
+    expiresAt: expiresAt ?? null,
+    niceClasses,
+    identifiers,
+    year: year ?? null,
+    updatedAt,
+    demo,
   };
 }
 
@@ -419,7 +490,11 @@ export class MeiliSearchIndex implements SearchIndex {
         }),
       );
     } catch (err) {
-      if (!swapped) await this.admin.deleteIndex(fresh).waitTask().catch(() => undefined);
+      if (!swapped)
+        await this.admin
+          .deleteIndex(fresh)
+          .waitTask()
+          .catch(() => undefined);
       throw err;
     } finally {
       this.replay = null;
@@ -563,10 +638,13 @@ export class MeiliSearchIndex implements SearchIndex {
       throw err;
     }
     const now = Date.now();
-    const key = results.find((k) =>
-      k.actions.length === 1 && k.actions[0] === 'search' &&
-      (k.indexes.includes('*') || k.indexes.includes(this.uid)) &&
-      (!k.expiresAt || new Date(k.expiresAt).getTime() > now));
+    const key = results.find(
+      (k) =>
+        k.actions.length === 1 &&
+        k.actions[0] === 'search' &&
+        (k.indexes.includes('*') || k.indexes.includes(this.uid)) &&
+        (!k.expiresAt || new Date(k.expiresAt).getTime() > now),
+    );
     if (!key) throw new Error('Meilisearch has no search-only API key for public search: create one (actions: ["search"]) and set MEILI_SEARCH_KEY');
     return key.key;
   }

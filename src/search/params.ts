@@ -22,10 +22,25 @@ const schema = z.object({
   sector: enumOf(SECTORS, '产业').optional(),
   tier: enumOf(TIERS, '级别').optional(),
   status: enumOf(ALL_STATUSES, '状态').optional(),
-  nice: z.coerce.number({ message: '尼斯分类应为1-45的整数|must be a whole number 1-45' }).int({ message: '尼斯分类应为1-45的整数|must be a whole number 1-45' }).min(1, { message: '尼斯分类应为1-45的整数|must be a whole number 1-45' }).max(45, { message: '尼斯分类应为1-45的整数|must be a whole number 1-45' }).optional(),
+  nice: z.coerce
+    .number({ message: '尼斯分类应为1-45的整数|must be a whole number 1-45' })
+    .int({ message: '尼斯分类应为1-45的整数|must be a whole number 1-45' })
+    .min(1, { message: '尼斯分类应为1-45的整数|must be a whole number 1-45' })
+    .max(45, { message: '尼斯分类应为1-45的整数|must be a whole number 1-45' })
+    .optional(),
   sort: enumOf(SORTS, '排序').optional(),
-  page: z.coerce.number({ message: '页码应为正整数|must be a positive whole number' }).int({ message: '页码应为正整数|must be a positive whole number' }).min(1, { message: '页码应为正整数|must be a positive whole number' }).max(500, { message: '页码不能超过500|must be at most 500' }).default(1),
-  pageSize: z.coerce.number({ message: '每页条数应为1-100|must be 1-100' }).int({ message: '每页条数应为1-100|must be 1-100' }).min(1, { message: '每页条数应为1-100|must be 1-100' }).max(100, { message: '每页条数应为1-100|must be 1-100' }).default(20),
+  page: z.coerce
+    .number({ message: '页码应为正整数|must be a positive whole number' })
+    .int({ message: '页码应为正整数|must be a positive whole number' })
+    .min(1, { message: '页码应为正整数|must be a positive whole number' })
+    .max(500, { message: '页码不能超过500|must be at most 500' })
+    .default(1),
+  pageSize: z.coerce
+    .number({ message: '每页条数应为1-100|must be 1-100' })
+    .int({ message: '每页条数应为1-100|must be 1-100' })
+    .min(1, { message: '每页条数应为1-100|must be 1-100' })
+    .max(100, { message: '每页条数应为1-100|must be 1-100' })
+    .default(20),
   lang: z.enum(['zh', 'en']).optional(),
 });
 

@@ -23,7 +23,9 @@ const MAX_QUERY = 100;
 export function analyzeQuery(q: string): AnalyzedQuery {
   const text = normalize(q).slice(0, MAX_QUERY);
   // Company boilerplate is not indexed (enrich.ts companyCore); match what is.
-  const r = runs(text).map((run) => (isCjk(run) ? companyCore(run) : run)).slice(0, 12);
+  const r = runs(text)
+    .map((run) => (isCjk(run) ? companyCore(run) : run))
+    .slice(0, 12);
   const latinRuns = r.filter((x) => !isCjk(x));
   return {
     text,
@@ -47,10 +49,13 @@ function runExpression(run: string, corrections: ReadonlyMap<string, string[]>):
 
 /** A term and its synonyms, any of which may match. */
 function termExpression(run: string, synonyms: Synonyms, corrections: ReadonlyMap<string, string[]>): string {
-  const alternatives = synonyms.of(run).map((syn) => {
-    const parts = runs(syn).map((r) => runExpression(r, corrections));
-    return parts.length > 1 ? `(${parts.join(' AND ')})` : parts[0];
-  }).filter(Boolean);
+  const alternatives = synonyms
+    .of(run)
+    .map((syn) => {
+      const parts = runs(syn).map((r) => runExpression(r, corrections));
+      return parts.length > 1 ? `(${parts.join(' AND ')})` : parts[0];
+    })
+    .filter(Boolean);
   const own = runExpression(run, corrections);
   return alternatives.length ? `(${[own, ...alternatives].join(' OR ')})` : own;
 }
@@ -125,7 +130,13 @@ export function highlightVariants(a: AnalyzedQuery, synonyms: Synonyms): Analyze
 export function typoVariants(doc: SearchDoc, a: AnalyzedQuery): AnalyzedQuery[] {
   const words = typoWords(a);
   if (words.length === 0) return [];
-  const tokens = [...new Set(pinyinTokens([doc.name, doc.title, doc.nameEn, ...doc.keywords]).split(' ').filter((t) => t && t !== 'zzsep'))];
+  const tokens = [
+    ...new Set(
+      pinyinTokens([doc.name, doc.title, doc.nameEn, ...doc.keywords])
+        .split(' ')
+        .filter((t) => t && t !== 'zzsep'),
+    ),
+  ];
   const out: AnalyzedQuery[] = [];
   for (const w of words) {
     if (tokens.some((t) => t.startsWith(w))) continue;
@@ -222,7 +233,12 @@ export function segmentsToHtml(segments: string[]): string {
 export function toHit(doc: SearchDoc, status: string, a: AnalyzedQuery, also: AnalyzedQuery[] = [], typos = true): Hit {
   const queries = typos ? [a, ...also, ...typoVariants(doc, a)] : [a, ...also];
   const highlights: Hit['highlights'] = {};
-  const fields: Array<[keyof Hit['highlights'], string]> = [['title', doc.title], ['name', doc.name], ['company', doc.company], ['keywords', doc.keywords.join('、')]];
+  const fields: Array<[keyof Hit['highlights'], string]> = [
+    ['title', doc.title],
+    ['name', doc.name],
+    ['company', doc.company],
+    ['keywords', doc.keywords.join('、')],
+  ];
   for (const [field, text] of fields) {
     const segments = highlight(text, queries);
     if (segments) highlights[field] = segments;

@@ -29,7 +29,11 @@ export interface IndexSyncOptions extends ChangeWorkerOptions {
 }
 
 /** The search index as a subscriber of the change log. */
-export function searchSubscriber(index: SearchIndex, log: Pick<WorkerLog, 'warn'> & { info(obj: object, msg: string): void }, rebuildThreshold = 20_000): ChangeSubscriber {
+export function searchSubscriber(
+  index: SearchIndex,
+  log: Pick<WorkerLog, 'warn'> & { info(obj: object, msg: string): void },
+  rebuildThreshold = 20_000,
+): ChangeSubscriber {
   return {
     name: 'search index',
     flag: 'indexed',
@@ -66,7 +70,11 @@ async function indexChanges(index: SearchIndex, changes: ChangeDoc[]): Promise<v
   }
   const brandsShownWithMarks = new Set<string>();
   if (trademarkChanges.length) {
-    const marks = await findByIds<{ _id: unknown; brand: unknown }>(Trademark, trademarkChanges.map((c) => c.entryId), 'brand');
+    const marks = await findByIds<{ _id: unknown; brand: unknown }>(
+      Trademark,
+      trademarkChanges.map((c) => c.entryId),
+      'brand',
+    );
     const brandOf = new Map(marks.map((t) => [String(t._id), String(t.brand)]));
     for (const c of trademarkChanges) {
       // A trademark gone since keeps the brand it was written with.
@@ -153,6 +161,9 @@ export async function reindexAll(index: SearchIndex, onProgress?: (done: number,
   });
   const waiting = await Change.find({ indexed: false }).select('_id status appliedAt').lean<Array<Pick<ChangeDoc, '_id' | 'status' | 'appliedAt'>>>();
   const covered = waiting.filter((c) => c.status !== 'pending' && c.appliedAt && new Date(c.appliedAt) <= startedAt);
-  await markChanges(covered.map((c) => c._id), 'indexed');
+  await markChanges(
+    covered.map((c) => c._id),
+    'indexed',
+  );
   return done;
 }

@@ -43,11 +43,7 @@ function matchesRun(f: Searchable, run: string): boolean {
     const phrase = ` ${bigrams(run).join(' ')} `;
     return ` ${f.nameGrams} `.includes(phrase) || ` ${f.textGrams} `.includes(phrase);
   }
-  return (
-    tokensOf(f.pinyin).some((t) => t.startsWith(run)) ||
-    runs(f.ident).includes(run) ||
-    tokensOf(f.textGrams).some((t) => t.startsWith(run))
-  );
+  return tokensOf(f.pinyin).some((t) => t.startsWith(run)) || runs(f.ident).includes(run) || tokensOf(f.textGrams).some((t) => t.startsWith(run));
 }
 
 /** Whether a document matches a whole term (every run of it), as termExpression's alternatives. */

@@ -12,8 +12,15 @@ type Params = Record<string, string | number | undefined>;
 
 function currentParams(p: SearchParams): Params {
   return {
-    q: p.q || undefined, kind: p.kind, district: p.district, sector: p.sector, tier: p.tier, status: p.status,
-    nice: p.nice, sort: p.sort, pageSize: p.pageSize === 20 ? undefined : p.pageSize,
+    q: p.q || undefined,
+    kind: p.kind,
+    district: p.district,
+    sector: p.sector,
+    tier: p.tier,
+    status: p.status,
+    nice: p.nice,
+    sort: p.sort,
+    pageSize: p.pageSize === 20 ? undefined : p.pageSize,
   };
 }
 
@@ -63,11 +70,14 @@ export function searchViewModel(lang: Lang, basePath: string, p: SearchParams, q
     hidden: Object.entries(base)
       .filter(([k, v]) => v !== undefined && k !== 'sort' && k !== 'q')
       .map(([name, value]) => ({ name, value: String(value) })),
-    pagination: pages > 1 ? {
-      prev: q.page > 1 ? link({ page: q.page - 1 === 1 ? undefined : q.page - 1 }) : null,
-      next: q.page < pages ? link({ page: q.page + 1 }) : null,
-      pages: pageLinks,
-    } : null,
+    pagination:
+      pages > 1
+        ? {
+            prev: q.page > 1 ? link({ page: q.page - 1 === 1 ? undefined : q.page - 1 }) : null,
+            next: q.page < pages ? link({ page: q.page + 1 }) : null,
+            pages: pageLinks,
+          }
+        : null,
     page: q.page,
   };
 }

@@ -16,7 +16,12 @@ import { BRAND_SLUG } from '../registries/reference.js';
 const CERT_NUMBER = /^[0-9A-Za-z-]{1,32}$/;
 
 /** A certificate's status as a stable English code for API clients. */
-const STATUS_CODES = new Map([['有效', 'valid'], ['过期', 'expired'], ['暂停', 'suspended'], ['撤销', 'revoked']]);
+const STATUS_CODES = new Map([
+  ['有效', 'valid'],
+  ['过期', 'expired'],
+  ['暂停', 'suspended'],
+  ['撤销', 'revoked'],
+]);
 
 export function certificateJson(c: PublicCertificate) {
   return {

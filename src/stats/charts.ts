@@ -27,7 +27,6 @@ export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-
 const FONT = 14;
 const WIDTH = 400;
 
@@ -57,9 +56,11 @@ function safeId(id: string): string {
 
 function open(id: string, height: number, title: string, desc: string, cls: string): string {
   const i = safeId(id);
-  return `<svg xmlns="http://www.w3.org/2000/svg" class="chart ${cls}" viewBox="0 0 ${WIDTH} ${height}" width="100%" `
-    + `preserveAspectRatio="xMinYMin meet" role="img" aria-labelledby="${i}-title ${i}-desc" focusable="false" font-size="${FONT}">`
-    + `<title id="${i}-title">${escapeXml(title)}</title><desc id="${i}-desc">${escapeXml(desc)}</desc>`;
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" class="chart ${cls}" viewBox="0 0 ${WIDTH} ${height}" width="100%" ` +
+    `preserveAspectRatio="xMinYMin meet" role="img" aria-labelledby="${i}-title ${i}-desc" focusable="false" font-size="${FONT}">` +
+    `<title id="${i}-title">${escapeXml(title)}</title><desc id="${i}-desc">${escapeXml(desc)}</desc>`
+  );
 }
 
 export interface BarDatum {
@@ -89,10 +90,12 @@ export function barChart(o: BarChartOptions): Svg {
     const y = 4 + i * rowH;
     const w = max > 0 ? Math.max(d.value > 0 ? 1 : 0, Math.round((d.value / max) * barMax)) : 0;
     const mid = y + rowH / 2;
-    return `<g class="chart-row"><title>${escapeXml(`${d.label}: ${fmt(d.value)}`)}</title>`
-      + `<text class="chart-label" x="${labelW - 8}" y="${mid + 5}" text-anchor="end" fill="currentColor">${escapeXml(fitLabel(d.label, labelW - 12))}</text>`
-      + `<rect class="chart-bar" x="${labelW}" y="${mid - barH / 2}" width="${w}" height="${barH}" rx="2" fill="#9c1c1c"/>`
-      + `<text class="chart-value" x="${labelW + w + 6}" y="${mid + 5}" fill="currentColor">${escapeXml(fmt(d.value))}</text></g>`;
+    return (
+      `<g class="chart-row"><title>${escapeXml(`${d.label}: ${fmt(d.value)}`)}</title>` +
+      `<text class="chart-label" x="${labelW - 8}" y="${mid + 5}" text-anchor="end" fill="currentColor">${escapeXml(fitLabel(d.label, labelW - 12))}</text>` +
+      `<rect class="chart-bar" x="${labelW}" y="${mid - barH / 2}" width="${w}" height="${barH}" rx="2" fill="#9c1c1c"/>` +
+      `<text class="chart-value" x="${labelW + w + 6}" y="${mid + 5}" fill="currentColor">${escapeXml(fmt(d.value))}</text></g>`
+    );
   });
   const axis = `<line class="chart-axis" x1="${labelW}" y1="2" x2="${labelW}" y2="${height - 2}" stroke="#4f5a65" stroke-width="1"/>`;
   return new Svg(`${open(o.id, height, o.title, o.desc, 'chart-bars')}${axis}${rows.join('')}</svg>`);
@@ -148,15 +151,19 @@ export function lineChart(o: LineChartOptions): Svg {
     const lx = 4 + (i % perRow) * (WIDTH / perRow);
     const ly = 4 + Math.floor(i / perRow) * legendRowH + 10;
     const dash = DASHES[i % DASHES.length];
-    parts.push(`<g class="chart-legend series-${i}"><line x1="${lx}" y1="${ly}" x2="${lx + 26}" y2="${ly}" stroke="currentColor" stroke-width="3"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`
-      + `<text x="${lx + 32}" y="${ly + 4.5}" fill="#1d2329">${escapeXml(fitLabel(s.name, WIDTH / perRow - 40))}</text></g>`);
+    parts.push(
+      `<g class="chart-legend series-${i}"><line x1="${lx}" y1="${ly}" x2="${lx + 26}" y2="${ly}" stroke="currentColor" stroke-width="3"${dash ? ` stroke-dasharray="${dash}"` : ''}/>` +
+        `<text x="${lx + 32}" y="${ly + 4.5}" fill="#1d2329">${escapeXml(fitLabel(s.name, WIDTH / perRow - 40))}</text></g>`,
+    );
   });
 
   for (let k = 0; k <= 4; k++) {
     const v = (max / 4) * k;
     const yy = y(v);
-    parts.push(`<line class="chart-grid" x1="${left}" y1="${yy}" x2="${WIDTH - right}" y2="${yy}" stroke="#d8dee4" stroke-width="1"/>`
-      + `<text class="chart-tick" x="${left - 6}" y="${yy + 4.5}" text-anchor="end" fill="currentColor">${escapeXml(fmt(v))}</text>`);
+    parts.push(
+      `<line class="chart-grid" x1="${left}" y1="${yy}" x2="${WIDTH - right}" y2="${yy}" stroke="#d8dee4" stroke-width="1"/>` +
+        `<text class="chart-tick" x="${left - 6}" y="${yy + 4.5}" text-anchor="end" fill="currentColor">${escapeXml(fmt(v))}</text>`,
+    );
   }
   const every = Math.max(1, Math.ceil(n / 7));
   o.categories.forEach((c, i) => {
@@ -169,8 +176,13 @@ export function lineChart(o: LineChartOptions): Svg {
   o.series.forEach((s, i) => {
     const dash = DASHES[i % DASHES.length];
     const pts = s.values.map((v, j) => `${x(j).toFixed(1)},${y(v).toFixed(1)}`);
-    const marks = s.values.map((v, j) => `<circle cx="${x(j).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3" fill="currentColor"><title>${escapeXml(`${s.name} ${o.categories[j] ?? ''}: ${fmt(v)}`)}</title></circle>`);
-    parts.push(`<g class="chart-series series-${i}"><polyline class="chart-line" points="${pts.join(' ')}" fill="none" stroke="currentColor" stroke-width="2.5"${dash ? ` stroke-dasharray="${dash}"` : ''}/>${marks.join('')}</g>`);
+    const marks = s.values.map(
+      (v, j) =>
+        `<circle cx="${x(j).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3" fill="currentColor"><title>${escapeXml(`${s.name} ${o.categories[j] ?? ''}: ${fmt(v)}`)}</title></circle>`,
+    );
+    parts.push(
+      `<g class="chart-series series-${i}"><polyline class="chart-line" points="${pts.join(' ')}" fill="none" stroke="currentColor" stroke-width="2.5"${dash ? ` stroke-dasharray="${dash}"` : ''}/>${marks.join('')}</g>`,
+    );
   });
   return new Svg(`${open(o.id, height, o.title, o.desc, 'chart-lines')}${parts.join('')}</svg>`);
 }
@@ -189,8 +201,10 @@ export function progressBar(o: ProgressOptions): Svg {
   const ratio = o.value === null || o.target <= 0 ? 0 : Math.min(1, Math.max(0, o.value / o.target));
   const w = Math.round(ratio * WIDTH);
   const state = o.value === null ? 'progress-none' : ratio >= 1 ? 'progress-met' : 'progress-open';
-  return new Svg(`${open(o.id, height, o.title, o.desc, `chart-progress ${state}`)}`
-    + `<rect class="progress-track" x="0.5" y="0.5" width="${WIDTH - 1}" height="${height - 1}" rx="5" fill="#eef0f2" stroke="#4f5a65" stroke-width="1"/>`
-    + (w > 0 ? `<rect class="progress-fill" x="0.5" y="0.5" width="${Math.max(0, w - 1)}" height="${height - 1}" rx="5" fill="#1f6f3a"/>` : '')
-    + '</svg>');
+  return new Svg(
+    `${open(o.id, height, o.title, o.desc, `chart-progress ${state}`)}` +
+      `<rect class="progress-track" x="0.5" y="0.5" width="${WIDTH - 1}" height="${height - 1}" rx="5" fill="#eef0f2" stroke="#4f5a65" stroke-width="1"/>` +
+      (w > 0 ? `<rect class="progress-fill" x="0.5" y="0.5" width="${Math.max(0, w - 1)}" height="${height - 1}" rx="5" fill="#1f6f3a"/>` : '') +
+      '</svg>',
+  );
 }

@@ -19,11 +19,13 @@ const notInFuture = (d: Date) => d.getTime() <= Date.now() + 36 * 3600_000;
 const figureSchema = new Schema(
   {
     key: {
-      type: String, required: [true, m('请选择指标', 'figure is required')],
+      type: String,
+      required: [true, m('请选择指标', 'figure is required')],
       enum: { values: [...FIGURE_KEYS], message: m('指标不是可选的值', 'figure is not one of the allowed values') },
     },
     value: {
-      type: Number, required: [true, m('请填写数值', 'value is required')],
+      type: Number,
+      required: [true, m('请填写数值', 'value is required')],
       min: [0, m('数值不能为负数', 'value cannot be negative')],
       validate: [
         {
@@ -44,15 +46,20 @@ const figureSchema = new Schema(
     },
     /** The date the figure describes ("截至"), not when it was typed in. */
     date: {
-      type: Date, required: [true, m('请填写统计日期', 'date is required')],
+      type: Date,
+      required: [true, m('请填写统计日期', 'date is required')],
       validate: { validator: notInFuture, message: m('统计日期不能晚于今天', 'the date cannot be in the future') },
     },
     source: {
-      type: String, trim: true, required: [true, m('请填写数据来源', 'source is required')],
+      type: String,
+      trim: true,
+      required: [true, m('请填写数据来源', 'source is required')],
       maxlength: [200, m('数据来源不能超过200个字符', 'source is at most 200 characters')],
     },
     sourceUrl: {
-      type: String, trim: true, default: '',
+      type: String,
+      trim: true,
+      default: '',
       maxlength: [500, m('来源链接不能超过500个字符', 'source link is at most 500 characters')],
       match: [/^(https?:\/\/[^\s<>"]+)?$/, m('来源链接须以 http:// 或 https:// 开头', 'source link must start with http:// or https://')],
     },
@@ -77,11 +84,13 @@ const awardSchema = new Schema(
     company: { type: String, required: true },
     creditCode: { type: String, required: true },
     award: {
-      type: String, required: [true, m('请选择奖项', 'award is required')],
+      type: String,
+      required: [true, m('请选择奖项', 'award is required')],
       enum: { values: [...AWARD_NAMES], message: m(`奖项必须是以下之一：${AWARD_NAMES.join('、')}`, `award must be one of: ${AWARD_NAMES.join(', ')}`) },
     },
     year: {
-      type: Number, required: [true, m('请填写年度', 'year is required')],
+      type: Number,
+      required: [true, m('请填写年度', 'year is required')],
       min: [1990, m('年度应在1990年至今之间', 'year must be between 1990 and this year')],
       validate: [
         { validator: Number.isInteger, message: m('年度应为整数', 'year must be a whole number') },

@@ -7,9 +7,7 @@ import type { RegistryStats } from '../registries/counts.js';
 import type { FigureSummary } from './service.js';
 import { TARGETS, type FigureKey, type TargetDef } from './targets.js';
 
-export type TargetOrigin =
-  | { type: 'registry'; computedAt: Date }
-  | { type: 'figure'; observation: FigureObservationDoc | null };
+export type TargetOrigin = { type: 'registry'; computedAt: Date } | { type: 'figure'; observation: FigureObservationDoc | null };
 
 export interface TargetProgress {
   def: TargetDef;
@@ -37,11 +35,7 @@ function registryValue(def: TargetDef, stats: RegistryStats, awards: readonly Aw
 }
 
 /** Progress for every target of the plan, in the plan's order. */
-export function targetProgress(
-  stats: RegistryStats,
-  figures: Record<FigureKey, FigureSummary>,
-  awards: readonly AwardDoc[],
-): TargetProgress[] {
+export function targetProgress(stats: RegistryStats, figures: Record<FigureKey, FigureSummary>, awards: readonly AwardDoc[]): TargetProgress[] {
   return TARGETS.map((def) => {
     let current: number | null;
     let origin: TargetOrigin;

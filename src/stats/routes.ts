@@ -39,8 +39,13 @@ async function pageData(lang: Lang, cache: SwrCache<RegistryStats>, admin: boole
   const [cached, figures, awards] = await Promise.all([cache.get(), figureSummaries(), listAwards({ includeWithdrawn: admin })]);
   const progress = targetProgress(cached.value, figures, awards);
   const vm = statsViewModel(lang, {
-    stats: cached.value, computedAt: cached.at, ttlSeconds: cached.ttlSeconds, progress, awards,
-    allIndustries: admin, demo: cached.value.demoBrands > 0,
+    stats: cached.value,
+    computedAt: cached.at,
+    ttlSeconds: cached.ttlSeconds,
+    progress,
+    awards,
+    allIndustries: admin,
+    demo: cached.value.demoBrands > 0,
   });
   return { vm, figures, awards };
 }
@@ -72,10 +77,12 @@ const emptyForm = (values: Values = {}): FormState => ({ values, errors: {}, sum
 /** The submitted strings, to show again after a refusal (hostile non-strings become ''). */
 function keep(body: unknown, fields: string[]): Values {
   const b = isRecord(body) ? body : {};
-  return Object.fromEntries(fields.map((f) => {
-    const v = b[f];
-    return [f, typeof v === 'string' ? v.slice(0, 2000) : ''];
-  }));
+  return Object.fromEntries(
+    fields.map((f) => {
+      const v = b[f];
+      return [f, typeof v === 'string' ? v.slice(0, 2000) : ''];
+    }),
+  );
 }
 
 function formFromError(lang: Lang, err: AppError, values: Values, prefix: string): FormState {
@@ -96,7 +103,12 @@ export function statsAdminRoutes(deps: StatsDeps): Router {
   const router = Router();
   const { cache } = deps;
 
-  const show = async (req: Request, res: Response, forms: { figure?: FormState; award?: FormState; withdraw?: FormState & { id: string } } = {}, status = 200) => {
+  const show = async (
+    req: Request,
+    res: Response,
+    forms: { figure?: FormState; award?: FormState; withdraw?: FormState & { id: string } } = {},
+    status = 200,
+  ) => {
     const lang = res.locals.lang;
     const { vm, figures, awards } = await pageData(lang, cache, true);
     const role = res.locals.user?.role ?? 'viewer';
@@ -104,45 +116,49 @@ export function statsAdminRoutes(deps: StatsDeps): Router {
     const figureForm = forms.figure ?? emptyForm({ key: '', value: '', date: '', source: '', sourceUrl: '', note: '' });
     const awardForm = forms.award ?? emptyForm({ brand: '', award: '', year: String(new Date().getUTCFullYear() - 1), note: '' });
     res.status(status);
-    res.type('html').send(deps.render('stats', {
-      ...res.locals,
-      admin: true,
-      title: t(lang, 'stats.adminTitle'),
-      ...vm,
-      canEdit,
-      figurePanels: figuresViewModel(lang, figures),
-      figureForm,
-      figureOptions: FIGURE_KEYS.map((k) => ({
-        value: k, label: `${lang === 'en' ? FIGURES[k].en : FIGURES[k].zh}（${FIGURES[k].unit}）`, selected: figureForm.values.key === k,
-      })),
-      awardForm,
-      awardOptions: AWARD_NAMES.map((a) => ({ value: a, label: label(lang, a), selected: awardForm.values.award === a })),
-      awardsAdmin: awards.map((a) => {
-        const id = String(a._id);
-        const w = forms.withdraw?.id === id ? forms.withdraw : null;
-        return {
-          id,
-          award: label(lang, a.award),
-          year: a.year,
-          brand: a.brandName,
-          brandSlug: a.brandSlug,
-          href: url(lang, `/brands/${a.brandSlug}`),
-          company: a.company,
-          note: a.note,
-          enteredBy: a.enteredBy,
-          enteredAt: formatTime(lang, a.createdAt),
-          withdrawn: a.withdrawn,
-          withdrawnReason: a.withdrawnReason,
-          version: a.version,
-          action: url(lang, `/admin/stats/awards/${id}/withdraw`),
-          reasonError: w?.errors.reason ?? w?.general[0] ?? null,
-          reasonValue: w?.values.reason ?? '',
-        };
+    res.type('html').send(
+      deps.render('stats', {
+        ...res.locals,
+        admin: true,
+        title: t(lang, 'stats.adminTitle'),
+        ...vm,
+        canEdit,
+        figurePanels: figuresViewModel(lang, figures),
+        figureForm,
+        figureOptions: FIGURE_KEYS.map((k) => ({
+          value: k,
+          label: `${lang === 'en' ? FIGURES[k].en : FIGURES[k].zh}（${FIGURES[k].unit}）`,
+          selected: figureForm.values.key === k,
+        })),
+        awardForm,
+        awardOptions: AWARD_NAMES.map((a) => ({ value: a, label: label(lang, a), selected: awardForm.values.award === a })),
+        awardsAdmin: awards.map((a) => {
+          const id = String(a._id);
+          const w = forms.withdraw?.id === id ? forms.withdraw : null;
+          return {
+            id,
+            award: label(lang, a.award),
+            year: a.year,
+            brand: a.brandName,
+            brandSlug: a.brandSlug,
+            href: url(lang, `/brands/${a.brandSlug}`),
+            company: a.company,
+            note: a.note,
+            enteredBy: a.enteredBy,
+            enteredAt: formatTime(lang, a.createdAt),
+            withdrawn: a.withdrawn,
+            withdrawnReason: a.withdrawnReason,
+            version: a.version,
+            action: url(lang, `/admin/stats/awards/${id}/withdraw`),
+            reasonError: w?.errors.reason ?? w?.general[0] ?? null,
+            reasonValue: w?.values.reason ?? '',
+          };
+        }),
+        figureAction: url(lang, '/admin/stats/figures'),
+        awardAction: url(lang, '/admin/stats/awards'),
+        publicHref: url(lang, '/stats'),
       }),
-      figureAction: url(lang, '/admin/stats/figures'),
-      awardAction: url(lang, '/admin/stats/awards'),
-      publicHref: url(lang, '/stats'),
-    }));
+    );
   };
 
   router.get('/stats', async (req, res) => {

@@ -105,7 +105,14 @@ export async function attachAward(input: FormInput, ctx: WriteContext & { actor:
   else year = Number(rawYear);
   let brand: { _id: mongoose.Types.ObjectId; slug: string; name: string; company: string; creditCode: string } | null = null;
   if (!slug) problems.push(problem('brand', '请填写品牌标识', 'brand is required'));
-  else if (!BRAND_SLUG.test(slug)) problems.push(problem('brand', '品牌标识只能包含小写字母、数字和连字符（见品牌页网址 /brands/…）', 'a brand id is lower-case letters, digits and hyphens (see the brand page address /brands/…)'));
+  else if (!BRAND_SLUG.test(slug))
+    problems.push(
+      problem(
+        'brand',
+        '品牌标识只能包含小写字母、数字和连字符（见品牌页网址 /brands/…）',
+        'a brand id is lower-case letters, digits and hyphens (see the brand page address /brands/…)',
+      ),
+    );
   else {
     brand = await Brand.findOne({ slug }).select('slug name company creditCode').lean();
     if (!brand) problems.push(problem('brand', `找不到标识为“${slug}”的品牌`, `no brand with the id "${slug}"`));
@@ -116,10 +123,21 @@ export async function attachAward(input: FormInput, ctx: WriteContext & { actor:
   }
   // Every path that leaves `award` unset has added a problem.
   if (problems.length || !brand || !award) throw validationFailed(problems);
-  return createEntry<AwardDoc>(Award, {
-    brand: brand._id, brandSlug: brand.slug, brandName: brand.name, company: brand.company, creditCode: brand.creditCode,
-    award, year, note, enteredBy: ctx.actor,
-  }, { ...ctx, reason: ctx.reason || '登记奖项' });
+  return createEntry<AwardDoc>(
+    Award,
+    {
+      brand: brand._id,
+      brandSlug: brand.slug,
+      brandName: brand.name,
+      company: brand.company,
+      creditCode: brand.creditCode,
+      award,
+      year,
+      note,
+      enteredBy: ctx.actor,
+    },
+    { ...ctx, reason: ctx.reason || '登记奖项' },
+  );
 }
 
 /** Withdraws a wrongly attached award: kept with the reason, no longer counted. */

@@ -145,9 +145,15 @@ export function statsViewModel(lang: Lang, input: StatsPageInput) {
       }),
     },
     awardCounts: AWARD_NAMES.map((a) => ({ label: label(lang, a), count: formatNumber(countAwards(input.awards, [a], 'none')) })),
-    awardList: input.awards.filter((a) => !a.withdrawn).map((a) => ({
-      award: label(lang, a.award), year: a.year, brand: a.brandName, company: a.company, href: url(lang, `/brands/${a.brandSlug}`),
-    })),
+    awardList: input.awards
+      .filter((a) => !a.withdrawn)
+      .map((a) => ({
+        award: label(lang, a.award),
+        year: a.year,
+        brand: a.brandName,
+        company: a.company,
+        href: url(lang, `/brands/${a.brandSlug}`),
+      })),
     openDataHref: url(lang, '/open-data'),
     apiHref: url(lang, '/api'),
   };
@@ -166,7 +172,12 @@ export function figuresViewModel(lang: Lang, figures: Record<FigureKey, FigureSu
       historyCaption: t(lang, 'stats.history', { name }),
       latest: s.latest ? { value: fmt(s.latest.value), date: s.latest.date, source: s.latest.source } : null,
       history: s.history.map((o) => ({
-        value: fmt(o.value), date: o.date, source: o.source, sourceUrl: o.sourceUrl || null, note: o.note, enteredBy: o.enteredBy,
+        value: fmt(o.value),
+        date: o.date,
+        source: o.source,
+        sourceUrl: o.sourceUrl || null,
+        note: o.note,
+        enteredBy: o.enteredBy,
         enteredAt: formatTime(lang, o.createdAt),
       })),
     };

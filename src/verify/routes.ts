@@ -98,9 +98,7 @@ export function verifyRoutes(deps: VerifyDeps): Router {
       res.setHeader('Cache-Control', PAGE_CACHE);
       return res.redirect(303, verifyHref(lang, number));
     }
-    const miss = number
-      ? { number, href: verifyHref(lang, number), suggestions: nearMissView(lang, await nearMisses(number)) }
-      : null;
+    const miss = number ? { number, href: verifyHref(lang, number), suggestions: nearMissView(lang, await nearMisses(number)) } : null;
     try {
       const r = await index.search({ q, filters: { kind: 'certified' }, sort: 'relevance', page: 1, pageSize: LIST_SIZE, facets: false });
       const hits = r.hits.map((h) => {
@@ -139,19 +137,20 @@ export function verifyRoutes(deps: VerifyDeps): Router {
     page(res, 'verify-result', { title: `${vm.word} · ${c.number}`, result: vm });
   });
 
-  const qrRoute = (format: 'svg' | 'png') => router.get(`/:number/qr.${format}`, async (req, res) => {
-    assertPlainQuery(req.query);
-    const number = pathNumber(String(req.params.number), res, `/qr.${format}`);
-    if (!number) return;
-    if (!(await certificateExists(number))) {
-      throw new AppError('not_found', `查无此证：${number}`, { messageEn: `No certificate ${number}` });
-    }
-    const target = verificationUrl(deps.config.PUBLIC_BASE_URL, number);
-    res.setHeader('Cache-Control', QR_CACHE);
-    res.setHeader('Content-Disposition', `inline; filename="certificate-${number}.${format}"`);
-    if (format === 'svg') res.type('image/svg+xml').send(await qrSvg(target));
-    else res.type('image/png').send(await qrPng(target));
-  });
+  const qrRoute = (format: 'svg' | 'png') =>
+    router.get(`/:number/qr.${format}`, async (req, res) => {
+      assertPlainQuery(req.query);
+      const number = pathNumber(String(req.params.number), res, `/qr.${format}`);
+      if (!number) return;
+      if (!(await certificateExists(number))) {
+        throw new AppError('not_found', `查无此证：${number}`, { messageEn: `No certificate ${number}` });
+      }
+      const target = verificationUrl(deps.config.PUBLIC_BASE_URL, number);
+      res.setHeader('Cache-Control', QR_CACHE);
+      res.setHeader('Content-Disposition', `inline; filename="certificate-${number}.${format}"`);
+      if (format === 'svg') res.type('image/svg+xml').send(await qrSvg(target));
+      else res.type('image/png').send(await qrPng(target));
+    });
   qrRoute('svg');
   qrRoute('png');
 

@@ -49,7 +49,10 @@ export async function signIn(app: Express, email: string, password: string): Pro
   const agent = request.agent(app);
   const page = await agent.get('/admin/login');
   assert.equal(page.status, 200, `GET /admin/login → ${page.status}`);
-  const res = await agent.post('/admin/login').type('form').send({ _csrf: csrfFrom(page.text), email, password });
+  const res = await agent
+    .post('/admin/login')
+    .type('form')
+    .send({ _csrf: csrfFrom(page.text), email, password });
   assert.equal(res.status, 303, `sign-in as ${email} → ${res.status}: ${res.text.slice(0, 300)}`);
   return agent;
 }

@@ -14,7 +14,15 @@ export const hasChromium = () => existsSync(CHROMIUM);
 export async function launch(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -27,16 +35,22 @@ export async function serve(app = testContext().app): Promise<{ base: string; cl
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   return {
     base: `http://127.0.0.1:${port}`,
-    close: () => new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-export interface AxeViolation { id: string; impact: string | null; help: string; nodes: Array<{ target: string[] }> }
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: Array<{ target: string[] }>;
+}
 
 /** Runs axe-core on the page; returns the serious and critical violations. */
 export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
@@ -46,7 +60,15 @@ export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
 }
 
 export function describeViolations(v: AxeViolation[]): string {
-  return v.map((x) => `${x.impact} ${x.id}: ${x.help} @ ${x.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`).join('\n');
+  return v
+    .map(
+      (x) =>
+        `${x.impact} ${x.id}: ${x.help} @ ${x.nodes
+          .slice(0, 3)
+          .map((n) => n.target.join(' '))
+          .join(', ')}`,
+    )
+    .join('\n');
 }
 
 /**
@@ -69,7 +91,11 @@ export function useBrowser(): { readonly browser: Browser; readonly base: string
     await site?.close();
   });
   return {
-    get browser() { return browser!; },
-    get base() { return site!.base; },
+    get browser() {
+      return browser!;
+    },
+    get base() {
+      return site!.base;
+    },
   };
 }

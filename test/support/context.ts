@@ -50,7 +50,13 @@ export async function startTestStack(): Promise<TestContext> {
   const mongo = await startLocalMongo({ dataDir, fresh: true, externalUri: process.env.TEST_MONGODB_URI });
   const dbName = `test_${Date.now().toString(36)}`;
   await connectDatabase(mongo.uri, dbName);
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', SEARCH_INDEX_PATH: ':memory:', RATE_LIMIT_SEARCH_PER_MIN: '100000', RATE_LIMIT_LOGIN_PER_15MIN: '100000' });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    SEARCH_INDEX_PATH: ':memory:',
+    RATE_LIMIT_SEARCH_PER_MIN: '100000',
+    RATE_LIMIT_LOGIN_PER_15MIN: '100000',
+  });
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const index = new EmbeddedSearchIndex(':memory:');
   await index.init();

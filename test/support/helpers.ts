@@ -88,16 +88,16 @@ export async function createTestBrand(o: TestBrandOptions) {
   const directory = o.directory === false ? null : await createEntry<Record<string, unknown>>(DirectoryEntry, { brand: brand._id, status: '在册' });
   const certificate = o.certificate
     ? await createEntry<Record<string, unknown>>(Certificate, {
-      number: o.certificate.number,
-      brand: brand._id,
-      level: '武汉精品',
-      scope: '产品',
-      product: o.certificate.product,
-      issuedAt: new Date(Date.UTC(2025, 0, 15)),
-      validUntil: new Date(Date.UTC(2099, 0, 15)),
-      issuer: '武汉市市场监督管理局',
-      status: o.certificate.status ?? '有效',
-    })
+        number: o.certificate.number,
+        brand: brand._id,
+        level: '武汉精品',
+        scope: '产品',
+        product: o.certificate.product,
+        issuedAt: new Date(Date.UTC(2025, 0, 15)),
+        validUntil: new Date(Date.UTC(2099, 0, 15)),
+        issuer: '武汉市市场监督管理局',
+        status: o.certificate.status ?? '有效',
+      })
     : null;
   return { slug, brand, directory, certificate };
 }

@@ -34,10 +34,19 @@ async function externalMeili(): Promise<MeiliServer> {
   const masterKey = process.env.MEILI_MASTER_KEY ?? '';
   await waitHealthy(url, 10_000);
   const info = await meiliServerInfo(url, masterKey);
-  const unsupported = async () => { throw new Error('an external Meilisearch (MEILI_URL) cannot be crashed or restarted by tests'); };
+  const unsupported = async () => {
+    throw new Error('an external Meilisearch (MEILI_URL) cannot be crashed or restarted by tests');
+  };
   return {
-    url, masterKey, searchKey: process.env.MEILI_SEARCH_KEY ?? info.searchKey, version: info.version, dbPath: null,
-    pid: () => null, crash: unsupported, restart: unsupported, stop: async () => undefined,
+    url,
+    masterKey,
+    searchKey: process.env.MEILI_SEARCH_KEY ?? info.searchKey,
+    version: info.version,
+    dbPath: null,
+    pid: () => null,
+    crash: unsupported,
+    restart: unsupported,
+    stop: async () => undefined,
   };
 }
 
@@ -51,7 +60,10 @@ let shared: Promise<MeiliServer> | null = null;
 export function sharedMeili(): Promise<MeiliServer> {
   if (!shared) {
     shared = process.env.MEILI_URL ? externalMeili() : startMeili();
-    shared.then((s) => console.log(`  Meilisearch lane: v${s.version} at ${s.url}${s.dbPath ? '' : ' (external)'}`), () => undefined);
+    shared.then(
+      (s) => console.log(`  Meilisearch lane: v${s.version} at ${s.url}${s.dbPath ? '' : ' (external)'}`),
+      () => undefined,
+    );
   }
   return shared;
 }

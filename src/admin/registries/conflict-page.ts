@@ -33,37 +33,50 @@ export async function conflictPage(ctx: AdminContext, res: Response, o: Conflict
   const fields = o.mode === 'edit' ? formFields(o.spec, 'edit') : [];
   const theirs = formValuesOf(o.spec, current, 'edit');
   const show = (type: string, v: string) => (type === 'checkbox' ? t(lang, v ? 'adminreg.yes' : 'adminreg.no') : type === 'select' ? label(lang, v) : v);
-  const rows = o.mode === 'edit'
-    ? fields.map((f) => {
-      const by = changedBy.get(f.name.split('.')[0]!);
-      const mine = o.mine[f.name] ?? '';
-      return {
-        label: fieldLabel(lang, f.name),
-        mine: show(f.type, mine) || '—',
-        theirs: show(f.type, theirs[f.name] ?? '') || '—',
-        differs: normalise(mine, f.type) !== normalise(theirs[f.name] ?? '', f.type),
-        by: by ? { actor: by.actor, at: by.at } : null,
-      };
-    })
-    : Object.entries(o.mine).map(([name, mine]) => {
-      const by = changedBy.get(name);
-      const saved = name === 'statusReason' ? String(current.statusReason ?? '') : name === 'status' ? String(current.status ?? '') : '';
-      return { label: fieldLabel(lang, name), mine: label(lang, mine) || '—', theirs: label(lang, saved) || '—', differs: mine !== saved, by: by ? { actor: by.actor, at: by.at } : null };
-    });
+  const rows =
+    o.mode === 'edit'
+      ? fields.map((f) => {
+          const by = changedBy.get(f.name.split('.')[0]!);
+          const mine = o.mine[f.name] ?? '';
+          return {
+            label: fieldLabel(lang, f.name),
+            mine: show(f.type, mine) || '—',
+            theirs: show(f.type, theirs[f.name] ?? '') || '—',
+            differs: normalise(mine, f.type) !== normalise(theirs[f.name] ?? '', f.type),
+            by: by ? { actor: by.actor, at: by.at } : null,
+          };
+        })
+      : Object.entries(o.mine).map(([name, mine]) => {
+          const by = changedBy.get(name);
+          const saved = name === 'statusReason' ? String(current.statusReason ?? '') : name === 'status' ? String(current.status ?? '') : '';
+          return {
+            label: fieldLabel(lang, name),
+            mine: label(lang, mine) || '—',
+            theirs: label(lang, saved) || '—',
+            differs: mine !== saved,
+            by: by ? { actor: by.actor, at: by.at } : null,
+          };
+        });
   const brand = o.spec.key === 'brands' ? null : await brandRef(current.brand);
   const entity = t(lang, `adminreg.entity.${o.spec.key}`);
-  send(ctx, res, 'admin/conflict', {
-    title: t(lang, 'adminreg.conflict.title'),
-    entity,
-    subject: o.spec.key === 'brands' ? current.name : brand?.name,
-    baseVersion: o.baseVersion,
-    currentVersion: current.version,
-    rows,
-    meanwhile: historyView(lang, o.spec.modelName, meanwhile),
-    isEdit: o.mode === 'edit',
-    restartAction: url(lang, `${entryPath(o.spec.key, o.id)}/edit`),
-    restartValues: o.mode === 'edit' ? Object.entries(o.mine).map(([name, value]) => ({ name, value })) : [],
-    editHref: url(lang, `${entryPath(o.spec.key, o.id)}/edit`),
-    entryHref: url(lang, entryPath(o.spec.key, o.id)),
-  }, 409);
+  send(
+    ctx,
+    res,
+    'admin/conflict',
+    {
+      title: t(lang, 'adminreg.conflict.title'),
+      entity,
+      subject: o.spec.key === 'brands' ? current.name : brand?.name,
+      baseVersion: o.baseVersion,
+      currentVersion: current.version,
+      rows,
+      meanwhile: historyView(lang, o.spec.modelName, meanwhile),
+      isEdit: o.mode === 'edit',
+      restartAction: url(lang, `${entryPath(o.spec.key, o.id)}/edit`),
+      restartValues: o.mode === 'edit' ? Object.entries(o.mine).map(([name, value]) => ({ name, value })) : [],
+      editHref: url(lang, `${entryPath(o.spec.key, o.id)}/edit`),
+      entryHref: url(lang, entryPath(o.spec.key, o.id)),
+    },
+    409,
+  );
 }

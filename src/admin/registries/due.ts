@@ -13,8 +13,15 @@ import { label, t, type Lang } from '../../platform/i18n.js';
 import { url } from '../../platform/views.js';
 import { dateOf } from './narrow.js';
 import {
-  Brand, Certificate, FamousMark, TimeHonored, Trademark,
-  type CertificateDoc, type FamousDoc, type TimeHonoredDoc, type TrademarkDoc,
+  Brand,
+  Certificate,
+  FamousMark,
+  TimeHonored,
+  Trademark,
+  type CertificateDoc,
+  type FamousDoc,
+  type TimeHonoredDoc,
+  type TrademarkDoc,
 } from '../../registries/models.js';
 
 export const DUE_DAYS = 90;
@@ -77,38 +84,64 @@ export async function dueView(lang: Lang, now: Date) {
     days: DUE_DAYS,
     groups: [
       {
-        key: 'cert-expiring', count: certExpiringN,
+        key: 'cert-expiring',
+        count: certExpiringN,
         items: certExpiring.map((c) => ({
-          href: href(`/admin/certified/${String(c._id)}`), title: c.product, brand: brandName(c.brand), number: c.number,
-          date: c.validUntil, days: days(c.validUntil, now),
+          href: href(`/admin/certified/${String(c._id)}`),
+          title: c.product,
+          brand: brandName(c.brand),
+          number: c.number,
+          date: c.validUntil,
+          days: days(c.validUntil, now),
         })),
       },
       {
-        key: 'cert-expired', count: certExpiredN,
+        key: 'cert-expired',
+        count: certExpiredN,
         items: certExpired.map((c) => ({
-          href: href(`/admin/certified/${String(c._id)}`), title: c.product, brand: brandName(c.brand), number: c.number,
-          date: c.validUntil, days: days(c.validUntil, now),
+          href: href(`/admin/certified/${String(c._id)}`),
+          title: c.product,
+          brand: brandName(c.brand),
+          number: c.number,
+          date: c.validUntil,
+          days: days(c.validUntil, now),
         })),
       },
       {
-        key: 'trademarks', count: marksN,
+        key: 'trademarks',
+        count: marksN,
         items: marks.map((m) => ({
-          href: href(`/admin/trademarks/${String(m._id)}`), title: m.mark, brand: brandName(m.brand), number: m.regNo,
-          date: m.validTo, days: days(m.validTo, now),
+          href: href(`/admin/trademarks/${String(m._id)}`),
+          title: m.mark,
+          brand: brandName(m.brand),
+          number: m.regNo,
+          date: m.validTo,
+          days: days(m.validTo, now),
         })),
       },
       {
-        key: 'famous-review', count: famousN,
+        key: 'famous-review',
+        count: famousN,
         items: famous.map((f) => ({
-          href: href(`/admin/famous/${String(f._id)}`), title: brandName(f.brand), brand: label(lang, f.status), number: f.trademarkRegNo,
-          date: f.nextReviewAt ?? null, days: f.nextReviewAt ? days(f.nextReviewAt, now) : null,
+          href: href(`/admin/famous/${String(f._id)}`),
+          title: brandName(f.brand),
+          brand: label(lang, f.status),
+          number: f.trademarkRegNo,
+          date: f.nextReviewAt ?? null,
+          days: f.nextReviewAt ? days(f.nextReviewAt, now) : null,
         })),
       },
       {
-        key: 'th-review', count: thN,
+        key: 'th-review',
+        count: thN,
         items: th.map((x) => ({
-          href: href(`/admin/time-honored/${String(x._id)}`), title: brandName(x.brand), brand: label(lang, x.tier), number: '',
-          date: x.statusChangedAt ?? null, days: null, reason: x.statusReason ?? '',
+          href: href(`/admin/time-honored/${String(x._id)}`),
+          title: brandName(x.brand),
+          brand: label(lang, x.tier),
+          number: '',
+          date: x.statusChangedAt ?? null,
+          days: null,
+          reason: x.statusReason ?? '',
         })),
       },
     ].map((g) => ({

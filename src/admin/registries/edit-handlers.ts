@@ -36,7 +36,14 @@ export function editSubmit(ctx: AdminContext, key: EntityKey): Handler {
     if (body._action === 'restart') {
       // From the conflict page: the user's values on top of the current version, to review and save.
       return formPage(ctx, res, {
-        spec, mode: 'edit', values: parsed.values, problems: parsed.problems, version: doc.version, doc, brand, status: 200,
+        spec,
+        mode: 'edit',
+        values: parsed.values,
+        problems: parsed.problems,
+        version: doc.version,
+        doc,
+        brand,
+        status: 200,
         notice: t(lang, 'adminreg.conflict.restarted', { v: doc.version }),
       });
     }
@@ -49,7 +56,8 @@ export function editSubmit(ctx: AdminContext, key: EntityKey): Handler {
       await updateEntry(spec.model, String(doc._id), version, changes, { actor: actorOf(res), now: ctx.now() });
       saved(req, res, entryPath(key, doc._id));
     } catch (err) {
-      if (isAppError(err, 'validation_failed')) return formPage(ctx, res, { spec, mode: 'edit', values: parsed.values, problems: err.fields, version, doc, brand });
+      if (isAppError(err, 'validation_failed'))
+        return formPage(ctx, res, { spec, mode: 'edit', values: parsed.values, problems: err.fields, version, doc, brand });
       if (isAppError(err, 'conflict')) return conflictPage(ctx, res, { spec, id: String(doc._id), baseVersion: version, mine: parsed.values, mode: 'edit' });
       throw err;
     }

@@ -69,12 +69,25 @@ export function recordSubmit(ctx: AdminContext): Handler {
     const version = versionOf(body);
     const problems: FieldProblem[] = [];
     const read = (name: string) => str(body, `record.${name}`, problems).replace(/^\s+|\s+$/g, '');
-    const values = { date: read('date'), kind: read('kind'), summary: read('summary'), outcome: read('outcome'), links: read('links'), corrects: read('corrects') };
+    const values = {
+      date: read('date'),
+      kind: read('kind'),
+      summary: read('summary'),
+      outcome: read('outcome'),
+      links: read('links'),
+      corrects: read('corrects'),
+    };
     // str() names shape problems with the form name; report them on the short name.
     for (const p of problems) p.field = p.field.replace(/^record\./, '');
     const record = {
-      date: values.date, kind: values.kind, summary: values.summary, outcome: values.outcome,
-      links: values.links.split(/[\r\n]+/).map((l) => l.trim()).filter(Boolean),
+      date: values.date,
+      kind: values.kind,
+      summary: values.summary,
+      outcome: values.outcome,
+      links: values.links
+        .split(/[\r\n]+/)
+        .map((l) => l.trim())
+        .filter(Boolean),
       ...(values.corrects ? { corrects: values.corrects } : {}),
     };
     addProblems(problems, protectionRecordProblems(record, recordIds(doc)));

@@ -31,61 +31,87 @@ export async function entryPage(ctx: AdminContext, res: Response, spec: EntitySp
   const id = String(doc._id);
   const clock = ctx.now();
   const brand = spec.key === 'brands' ? { _id: doc._id, name: String(doc.name), slug: String(doc.slug) } : await brandRef(doc.brand);
-  const [events, related] = await Promise.all([
-    historyOf(spec.modelName, id),
-    relatedOf(lang, spec.key, doc, brand, clock),
-  ]);
+  const [events, related] = await Promise.all([historyOf(spec.modelName, id), relatedOf(lang, spec.key, doc, brand, clock)]);
   const entity = t(lang, `adminreg.entity.${spec.key}`);
   const st = statusView(lang, spec, doc, clock);
   const editable = canEdit(res);
   const statusProblems = extras.statusForm?.problems ?? [];
   const recordProblems = extras.recordForm?.problems ?? [];
   const anchor = spec.key === 'brands' || spec.key === 'trademarks' ? '' : `#${spec.key}`;
-  send(ctx, res, 'admin/entry', {
-    title: `${entity} · ${brand?.name ?? ''}`,
-    entity,
-    entityKey: spec.key,
-    heading: spec.key === 'certified' ? `${doc.product}` : spec.key === 'trademarks' ? `${doc.mark}` : brand?.name ?? '',
-    brand: brandLinks(lang, brand),
-    publicHref: brand ? `${url(lang, `/brands/${brand.slug}`)}${anchor}` : null,
-    version: doc.version,
-    createdAt: doc.createdAt ?? null,
-    updatedAt: doc.updatedAt ?? null,
-    facts: factRows(lang, spec, doc),
-    status: st,
-    editHref: url(lang, `${entryPath(spec.key, id)}/edit`),
-    listHref: url(lang, `/admin/${spec.key === 'trademarks' ? 'brands' : spec.key}`),
-    listLabel: t(lang, `adminreg.list.${spec.key === 'trademarks' ? 'brands' : spec.key}`),
-    ...related,
-    statusForm: editable && spec.statuses ? {
-      action: url(lang, `${entryPath(spec.key, id)}/status`),
+  send(
+    ctx,
+    res,
+    'admin/entry',
+    {
+      title: `${entity} · ${brand?.name ?? ''}`,
+      entity,
+      entityKey: spec.key,
+      heading: spec.key === 'certified' ? `${doc.product}` : spec.key === 'trademarks' ? `${doc.mark}` : (brand?.name ?? ''),
+      brand: brandLinks(lang, brand),
+      publicHref: brand ? `${url(lang, `/brands/${brand.slug}`)}${anchor}` : null,
       version: doc.version,
-      ...formView(lang, [{ name: 'status', type: 'select', options: spec.statuses, required: true }, { name: 'statusReason', type: 'textarea', required: true, max: 500 }],
-        extras.statusForm?.values ?? { status: '', statusReason: '' }, statusProblems),
-    } : null,
-    recordForm: editable && spec.key === 'famous' ? recordFormView(lang, id, doc, extras.recordForm?.values, recordProblems) : null,
-    history: historyView(lang, spec.modelName, events ?? []),
-  }, extras.status ?? 200);
+      createdAt: doc.createdAt ?? null,
+      updatedAt: doc.updatedAt ?? null,
+      facts: factRows(lang, spec, doc),
+      status: st,
+      editHref: url(lang, `${entryPath(spec.key, id)}/edit`),
+      listHref: url(lang, `/admin/${spec.key === 'trademarks' ? 'brands' : spec.key}`),
+      listLabel: t(lang, `adminreg.list.${spec.key === 'trademarks' ? 'brands' : spec.key}`),
+      ...related,
+      statusForm:
+        editable && spec.statuses
+          ? {
+              action: url(lang, `${entryPath(spec.key, id)}/status`),
+              version: doc.version,
+              ...formView(
+                lang,
+                [
+                  { name: 'status', type: 'select', options: spec.statuses, required: true },
+                  { name: 'statusReason', type: 'textarea', required: true, max: 500 },
+                ],
+                extras.statusForm?.values ?? { status: '', statusReason: '' },
+                statusProblems,
+              ),
+            }
+          : null,
+      recordForm: editable && spec.key === 'famous' ? recordFormView(lang, id, doc, extras.recordForm?.values, recordProblems) : null,
+      history: historyView(lang, spec.modelName, events ?? []),
+    },
+    extras.status ?? 200,
+  );
 }
 
 /** What an entry page shows besides its own fields: the brand's trademarks, its lists, the ledger. */
 async function relatedOf(lang: Lang, key: EntityKey, doc: Doc, brand: { _id: unknown; slug: string } | null, clock: Date) {
-  const tmRows = (list: Array<Record<string, any>>) => list.map((m) => ({
-    href: url(lang, `/admin/trademarks/${String(m._id)}`), editHref: url(lang, `/admin/trademarks/${String(m._id)}/edit`),
-    regNo: m.regNo, mark: m.mark, nice: (m.niceClasses ?? []).join('、'), validFrom: m.validFrom, validTo: m.validTo, madrid: m.madrid,
-  }));
+  const tmRows = (list: Array<Record<string, any>>) =>
+    list.map((m) => ({
+      href: url(lang, `/admin/trademarks/${String(m._id)}`),
+      editHref: url(lang, `/admin/trademarks/${String(m._id)}/edit`),
+      regNo: m.regNo,
+      mark: m.mark,
+      nice: (m.niceClasses ?? []).join('、'),
+      validFrom: m.validFrom,
+      validTo: m.validTo,
+      madrid: m.madrid,
+    }));
   if (key === 'directory' && brand) {
-    const marks = await Trademark.find({ brand: String(brand._id) }).sort({ regNo: 1 }).lean();
+    const marks = await Trademark.find({ brand: String(brand._id) })
+      .sort({ regNo: 1 })
+      .lean();
     return { showTrademarks: true, trademarks: tmRows(marks), newTrademarkHref: url(lang, '/admin/trademarks/new', { brand: brand.slug }) };
   }
   if (key === 'famous') return { showRecords: true, records: recordsView(lang, recordsOf(doc)) };
   if (key !== 'brands' || !brand) return {};
   const [marks, directory, famous, timeHonored, certificates] = await Promise.all([
-    Trademark.find({ brand: String(brand._id) }).sort({ regNo: 1 }).lean(),
+    Trademark.find({ brand: String(brand._id) })
+      .sort({ regNo: 1 })
+      .lean(),
     DirectoryEntry.findOne({ brand: String(brand._id) }).lean(),
     FamousMark.find({ brand: String(brand._id) }).lean(),
     TimeHonored.findOne({ brand: String(brand._id) }).lean(),
-    Certificate.find({ brand: String(brand._id) }).sort({ issuedAt: -1 }).lean(),
+    Certificate.find({ brand: String(brand._id) })
+      .sort({ issuedAt: -1 })
+      .lean(),
   ]);
   const entry = (k: Kind, e: Record<string, any>, what: string) => {
     const s = effectiveStatus(k, String(e.status), dateOf(e.validUntil), clock);
@@ -104,12 +130,7 @@ async function relatedOf(lang: Lang, key: EntityKey, doc: Doc, brand: { _id: unk
     trademarks: tmRows(marks),
     newTrademarkHref: url(lang, '/admin/trademarks/new', { brand: brand.slug }),
     entries,
-    addLinks: [
-      ...(directory ? [] : [add('directory')]),
-      add('famous'),
-      ...(timeHonored ? [] : [add('time-honored')]),
-      add('certified'),
-    ],
+    addLinks: [...(directory ? [] : [add('directory')]), add('famous'), ...(timeHonored ? [] : [add('time-honored')]), add('certified')],
   };
 }
 
@@ -127,17 +148,26 @@ function recordFormView(lang: Lang, id: string, doc: Doc, values: Record<string,
   ];
   if (records.length) {
     fields.push({
-      name: 'record.corrects', type: 'select', options: records.map((r) => String(r._id)),
-      optionLabels: Object.fromEntries(records.map((r, i) => [String(r._id),
-        t(lang, 'adminreg.records.option', { n: i + 1, kind: label(lang, r.kind), d: r.date ? new Date(r.date).toISOString().slice(0, 10) : '' })])),
+      name: 'record.corrects',
+      type: 'select',
+      options: records.map((r) => String(r._id)),
+      optionLabels: Object.fromEntries(
+        records.map((r, i) => [
+          String(r._id),
+          t(lang, 'adminreg.records.option', { n: i + 1, kind: label(lang, r.kind), d: r.date ? new Date(r.date).toISOString().slice(0, 10) : '' }),
+        ]),
+      ),
       emptyLabel: 'adminreg.records.correctsNone',
     });
   }
   return {
     action: url(lang, `/admin/famous/${id}/records`),
     version: doc.version,
-    ...formView(lang, fields,
+    ...formView(
+      lang,
+      fields,
       Object.fromEntries(Object.entries(v).map(([k, x]) => [`record.${k}`, x])),
-      problems.map((p) => ({ ...p, field: `record.${p.field}` }))),
+      problems.map((p) => ({ ...p, field: `record.${p.field}` })),
+    ),
   };
 }

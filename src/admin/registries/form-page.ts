@@ -31,17 +31,23 @@ export function formPage(ctx: AdminContext, res: Response, o: FormPage): void {
   const entity = t(lang, `adminreg.entity.${o.spec.key}`);
   const heading = o.mode === 'create' ? t(lang, 'adminreg.form.createTitle', { entity }) : t(lang, 'adminreg.form.editTitle', { entity });
   const subject = o.spec.key === 'brands' ? (typeof o.doc?.name === 'string' ? o.doc.name : undefined) : o.brand?.name;
-  send(ctx, res, 'admin/edit', {
-    title: subject ? `${heading} · ${subject}` : heading,
-    heading,
-    subject,
-    mode: o.mode,
-    isEdit: o.mode === 'edit',
-    action: url(lang, o.mode === 'create' ? `/admin/${o.spec.key}/new` : `${entryPath(o.spec.key, o.doc!._id)}/edit`),
-    cancelHref: url(lang, o.mode === 'create' ? `/admin/${o.spec.key === 'trademarks' ? 'brands' : o.spec.key}` : entryPath(o.spec.key, o.doc!._id)),
-    version: o.version,
-    notice: o.notice,
-    brand: brandLinks(lang, o.brand ?? null),
-    ...formView(lang, fields, o.values, o.problems ?? []),
-  }, o.status ?? (o.problems?.length ? 400 : 200));
+  send(
+    ctx,
+    res,
+    'admin/edit',
+    {
+      title: subject ? `${heading} · ${subject}` : heading,
+      heading,
+      subject,
+      mode: o.mode,
+      isEdit: o.mode === 'edit',
+      action: url(lang, o.mode === 'create' ? `/admin/${o.spec.key}/new` : `${entryPath(o.spec.key, o.doc!._id)}/edit`),
+      cancelHref: url(lang, o.mode === 'create' ? `/admin/${o.spec.key === 'trademarks' ? 'brands' : o.spec.key}` : entryPath(o.spec.key, o.doc!._id)),
+      version: o.version,
+      notice: o.notice,
+      brand: brandLinks(lang, o.brand ?? null),
+      ...formView(lang, fields, o.values, o.problems ?? []),
+    },
+    o.status ?? (o.problems?.length ? 400 : 200),
+  );
 }

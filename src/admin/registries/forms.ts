@@ -35,7 +35,10 @@ const p = (field: string, message: string, messageEn: string): FieldProblem => (
 
 /** Splits a typed list on commas (half or full width), 、, semicolons and new lines. */
 export function splitList(s: string): string[] {
-  return s.split(/[,，、;；\n\r]+/).map((x) => x.trim()).filter(Boolean);
+  return s
+    .split(/[,，、;；\n\r]+/)
+    .map((x) => x.trim())
+    .filter(Boolean);
 }
 
 /** "2025-03-01" → that day at 00:00 UTC (dates are days; the site formats them in UTC). */
@@ -145,7 +148,8 @@ async function convert(f: FieldSpec, s: string): Promise<Converted> {
       const items = s.split(/[,，、;；\s]+/).filter(Boolean);
       if (items.length > 45) return { problem: p(f.name, '最多填写45项', 'at most 45 items') };
       const nums = items.map((x) => intSchema.safeParse(x));
-      if (nums.some((r) => !r.success)) return { problem: p(f.name, '应为以逗号分隔的整数，如 29, 30', 'must be whole numbers separated by commas, e.g. 29, 30') };
+      if (nums.some((r) => !r.success))
+        return { problem: p(f.name, '应为以逗号分隔的整数，如 29, 30', 'must be whole numbers separated by commas, e.g. 29, 30') };
       return { value: [...new Set(nums.flatMap((r) => (r.success ? [r.data] : [])))] };
     }
     case 'brand': {
@@ -173,12 +177,18 @@ export function formValuesOf(spec: EntitySpec, doc: Record<string, unknown>, mod
 function formValue(f: FieldSpec, v: unknown, brandSlug: string): string {
   if (v === undefined || v === null) return '';
   switch (f.type) {
-    case 'checkbox': return v ? '1' : '';
-    case 'date': return dayString(v);
-    case 'list': return Array.isArray(v) ? v.join('、') : String(v);
-    case 'intlist': return Array.isArray(v) ? v.join(', ') : String(v);
-    case 'brand': return brandSlug;
-    default: return String(v);
+    case 'checkbox':
+      return v ? '1' : '';
+    case 'date':
+      return dayString(v);
+    case 'list':
+      return Array.isArray(v) ? v.join('、') : String(v);
+    case 'intlist':
+      return Array.isArray(v) ? v.join(', ') : String(v);
+    case 'brand':
+      return brandSlug;
+    default:
+      return String(v);
   }
 }
 
@@ -190,9 +200,8 @@ export function problemsByField(fields: FieldSpec[], problems: FieldProblem[]): 
   const byField = new Map<string, FieldProblem[]>();
   const general: FieldProblem[] = [];
   for (const pr of problems) {
-    const target = fields.find((f) => f.name === pr.field)
-      ?? fields.find((f) => pr.field.startsWith(`${f.name}.`))
-      ?? fields.find((f) => f.name.startsWith(`${pr.field}.`));
+    const target =
+      fields.find((f) => f.name === pr.field) ?? fields.find((f) => pr.field.startsWith(`${f.name}.`)) ?? fields.find((f) => f.name.startsWith(`${pr.field}.`));
     if (target) byField.set(target.name, [...(byField.get(target.name) ?? []), pr]);
     else general.push(pr);
   }
@@ -267,7 +276,12 @@ export async function domainProblems(spec: EntitySpec, parsed: ParsedForm, curre
 /** A typed value as the model would store it, for comparing with what is saved. */
 export function normalise(v: string, type: string): string {
   if (type === 'list') return splitList(v).join('、');
-  if (type === 'intlist') return v.split(/[,，、;；\s]+/).filter(Boolean).map(Number).join(',');
+  if (type === 'intlist')
+    return v
+      .split(/[,，、;；\s]+/)
+      .filter(Boolean)
+      .map(Number)
+      .join(',');
   if (type === 'checkbox') return v ? '1' : '';
   return v.trim();
 }

@@ -13,18 +13,32 @@ import { label, t, type Lang } from '../../platform/i18n.js';
 import { url } from '../../platform/views.js';
 import { Brand } from '../../registries/models.js';
 import {
-  CERTIFICATE_DISPLAY_STATUSES, CERTIFICATE_LEVELS, DIRECTORY_STATUSES, DISTRICTS, FAMOUS_STATUSES, RECOGNITION_ROUTES,
-  SECTORS, TIME_HONORED_STATUSES, TIME_HONORED_TIERS, type Kind,
+  CERTIFICATE_DISPLAY_STATUSES,
+  CERTIFICATE_LEVELS,
+  DIRECTORY_STATUSES,
+  DISTRICTS,
+  FAMOUS_STATUSES,
+  RECOGNITION_ROUTES,
+  SECTORS,
+  TIME_HONORED_STATUSES,
+  TIME_HONORED_TIERS,
+  type Kind,
 } from '../../registries/reference.js';
 import { assertPlainQuery, parseSearchParams } from '../../search/params.js';
 import type { FacetName, SearchIndex } from '../../search/port.js';
 import { facetLabel, searchViewModel, statusClass } from '../../search/view-model.js';
 
 const STATUSES: Record<Kind, readonly string[]> = {
-  directory: DIRECTORY_STATUSES, famous: FAMOUS_STATUSES, 'time-honored': TIME_HONORED_STATUSES, certified: CERTIFICATE_DISPLAY_STATUSES,
+  directory: DIRECTORY_STATUSES,
+  famous: FAMOUS_STATUSES,
+  'time-honored': TIME_HONORED_STATUSES,
+  certified: CERTIFICATE_DISPLAY_STATUSES,
 };
 const TIERS: Record<Kind, readonly string[]> = {
-  directory: ['商标品牌', '优势商标', '地理标志'], famous: RECOGNITION_ROUTES, 'time-honored': TIME_HONORED_TIERS, certified: CERTIFICATE_LEVELS,
+  directory: ['商标品牌', '优势商标', '地理标志'],
+  famous: RECOGNITION_ROUTES,
+  'time-honored': TIME_HONORED_TIERS,
+  certified: CERTIFICATE_LEVELS,
 };
 
 /** The query string without page (and lang), for the export links: the same filtered list. */
@@ -60,12 +74,7 @@ export async function registryList(lang: Lang, kind: Kind, rawQuery: Record<stri
     ...vm,
     kind,
     action: url(lang, basePath),
-    filters: [
-      select('status', STATUSES[kind]),
-      select('district', DISTRICTS),
-      select('sector', SECTORS),
-      select('tier', TIERS[kind]),
-    ],
+    filters: [select('status', STATUSES[kind]), select('district', DISTRICTS), select('sector', SECTORS), select('tier', TIERS[kind])],
     pageSize: params.pageSize,
     rows: result.hits.map((h) => ({
       href: url(lang, `/admin/${kind}/${h.doc.entryId}`),
@@ -78,7 +87,7 @@ export async function registryList(lang: Lang, kind: Kind, rawQuery: Record<stri
       tier: label(lang, h.doc.tier),
       status: label(lang, h.status),
       statusClass: statusClass(h.status),
-      number: kind === 'certified' || kind === 'famous' ? h.doc.identifiers[h.doc.identifiers.length - 1] ?? '' : '',
+      number: kind === 'certified' || kind === 'famous' ? (h.doc.identifiers[h.doc.identifiers.length - 1] ?? '') : '',
       updatedAt: new Date(h.doc.updatedAt),
     })),
     exportCsv: `/admin/export/${kind}.csv${qs}`,
@@ -91,7 +100,12 @@ const brandQuery = z.object({
   q: z.string().max(100, { message: '搜索词不能超过100个字符|must be at most 100 characters' }).default(''),
   district: z.enum(DISTRICTS, { message: '所属区不是可选的值|is not one of the allowed values' }).optional(),
   sector: z.enum(SECTORS, { message: '产业不是可选的值|is not one of the allowed values' }).optional(),
-  page: z.coerce.number({ message: '页码应为正整数|must be a positive whole number' }).int({ message: '页码应为正整数|must be a positive whole number' }).min(1, { message: '页码应为正整数|must be a positive whole number' }).max(500, { message: '页码不能超过500|must be at most 500' }).default(1),
+  page: z.coerce
+    .number({ message: '页码应为正整数|must be a positive whole number' })
+    .int({ message: '页码应为正整数|must be a positive whole number' })
+    .min(1, { message: '页码应为正整数|must be a positive whole number' })
+    .max(500, { message: '页码不能超过500|must be at most 500' })
+    .default(1),
 });
 
 const BRAND_PAGE = 20;
@@ -105,10 +119,12 @@ export async function brandList(lang: Lang, rawQuery: Record<string, unknown>, i
   const plainQuery = assertPlainQuery(rawQuery);
   const parsed = brandQuery.safeParse(Object.fromEntries(Object.entries(plainQuery).filter(([k, v]) => v.trim() !== '' && k !== 'lang')));
   if (!parsed.success) {
-    throw validationFailed(parsed.error.issues.map((i) => {
-      const [zh, en] = i.message.includes('|') ? i.message.split('|', 2) : [i.message, i.message];
-      return { field: String(i.path[0]), message: zh!, messageEn: en! };
-    }));
+    throw validationFailed(
+      parsed.error.issues.map((i) => {
+        const [zh, en] = i.message.includes('|') ? i.message.split('|', 2) : [i.message, i.message];
+        return { field: String(i.path[0]), message: zh!, messageEn: en! };
+      }),
+    );
   }
   const { q, district, sector, page } = parsed.data;
   const query = q.trim();
@@ -123,15 +139,27 @@ export async function brandList(lang: Lang, rawQuery: Record<string, unknown>, i
   if (query) {
     // Exact identifiers first, then whatever the index finds by name, pinyin, company or number.
     const [slugMatch, codeMatch, result] = await Promise.all([
-      /^[a-z0-9][a-z0-9-]{0,79}$/i.test(query) ? Brand.findOne({ slug: query.toLowerCase(), ...filter }).select(fields).lean<BrandRow>() : null,
-      /^[0-9A-Za-z]{18}$/.test(query) ? Brand.findOne({ creditCode: query.toUpperCase(), ...filter }).select(fields).lean<BrandRow>() : null,
+      /^[a-z0-9][a-z0-9-]{0,79}$/i.test(query)
+        ? Brand.findOne({ slug: query.toLowerCase(), ...filter })
+            .select(fields)
+            .lean<BrandRow>()
+        : null,
+      /^[0-9A-Za-z]{18}$/.test(query)
+        ? Brand.findOne({ creditCode: query.toUpperCase(), ...filter })
+            .select(fields)
+            .lean<BrandRow>()
+        : null,
       index.search({ q: query, filters: { ...filter }, sort: 'relevance', page: 1, pageSize: BRAND_SEARCH_HITS, facets: false }),
     ]);
     const exact = [slugMatch, codeMatch];
     // One read for the hits' brands, kept in the index's order. sanitizeFilter is on, so the
     // operator we build ourselves is marked trusted.
     const slugs = [...new Set(result.hits.map((h) => h.doc.slug))];
-    const rows = slugs.length ? await Brand.find({ slug: mongoose.trusted({ $in: slugs }) }).select(fields).lean<BrandRow[]>() : [];
+    const rows = slugs.length
+      ? await Brand.find({ slug: mongoose.trusted({ $in: slugs }) })
+          .select(fields)
+          .lean<BrandRow[]>()
+      : [];
     const bySlug = new Map(rows.map((b) => [b.slug, b]));
     const found = slugs.map((slug) => bySlug.get(slug) ?? null);
     const seen = new Set<string>();
@@ -149,7 +177,11 @@ export async function brandList(lang: Lang, rawQuery: Record<string, unknown>, i
     // collection metadata); a filtered count would read every matching brand.
     const hasFilter = Object.keys(filter).length > 0;
     const [rows, count] = await Promise.all([
-      Brand.find(filter).select(fields).skip((page - 1) * BRAND_PAGE).limit(BRAND_PAGE + 1).lean<BrandRow[]>(),
+      Brand.find(filter)
+        .select(fields)
+        .skip((page - 1) * BRAND_PAGE)
+        .limit(BRAND_PAGE + 1)
+        .lean<BrandRow[]>(),
       hasFilter ? Promise.resolve(null) : countAll(Brand, { maxAgeMs: 30_000 }),
     ]);
     brands = rows.slice(0, BRAND_PAGE);
@@ -178,11 +210,14 @@ export async function brandList(lang: Lang, rawQuery: Record<string, unknown>, i
       sector: label(lang, b.sector),
       updatedAt: b.updatedAt ?? null,
     })),
-    pagination: !query && (page > 1 || hasNext) ? {
-      prev: page > 1 ? link(page - 1) : null,
-      next: hasNext ? link(page + 1) : null,
-      current: page,
-    } : null,
+    pagination:
+      !query && (page > 1 || hasNext)
+        ? {
+            prev: page > 1 ? link(page - 1) : null,
+            next: hasNext ? link(page + 1) : null,
+            current: page,
+          }
+        : null,
     page,
     exportCsv: `/admin/export/brands.csv${qs}`,
     exportXlsx: `/admin/export/brands.xlsx${qs}`,

@@ -58,16 +58,25 @@ registerMessages({
   'adminreg.entry.edit': ['编辑', 'Edit'],
   'adminreg.entry.facts': ['登记信息', 'Details'],
   'adminreg.entry.version': ['第 {v} 版', 'version {v}'],
-  'adminreg.entry.derivedExpired': ['已于{d}到期（登记状态为“{stored}”，到期后自动显示为过期）', 'expired on {d} (stored as “{stored}”; shown as expired automatically)'],
+  'adminreg.entry.derivedExpired': [
+    '已于{d}到期（登记状态为“{stored}”，到期后自动显示为过期）',
+    'expired on {d} (stored as “{stored}”; shown as expired automatically)',
+  ],
   'adminreg.entry.noLists': ['尚未列入任何名录。', 'Not on any list yet.'],
   'adminreg.entry.noTrademarks': ['尚无注册商标。', 'No trademarks yet.'],
 
   'adminreg.statusForm.title': ['变更状态（动态管理）', 'Change the status'],
-  'adminreg.statusForm.help': ['状态变更须说明原因；暂停、移出、撤销等状态及原因会在公众页面上显示。', 'A status change needs a reason; suspensions, removals and revocations are shown on the public page with it.'],
+  'adminreg.statusForm.help': [
+    '状态变更须说明原因；暂停、移出、撤销等状态及原因会在公众页面上显示。',
+    'A status change needs a reason; suspensions, removals and revocations are shown on the public page with it.',
+  ],
   'adminreg.statusForm.submit': ['变更状态', 'Change status'],
 
   'adminreg.records.title': ['保护记录', 'Protection records'],
-  'adminreg.records.appendOnly': ['台账记录只追加、不修改；如有错误，请追加一条更正记录。', 'Records are appended, never edited; to fix one, append a correcting record.'],
+  'adminreg.records.appendOnly': [
+    '台账记录只追加、不修改；如有错误，请追加一条更正记录。',
+    'Records are appended, never edited; to fix one, append a correcting record.',
+  ],
   'adminreg.records.number': ['第{n}条', 'No. {n}'],
   'adminreg.records.corrects': ['更正第{n}条', 'corrects No. {n}'],
   'adminreg.records.correctedBy': ['已被第{n}条更正', 'corrected by No. {n}'],
@@ -93,7 +102,10 @@ registerMessages({
   'adminreg.action.bulk': ['批量导入', 'Bulk import'],
 
   'adminreg.conflict.title': ['保存冲突：该条目已被他人修改', 'Not saved: someone else changed this entry'],
-  'adminreg.conflict.lead': ['你的修改基于第 {base} 版，但在此期间该条目已被保存为第 {current} 版。你的修改没有保存，他人的修改也没有被覆盖。', 'Your changes were based on version {base}, but the entry has since been saved as version {current}. Your changes were not saved and nothing was overwritten.'],
+  'adminreg.conflict.lead': [
+    '你的修改基于第 {base} 版，但在此期间该条目已被保存为第 {current} 版。你的修改没有保存，他人的修改也没有被覆盖。',
+    'Your changes were based on version {base}, but the entry has since been saved as version {current}. Your changes were not saved and nothing was overwritten.',
+  ],
   'adminreg.conflict.compare': ['逐项对比', 'Field by field'],
   'adminreg.conflict.mine': ['你填写的值', 'Your value'],
   'adminreg.conflict.theirs': ['当前已保存的值（第 {v} 版）', 'Saved now (version {v})'],
@@ -105,10 +117,16 @@ registerMessages({
   'adminreg.conflict.restartMine': ['在当前版本上继续编辑我的修改', 'Continue with my values on the current version'],
   'adminreg.conflict.restartCurrent': ['放弃我的修改，从当前版本重新编辑', 'Discard my values and edit the current version'],
   'adminreg.conflict.toEntry': ['返回条目页面', 'Back to the entry'],
-  'adminreg.conflict.restarted': ['已在当前版本（第 {v} 版）上载入你的修改，请核对后保存。', 'Your values are loaded on the current version ({v}); check them and save.'],
+  'adminreg.conflict.restarted': [
+    '已在当前版本（第 {v} 版）上载入你的修改，请核对后保存。',
+    'Your values are loaded on the current version ({v}); check them and save.',
+  ],
 
   'adminreg.due.title': ['待办', 'Due'],
-  'adminreg.due.intro': ['需要处理的条目：{n} 天内到期的证书和注册商标、已过复核日期的驰名商标、复核中的老字号。', 'What needs attention: certificates and trademarks expiring within {n} days, famous marks past their review date, time-honored brands under review.'],
+  'adminreg.due.intro': [
+    '需要处理的条目：{n} 天内到期的证书和注册商标、已过复核日期的驰名商标、复核中的老字号。',
+    'What needs attention: certificates and trademarks expiring within {n} days, famous marks past their review date, time-honored brands under review.',
+  ],
   'adminreg.due.cert-expiring': ['{n} 天内到期的精品认定证书', 'Certificates expiring within {n} days'],
   'adminreg.due.cert-expired': ['已过期但状态仍为“有效”的证书', 'Certificates past valid-until still stored as valid'],
   'adminreg.due.trademarks': ['{n} 天内到期的注册商标', 'Trademarks expiring within {n} days'],
@@ -195,7 +213,10 @@ registerMessages({
   'adminreg.field.record.links': ['附件链接', 'Attachment links'],
   'adminreg.field.record.corrects': ['更正以前的记录', 'Corrects an earlier record'],
 
-  'adminreg.hint.slug': ['小写字母、数字和连字符，如 cailinji；用于公众页面网址，创建后不能修改。', 'Lowercase letters, digits and hyphens, e.g. cailinji; used in the public address and fixed once created.'],
+  'adminreg.hint.slug': [
+    '小写字母、数字和连字符，如 cailinji；用于公众页面网址，创建后不能修改。',
+    'Lowercase letters, digits and hyphens, e.g. cailinji; used in the public address and fixed once created.',
+  ],
   'adminreg.hint.creditCode': ['18位，末位为校验码。', '18 characters; the last is a check character.'],
   'adminreg.hint.keywords': ['用逗号或顿号（、）分隔，如：热干面、豆皮', 'Separate with commas or 、, e.g. 热干面、豆皮'],
   'adminreg.hint.website': ['以 http:// 或 https:// 开头', 'Starting with http:// or https://'],
@@ -203,5 +224,4 @@ registerMessages({
   'adminreg.hint.niceClasses': ['1-45 的整数，用逗号分隔，如 29, 30', 'Whole numbers 1-45 separated by commas, e.g. 29, 30'],
   'adminreg.hint.gi.product': ['仅地理标志商标填写，须同时填写地域范围。', 'Only for geographic indications; fill in the area too.'],
   'adminreg.hint.record.links': ['每行一个链接，须以 http:// 或 https:// 开头。', 'One link per line, starting with http:// or https://.'],
-
 });

@@ -5,19 +5,32 @@
  * shows up everywhere at once.
  */
 import type { Model } from 'mongoose';
+import { Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark } from '../../registries/models.js';
 import {
-  Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark,
-} from '../../registries/models.js';
-import {
-  CERTIFICATE_LEVELS, CERTIFICATE_SCOPES, CERTIFICATE_STATUSES, DIRECTORY_STATUSES, DISTRICTS, FAMOUS_STATUSES,
-  RECOGNITION_ROUTES, SECTORS, TIME_HONORED_STATUSES, TIME_HONORED_TIERS, type Kind,
+  CERTIFICATE_LEVELS,
+  CERTIFICATE_SCOPES,
+  CERTIFICATE_STATUSES,
+  DIRECTORY_STATUSES,
+  DISTRICTS,
+  FAMOUS_STATUSES,
+  RECOGNITION_ROUTES,
+  SECTORS,
+  TIME_HONORED_STATUSES,
+  TIME_HONORED_TIERS,
+  type Kind,
 } from '../../registries/reference.js';
 
 /** URL segment under /admin for each editable entity. */
 export type EntityKey = 'brands' | 'trademarks' | Kind;
 
 export type FieldType =
-  | 'text' | 'textarea' | 'select' | 'date' | 'int' | 'number' | 'checkbox'
+  | 'text'
+  | 'textarea'
+  | 'select'
+  | 'date'
+  | 'int'
+  | 'number'
+  | 'checkbox'
   /** Free words separated by commas, 、 or new lines → string[]. */
   | 'list'
   /** Whole numbers separated by commas, 、 or spaces → number[]. */
@@ -58,7 +71,9 @@ const status = (values: readonly string[]): FieldSpec => ({ name: 'status', type
 
 export const SPECS: Record<EntityKey, EntitySpec> = {
   brands: {
-    key: 'brands', model: Brand, modelName: 'Brand',
+    key: 'brands',
+    model: Brand,
+    modelName: 'Brand',
     fields: [
       { name: 'slug', type: 'text', required: true, createOnly: true, max: 80, hint: true },
       { name: 'name', type: 'text', required: true, max: 80 },
@@ -75,7 +90,9 @@ export const SPECS: Record<EntityKey, EntitySpec> = {
     ],
   },
   trademarks: {
-    key: 'trademarks', model: Trademark, modelName: 'Trademark',
+    key: 'trademarks',
+    model: Trademark,
+    modelName: 'Trademark',
     fields: [
       { name: 'brand', type: 'brand', required: true, createOnly: true, hint: true },
       { name: 'regNo', type: 'text', required: true, createOnly: true, max: 12 },
@@ -87,7 +104,10 @@ export const SPECS: Record<EntityKey, EntitySpec> = {
     ],
   },
   directory: {
-    key: 'directory', model: DirectoryEntry, modelName: 'DirectoryEntry', statuses: DIRECTORY_STATUSES,
+    key: 'directory',
+    model: DirectoryEntry,
+    modelName: 'DirectoryEntry',
+    statuses: DIRECTORY_STATUSES,
     fields: [
       { name: 'brand', type: 'brand', required: true, createOnly: true, hint: true },
       { name: 'advantage', type: 'checkbox' },
@@ -98,7 +118,10 @@ export const SPECS: Record<EntityKey, EntitySpec> = {
     ],
   },
   famous: {
-    key: 'famous', model: FamousMark, modelName: 'FamousMark', statuses: FAMOUS_STATUSES,
+    key: 'famous',
+    model: FamousMark,
+    modelName: 'FamousMark',
+    statuses: FAMOUS_STATUSES,
     fields: [
       { name: 'brand', type: 'brand', required: true, createOnly: true, hint: true },
       { name: 'trademarkRegNo', type: 'text', required: true, max: 12 },
@@ -112,7 +135,10 @@ export const SPECS: Record<EntityKey, EntitySpec> = {
     ],
   },
   'time-honored': {
-    key: 'time-honored', model: TimeHonored, modelName: 'TimeHonored', statuses: TIME_HONORED_STATUSES,
+    key: 'time-honored',
+    model: TimeHonored,
+    modelName: 'TimeHonored',
+    statuses: TIME_HONORED_STATUSES,
     fields: [
       { name: 'brand', type: 'brand', required: true, createOnly: true, hint: true },
       { name: 'tier', type: 'select', options: TIME_HONORED_TIERS, required: true },
@@ -126,7 +152,10 @@ export const SPECS: Record<EntityKey, EntitySpec> = {
     ],
   },
   certified: {
-    key: 'certified', model: Certificate, modelName: 'Certificate', statuses: CERTIFICATE_STATUSES,
+    key: 'certified',
+    model: Certificate,
+    modelName: 'Certificate',
+    statuses: CERTIFICATE_STATUSES,
     fields: [
       { name: 'brand', type: 'brand', required: true, createOnly: true, hint: true },
       { name: 'number', type: 'text', required: true, max: 32 },

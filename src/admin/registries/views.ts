@@ -75,7 +75,11 @@ function fieldText(lang: Lang, f: FieldSpec, v: unknown): string {
 export function factRows(lang: Lang, spec: EntitySpec, doc: Record<string, unknown>) {
   return spec.fields
     .filter((f) => f.type !== 'brand' && f.name !== 'status')
-    .map((f) => ({ label: fieldLabel(lang, f.name), value: fieldText(lang, f, getPath(doc, f.name)), mono: ['regNo', 'number', 'creditCode', 'trademarkRegNo', 'recognition.documentNo', 'slug'].includes(f.name) }));
+    .map((f) => ({
+      label: fieldLabel(lang, f.name),
+      value: fieldText(lang, f, getPath(doc, f.name)),
+      mono: ['regNo', 'number', 'creditCode', 'trademarkRegNo', 'recognition.documentNo', 'slug'].includes(f.name),
+    }));
 }
 
 /** Status as shown: certificates past valid-until are 过期 whatever is stored. */
@@ -117,7 +121,7 @@ export function recordsView(lang: Lang, records: RecordView[]) {
     links: (r.links ?? []).filter((l) => /^https?:\/\//i.test(l)),
     recordedBy: r.recordedBy ?? '',
     recordedAt: r.recordedAt ?? null,
-    corrects: r.corrects ? numberOf.get(String(r.corrects)) ?? null : null,
+    corrects: r.corrects ? (numberOf.get(String(r.corrects)) ?? null) : null,
     correctedBy: (correctedBy.get(String(r._id)) ?? []).map((n) => t(lang, 'adminreg.records.correctedBy', { n })).join('；'),
   }));
 }

@@ -104,7 +104,11 @@ function chunks<T>(items: readonly T[], size = ID_CHUNK): T[][] {
 
 /** The documents with these ids (lean, in no particular order; missing ids are simply absent). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any model; the caller names the lean shape it reads
-export async function findByIds<T = Record<string, unknown>>(model: Model<any>, ids: readonly unknown[], projection?: string | Record<string, 0 | 1>): Promise<T[]> {
+export async function findByIds<T = Record<string, unknown>>(
+  model: Model<any>,
+  ids: readonly unknown[],
+  projection?: string | Record<string, 0 | 1>,
+): Promise<T[]> {
   const out: T[] = [];
   for (const part of chunks([...new Set(ids.map(String))])) {
     const q = model.find({ _id: mongoose.trusted({ $in: part }) });

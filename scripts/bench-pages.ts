@@ -28,6 +28,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import mongoose from 'mongoose';
 import { createUser } from '../src/accounts/service.js';
+import type { EventRecorder } from '../src/audit/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { seedDemo } from '../src/demo/seed.js';
 import { boot, type Running } from '../src/main.js';
@@ -168,10 +169,10 @@ const ADMIN_PAGES: Array<{ path: string; maxP95: number }> = [
 const OVER_HTTPS = { 'x-forwarded-proto': 'https' };
 
 /** Signs a viewer in through the login form; returns the session cookie. */
-async function signIn(base: string): Promise<string> {
+async function signIn(base: string, audit: EventRecorder): Promise<string> {
   const email = `bench-viewer-${Date.now()}@example.org`;
   const password = 'bench-pages-viewer-password-1';
-  await createUser({ email, name: '压测查看员', role: 'viewer', password }, 'bench-pages');
+  await createUser(audit, { email, name: '压测查看员', role: 'viewer', password }, 'bench-pages');
   const page = await fetch(`${base}/admin/login`, { headers: OVER_HTTPS });
   const html = await page.text();
   const csrf = html
@@ -303,7 +304,7 @@ async function pass(ferretdbBin: string | undefined, label: string, n: number): 
     seq.push({ name: t.name, ...(await sequential(base, [t.path], Math.ceil(SEQUENTIAL / 2))) });
   }
   // The back office, signed in as a viewer: what a regulator waits for on each screen.
-  const cookie = await signIn(base);
+  const cookie = await signIn(base, running.auditTrail);
   for (const a of ADMIN_PAGES) {
     seq.push({ name: `${a.path} (signed in)`, maxP95: a.maxP95, ...(await sequential(base, [a.path], Math.max(10, Math.ceil(SEQUENTIAL / 10)), cookie)) });
   }

@@ -213,7 +213,7 @@ async function main(): Promise<void> {
   for (const role of ['viewer', 'editor', 'admin'] as const) {
     const email = `soak-${role}@bench.local`;
     const password = `soak-${role}-${Math.random().toString(36).slice(2)}-pw`;
-    await createUser({ email, name: `压测${role}`, role, password }, 'bench-soak');
+    await createUser(running.auditTrail, { email, name: `压测${role}`, role, password }, 'bench-soak');
     accounts.push({ email, cookie: await signIn(email, password) });
   }
 

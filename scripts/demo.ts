@@ -66,7 +66,7 @@ try {
   const names: Record<Role, string> = { admin: '演示管理员', editor: '演示编辑', viewer: '演示只读' };
   for (const role of ['admin', 'editor', 'viewer'] as const) {
     const password = randomBytes(12).toString('base64url');
-    await ensureAccount({ email: `${role}@demo.local`, name: names[role], role, password }, 'demo-script');
+    await ensureAccount(running.auditTrail, { email: `${role}@demo.local`, name: names[role], role, password }, 'demo-script');
     accounts.push([role, password]);
   }
   console.log(`open ${running.url}  (Ctrl-C to stop; ${running.url}/readyz shows the search engine's health and lag)`);

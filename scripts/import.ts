@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfigOrExit } from '../src/config/index.js';
+import { ChainWriter } from '../src/audit/index.js';
 import { runImport, type Problem } from '../src/imports/engine.js';
 import { connectDatabase, disconnectDatabase } from '../src/platform/db/index.js';
 import { KINDS, type Kind } from '../src/registries/reference.js';
@@ -66,6 +67,7 @@ const summary = await runImport({
   fileName,
   dryRun,
   actor,
+  audit: new ChainWriter(),
   onProblem: (p) => {
     if (clearBar) process.stderr.write('\r\x1b[K');
     clearBar = false;

@@ -16,6 +16,7 @@ import { EMAIL_PATTERN } from '../src/accounts/model.js';
 import { ROLES } from '../src/accounts/roles.js';
 import { isOneOf } from '../src/platform/guards.js';
 import { createUser, normalizeEmail, passwordProblems, setPassword } from '../src/accounts/service.js';
+import { ChainWriter } from '../src/audit/index.js';
 import { loadConfigOrExit } from '../src/config/index.js';
 import { connectDatabase, disconnectDatabase } from '../src/platform/db/index.js';
 import { AppError } from '../src/platform/errors.js';
@@ -116,11 +117,14 @@ try {
     await connectDatabase(mongo.uri, 'brand_registry');
   }
   const actor = `cli:${os.userInfo().username}`;
+  // This process's appender for the account event: it races a running app's appender for the
+  // chain's next position like any other writer, so the chain stays one line.
+  const audit = new ChainWriter();
   if (reset) {
-    await setPassword(email, password, actor);
+    await setPassword(audit, email, password, actor);
     console.log(`new password set for ${email}; the account is unlocked and its other sessions end`);
   } else {
-    const user = await createUser({ email, role: args.role!, name: args.name ?? '', password }, actor);
+    const user = await createUser(audit, { email, role: args.role!, name: args.name ?? '', password }, actor);
     console.log(`created ${user.role} account ${user.email}${user.name ? ` (${user.name})` : ''}; sign in at /admin/login`);
   }
 } catch (err) {

@@ -4,11 +4,13 @@
  *
  * The app's background services (the rate limiters' stores, the import jobs) come in as deps, so
  * boot owns and stops them; an app built without them makes its own, which nobody stops (tests).
+ * The audit trail comes in too: the app records its events (imports) through it.
  */
 import express, { Router, type Express } from 'express';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import type { EventRecorder } from './audit/index.js';
 import { auditRoutes } from './admin/audit-routes.js';
 import { registryAdminRoutes } from './admin/registries/index.js';
 import { apiDocsRoutes } from './api-docs/routes.js';
@@ -51,6 +53,8 @@ export interface AppDeps {
   logger: Logger;
   index: SearchIndex;
   sync: IndexSync;
+  /** The audit trail (boot): where the app records events that are not entry changes. */
+  auditTrail: EventRecorder;
   /** The audit trail's change-log worker (boot); /readyz reports its lag. */
   audit?: ChangeWorker;
   /** The registry counts; boot makes one and warms it. A new one otherwise. */
@@ -63,11 +67,11 @@ export interface AppDeps {
   signal?: AbortSignal;
 }
 
-export function createApp({ config, logger, index, sync, audit, statsCache, rateLimits, imports, signal }: AppDeps): Express {
+export function createApp({ config, logger, index, sync, auditTrail, audit, statsCache, rateLimits, imports, signal }: AppDeps): Express {
   const app = express();
   const counts = statsCache ?? registryStatsCache(logger);
   const limits = rateLimits ?? new RateLimits();
-  const jobs = imports ?? new ImportJobs({ dir: importDir(config), logger });
+  const jobs = imports ?? new ImportJobs({ dir: importDir(config), logger, audit: auditTrail });
   const render = createRenderer(path.join(ROOT, 'views'));
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY ? 1 : false);
@@ -154,9 +158,10 @@ export function createApp({ config, logger, index, sync, audit, statsCache, rate
       render,
       config,
       logger,
+      auditTrail,
       features: [
         registryAdminRoutes({ render, index }),
-        Router().use('/import', importRoutes({ render, config, logger, jobs })).use('/export', exportRoutes({ render, config, logger, index })),
+        Router().use('/import', importRoutes({ render, config, jobs })).use('/export', exportRoutes({ render, config, logger, index })),
         auditRoutes({ render }),
         statsAdminRoutes({ render, logger, cache: counts }),
       ],

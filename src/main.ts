@@ -14,7 +14,7 @@ import { createApp } from './app.js';
 import { SESSION_EXPIRY } from './accounts/session.js';
 import { connectDatabase, countAll, disconnectDatabase, ExpirySweeper } from './platform/db/index.js';
 import { RATE_LIMIT_EXPIRY, RateLimits } from './platform/rate-limit.js';
-import { auditSubscriber, recordEventsThrough } from './audit/index.js';
+import { auditSubscriber, type AuditTrail } from './audit/index.js';
 import { ChangeCompactor, handleInline } from './registries/changes.js';
 import { ChangeWorker } from './registries/outbox.js';
 import { createLogger, type Logger } from './platform/logger.js';
@@ -30,6 +30,8 @@ export interface Running {
   index: SearchIndex;
   sync: IndexSync;
   audit: ChangeWorker;
+  /** The audit trail: scripts that boot record their own events (demo accounts) through it. */
+  auditTrail: AuditTrail;
   /** The back office's import jobs (stopped before the workers: they write through the service). */
   imports: ImportJobs;
   /** The stores of the public rate limiters. */
@@ -73,10 +75,11 @@ export async function boot(config: Config, opts: { mongoUri: string; dbName?: st
       await reindexAll(index);
     }
     // The change log's two subscribers, each with its own worker: either can fall behind (the
-    // search engine down, the audit chain's store failing) without holding up the other.
+    // search engine down, the audit chain's store failing) without holding up the other. The
+    // audit trail also records the events that are not entry changes: it is handed to the app and
+    // the import jobs, so one appender serialises everything this process adds to the chain.
     const auditTrail = auditSubscriber(logger);
     undo.push(handleInline(auditTrail));
-    undo.push(recordEventsThrough(auditTrail));
     const audit = new ChangeWorker(auditTrail, logger, { pollMs: config.OUTBOX_POLL_MS });
     undo.push(() => audit.stop());
     audit.start();
@@ -98,9 +101,9 @@ export async function boot(config: Config, opts: { mongoUri: string; dbName?: st
     undo.push(() => closing.abort());
     const rateLimits = new RateLimits();
     undo.push(() => rateLimits.stop());
-    const imports = new ImportJobs({ dir: importDir(config), logger });
+    const imports = new ImportJobs({ dir: importDir(config), logger, audit: auditTrail });
     undo.push(() => imports.stop());
-    const app = createApp({ config, logger, index, sync, audit, statsCache, rateLimits, imports, signal: closing.signal });
+    const app = createApp({ config, logger, index, sync, auditTrail, audit, statsCache, rateLimits, imports, signal: closing.signal });
     const server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.PORT, config.HOST, () => resolve(s));
       s.once('error', reject);
@@ -119,7 +122,7 @@ export async function boot(config: Config, opts: { mongoUri: string; dbName?: st
     // compactor → sweeper → search sync → audit worker → inline audit → search index → MongoDB.
     let stopping: Promise<void> | null = null;
     const stop = () => (stopping ??= unwind());
-    return { server, index, sync, audit, imports, rateLimits, logger, url, stop };
+    return { server, index, sync, audit, auditTrail, imports, rateLimits, logger, url, stop };
   } catch (err) {
     await unwind().catch((cause: unknown) => logger.error({ err: cause }, 'boot: cleaning up after a failed start failed too'));
     throw err;

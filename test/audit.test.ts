@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import mongoose from 'mongoose';
-import { AuditEvent, ChainWriter, historyOf, recordEvent, seqId, verifyChain } from '../src/audit/index.js';
+import { AuditEvent, ChainWriter, historyOf, seqId, verifyChain } from '../src/audit/index.js';
 import { Change, CHANGE_LEASE_MS, changeId } from '../src/registries/changes.js';
 import { FamousMark } from '../src/registries/models.js';
 import { appendProtectionRecord, changeStatus, createEntry, updateEntry } from '../src/registries/service.js';
@@ -147,8 +147,9 @@ describe('audit trail', () => {
   });
 
   it('when an event is altered after the fact, then audit:verify names it and fails; restored, it passes', async () => {
-    const seq = await recordEvent({ action: 'login', actor: 'honest@example.gov.cn' });
-    await recordEvent({ action: 'logout', actor: 'honest@example.gov.cn' });
+    const { auditTrail } = testContext();
+    const seq = await auditTrail.record({ action: 'login', actor: 'honest@example.gov.cn' });
+    await auditTrail.record({ action: 'logout', actor: 'honest@example.gov.cn' });
     const ok = runVerify();
     assert.equal(ok.status, 0, ok.stderr + ok.stdout);
     assert.match(ok.stdout, /audit chain intact/);

@@ -44,8 +44,8 @@ if (meiliLane()) {
       const index = new MeiliSearchIndex({ host: server.url, apiKey: server.masterKey, searchKey: server.searchKey, indexUid: testIndexUid('findability') });
       await index.init();
       await reindexAll(index);
-      const { config, sync } = testContext();
-      return { app: createApp({ config, logger: createLogger('silent'), index, sync }), index };
+      const { config, sync, auditTrail } = testContext();
+      return { app: createApp({ config, logger: createLogger('silent'), index, sync, auditTrail }), index };
     },
     // The shared worker owns the outbox (the embedded index must see the entries too): it drains
     // first, then Meilisearch is rebuilt from MongoDB, which holds everything it indexed.

@@ -17,7 +17,7 @@ import { AuditEvent } from '../src/audit/index.js';
 import type { Config } from '../src/config/index.js';
 import { runImport, type ImportSummary, type Problem } from '../src/imports/engine.js';
 import { exportRoutes, importRoutes } from '../src/imports/routes.js';
-import { ImportJob } from '../src/imports/jobs.js';
+import { importDir, ImportJob, ImportJobs } from '../src/imports/jobs.js';
 import { errorHandler, notFoundHandler, pageContext } from '../src/platform/http.js';
 import { createLogger } from '../src/platform/logger.js';
 import { createRenderer } from '../src/platform/views.js';
@@ -35,13 +35,29 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function dryRun(registry: Kind, file: string, fileName = path.basename(file)) {
   const problems: Problem[] = [];
-  const summary = await runImport({ registry, file, fileName, dryRun: true, actor: 'test', onProblem: (p) => void problems.push(p) });
+  const summary = await runImport({
+    registry,
+    file,
+    fileName,
+    dryRun: true,
+    actor: 'test',
+    audit: testContext().auditTrail,
+    onProblem: (p) => void problems.push(p),
+  });
   return { summary, problems };
 }
 
 async function importFile(registry: Kind, file: string, fileName = path.basename(file)) {
   const problems: Problem[] = [];
-  const summary = await runImport({ registry, file, fileName, dryRun: false, actor: 'test@import', onProblem: (p) => void problems.push(p) });
+  const summary = await runImport({
+    registry,
+    file,
+    fileName,
+    dryRun: false,
+    actor: 'test@import',
+    audit: testContext().auditTrail,
+    onProblem: (p) => void problems.push(p),
+  });
   return { summary, problems };
 }
 
@@ -60,9 +76,10 @@ function ownApp(overrides: Partial<Config> = {}): Express {
   app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
   app.use(pageContext(config.PUBLIC_BASE_URL));
   const features = Router();
-  features.use('/import', importRoutes({ render, config, logger }));
+  const jobs = new ImportJobs({ dir: importDir(config), logger, audit: testContext().auditTrail });
+  features.use('/import', importRoutes({ render, config, jobs }));
   features.use('/export', exportRoutes({ render, config, logger, index: testContext().index }));
-  app.use('/admin', adminRoutes({ render, config, logger, features: [features] }));
+  app.use('/admin', adminRoutes({ render, config, logger, auditTrail: testContext().auditTrail, features: [features] }));
   app.use(notFoundHandler());
   app.use(errorHandler(render, logger));
   return app;

@@ -111,7 +111,7 @@ describe('Meilisearch under faults', function () {
     await testContext().sync.drain();
     await reindexAll(meili);
     sync = new IndexSync(meili, silent, { pollMs: 20, rebuildThreshold: 0 });
-    app = createApp({ config: testContext().config, logger: silent, index: meili, sync });
+    app = createApp({ config: testContext().config, logger: silent, index: meili, sync, auditTrail: testContext().auditTrail });
   });
 
   after(async function () {

@@ -30,7 +30,15 @@ function csv(lines: string[]): string {
 
 async function dryRun(file: string): Promise<Problem[]> {
   const problems: Problem[] = [];
-  await runImport({ registry: 'directory', file, fileName: path.basename(file), dryRun: true, actor: 'test', onProblem: (p) => void problems.push(p) });
+  await runImport({
+    registry: 'directory',
+    file,
+    fileName: path.basename(file),
+    dryRun: true,
+    actor: 'test',
+    audit: testContext().auditTrail,
+    onProblem: (p) => void problems.push(p),
+  });
   return problems;
 }
 

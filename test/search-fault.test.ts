@@ -59,12 +59,12 @@ class FlakyIndex implements SearchIndex {
 
 describe('search engine unavailable', () => {
   it('when the engine is down, then edits succeed, search degrades clearly, and after recovery the edit is findable', async () => {
-    const { index, config, sync: sharedSync } = testContext();
+    const { index, config, sync: sharedSync, auditTrail } = testContext();
     await sharedSync.drain();
     const flaky = new FlakyIndex(index);
     const logger = createLogger('silent');
     const sync = new IndexSync(flaky, logger, { pollMs: 20 });
-    const app = createApp({ config, logger, index: flaky, sync });
+    const app = createApp({ config, logger, index: flaky, sync, auditTrail });
     const { brand } = await createTestBrand({ slugPrefix: 'fault', name: '停机前品牌' });
     await sync.drain();
 

@@ -47,7 +47,7 @@ function statsApp(cache: SwrCache<RegistryStats>): Express {
   app.use(express.static(path.join(ROOT, 'public'), { index: false }));
   app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
   app.use(pageContext(config.PUBLIC_BASE_URL));
-  app.use('/admin', adminRoutes({ render, config, logger, features: [statsAdminRoutes({ render, cache })] }));
+  app.use('/admin', adminRoutes({ render, config, logger, auditTrail: testContext().auditTrail, features: [statsAdminRoutes({ render, cache })] }));
   app.use(statsRoutes({ render, cache }));
   app.use(notFoundHandler());
   app.use(errorHandler(render, logger));

@@ -5,6 +5,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import type { EventRecorder } from '../audit/index.js';
 import type { Config } from '../config/index.js';
 import { AppError, type FieldProblem } from '../platform/errors.js';
 import { isRecord } from '../platform/guards.js';
@@ -79,6 +80,8 @@ export interface AuthRoutesDeps {
   render: Render;
   config: Pick<Config, 'LOGIN_MAX_FAILURES' | 'LOGIN_LOCK_MINUTES' | 'RATE_LIMIT_LOGIN_PER_15MIN'>;
   logger?: Logger;
+  /** Where sign-ins, sign-outs and account changes are recorded: the app's audit trail. */
+  audit: EventRecorder;
 }
 
 const langOf = (res: Response) => res.locals.lang;
@@ -120,7 +123,7 @@ function problemsOf(err: unknown): FieldProblem[] {
 }
 
 /** Builds the sign-in, sign-out, account and account-management routes. */
-export function authRoutes({ render, config }: AuthRoutesDeps): Router {
+export function authRoutes({ render, config, audit }: AuthRoutesDeps): Router {
   const router = Router();
   const policy = { maxFailures: config.LOGIN_MAX_FAILURES, lockMinutes: config.LOGIN_LOCK_MINUTES };
   // Per client IP; only failed attempts count (a sign-in that succeeds gives its hit back), so a
@@ -167,7 +170,7 @@ export function authRoutes({ render, config }: AuthRoutesDeps): Router {
     const next = safeNext(textField(req, 'next', 2000));
     const missing = [...(email ? [] : [required(lang, 'email', 'accounts.email')]), ...(password ? [] : [required(lang, 'password', 'accounts.password')])];
     if (missing.length) return loginPage(req, res, 400, { next, values: { email }, errors: errorsByField(lang, missing) });
-    const result = await authenticate(email, password, new Date(), policy);
+    const result = await authenticate(audit, email, password, new Date(), policy);
     if (!result.ok) return loginPage(req, res, 401, { next, values: { email }, failed: true });
     // A new session id at sign-in (no fixation), with a new CSRF token in it.
     await regenerateSession(req);
@@ -180,7 +183,7 @@ export function authRoutes({ render, config }: AuthRoutesDeps): Router {
 
   router.post('/logout', async (req, res) => {
     const user = currentUser(res);
-    if (user) await recordLogout(user.email);
+    if (user) await recordLogout(audit, user.email);
     await destroySession(req);
     res.clearCookie(SESSION_COOKIE, { path: SESSION_COOKIE_PATH, httpOnly: true, sameSite: 'lax' });
     res.redirect(303, url(langOf(res), '/admin/login', { bye: 1 }));
@@ -209,7 +212,7 @@ export function authRoutes({ render, config }: AuthRoutesDeps): Router {
           fields: [{ field: 'confirmPassword', message: '两次输入的新密码不一致', messageEn: 'the two new passwords differ' }],
         });
       }
-      changedAt = await changePassword(user.id, current, next);
+      changedAt = await changePassword(audit, user.id, current, next);
     } catch (err) {
       return accountPage(res, 400, errorsByField(lang, problemsOf(err)));
     }
@@ -255,7 +258,7 @@ export function authRoutes({ render, config }: AuthRoutesDeps): Router {
     const values = { email: textField(req, 'email', 300).trim(), name: textField(req, 'name', 200).trim(), role: textField(req, 'role', 20) };
     const password = textField(req, 'password', PASSWORD_MAX + 1);
     try {
-      const created = await createUser({ ...values, password }, currentUser(res)!.email);
+      const created = await createUser(audit, { ...values, password }, currentUser(res)!.email);
       flash(req, 'accounts.users.created', { email: created.email });
       res.redirect(303, url(lang, '/admin/users'));
     } catch (err) {
@@ -267,7 +270,7 @@ export function authRoutes({ render, config }: AuthRoutesDeps): Router {
   router.post('/users/:id/role', requireRole('admin'), async (req, res) => {
     const lang = langOf(res);
     const role = textField(req, 'role', 20);
-    const email = await setRole(currentUser(res)!, String(req.params.id), role);
+    const email = await setRole(audit, currentUser(res)!, String(req.params.id), role);
     flash(req, 'accounts.users.roleChanged', { email, role: t(lang, `admin.role.${role}`) });
     res.redirect(303, url(lang, '/admin/users'));
   });
@@ -278,7 +281,7 @@ export function authRoutes({ render, config }: AuthRoutesDeps): Router {
     if (value !== '1' && value !== '0') {
       throw new AppError('bad_request', '停用/启用的取值不正确', { messageEn: 'disabled must be 1 or 0' });
     }
-    const email = await setDisabled(currentUser(res)!, String(req.params.id), value === '1');
+    const email = await setDisabled(audit, currentUser(res)!, String(req.params.id), value === '1');
     flash(req, value === '1' ? 'accounts.users.disabledDone' : 'accounts.users.enabledDone', { email });
     res.redirect(303, url(lang, '/admin/users'));
   });

@@ -2,13 +2,14 @@
  * Accounts: creating them, signing in (with a lockout after repeated failures), changing a
  * password, and an administrator's changes to other accounts. Knows nothing of req/res; every
  * account event is written to the audit trail here, so the pages, the CLI and the demo script
- * are audited alike.
+ * are audited alike. The functions that record an event take the recorder first (`audit`: the
+ * trail boot made, or a script's own ChainWriter).
  */
 import argon2 from 'argon2';
 import mongoose from 'mongoose';
 import { randomBytes } from 'node:crypto';
 import { ROLE_RANK, ROLES, type Role } from './roles.js';
-import { recordEvent } from '../audit/index.js';
+import type { EventRecorder } from '../audit/index.js';
 import { AppError, notFound, validationFailed, type FieldProblem } from '../platform/errors.js';
 import { errorCode, isOneOf } from '../platform/guards.js';
 import { incrementOne } from '../platform/db/index.js';
@@ -73,7 +74,7 @@ export interface NewUser {
 }
 
 /** Creates an account; field problems (email, name, role, password) come back as validation_failed. */
-export async function createUser(input: NewUser, actor: string): Promise<PublicUser> {
+export async function createUser(audit: EventRecorder, input: NewUser, actor: string): Promise<PublicUser> {
   const email = normalizeEmail(String(input.email ?? ''));
   const doc = new User({ email, name: input.name ?? '', role: input.role, passwordHash: 'pending' });
   const invalid = await doc.validate().then(
@@ -89,7 +90,7 @@ export async function createUser(input: NewUser, actor: string): Promise<PublicU
     if (errorCode(err) === 11000) throw validationFailed([problem('email', '该邮箱已有账户', 'an account with this e-mail already exists')]);
     throw err;
   }
-  await recordEvent({ action: 'account_create', actor, subject: email, detail: { role: doc.role, name: doc.name } });
+  await audit.record({ action: 'account_create', actor, subject: email, detail: { role: doc.role, name: doc.name } });
   return publicUser(doc);
 }
 
@@ -102,10 +103,10 @@ export async function createUser(input: NewUser, actor: string): Promise<PublicU
  * those numbered past the limit are refused as locked whatever the password, and the wrong one
  * that reaches the limit locks the account. A success resets the count.
  */
-export async function authenticate(emailInput: string, password: string, now: Date, policy: LockoutPolicy): Promise<AuthResult> {
+export async function authenticate(audit: EventRecorder, emailInput: string, password: string, now: Date, policy: LockoutPolicy): Promise<AuthResult> {
   const email = normalizeEmail(emailInput).slice(0, 254);
   const fail = async (reason: FailureReason, detail: Record<string, unknown> = {}): Promise<AuthResult> => {
-    await recordEvent({ action: 'login_failed', actor: email || '(empty)', subject: email, detail: { reason, ...detail }, at: now });
+    await audit.record({ action: 'login_failed', actor: email || '(empty)', subject: email, detail: { reason, ...detail }, at: now });
     return { ok: false, reason };
   };
   const lockedAt = (u: Pick<UserDoc, 'lockedUntil'>) => Boolean(u.lockedUntil && u.lockedUntil.getTime() > now.getTime());
@@ -135,13 +136,13 @@ export async function authenticate(emailInput: string, password: string, now: Da
   const set: Record<string, unknown> = { failedLogins: 0, lockedUntil: null, lastLoginAt: now };
   if (argon2.needsRehash(user.passwordHash, HASH_OPTIONS)) set.passwordHash = await hashPassword(password);
   await User.updateOne({ _id: user._id }, { $set: set });
-  await recordEvent({ action: 'login', actor: user.email, subject: user.email, at: now });
+  await audit.record({ action: 'login', actor: user.email, subject: user.email, at: now });
   return { ok: true, user: publicUser(user) };
 }
 
 /** Records a sign-out (the session itself is the web layer's). */
-export async function recordLogout(email: string): Promise<void> {
-  await recordEvent({ action: 'logout', actor: email, subject: email });
+export async function recordLogout(audit: EventRecorder, email: string): Promise<void> {
+  await audit.record({ action: 'logout', actor: email, subject: email });
 }
 
 /** The account behind a session, re-read on every request so changes take effect at once. */
@@ -154,7 +155,7 @@ export async function findSessionUser(id: string): Promise<Pick<UserDoc, '_id' |
  * Changes one's own password: the current one is required; the new one follows the rules and
  * differs from the current one. Returns the change time (sessions signed in before it end).
  */
-export async function changePassword(userId: string, currentPassword: unknown, newPassword: unknown, now = new Date()): Promise<Date> {
+export async function changePassword(audit: EventRecorder, userId: string, currentPassword: unknown, newPassword: unknown, now = new Date()): Promise<Date> {
   const user = mongoose.isValidObjectId(userId) ? await User.findById(userId).lean<UserDoc>() : null;
   if (!user || user.disabled) throw new AppError('unauthorized', '请先登录', { messageEn: 'Please sign in' });
   const problems: FieldProblem[] = [];
@@ -167,7 +168,7 @@ export async function changePassword(userId: string, currentPassword: unknown, n
   // A new password that is not a string has a problem already.
   if (problems.length || typeof newPassword !== 'string') throw validationFailed(problems);
   await User.updateOne({ _id: user._id }, { $set: { passwordHash: await hashPassword(newPassword), passwordChangedAt: now }, $inc: { version: 1 } });
-  await recordEvent({ action: 'password_change', actor: user.email, subject: user.email, at: now });
+  await audit.record({ action: 'password_change', actor: user.email, subject: user.email, at: now });
   return now;
 }
 
@@ -175,7 +176,7 @@ export async function changePassword(userId: string, currentPassword: unknown, n
  * Sets a password without the current one: for the CLI and the demo script, never a page.
  * Unlocks the account too.
  */
-export async function setPassword(email: string, password: string, actor: string): Promise<void> {
+export async function setPassword(audit: EventRecorder, email: string, password: string, actor: string): Promise<void> {
   const user = await User.findOne({ email: normalizeEmail(email) }).lean<UserDoc>();
   if (!user) throw notFound('账户', 'account');
   const problems = passwordProblems(password, user.email);
@@ -184,7 +185,7 @@ export async function setPassword(email: string, password: string, actor: string
     { _id: user._id },
     { $set: { passwordHash: await hashPassword(password), passwordChangedAt: new Date(), failedLogins: 0, lockedUntil: null }, $inc: { version: 1 } },
   );
-  await recordEvent({ action: 'password_change', actor, subject: user.email, detail: { by: 'reset' } });
+  await audit.record({ action: 'password_change', actor, subject: user.email, detail: { by: 'reset' } });
 }
 
 function requireAdmin(actor: PublicUser): void {
@@ -202,14 +203,14 @@ async function target(id: string): Promise<UserDoc> {
  * lock everybody out). A disabled account's sessions stop at their next request; enabling also
  * lifts a lockout. Returns the account's e-mail.
  */
-export async function setDisabled(actor: PublicUser, id: string, disabled: boolean): Promise<string> {
+export async function setDisabled(audit: EventRecorder, actor: PublicUser, id: string, disabled: boolean): Promise<string> {
   requireAdmin(actor);
   const user = await target(id);
   if (String(user._id) === actor.id) throw new AppError('bad_request', '不能停用自己的账户', { messageEn: 'You cannot disable your own account' });
   if (user.disabled === disabled) return user.email;
   const set: Record<string, unknown> = disabled ? { disabled } : { disabled, failedLogins: 0, lockedUntil: null };
   await User.updateOne({ _id: user._id }, { $set: set, $inc: { version: 1 } });
-  await recordEvent({
+  await audit.record({
     action: 'account_update',
     actor: actor.email,
     subject: user.email,
@@ -219,7 +220,7 @@ export async function setDisabled(actor: PublicUser, id: string, disabled: boole
 }
 
 /** Changes another account's role (administrators only; not their own, for the same reason). Returns its e-mail. */
-export async function setRole(actor: PublicUser, id: string, role: unknown): Promise<string> {
+export async function setRole(audit: EventRecorder, actor: PublicUser, id: string, role: unknown): Promise<string> {
   requireAdmin(actor);
   if (!isOneOf(ROLES, role)) {
     throw validationFailed([problem('role', '角色必须是 admin、editor 或 viewer', 'role must be admin, editor or viewer')]);
@@ -228,7 +229,7 @@ export async function setRole(actor: PublicUser, id: string, role: unknown): Pro
   if (String(user._id) === actor.id) throw new AppError('bad_request', '不能更改自己的角色', { messageEn: 'You cannot change your own role' });
   if (user.role === role) return user.email;
   await User.updateOne({ _id: user._id }, { $set: { role }, $inc: { version: 1 } });
-  await recordEvent({ action: 'account_update', actor: actor.email, subject: user.email, detail: { field: 'role', before: user.role, after: role } });
+  await audit.record({ action: 'account_update', actor: actor.email, subject: user.email, detail: { field: 'role', before: user.role, after: role } });
   return user.email;
 }
 
@@ -252,16 +253,16 @@ export async function listUsers(now = new Date()): Promise<UserRow[]> {
 }
 
 /** Creates the account or, if it exists, resets its password, role and enables it (demo script). */
-export async function ensureAccount(input: NewUser & { role: Role }, actor: string): Promise<'created' | 'reset'> {
+export async function ensureAccount(audit: EventRecorder, input: NewUser & { role: Role }, actor: string): Promise<'created' | 'reset'> {
   const existing = await User.findOne({ email: normalizeEmail(input.email) }).lean<UserDoc>();
   if (!existing) {
-    await createUser(input, actor);
+    await createUser(audit, input, actor);
     return 'created';
   }
-  await setPassword(input.email, input.password, actor);
+  await setPassword(audit, input.email, input.password, actor);
   if (existing.role !== input.role || existing.disabled) {
     await User.updateOne({ _id: existing._id }, { $set: { role: input.role, disabled: false }, $inc: { version: 1 } });
-    await recordEvent({ action: 'account_update', actor, subject: existing.email, detail: { role: input.role, disabled: false } });
+    await audit.record({ action: 'account_update', actor, subject: existing.email, detail: { role: input.role, disabled: false } });
   }
   return 'reset';
 }

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { loadUser, requireRole, showFlash } from '../accounts/middleware.js';
 import { authRoutes } from '../accounts/routes.js';
 import { csrfProtection, sessionMiddleware } from '../accounts/session.js';
+import type { EventRecorder } from '../audit/index.js';
 import type { Config } from '../config/index.js';
 import { countAll } from '../platform/db/index.js';
 
@@ -37,6 +38,8 @@ export interface AdminDeps {
   render: Render;
   config: Config;
   logger: Logger;
+  /** The audit trail (boot): sign-ins, sign-outs and account changes are recorded through it. */
+  auditTrail: EventRecorder;
   /** The back-office features (registries, import, audit…), mounted after the role check. */
   features?: Router[];
 }
@@ -51,7 +54,7 @@ function privatePages(): RequestHandler {
 }
 
 /** The /admin router: security middleware, sign-in and accounts, the overview, the features. */
-export function adminRoutes({ render, config, logger, features = [] }: AdminDeps): Router {
+export function adminRoutes({ render, config, logger, auditTrail, features = [] }: AdminDeps): Router {
   const router = Router();
   if (config.NODE_ENV === 'production' && !config.TRUST_PROXY) {
     // Secure cookies are only sent over https: without TLS in front (TRUST_PROXY), nobody can sign in.
@@ -63,7 +66,7 @@ export function adminRoutes({ render, config, logger, features = [] }: AdminDeps
   router.use(csrfProtection(config.PUBLIC_BASE_URL));
   router.use(adminNav());
   router.use(showFlash());
-  router.use(authRoutes({ render, config, logger }));
+  router.use(authRoutes({ render, config, logger, audit: auditTrail }));
   router.use(requireRole('viewer'));
 
   router.get('/', async (_req, res) => {

@@ -6,12 +6,15 @@
  * the audit worker (registries/outbox.ts, started by boot) appends any settled change still
  * unaudited — so a writer that crashes between saving and auditing, or an append that failed, is
  * repaired by the worker's next pass, and a saved change never stays without its event. Other
- * events (sign-ins, imports, account changes) are recorded directly with recordEvent().
+ * events (sign-ins, imports, account changes) are recorded directly, through an `EventRecorder`
+ * handed to the code that records them.
  *
  * The chain's appender (ChainWriter) belongs to the audit trail boot makes (`auditSubscriber`),
- * not to this module: two apps in one process each have their own. recordEvent() appends through
- * the trail boot installed for it (`recordEventsThrough`), so that a process has one appender,
- * serialising its own appends, for its chain.
+ * not to this module: two apps in one process each have their own. Boot hands that trail, as the
+ * recorder, to the app, the accounts and the import jobs, so the trail's inline handling, its
+ * worker and its recorded events share one appender that serialises their appends. A script that
+ * does not boot records through a ChainWriter of its own, which races any other process's appender
+ * for each position like every writer does.
  *
  * Each event stores the hash of the previous one and its own hash over a canonical JSON of all its
  * fields; verifyChain() recomputes them and names the first event that does not fit.
@@ -62,6 +65,11 @@ export class ChainWriter {
     const run = this.queue.then(() => this.appendNow(body));
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Records an event that is not an entry change; returns its position. A ChainWriter is an EventRecorder. */
+  record(e: RecordEventInput): Promise<number> {
+    return this.append(eventBody(e));
   }
 
   private async appendNow(body: EventBody): Promise<number> {
@@ -116,6 +124,7 @@ export class ChainWriter {
   }
 }
 
+/** An event that is not an entry change: a sign-in, an account change, an import. */
 export interface RecordEventInput {
   action: AuditAction;
   actor: string;
@@ -123,6 +132,15 @@ export interface RecordEventInput {
   reason?: string;
   detail?: Record<string, unknown>;
   at?: Date;
+}
+
+/**
+ * Where events that are not entry changes are recorded: the audit trail boot makes (handed to the
+ * app, the accounts and the import jobs), or a script's own ChainWriter.
+ */
+export interface EventRecorder {
+  /** Appends the event to the chain; returns its position. */
+  record(e: RecordEventInput): Promise<number>;
 }
 
 /** The event body of an event that is not an entry change. */
@@ -183,17 +201,18 @@ async function appendChangeEvent(writer: ChainWriter, c: ChangeDoc): Promise<voi
   });
 }
 
-/** The audit trail: the change log's audit subscriber, and the appender of its chain. */
-export interface AuditTrail extends ChangeSubscriber {
-  /** Records an event that is not an entry change, through this trail's appender. */
-  record(e: RecordEventInput): Promise<number>;
-}
+/**
+ * The audit trail: the change log's audit subscriber, and the recorder of the other events; both
+ * append through the trail's one appender.
+ */
+export interface AuditTrail extends ChangeSubscriber, EventRecorder {}
 
 /**
  * The audit trail as a subscriber of the change log: inline, so an edit is in its history when
  * the save returns; what fails there is appended by the audit worker's next pass. It owns the
  * chain's appender (`writer`: a new one unless given), which its inline handling, its worker
- * and record() share, so their appends are serialised. Made by boot, one per app.
+ * and record() share, so their appends are serialised. Made by boot, one per app, and handed as
+ * the recorder to whatever records events.
  */
 export function auditSubscriber(log: { warn(obj: object, msg: string): void }, writer = new ChainWriter()): AuditTrail {
   return {
@@ -206,33 +225,8 @@ export function auditSubscriber(log: { warn(obj: object, msg: string): void }, w
     onInlineError(err, changeId) {
       log.warn({ err, changeId }, 'audit: appending a saved change failed; the audit worker will retry');
     },
-    record: (e) => writer.append(eventBody(e)),
+    record: (e) => writer.record(e),
   };
-}
-
-/** The trails recordEvent() appends through, the last installed first (boot installs one). */
-const installed: AuditTrail[] = [];
-
-/**
- * Makes recordEvent() append through `trail` (boot, beside handleInline; returns the undo), so
- * that events recorded by code not handed the trail share its appender.
- */
-export function recordEventsThrough(trail: AuditTrail): () => void {
-  installed.push(trail);
-  return () => {
-    const i = installed.lastIndexOf(trail);
-    if (i >= 0) installed.splice(i, 1);
-  };
-}
-
-/**
- * Records an event that is not an entry change: sign-ins, account changes, imports. Appends
- * through the trail boot installed (recordEventsThrough); without one (a script that did not
- * boot), through an appender of its own for this one event, which finds the chain's head first.
- */
-export async function recordEvent(e: RecordEventInput): Promise<number> {
-  const trail = installed[installed.length - 1];
-  return trail ? trail.record(e) : new ChainWriter().append(eventBody(e));
 }
 
 export interface HistoryItem {

@@ -15,8 +15,8 @@
  * database are both busy; memory is bounded by the in-file key maps (about 150 bytes per row) and
  * two batches.
  */
-import mongoose, { type Model } from 'mongoose';
-import { recordEvent } from '../audit/index.js';
+import mongoose from 'mongoose';
+import type { EventRecorder } from '../audit/index.js';
 import { AppError, type FieldProblem } from '../platform/errors.js';
 import { mapLimit } from '../platform/concurrency.js';
 import { Brand, Trademark } from '../registries/models.js';
@@ -86,6 +86,8 @@ export interface ImportOptions {
   fileName: string;
   dryRun: boolean;
   actor: string;
+  /** Where a real run records its import event: the app's audit trail, or a script's own ChainWriter. */
+  audit: EventRecorder;
   onProblem?: (p: Problem) => void | Promise<void>;
   onProgress?: (p: ImportProgress) => void;
   /** Rows per write batch. */
@@ -234,7 +236,7 @@ function problemsFrom(err: unknown, row: number, hm: HeaderMap, target: Target, 
  * Applies the schema's string setters (trim, uppercase, lowercase) to the row's values, so keys
  * and fingerprints see what would be stored — without building a document just for that.
  */
-function castStrings(model: Model<any>, data: Record<string, unknown>): void {
+function castStrings(model: { schema: mongoose.Schema }, data: Record<string, unknown>): void {
   for (const [p, v] of Object.entries(data)) {
     if (typeof v !== 'string') continue;
     const o: { trim?: boolean; uppercase?: boolean; lowercase?: boolean } | undefined = model.schema.path(p)?.options;
@@ -248,7 +250,11 @@ function castStrings(model: Model<any>, data: Record<string, unknown>): void {
 }
 
 /** Validates `data` as a document of `model` (only `paths`, for a change); `doc` is the new document. */
-async function validate(model: Model<any>, data: Record<string, unknown>, paths: string[] | null): Promise<{ err: unknown; doc: mongoose.Document }> {
+async function validate(
+  model: new (data: Record<string, unknown>) => mongoose.Document,
+  data: Record<string, unknown>,
+  paths: string[] | null,
+): Promise<{ err: unknown; doc: mongoose.Document }> {
   const doc = new model(data);
   try {
     await (paths ? doc.validate(paths) : doc.validate());
@@ -902,7 +908,7 @@ export async function runImport(o: ImportOptions): Promise<ImportSummary> {
   s.seconds = (Date.now() - started) / 1000;
   progress(o.dryRun ? 'checking' : 'writing');
   if (!o.dryRun && s.rows > 0) {
-    await recordEvent({
+    await o.audit.record({
       action: 'import',
       actor: o.actor,
       subject: o.registry,

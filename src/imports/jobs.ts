@@ -17,6 +17,7 @@ import { readdir, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import mongoose, { Schema, type Model } from 'mongoose';
 import type { Logger } from 'pino';
+import type { EventRecorder } from '../audit/index.js';
 import type { Config } from '../config/index.js';
 import { errorCode } from '../platform/guards.js';
 import type { Kind } from '../registries/reference.js';
@@ -178,6 +179,8 @@ export interface JobDeps {
   /** Folder for uploads and problem files. */
   dir: string;
   logger: Logger;
+  /** Where the imports record their events: the app's audit trail (boot). */
+  audit: EventRecorder;
   /** How long a request waits for a phase before showing the job page (default 3 s). */
   waitMs?: number;
 }
@@ -220,6 +223,7 @@ async function within(work: Promise<unknown>, ms: number): Promise<void> {
 export class ImportJobs {
   readonly dir: string;
   private readonly logger: Logger;
+  private readonly audit: EventRecorder;
   private readonly waitMs: number;
   private readonly work = new Set<Promise<unknown>>();
   private stopping = false;
@@ -227,6 +231,7 @@ export class ImportJobs {
   constructor(deps: JobDeps) {
     this.dir = deps.dir;
     this.logger = deps.logger;
+    this.audit = deps.audit;
     this.waitMs = deps.waitMs ?? 3000;
   }
 
@@ -316,6 +321,7 @@ export class ImportJobs {
         fileName: job.fileName,
         dryRun: true,
         actor: job.uploadedBy,
+        audit: this.audit,
         onProblem: (p) => this.whileRunning(() => sink.add(p)),
         onProgress: (p) => progress.report(p),
       });
@@ -342,6 +348,7 @@ export class ImportJobs {
         fileName: job.fileName,
         dryRun: false,
         actor,
+        audit: this.audit,
         onProblem: (p) => this.whileRunning(() => sink.add(p)),
         onProgress: (p) => progress.report(p),
       });

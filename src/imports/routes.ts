@@ -22,7 +22,7 @@ import { assertPlainQuery } from '../search/params.js';
 import type { SearchIndex } from '../search/port.js';
 import { contentDisposition, EXPORT_KINDS, exportFilter, exportRows, sendExport } from './export.js';
 import { FORMATS } from './formats.js';
-import { findJob, importDir, ImportJobs, isStale, PROBLEMS_KEPT, recentJobs, type ImportJobDoc, type JobSummary } from './jobs.js';
+import { findJob, isStale, PROBLEMS_KEPT, recentJobs, type ImportJobDoc, type ImportJobs, type JobSummary } from './jobs.js';
 import { templateXlsx, writeTemplateCsv } from './template.js';
 import { receiveUpload } from './upload.js';
 
@@ -126,9 +126,8 @@ registerMessages({
 export interface ImportRouteDeps {
   render: Render;
   config: Config;
-  logger: Logger;
-  /** The process's import jobs (boot makes and stops them); a router of its own otherwise. */
-  jobs?: ImportJobs;
+  /** The process's import jobs (boot makes and stops them). */
+  jobs: ImportJobs;
 }
 
 const formatSize = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} KB`);
@@ -211,7 +210,7 @@ function jobView(lang: Lang, job: ImportJobDoc) {
 }
 
 /** The /admin/import router (mounted at /admin/import). */
-export function importRoutes({ render, config, logger, jobs = new ImportJobs({ dir: importDir(config), logger }) }: ImportRouteDeps): Router {
+export function importRoutes({ render, config, jobs }: ImportRouteDeps): Router {
   const router = Router();
   const { dir } = jobs;
   const maxBytes = config.IMPORT_MAX_MB * 1024 * 1024;

@@ -40,7 +40,7 @@ export function csrfFrom(html: string): string {
 /** Creates an account with this role (and any password) through the service. */
 export async function createTestUser(role: Role, o: { email?: string; password?: string; name?: string } = {}) {
   const password = o.password ?? `pw-${randomBytes(9).toString('base64url')}`;
-  const user = await createUser({ email: o.email ?? testEmail(role), role, name: o.name ?? `测试${role}`, password }, 'test-setup');
+  const user = await createUser(testContext().auditTrail, { email: o.email ?? testEmail(role), role, name: o.name ?? `测试${role}`, password }, 'test-setup');
   return { user, password };
 }
 

@@ -16,7 +16,7 @@ import { startLocalMongo, type LocalMongo } from '../../src/platform/local-mongo
 import { createLogger } from '../../src/platform/logger.js';
 import { EmbeddedSearchIndex } from '../../src/search/embedded.js';
 import { IndexSync } from '../../src/search/sync.js';
-import { auditSubscriber, recordEventsThrough } from '../../src/audit/index.js';
+import { auditSubscriber, type AuditTrail } from '../../src/audit/index.js';
 import { importDir, ImportJobs } from '../../src/imports/jobs.js';
 import { RateLimits } from '../../src/platform/rate-limit.js';
 import { handleInline } from '../../src/registries/changes.js';
@@ -27,6 +27,8 @@ export interface TestContext {
   config: Config;
   index: EmbeddedSearchIndex;
   sync: IndexSync;
+  /** The audit trail: the change log's inline subscriber, and the recorder the apps and tests record other events through. */
+  auditTrail: AuditTrail;
   /** The audit trail's change-log worker (not started: tests drain it). */
   audit: ChangeWorker;
   undoInline: () => void;
@@ -61,12 +63,7 @@ export async function startTestStack(): Promise<TestContext> {
   const index = new EmbeddedSearchIndex(':memory:');
   await index.init();
   const auditTrail = auditSubscriber(logger);
-  const undoHandle = handleInline(auditTrail);
-  const undoRecord = recordEventsThrough(auditTrail);
-  const undoInline = () => {
-    undoRecord();
-    undoHandle();
-  };
+  const undoInline = handleInline(auditTrail);
   const audit = new ChangeWorker(auditTrail, logger, { pollMs: 50 });
   const sync = new IndexSync(index, logger, 50);
   await seedDemo();
@@ -78,16 +75,16 @@ export async function startTestStack(): Promise<TestContext> {
   const makeApp = (overrides: Partial<Config> = {}) => {
     const appConfig = { ...config, ...overrides };
     const dir = importDir(appConfig);
-    const imports = jobs.get(dir) ?? new ImportJobs({ dir, logger });
+    const imports = jobs.get(dir) ?? new ImportJobs({ dir, logger, audit: auditTrail });
     jobs.set(dir, imports);
-    return createApp({ config: appConfig, logger, index, sync, audit, rateLimits, imports, signal: closing.signal });
+    return createApp({ config: appConfig, logger, index, sync, auditTrail, audit, rateLimits, imports, signal: closing.signal });
   };
   const stopApps = async () => {
     await Promise.all([...jobs.values()].map((j) => j.stop()));
     await rateLimits.stop();
     closing.abort();
   };
-  ctx = { app: makeApp(), config, index, sync, audit, undoInline, mongo, dbName, makeApp, stopApps };
+  ctx = { app: makeApp(), config, index, sync, auditTrail, audit, undoInline, mongo, dbName, makeApp, stopApps };
   return ctx;
 }
 

@@ -10,8 +10,9 @@
  * queries whatever the size of the database, a 500,000-row file never holds the database in memory,
  * and the answers are only as old as the batch.
  */
-import mongoose, { type Model } from 'mongoose';
+import mongoose from 'mongoose';
 import { mapLimit } from '../platform/concurrency.js';
+import type { ReadableModel } from '../platform/db/index.js';
 import { isRecord } from '../platform/guards.js';
 import { REGISTRIES } from '../registries/kinds.js';
 import { Brand, Trademark } from '../registries/models.js';
@@ -153,17 +154,12 @@ type Lean = Record<string, unknown> & { _id: mongoose.Types.ObjectId };
 const hex = (id: unknown): string => (id instanceof mongoose.Types.ObjectId ? id.toHexString() : String(id));
 
 /** `find({field: {$in: values}})` in chunks, a few chunks at a time. */
-async function findIn(model: Model<any>, field: string, values: readonly unknown[], select: string): Promise<Lean[]> {
+async function findIn(model: ReadableModel, field: string, values: readonly unknown[], select: string): Promise<Lean[]> {
   const unique = [...new Map(values.map((v) => [String(v), v])).values()];
   const parts: unknown[][] = [];
   for (let i = 0; i < unique.length; i += IN_CHUNK) parts.push(unique.slice(i, i + IN_CHUNK));
   // Only the selected fields come back, so the documents are read as field maps.
-  const found = await mapLimit(parts, 2, (part) =>
-    model
-      .find({ [field]: mongoose.trusted({ $in: part }) })
-      .select(select)
-      .lean<Lean[]>(),
-  );
+  const found = await mapLimit(parts, 2, async (part) => model.find({ [field]: mongoose.trusted({ $in: part }) }, select).lean<Lean[]>());
   return found.flat();
 }
 
@@ -179,7 +175,7 @@ export class KeyStore {
   private slugsAsked = new Set<string>();
   private slugsTaken = new Set<string>();
   private readonly keyPath: string;
-  private readonly model: Model<any>;
+  private readonly model: ReadableModel;
 
   constructor(
     readonly kind: Kind,

@@ -52,7 +52,6 @@ function waitForEnd(req: Request): Promise<void> {
 
 /** The file's own name without any folder part or control characters, for messages and the audit trail. */
 function cleanName(raw: string | null | undefined): string {
-  // eslint-disable-next-line no-control-regex
   const base = String(raw ?? '')
     .split(/[\\/]/)
     .pop()!

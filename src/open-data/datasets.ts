@@ -4,6 +4,7 @@
  * with its brand. An allowlist: anything not listed here (internal ids, versions, protection
  * record details, the regulator in charge) never leaves.
  */
+import { isRecord } from '../platform/guards.js';
 import { effectiveStatus } from '../registries/kinds.js';
 import type { Kind } from '../registries/reference.js';
 
@@ -11,7 +12,8 @@ export type ColumnType = 'string' | 'integer' | 'number' | 'boolean' | 'date' | 
 
 /** What the exporter hands to a column: the entry, its brand and (directory) the brand's trademarks. */
 export interface JoinedRow {
-  entry: Record<string, any>;
+  /** The entry as the dataset's projection read it: its fields are narrowed where they are used. */
+  entry: Record<string, unknown>;
   brand: BrandLite | null;
   trademarks: TrademarkLite[];
 }
@@ -64,12 +66,20 @@ export interface Column {
 
 /** A date as YYYY-MM-DD (UTC, as the pages show it), or null. */
 export function isoDate(d: unknown): string | null {
-  if (d === null || d === undefined || d === '') return null;
-  const date = new Date(d as Date);
-  return Number.isNaN(date.getTime()) ? null : date.toISOString().slice(0, 10);
+  const date = dateOf(d);
+  return date === null || Number.isNaN(date.getTime()) ? null : date.toISOString().slice(0, 10);
+}
+
+/** A stored date (a Date, or its text or epoch milliseconds), else null. */
+function dateOf(d: unknown): Date | null {
+  return d instanceof Date || (typeof d === 'string' && d !== '') || typeof d === 'number' ? new Date(d) : null;
 }
 
 const str = (v: unknown): string | null => (v === null || v === undefined || v === '' ? null : String(v));
+/** A field of a sub-document (gi, recognition, a protection record), if it is one. */
+const sub = (v: unknown, key: string): unknown => (isRecord(v) ? v[key] : undefined);
+/** The protection records a famous-mark entry was read with. */
+const records = (r: JoinedRow): unknown[] => (Array.isArray(r.entry.records) ? r.entry.records : []);
 const b = (r: JoinedRow) => r.brand;
 
 const BRAND_COLUMNS: Column[] = [
@@ -152,8 +162,8 @@ export const DATASETS: Record<Kind, Dataset> = {
       },
       { key: 'advantage', zh: '优势商标', en: 'Advantage trademark', type: 'boolean', value: (r) => Boolean(r.entry.advantage) },
       { key: 'gi', zh: '地理标志', en: 'Geographic indication', type: 'boolean', value: (r) => Boolean(r.entry.gi) },
-      { key: 'giProduct', zh: '地理标志产品', en: 'GI product', type: 'string', value: (r) => str(r.entry.gi?.product) },
-      { key: 'giArea', zh: '地理标志地域范围', en: 'GI area', type: 'string', value: (r) => str(r.entry.gi?.area) },
+      { key: 'giProduct', zh: '地理标志产品', en: 'GI product', type: 'string', value: (r) => str(sub(r.entry.gi, 'product')) },
+      { key: 'giArea', zh: '地理标志地域范围', en: 'GI area', type: 'string', value: (r) => str(sub(r.entry.gi, 'area')) },
       { key: 'listedAt', zh: '列入名录日期', en: 'Date listed', type: 'date', value: (r) => isoDate(r.entry.listedAt) },
       { key: 'status', zh: '状态（在册/暂停/移出）', en: 'Status (在册 listed / 暂停 suspended / 移出 removed)', type: 'string', value: (r) => r.entry.status },
       ...STATUS_COLUMNS,
@@ -178,15 +188,21 @@ export const DATASETS: Record<Kind, Dataset> = {
     columns: [
       ...BRAND_COLUMNS,
       { key: 'trademarkRegNo', zh: '商标注册号', en: 'Trademark registration number', type: 'string', value: (r) => r.entry.trademarkRegNo },
-      { key: 'recognitionDate', zh: '认定日期', en: 'Date recognised', type: 'date', value: (r) => isoDate(r.entry.recognition?.date) },
-      { key: 'recognitionAuthority', zh: '认定机关', en: 'Recognising authority', type: 'string', value: (r) => str(r.entry.recognition?.authority) },
-      { key: 'recognitionDocumentNo', zh: '认定文书或案号', en: 'Decision or case number', type: 'string', value: (r) => str(r.entry.recognition?.documentNo) },
+      { key: 'recognitionDate', zh: '认定日期', en: 'Date recognised', type: 'date', value: (r) => isoDate(sub(r.entry.recognition, 'date')) },
+      { key: 'recognitionAuthority', zh: '认定机关', en: 'Recognising authority', type: 'string', value: (r) => str(sub(r.entry.recognition, 'authority')) },
+      {
+        key: 'recognitionDocumentNo',
+        zh: '认定文书或案号',
+        en: 'Decision or case number',
+        type: 'string',
+        value: (r) => str(sub(r.entry.recognition, 'documentNo')),
+      },
       {
         key: 'recognitionRoute',
         zh: '认定途径（行政认定/司法认定）',
         en: 'Route (行政认定 administrative / 司法认定 judicial)',
         type: 'string',
-        value: (r) => str(r.entry.recognition?.route),
+        value: (r) => str(sub(r.entry.recognition, 'route')),
       },
       {
         key: 'status',
@@ -202,14 +218,19 @@ export const DATASETS: Record<Kind, Dataset> = {
         zh: '保护记录条数（详情由监管部门掌握）',
         en: 'Number of protection records (details are kept by the regulator)',
         type: 'integer',
-        value: (r) => (r.entry.records ?? []).length,
+        value: (r) => records(r).length,
       },
       {
         key: 'lastProtectionRecordAt',
         zh: '最近一次保护记录日期',
         en: 'Date of the latest protection record',
         type: 'date',
-        value: (r) => isoDate((r.entry.records ?? []).map((x: { date: Date }) => new Date(x.date).getTime()).sort((x: number, y: number) => y - x)[0] ?? null),
+        value: (r) =>
+          isoDate(
+            records(r)
+              .map((x) => dateOf(sub(x, 'date'))?.getTime() ?? NaN)
+              .sort((x, y) => y - x)[0] ?? null,
+          ),
       },
       DEMO_COLUMN,
     ],
@@ -310,7 +331,7 @@ export const DATASETS: Record<Kind, Dataset> = {
         zh: '状态（有效/暂停/撤销/过期；过期按有效期自动判定）',
         en: 'Status (有效 valid / 暂停 suspended / 撤销 revoked / 过期 expired, derived from valid-until)',
         type: 'string',
-        value: (r, now) => effectiveStatus('certified', r.entry.status, new Date(r.entry.validUntil), now),
+        value: (r, now) => (typeof r.entry.status === 'string' ? effectiveStatus('certified', r.entry.status, dateOf(r.entry.validUntil), now) : null),
       },
       STATUS_COLUMNS[0]!,
       {

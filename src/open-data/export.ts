@@ -27,7 +27,7 @@ export type TrademarkSource = Omit<TrademarkLite, 'brand'> & { brand: unknown };
 
 export interface ExportSources {
   /** The registry's entries (projected), each with its `brand` id. Called once or twice. */
-  entries(): AsyncIterable<Record<string, any>>;
+  entries(): AsyncIterable<Record<string, unknown>>;
   /** Every brand (projected), `_id` included. */
   brands(): AsyncIterable<BrandSource>;
   /** Every trademark (projected), for datasets with trademarks. */

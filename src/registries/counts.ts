@@ -15,7 +15,7 @@
  * Directory entries are not broken down by district: nearly every brand is in the directory, and
  * joining 500,000 entries to their brands would need the whole brand list in memory.
  */
-import type { Model } from 'mongoose';
+import type { ReadableModel } from '../platform/db/index.js';
 import { SwrCache } from '../platform/swr-cache.js';
 import { Change } from './changes.js';
 import { EXPIRED, effectiveStatus, REGISTRIES } from './kinds.js';
@@ -90,7 +90,7 @@ const yearOf = (d: unknown): number | null => {
   return Number.isNaN(t) ? null : new Date(t).getUTCFullYear();
 };
 
-async function scan<T>(model: Model<any>, projection: Record<string, 0 | 1>, each: (doc: T) => void): Promise<void> {
+async function scan<T>(model: ReadableModel, projection: Record<string, 0 | 1>, each: (doc: T) => void): Promise<void> {
   for await (const doc of model.find({}, projection).lean<T[]>().cursor({ batchSize: 2000 })) each(doc);
 }
 

@@ -5,7 +5,7 @@
  * (public) status, and its public list page. Features read this table instead of keeping their own.
  */
 import type { Model } from 'mongoose';
-import { Certificate, DirectoryEntry, FamousMark, TimeHonored } from './models.js';
+import { Certificate, DirectoryEntry, FamousMark, TimeHonored, type CertificateDoc, type DirectoryDoc, type FamousDoc, type TimeHonoredDoc } from './models.js';
 import {
   CERTIFICATE_DISPLAY_STATUSES,
   CERTIFICATE_LEVELS,
@@ -25,11 +25,31 @@ export const EXPIRED = '过期';
 /** The stored status of a certificate in force (until its validUntil). */
 export const VALID = '有效';
 
-export interface RegistryKind<Doc = unknown> {
+/** The lean document of each kind's entries. */
+export interface EntryDocs {
+  directory: DirectoryDoc;
+  famous: FamousDoc;
+  'time-honored': TimeHonoredDoc;
+  certified: CertificateDoc;
+}
+
+/** The fields each kind's tier is derived from (lists and search read entries with projections). */
+export interface TierFields {
+  directory: { gi?: unknown; advantage?: boolean | null };
+  famous: { recognition: { route: string } };
+  'time-honored': { tier: string };
+  certified: { level: string };
+}
+
+/**
+ * A registry's descriptor: `Doc`, the documents of its model; `TierOf`, what `tierOf` reads. Code
+ * that handles the four alike sees `RegistryKind<EntryDocs[Kind]>` (registryOf), whose model reads
+ * any kind's documents and whose `tierOf` takes nothing (use the `tierOf(kind, entry)` function).
+ */
+export interface RegistryKind<Doc, TierOf = never> {
   readonly kind: Kind;
-  /** The entries' collection. Typed loosely here so features can treat the four alike. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the one place the four models are handled alike
-  readonly model: Model<any>;
+  /** The entries' collection. */
+  readonly model: Model<Doc>;
   /** The model's name, as the change log records it. */
   readonly modelName: string;
   /** The entry field that identifies it besides `_id`. */
@@ -45,14 +65,14 @@ export interface RegistryKind<Doc = unknown> {
   /** Tiers (levels, routes) in the order lists show them. */
   readonly tiers: readonly string[];
   /** The tier an entry shows in lists, search and counts. */
-  tierOf(entry: Doc): string;
+  tierOf(entry: TierOf): string;
   /** Whether a search document of this kind lists the brand's trademarks (their classes, numbers). */
   readonly showsMarks: boolean;
   /** The public list page. */
   readonly listPath: string;
 }
 
-const directory: RegistryKind<{ gi?: unknown; advantage?: boolean | null }> = {
+const directory: RegistryKind<EntryDocs['directory'], TierFields['directory']> = {
   kind: 'directory',
   model: DirectoryEntry,
   modelName: DirectoryEntry.modelName,
@@ -67,7 +87,7 @@ const directory: RegistryKind<{ gi?: unknown; advantage?: boolean | null }> = {
   listPath: '/directory',
 };
 
-const famous: RegistryKind<{ recognition: { route: string } }> = {
+const famous: RegistryKind<EntryDocs['famous'], TierFields['famous']> = {
   kind: 'famous',
   model: FamousMark,
   modelName: FamousMark.modelName,
@@ -82,7 +102,7 @@ const famous: RegistryKind<{ recognition: { route: string } }> = {
   listPath: '/famous',
 };
 
-const timeHonored: RegistryKind<{ tier: string }> = {
+const timeHonored: RegistryKind<EntryDocs['time-honored'], TierFields['time-honored']> = {
   kind: 'time-honored',
   model: TimeHonored,
   modelName: TimeHonored.modelName,
@@ -97,7 +117,7 @@ const timeHonored: RegistryKind<{ tier: string }> = {
   listPath: '/time-honored',
 };
 
-const certified: RegistryKind<{ level: string }> = {
+const certified: RegistryKind<EntryDocs['certified'], TierFields['certified']> = {
   kind: 'certified',
   model: Certificate,
   modelName: Certificate.modelName,
@@ -112,17 +132,20 @@ const certified: RegistryKind<{ level: string }> = {
   listPath: '/certified',
 };
 
+/** Each kind's descriptor, typed by its kind. */
+export type Registries = { readonly [K in Kind]: RegistryKind<EntryDocs[K], TierFields[K]> };
+
 /** The four registries, by kind. */
-export const REGISTRIES = { directory, famous, 'time-honored': timeHonored, certified } as const satisfies Record<Kind, RegistryKind<never>>;
+export const REGISTRIES: Registries = { directory, famous, 'time-honored': timeHonored, certified };
 
-/** A kind's descriptor, for code that handles the four alike. */
-export const registryOf = (kind: Kind): RegistryKind<never> => REGISTRIES[kind];
+/** A kind's descriptor, for code that handles the four alike (a `Kind` gives a model of any kind's documents). */
+export const registryOf = <K extends Kind>(kind: K): RegistryKind<EntryDocs[K]> => REGISTRIES[kind];
 
-/** The entries' collection of a kind. */
-export const entryModel = (kind: Kind) => REGISTRIES[kind].model;
+/** The entries' collection of a kind (for a `Kind` not known statically, documents of any kind). */
+export const entryModel = <K extends Kind>(kind: K): Model<EntryDocs[K]> => REGISTRIES[kind].model;
 
 /** The four descriptors in the order of KINDS. */
-export const ALL_REGISTRIES: readonly RegistryKind<never>[] = KINDS.map(registryOf);
+export const ALL_REGISTRIES: readonly RegistryKind<EntryDocs[Kind]>[] = KINDS.map(registryOf);
 
 const BY_MODEL = new Map<string, Kind>(ALL_REGISTRIES.map((r) => [r.modelName, r.kind]));
 

@@ -2,7 +2,7 @@
  * Read models for public pages and the API: everything public about a brand, one certificate.
  * They return plain allowlisted objects (never mongoose documents) — nothing private leaks.
  */
-import { Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark } from './models.js';
+import { Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark, type BrandDoc, type CertificateDoc } from './models.js';
 import { effectiveStatus } from './kinds.js';
 import { registerMessages } from '../platform/i18n.js';
 
@@ -32,7 +32,7 @@ export interface PublicCertificate {
   demo: boolean;
 }
 
-function publicCertificate(c: Record<string, any>, brand: Record<string, any> | null, now: Date): PublicCertificate {
+function publicCertificate(c: CertificateDoc, brand: Pick<BrandDoc, 'slug' | 'name' | 'company' | 'demo'> | null, now: Date): PublicCertificate {
   return {
     number: c.number,
     level: c.level,

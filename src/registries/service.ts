@@ -354,6 +354,19 @@ export async function upsertByKey<T>(
   entryModel: EntryModel<T>,
   key: Record<string, unknown>,
   data: Record<string, unknown>,
+  ctx?: WriteContext,
+): Promise<{ doc: T & AnyDoc; action: 'created' | 'updated' | 'unchanged' }>;
+/** A model of a registry kind known only at run time (`REGISTRIES[kind].model`): its document as a record. */
+export async function upsertByKey(
+  entryModel: EntryModel<unknown>,
+  key: Record<string, unknown>,
+  data: Record<string, unknown>,
+  ctx?: WriteContext,
+): Promise<{ doc: AnyDoc; action: 'created' | 'updated' | 'unchanged' }>;
+export async function upsertByKey<T>(
+  entryModel: EntryModel<T>,
+  key: Record<string, unknown>,
+  data: Record<string, unknown>,
   ctx: WriteContext = {},
 ): Promise<{ doc: T & AnyDoc; action: 'created' | 'updated' | 'unchanged' }> {
   const model = registered(entryModel);
@@ -386,8 +399,8 @@ export interface BulkOptions {
  * create (unless `opts.validated`), then written with one unordered insertMany, recorded as one bulk
  * change listing the inserted ids. Rows that fail validation or hit a unique key are reported, not thrown.
  */
-export async function bulkCreate<T>(
-  entryModel: EntryModel<T>,
+export async function bulkCreate(
+  entryModel: EntryModel<unknown>,
   rows: Array<Record<string, unknown>>,
   ctx: WriteContext = {},
   opts: BulkOptions = {},

@@ -34,7 +34,7 @@ export const adminContext = (deps: RegistryAdminDeps): AdminContext => ({ render
 export type Handler = (req: Request, res: Response) => Promise<void>;
 
 /** An entry as read with lean(). */
-export type Doc = Record<string, any> & { _id: unknown; version: number };
+export type Doc = Record<string, unknown> & { _id: unknown; version: number };
 
 /** What the screens show of the brand an entry hangs on. */
 export type BrandRef = { _id: unknown; name: string; slug: string };

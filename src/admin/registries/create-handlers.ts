@@ -7,11 +7,11 @@ import { createEntry } from '../../registries/service.js';
 import { bodyOf, entryPath, isAppError, saved, type AdminContext, type Doc, type Handler } from './context.js';
 import { formPage } from './form-page.js';
 import { domainProblems, parseForm, type FormValues } from './forms.js';
-import { formFields, SPECS, type EntityKey } from './specs.js';
+import { formFields, specOf, type EntityKey } from './specs.js';
 
 /** GET /<key>/new */
 export function createForm(ctx: AdminContext, key: EntityKey): Handler {
-  const spec = SPECS[key];
+  const spec = specOf(key);
   return async function createForm(req, res) {
     const values: FormValues = {};
     const { brand } = req.query;
@@ -27,7 +27,7 @@ export function createForm(ctx: AdminContext, key: EntityKey): Handler {
 
 /** POST /<key>/new */
 export function createSubmit(ctx: AdminContext, key: EntityKey): Handler {
-  const spec = SPECS[key];
+  const spec = specOf(key);
   return async function createSubmit(req, res) {
     const parsed = await parseForm(spec, bodyOf(req), 'create');
     if (parsed.problems.length) {

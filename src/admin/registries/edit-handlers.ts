@@ -11,11 +11,11 @@ import { bodyOf, brandRef, entryPath, isAppError, langOf, load, saved, versionOf
 import { conflictPage } from './conflict-page.js';
 import { formPage } from './form-page.js';
 import { changedOnly, domainProblems, formValuesOf, parseForm } from './forms.js';
-import { SPECS, type EntityKey } from './specs.js';
+import { specOf, type EntityKey } from './specs.js';
 
 /** GET /<key>/:id/edit */
 export function editForm(ctx: AdminContext, key: EntityKey): Handler {
-  const spec = SPECS[key];
+  const spec = specOf(key);
   return async function editForm(req, res) {
     const doc = await load(spec, String(req.params.id));
     const brand = key === 'brands' ? null : await brandRef(doc.brand);
@@ -25,7 +25,7 @@ export function editForm(ctx: AdminContext, key: EntityKey): Handler {
 
 /** POST /<key>/:id/edit */
 export function editSubmit(ctx: AdminContext, key: EntityKey): Handler {
-  const spec = SPECS[key];
+  const spec = specOf(key);
   return async function editSubmit(req, res) {
     const lang = langOf(res);
     const doc = await load(spec, String(req.params.id));

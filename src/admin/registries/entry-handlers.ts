@@ -5,18 +5,18 @@
  */
 import { actorOf } from '../../accounts/middleware.js';
 import type { FieldProblem } from '../../platform/errors.js';
-import { REGISTRIES } from '../../registries/kinds.js';
+import { registryOf } from '../../registries/kinds.js';
 import type { Kind } from '../../registries/reference.js';
 import { protectionRecordProblems, statusChangeProblems } from '../../registries/rules.js';
 import { appendProtectionRecord, changeStatus } from '../../registries/service.js';
 import { bodyOf, entryPath, isAppError, load, saved, str, versionOf, type AdminContext, type Doc, type Handler } from './context.js';
 import { conflictPage } from './conflict-page.js';
 import { entryPage } from './entry-page.js';
-import { SPECS, type EntityKey } from './specs.js';
+import { specOf, type EntityKey } from './specs.js';
 
 /** GET /<key>/:id */
 export function showEntry(ctx: AdminContext, key: EntityKey): Handler {
-  const spec = SPECS[key];
+  const spec = specOf(key);
   return async function showEntry(req, res) {
     const doc = await load(spec, String(req.params.id));
     await entryPage(ctx, res, spec, doc, {});
@@ -30,8 +30,8 @@ function addProblems(problems: FieldProblem[], found: FieldProblem[]): void {
 
 /** POST /<kind>/:id/status */
 export function statusSubmit(ctx: AdminContext, kind: Kind): Handler {
-  const spec = SPECS[kind];
-  const { model, statuses } = REGISTRIES[kind];
+  const spec = specOf<EntityKey>(kind);
+  const { model, statuses } = registryOf(kind);
   return async function statusSubmit(req, res) {
     const doc = await load(spec, String(req.params.id));
     const body = bodyOf(req);
@@ -62,7 +62,7 @@ function recordIds(doc: Doc): string[] {
 
 /** POST /famous/:id/records */
 export function recordSubmit(ctx: AdminContext): Handler {
-  const spec = SPECS.famous;
+  const spec = specOf<EntityKey>('famous');
   return async function recordSubmit(req, res) {
     const doc = await load(spec, String(req.params.id));
     const body = bodyOf(req);

@@ -9,7 +9,7 @@ import { historyOf } from '../../audit/index.js';
 import type { FieldProblem } from '../../platform/errors.js';
 import { label, t, type Lang } from '../../platform/i18n.js';
 import { url } from '../../platform/views.js';
-import { Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark } from '../../registries/models.js';
+import { Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark, type TrademarkDoc } from '../../registries/models.js';
 import { PROTECTION_RECORD_KINDS, type Kind } from '../../registries/reference.js';
 import { statusClass } from '../../search/view-model.js';
 import { brandRef, canEdit, entryPath, langOf, send, type AdminContext, type Doc } from './context.js';
@@ -83,7 +83,7 @@ export async function entryPage(ctx: AdminContext, res: Response, spec: EntitySp
 
 /** What an entry page shows besides its own fields: the brand's trademarks, its lists, the ledger. */
 async function relatedOf(lang: Lang, key: EntityKey, doc: Doc, brand: { _id: unknown; slug: string } | null, clock: Date) {
-  const tmRows = (list: Array<Record<string, any>>) =>
+  const tmRows = (list: readonly TrademarkDoc[]) =>
     list.map((m) => ({
       href: url(lang, `/admin/trademarks/${String(m._id)}`),
       editHref: url(lang, `/admin/trademarks/${String(m._id)}/edit`),
@@ -113,7 +113,7 @@ async function relatedOf(lang: Lang, key: EntityKey, doc: Doc, brand: { _id: unk
       .sort({ issuedAt: -1 })
       .lean(),
   ]);
-  const entry = (k: Kind, e: Record<string, any>, what: string) => {
+  const entry = (k: Kind, e: { _id: unknown; status: string; validUntil?: Date }, what: string) => {
     const s = effectiveStatus(k, String(e.status), dateOf(e.validUntil), clock);
     return { href: url(lang, entryPath(k, e._id)), kind: t(lang, `kind.${k}`), what, status: label(lang, s), statusClass: statusClass(s) };
   };

@@ -5,7 +5,8 @@
  * shows up everywhere at once.
  */
 import type { Model } from 'mongoose';
-import { Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark } from '../../registries/models.js';
+import type { EntryDocs } from '../../registries/kinds.js';
+import { Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark, type BrandDoc, type TrademarkDoc } from '../../registries/models.js';
 import {
   CERTIFICATE_LEVELS,
   CERTIFICATE_SCOPES,
@@ -17,11 +18,21 @@ import {
   SECTORS,
   TIME_HONORED_STATUSES,
   TIME_HONORED_TIERS,
+  KINDS,
   type Kind,
 } from '../../registries/reference.js';
 
 /** URL segment under /admin for each editable entity. */
 export type EntityKey = 'brands' | 'trademarks' | Kind;
+
+/** Every entity, brands and trademarks first. */
+export const ENTITY_KEYS: readonly EntityKey[] = ['brands', 'trademarks', ...KINDS];
+
+/** The lean document of each entity's model. */
+export interface EntityDocs extends EntryDocs {
+  brands: BrandDoc;
+  trademarks: TrademarkDoc;
+}
 
 export type FieldType =
   | 'text'
@@ -57,9 +68,13 @@ export interface FieldSpec {
   emptyLabel?: string;
 }
 
-export interface EntitySpec {
-  key: EntityKey;
-  model: Model<any>;
+/**
+ * An entity's description. Code that handles every entity alike sees `EntitySpec` (of any
+ * `EntityKey`, from specOf), whose model reads the documents of any of them.
+ */
+export interface EntitySpec<K extends EntityKey = EntityKey> {
+  key: K;
+  model: Model<EntityDocs[K]>;
   /** Mongoose model name, as the audit trail records it. */
   modelName: string;
   /** Statuses a status change may choose from (none for brands and trademarks). */
@@ -69,7 +84,7 @@ export interface EntitySpec {
 
 const status = (values: readonly string[]): FieldSpec => ({ name: 'status', type: 'select', options: values, required: true, createOnly: true });
 
-export const SPECS: Record<EntityKey, EntitySpec> = {
+export const SPECS: { readonly [K in EntityKey]: EntitySpec<K> } = {
   brands: {
     key: 'brands',
     model: Brand,
@@ -171,6 +186,9 @@ export const SPECS: Record<EntityKey, EntitySpec> = {
   },
 };
 
+/** An entity's description; for a key known only at run time, the description of any entity. */
+export const specOf = <K extends EntityKey>(key: K): EntitySpec<K> => SPECS[key];
+
 /** The fields a form shows: all of them when creating, the editable ones when editing. */
 export function formFields(spec: EntitySpec, mode: 'create' | 'edit'): FieldSpec[] {
   return spec.fields.filter((f) => mode === 'create' || !f.createOnly);
@@ -181,5 +199,5 @@ export const fieldLabelKey = (name: string) => `adminreg.field.${name}`;
 
 /** The entity whose audit-trail model name is `modelName`. */
 export function specOfModel(modelName: string): EntitySpec | undefined {
-  return Object.values(SPECS).find((s) => s.modelName === modelName);
+  return ENTITY_KEYS.map((k) => specOf(k)).find((s) => s.modelName === modelName);
 }

@@ -14,7 +14,7 @@
  *
  * Every pooled connection is guarded against crossed replies (reply-guard.ts).
  */
-import mongoose, { type Model, type UpdateQuery } from 'mongoose';
+import mongoose, { type UpdateQuery } from 'mongoose';
 import { KeyedQueue } from '../concurrency.js';
 import { errorCode } from '../guards.js';
 import { guardedConnectionOption, onCrossedReply, type CrossedReply } from './reply-guard.js';
@@ -102,25 +102,48 @@ function chunks<T>(items: readonly T[], size = ID_CHUNK): T[][] {
   return out;
 }
 
+/*
+ * The helpers below take any model. A mongoose `Model<T>` is invariant in `T` (a Model<BrandDoc>
+ * is no Model<unknown>), so each is typed by the few calls it makes, which every model has.
+ */
+
+/** A query that reads plain documents; the caller names their shape, as with mongoose's `lean<T>()`. */
+export interface LeanQuery {
+  lean<R>(): PromiseLike<R> & { cursor(options?: { batchSize?: number }): AsyncIterable<R extends readonly (infer E)[] ? E : never> };
+}
+
+/** A model read with a filter and a projection (every mongoose model). */
+export interface ReadableModel {
+  find(filter: Record<string, unknown>, projection?: string | Record<string, 0 | 1>): LeanQuery;
+}
+
+/** A model updated many documents at a time (every mongoose model). */
+export interface UpdatableModel {
+  updateMany(filter: Record<string, unknown>, update: UpdateQuery<unknown>): PromiseLike<{ matchedCount: number }>;
+}
+
+/** A model whose whole collection can be counted (every mongoose model). */
+export interface CountableModel {
+  estimatedDocumentCount(): PromiseLike<number>;
+  readonly collection: { readonly collectionName: string };
+  readonly db: mongoose.Connection;
+}
+
 /** The documents with these ids (lean, in no particular order; missing ids are simply absent). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any model; the caller names the lean shape it reads
 export async function findByIds<T = Record<string, unknown>>(
-  model: Model<any>,
+  model: ReadableModel,
   ids: readonly unknown[],
   projection?: string | Record<string, 0 | 1>,
 ): Promise<T[]> {
   const out: T[] = [];
   for (const part of chunks([...new Set(ids.map(String))])) {
-    const q = model.find({ _id: mongoose.trusted({ $in: part }) });
-    if (projection) q.select(projection);
-    out.push(...(await q.lean<T[]>()));
+    out.push(...(await model.find({ _id: mongoose.trusted({ $in: part }) }, projection || undefined).lean<T[]>()));
   }
   return out;
 }
 
 /** Applies one update to every document with these ids; returns how many matched. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any model
-export async function updateByIds(model: Model<any>, ids: readonly unknown[], update: UpdateQuery<unknown>): Promise<number> {
+export async function updateByIds(model: UpdatableModel, ids: readonly unknown[], update: UpdateQuery<unknown>): Promise<number> {
   let matched = 0;
   for (const part of chunks([...new Set(ids.map(String))])) {
     const res = await model.updateMany({ _id: mongoose.trusted({ $in: part }) }, update);
@@ -137,8 +160,7 @@ const counted = new Map<string, { n: number; at: number }>();
  * office: FerretDB's statistics walk every page of the table, 1.5 s at 500,000 brands); any change
  * applied in this process forgets it (`forgetCounts`, wired by the app).
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any model
-export async function countAll(model: Model<any>, opts: { maxAgeMs?: number } = {}): Promise<number> {
+export async function countAll(model: CountableModel, opts: { maxAgeMs?: number } = {}): Promise<number> {
   if (capabilitiesOf(serverInfo().kind).cheapFullCount) return model.estimatedDocumentCount();
   const name = model.collection.collectionName;
   const seen = counted.get(name);

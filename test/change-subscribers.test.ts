@@ -34,7 +34,53 @@ function downIndex(inner: SearchIndex): SearchIndex {
   };
 }
 
+/** An index that refuses (as a bad document would be refused) any batch holding the brand `slug`. */
+function refusing(inner: SearchIndex, slug: string): SearchIndex {
+  return {
+    ...inner,
+    name: 'refusing',
+    upsert: async (docs) => {
+      if (docs.some((d) => d.slug === slug)) throw new Error(`document rejected: ${slug} (simulated)`);
+      return inner.upsert(docs);
+    },
+    remove: (ids) => inner.remove(ids),
+    versions: (ids) => inner.versions(ids),
+    search: (q) => inner.search(q),
+  };
+}
+
 describe('change log: one owner, independent subscribers', () => {
+  it('when one change cannot be indexed, then the rest of its batch is indexed, the change at fault is named, and it is retried', async () => {
+    const { index, sync: shared } = testContext();
+    await shared.drain();
+    const made = [];
+    for (const n of [1, 2, 3, 4, 5]) made.push(await createTestBrand({ slugPrefix: `poison${n}`, name: `毒批次品牌${n}` }));
+    const bad = made[2]!;
+    const sync = new IndexSync(refusing(index, bad.slug), createLogger('silent'), { pollMs: 20, rebuildThreshold: 0 });
+
+    const handled = await sync.runOnce();
+    assert.ok(handled >= 8, `the good brands' changes are handled (${handled})`);
+    for (const m of made) {
+      const ids = [changeId('Brand', m.brand._id, 1), changeId('DirectoryEntry', m.directory!._id, 1)];
+      const flags = await Promise.all(ids.map(async (id) => (await Change.findById(id).lean())?.indexed));
+      assert.deepEqual(flags, [m === bad ? false : true, m === bad ? false : true], m.slug);
+    }
+    assert.match(sync.lastError ?? '', /could not be handled/);
+    assert.ok(sync.lastError!.includes(changeId('Brand', bad.brand._id, 1)) || sync.lastError!.includes(changeId('DirectoryEntry', bad.directory!._id, 1)));
+    const found = await index.search({ q: '毒批次品牌', filters: {}, sort: 'relevance', page: 1, pageSize: 20, facets: false });
+    assert.deepEqual(
+      found.hits.map((h) => h.doc.slug).sort(),
+      made
+        .filter((m) => m !== bad)
+        .map((m) => m.slug)
+        .sort(),
+    );
+
+    // Once the document is accepted again, the change at fault is indexed like any other.
+    await shared.drain();
+    assert.equal((await Change.findById(changeId('DirectoryEntry', bad.directory!._id, 1)).lean())!.indexed, true);
+  });
+
   it('when the audit store fails during an edit, then the edit is saved, search still catches up, and the audit worker appends the event later', async () => {
     const { sync, audit, index } = testContext();
     const { brand } = await createTestBrand({ slugPrefix: 'auditdown', name: '审计故障品牌' });

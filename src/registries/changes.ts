@@ -107,6 +107,13 @@ export interface ChangeSubscriber {
   readonly inline?: boolean;
   /** Told when inline handling failed (it is retried by the worker). */
   onInlineError?(err: unknown, changeId: string): void;
+  /**
+   * Whether a batch that failed with `err` is to be retried whole later rather than split: when
+   * the subscriber cannot work at all just now (its engine is down), or when the batch was handled
+   * as one costly unit (a full rebuild). Otherwise the worker splits a failed batch to find the
+   * changes at fault, so that one change it cannot handle holds up only itself.
+   */
+  retryWhole?(err: unknown): boolean;
 }
 
 /** Told the id of each change this process has just settled (the workers wake up). */

@@ -7,7 +7,10 @@
  * Each pass takes up to BATCH changes with the flag unset, rolls forward any whose writer died
  * (pending past the lease: the registry service finishes the write), and hands the settled ones
  * to the subscriber. A crash anywhere means the work is simply done again; several app instances
- * may run passes at once (subscribers are idempotent).
+ * may run passes at once (subscribers are idempotent). A batch that fails is split to find the
+ * changes at fault (unless the subscriber says it is down): the others are marked, the ones at
+ * fault are named in `lastError` (/readyz) and retried on every pass, so one change the
+ * subscriber cannot handle never holds up the rest of the log.
  *
  * When passes run: at once after every change this process settles (`onChangeApplied`), and on a
  * timer for writes made elsewhere (CLI imports, other instances). The timer starts at `pollMs`
@@ -19,6 +22,8 @@ import { rollForward } from './service.js';
 
 const BATCH = 500;
 const MAX_BACKOFF_MS = 30_000;
+/** Subscriber calls one pass may spend finding the changes at fault in a failed batch. */
+const MAX_CALLS_PER_PASS = 32;
 /** How slow the timer gets while idle, unless told otherwise. */
 const DEFAULT_IDLE_MAX_MS = 5_000;
 
@@ -48,8 +53,10 @@ export class ChangeWorker {
   private readonly pollMs: number;
   private readonly idleMaxMs: number;
   private readonly passListeners = new Set<(changes: number) => void>();
-  /** Why the latest pass failed (null after a pass that worked): /readyz shows it. */
+  /** Why the latest pass failed, or which changes it could not handle (null after a clean pass): /readyz shows it. */
   lastError: string | null = null;
+  /** The changes the latest pass handled around but could not handle itself, described. */
+  private stuck: string | null = null;
   /** Passes run so far (benchmarks report how often an idle worker reads the log). */
   passes = 0;
 
@@ -138,7 +145,7 @@ export class ChangeWorker {
       this.running = this.pass()
         .then(
           (n) => {
-            this.lastError = null;
+            this.lastError = this.stuck;
             if (n > 0) for (const listener of this.passListeners) listener(n);
             return n;
           },
@@ -192,12 +199,48 @@ export class ChangeWorker {
       // A younger pending change is still being written; the next pass takes it.
     }
     const todo = ready.filter((c) => !c[this.subscriber.flag]);
-    if (todo.length) await this.subscriber.handle(todo);
+    const { failed, error } = todo.length ? await this.handleIsolating(todo, { calls: MAX_CALLS_PER_PASS }) : { failed: [], error: null };
+    const stuck = new Set(failed.map((c) => c._id));
+    const done = ready.filter((c) => !stuck.has(c._id));
     await markChanges(
-      ready.map((c) => c._id),
+      done.map((c) => c._id),
       this.subscriber.flag,
     );
-    if (ready.length) this.log.debug({ changes: ready.length, subscriber: this.name }, `${this.name}: caught up`);
-    return ready.length;
+    this.stuck = null;
+    if (failed.length) {
+      // Nothing handled: a failure like any other (back-off, lastError). Some handled: the rest of
+      // the log keeps moving, and the changes at fault are named (logs, /readyz) and retried.
+      if (done.length === 0) throw error;
+      this.stuck = `${failed.length} change(s) could not be handled (${failed
+        .slice(0, 3)
+        .map((c) => c._id)
+        .join(', ')}${failed.length > 3 ? ', …' : ''}): ${errorText(error)}`;
+      this.log.warn({ err: error, changeIds: failed.map((c) => c._id), subscriber: this.name }, `${this.name}: ${this.stuck}`);
+    }
+    if (done.length) this.log.debug({ changes: done.length, subscriber: this.name }, `${this.name}: caught up`);
+    return done.length;
+  }
+
+  /**
+   * Hands `changes` to the subscriber. When the batch fails and the subscriber does not ask for it to be retried whole,
+   * its halves are tried in turn, down to single changes, within a budget of calls per pass: one
+   * change the subscriber cannot handle costs about 2·log2(batch) calls and holds up only itself.
+   * Returns the changes still not handled and the first error met.
+   */
+  private async handleIsolating(changes: ChangeDoc[], budget: { calls: number }): Promise<{ failed: ChangeDoc[]; error: unknown }> {
+    budget.calls--;
+    try {
+      await this.subscriber.handle(changes);
+      return { failed: [], error: null };
+    } catch (err) {
+      if (changes.length === 1 || budget.calls <= 0 || this.subscriber.retryWhole?.(err)) return { failed: changes, error: err };
+      const mid = Math.ceil(changes.length / 2);
+      const first = await this.handleIsolating(changes.slice(0, mid), budget);
+      if (first.failed.length && this.subscriber.retryWhole?.(first.error)) return { failed: changes, error: first.error };
+      const second = await this.handleIsolating(changes.slice(mid), budget);
+      return { failed: [...first.failed, ...second.failed], error: first.failed.length ? first.error : second.error };
+    }
   }
 }
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));

@@ -15,7 +15,7 @@ import { Brand, Trademark } from '../registries/models.js';
 import { ChangeWorker, type ChangeWorkerOptions, type WorkerLog } from '../registries/outbox.js';
 import { KINDS, type Kind } from '../registries/reference.js';
 import { buildSearchDocs, findWhereIn, type Entry } from './documents.js';
-import type { SearchDoc, SearchIndex } from './port.js';
+import { SearchUnavailableError, type SearchDoc, type SearchIndex } from './port.js';
 
 /** Entries per search-document batch in a full rebuild: what one batch of look-ups covers. */
 const REBUILD_BATCH = 2000;
@@ -28,6 +28,14 @@ export interface IndexSyncOptions extends ChangeWorkerOptions {
   rebuildThreshold?: number;
 }
 
+/** A full rebuild the subscriber chose (a large backlog) failed: the batch is retried whole. */
+class RebuildFailed extends Error {
+  constructor(cause: unknown) {
+    super(`rebuilding the search index failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'RebuildFailed';
+  }
+}
+
 /** The search index as a subscriber of the change log. */
 export function searchSubscriber(
   index: SearchIndex,
@@ -37,11 +45,15 @@ export function searchSubscriber(
   return {
     name: 'search index',
     flag: 'indexed',
+    // An outage, or a failed full rebuild: splitting the batch would not help (and would rebuild again).
+    retryWhole: (err) => err instanceof SearchUnavailableError || err instanceof RebuildFailed,
     async handle(changes) {
       const bulkRows = changes.reduce((n, c) => n + (c.op === 'bulk' && kindOfModel(c.model) ? c.entryIds.length : 0), 0);
       if (rebuildThreshold > 0 && bulkRows >= rebuildThreshold) {
         log.info({ bulkRows }, 'large backlog of bulk inserts: rebuilding the search index');
-        await reindexAll(index);
+        await reindexAll(index).catch((err: unknown) => {
+          throw err instanceof SearchUnavailableError ? err : new RebuildFailed(err);
+        });
         return;
       }
       await indexChanges(index, changes);

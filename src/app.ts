@@ -90,16 +90,27 @@ export function createApp({ config, logger, index, sync, auditTrail, audit, stat
   app.get('/readyz', async (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     const database = await pingDatabase();
-    let search: { ok: boolean; engine: string; documents?: number; lag?: number; error?: string; syncError?: string } = { ok: false, engine: index.name };
+    const search: { ok: boolean; engine: string; documents?: number; lag?: number; maxLag?: number; error?: string; syncError?: string; lagError?: string } = {
+      ok: false,
+      engine: index.name,
+    };
     try {
       await index.health();
       const stats = await index.stats();
-      search = { ok: true, engine: index.name, documents: stats.documents };
+      search.ok = true;
+      search.documents = stats.documents;
     } catch (err) {
-      search.error = (err as Error).message;
+      search.error = err instanceof Error ? err.message : String(err);
     }
-    if (database) search.lag = await sync.lag().catch(() => undefined);
-    // The worker's last failure (e.g. a task the engine refused): with the lag, why it is behind.
+    if (database) {
+      search.lag = await sync.lag().catch((err: unknown) => {
+        search.lagError = err instanceof Error ? err.message : String(err);
+        return undefined;
+      });
+    }
+    if (config.READY_MAX_LAG > 0) search.maxLag = config.READY_MAX_LAG;
+    // The worker's last failure (e.g. a task the engine refused, or changes it could not handle):
+    // with the lag, why it is behind.
     if (sync.lastError) search.syncError = sync.lastError;
     // The audit trail's backlog: reported, not a reason to refuse traffic (edits are saved and
     // their events follow), but an operator should see it grow.
@@ -109,8 +120,22 @@ export function createApp({ config, logger, index, sync, auditTrail, audit, stat
       if (database) auditTrail.lag = await audit.lag().catch(() => undefined);
       if (audit.lastError) auditTrail.error = audit.lastError;
     }
-    const ok = database && search.ok;
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', database: { ok: database }, search, ...(auditTrail ? { audit: auditTrail } : {}) });
+    // Why this instance should not get traffic, in words an operator can act on. Searches would
+    // be answered from an index that misses saved edits when it cannot be written or is far behind.
+    const reasons: string[] = [];
+    if (!database) reasons.push('database unreachable');
+    if (!search.ok) reasons.push('search engine unreachable');
+    if (database && search.lag === undefined) reasons.push('search lag unknown: the change log could not be counted');
+    if (search.ok && sync.lastPassFailed && (search.lag ?? 1) > 0) reasons.push('search index cannot be written: changes are waiting');
+    if (search.maxLag !== undefined && (search.lag ?? 0) > search.maxLag) reasons.push(`search index ${search.lag} changes behind (limit ${search.maxLag})`);
+    const ok = reasons.length === 0;
+    res.status(ok ? 200 : 503).json({
+      status: ok ? 'ready' : 'unavailable',
+      ...(ok ? {} : { reasons }),
+      database: { ok: database },
+      search,
+      ...(auditTrail ? { audit: auditTrail } : {}),
+    });
   });
 
   app.use(

@@ -37,8 +37,8 @@ function downIndex(inner: SearchIndex): SearchIndex {
 /** An index that refuses (as a bad document would be refused) any batch holding the brand `slug`. */
 function refusing(inner: SearchIndex, slug: string): SearchIndex {
   return {
-    ...inner,
     name: 'refusing',
+    init: () => inner.init(),
     upsert: async (docs) => {
       if (docs.some((d) => d.slug === slug)) throw new Error(`document rejected: ${slug} (simulated)`);
       return inner.upsert(docs);
@@ -46,6 +46,10 @@ function refusing(inner: SearchIndex, slug: string): SearchIndex {
     remove: (ids) => inner.remove(ids),
     versions: (ids) => inner.versions(ids),
     search: (q) => inner.search(q),
+    rebuild: (fill) => inner.rebuild(fill),
+    stats: () => inner.stats(),
+    health: () => inner.health(),
+    close: async () => {},
   };
 }
 

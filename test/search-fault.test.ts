@@ -109,4 +109,63 @@ describe('search engine unavailable', () => {
       'the edit is findable after recovery',
     );
   });
+
+  it('when the index cannot be written, then /readyz answers 503 and says why, and is ready again once it catches up', async () => {
+    const { index, config, auditTrail, sync: shared } = testContext();
+    await shared.drain();
+    // The engine answers (health, stats, search) but refuses every write, as with a bad setting.
+    const refuse = async (): Promise<never> => {
+      throw new Error('task 42 failed: invalid settings (simulated)');
+    };
+    const refusing: SearchIndex = {
+      name: index.name,
+      init: () => index.init(),
+      upsert: refuse,
+      remove: refuse,
+      search: (query) => index.search(query),
+      versions: (ids) => index.versions(ids),
+      rebuild: refuse,
+      stats: () => index.stats(),
+      health: () => index.health(),
+      close: async () => {},
+    };
+    const logger = createLogger('silent');
+    const sync = new IndexSync(refusing, logger, { pollMs: 20, rebuildThreshold: 0 });
+    const app = createApp({ config, logger, index: refusing, sync, auditTrail });
+    await createTestBrand({ slugPrefix: 'unwritable', name: '写入失败品牌' });
+    await assert.rejects(() => sync.runOnce(), /task \d+ failed/);
+
+    const ready = await request(app).get('/readyz');
+    assert.equal(ready.status, 503);
+    assert.equal(ready.body.search.ok, true, 'the engine itself answers');
+    assert.ok(ready.body.search.lag > 0);
+    assert.match(ready.body.search.syncError, /task \d+ failed/);
+    assert.ok(
+      ready.body.reasons.some((r: string) => /cannot be written/.test(r)),
+      JSON.stringify(ready.body.reasons),
+    );
+
+    await shared.drain(); // the real index takes the waiting changes
+    await sync.runOnce(); // and this worker's next pass finds nothing left to fail on
+    const again = await request(app).get('/readyz');
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(again.body.reasons, undefined);
+  });
+
+  it('when more changes wait than READY_MAX_LAG, then /readyz answers 503 with the lag and the limit', async () => {
+    const { sync, makeApp } = testContext();
+    await sync.drain();
+    const app = makeApp({ READY_MAX_LAG: 1 });
+    await createTestBrand({ slugPrefix: 'behind', name: '积压品牌' }); // a brand and its directory entry: 2 changes
+    const behind = await request(app).get('/readyz');
+    assert.equal(behind.status, 503);
+    assert.equal(behind.body.search.maxLag, 1);
+    assert.ok(behind.body.search.lag >= 2);
+    assert.ok(
+      behind.body.reasons.some((r: string) => /changes behind \(limit 1\)/.test(r)),
+      JSON.stringify(behind.body.reasons),
+    );
+    await sync.drain();
+    assert.equal((await request(app).get('/readyz')).status, 200);
+  });
 });

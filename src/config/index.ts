@@ -31,6 +31,8 @@ const schema = z.object({
   /** Embedded search: SQLite file, or ":memory:". */
   SEARCH_INDEX_PATH: z.string().min(1).optional(),
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  /** Changes waiting for the search index above which /readyz answers 503 (0: no limit). */
+  READY_MAX_LAG: z.coerce.number().int().min(0).max(100_000_000).default(10_000),
   TRUST_PROXY: bool.default(false),
   RATE_LIMIT_SEARCH_PER_MIN: z.coerce.number().int().min(1).max(100_000).default(120),
   /** Certificate checks (/verify pages, QR codes, the certificate API) per client per minute. */

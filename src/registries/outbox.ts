@@ -55,6 +55,8 @@ export class ChangeWorker {
   private readonly passListeners = new Set<(changes: number) => void>();
   /** Why the latest pass failed, or which changes it could not handle (null after a clean pass): /readyz shows it. */
   lastError: string | null = null;
+  /** Whether the latest pass failed outright (it handled nothing): the subscriber cannot work. */
+  lastPassFailed = false;
   /** The changes the latest pass handled around but could not handle itself, described. */
   private stuck: string | null = null;
   /** Passes run so far (benchmarks report how often an idle worker reads the log). */
@@ -145,12 +147,14 @@ export class ChangeWorker {
       this.running = this.pass()
         .then(
           (n) => {
+            this.lastPassFailed = false;
             this.lastError = this.stuck;
             if (n > 0) for (const listener of this.passListeners) listener(n);
             return n;
           },
           (err: unknown) => {
             // However the pass was started (timer, drain, a script), /readyz tells why it is behind.
+            this.lastPassFailed = true;
             this.lastError = err instanceof Error ? err.message : String(err);
             throw err;
           },

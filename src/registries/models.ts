@@ -9,7 +9,7 @@
  */
 import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
 import { checkCreditCode, CREDIT_CODE_MESSAGES } from './credit-code.js';
-import { GI_BOTH, oneOfWords, STATUS_REASON_MAX } from './rules.js';
+import { GI_BOTH, oneOfWords, REASON_TOO_LONG, STATUS_REASON_MAX } from './rules.js';
 import {
   CERTIFICATE_LEVELS,
   CERTIFICATE_SCOPES,
@@ -34,7 +34,7 @@ const bookkeeping = {
 };
 
 /** The same limit and words as the kernel's rule (rules.ts, reasonLengthProblems). */
-const reasonMax: [number, string] = [STATUS_REASON_MAX, m(`原因不能超过${STATUS_REASON_MAX}个字符`, `the reason is at most ${STATUS_REASON_MAX} characters`)];
+const reasonMax: [number, string] = [STATUS_REASON_MAX, m(...REASON_TOO_LONG)];
 
 function statusFields(values: readonly string[]) {
   return {

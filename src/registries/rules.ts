@@ -33,11 +33,12 @@ export function statusValueProblems(statuses: readonly string[], status: string)
   return [problem('status', zh, en)];
 }
 
+/** What is said when a reason is too long (the schema's maxlength says it in the same words). */
+export const REASON_TOO_LONG: readonly [string, string] = [`原因不能超过${STATUS_REASON_MAX}个字符`, `the reason is at most ${STATUS_REASON_MAX} characters`];
+
 /** A reason kept with a status: at most 500 characters. */
 export function reasonLengthProblems(reason: string): FieldProblem[] {
-  return reason.trim().length > STATUS_REASON_MAX
-    ? [problem('statusReason', `原因不能超过${STATUS_REASON_MAX}个字符`, `the reason is at most ${STATUS_REASON_MAX} characters`)]
-    : [];
+  return reason.trim().length > STATUS_REASON_MAX ? [problem('statusReason', ...REASON_TOO_LONG)] : [];
 }
 
 /**

@@ -7,7 +7,7 @@
  * src/platform/http.ts); test/openapi.test.ts validates real responses against them with ajv, so a
  * change to the API that is not described here fails the tests.
  */
-import { ERROR_CODES } from './codes.js';
+import { ERROR_CODES } from '../platform/errors.js';
 import {
   ALL_STATUSES,
   CERTIFICATE_DISPLAY_STATUSES,

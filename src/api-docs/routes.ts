@@ -6,11 +6,11 @@
  *   example answers, the error format, caching and rate limits.
  */
 import { Router } from 'express';
+import { ERROR_CODES, ERROR_STATUS } from '../platform/errors.js';
 import { registerMessages, t, type Lang } from '../platform/i18n.js';
 import type { Render } from '../platform/views.js';
 import { url } from '../platform/views.js';
 import { assertPlainQuery } from '../search/params.js';
-import { ERROR_CODES } from './codes.js';
 import { openApiDocument, operations } from './openapi.js';
 
 registerMessages({
@@ -56,19 +56,6 @@ registerMessages({
   ],
   'apidocs.bulk': ['需要整表数据请到“开放数据”下载 CSV 或 JSON。', 'For whole registries, download CSV or JSON from the open data page.'],
 });
-
-const STATUS_OF: Record<string, number> = {
-  bad_request: 400,
-  validation_failed: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  payload_too_large: 413,
-  rate_limited: 429,
-  search_unavailable: 503,
-  internal: 500,
-};
 
 type Json = Record<string, unknown>;
 
@@ -143,7 +130,7 @@ export function apiDocsRoutes(deps: { render: Render }): Router {
         title: t(lang, 'apidocs.title'),
         specHref: '/api/v1/openapi.json',
         endpoints,
-        codes: ERROR_CODES.map((code) => ({ code, status: STATUS_OF[code] ?? 500 })),
+        codes: ERROR_CODES.map((code) => ({ code, status: ERROR_STATUS[code] })),
         openDataHref: url(lang, '/open-data'),
       }),
     );

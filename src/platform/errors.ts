@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'search_unavailable'
   | 'internal';
 
-const STATUS: Record<ErrorCode, number> = {
+/** Each error code's HTTP status. */
+export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   bad_request: 400,
   validation_failed: 400,
   unauthorized: 401,
@@ -27,6 +28,9 @@ const STATUS: Record<ErrorCode, number> = {
   search_unavailable: 503,
   internal: 500,
 };
+
+/** Every error code, for the API's schema and its documentation page. */
+export const ERROR_CODES: readonly ErrorCode[] = Object.keys(ERROR_STATUS).filter((k): k is ErrorCode => Object.hasOwn(ERROR_STATUS, k));
 
 export interface FieldProblem {
   field: string;
@@ -45,7 +49,7 @@ export class AppError extends Error {
   ) {
     super(message, { cause: options.cause });
     this.name = 'AppError';
-    this.status = STATUS[code];
+    this.status = ERROR_STATUS[code];
   }
   get fields(): FieldProblem[] {
     return this.options.fields ?? [];

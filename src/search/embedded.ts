@@ -20,7 +20,7 @@ import { charBits, DocColumns, smallest, type ColumnRow } from './columns.js';
 import { searchable } from './enrich.js';
 import { FACETS, type FacetName, type IndexStats, type SearchDoc, type SearchIndex, type SearchQuery, type SearchResult } from './port.js';
 import { analyzeQuery, ftsExpression, highlightVariants, toHit, typoWords, withinOneEdit, type AnalyzedQuery } from './query.js';
-import { Synonyms } from './synonyms.js';
+import { DEFAULT_SYNONYM_SET, type Synonyms } from './synonyms.js';
 import { isCjk } from './text.js';
 import { EXPIRED, VALID } from '../registries/kinds.js';
 
@@ -171,7 +171,7 @@ export class EmbeddedSearchIndex implements SearchIndex {
     private readonly file: string,
     opts: { synonyms?: Synonyms; bm25?: number; exact?: number } = {},
   ) {
-    this.synonyms = opts.synonyms ?? new Synonyms();
+    this.synonyms = opts.synonyms ?? DEFAULT_SYNONYM_SET;
     this.bm25Limit = opts.bm25 ?? BM25_LIMIT;
     this.exactLimit = opts.exact ?? EXACT_LIMIT;
   }

@@ -45,7 +45,7 @@ import { EXPIRED, VALID, effectiveStatus } from '../registries/kinds.js';
 import { analyzeQuery, highlightVariants, toHit, type AnalyzedQuery } from './query.js';
 import { searchable, type Searchable } from './enrich.js';
 import { synonymQueryToken, synonymTokensOf } from './synonym-tokens.js';
-import { Synonyms } from './synonyms.js';
+import { DEFAULT_SYNONYM_SET, type Synonyms } from './synonyms.js';
 import { bigrams, gramTokens, isCjk, pinyinTokens, unigramTokens } from './text.js';
 
 /** Primary key field: Meilisearch ids allow only [a-zA-Z0-9_-], our ids contain ':'. */
@@ -215,7 +215,7 @@ const tokenCount = (column: string) => column.split(' ').filter(Boolean).length;
  * The document Meilisearch stores for a SearchDoc: our enrichment as searchable fields, and the
  * tokens of the synonym groups it matches (default: DEFAULT_SYNONYMS).
  */
-export function toMeiliDoc(d: SearchDoc, synonyms: Synonyms = new Synonyms()): MeiliDoc {
+export function toMeiliDoc(d: SearchDoc, synonyms: Synonyms = DEFAULT_SYNONYM_SET): MeiliDoc {
   const f = searchable(d);
   return {
     ...d,
@@ -239,7 +239,7 @@ export function toMeiliDoc(d: SearchDoc, synonyms: Synonyms = new Synonyms()): M
  * The q sent to Meilisearch: Han runs as phrases of their bigrams (substring match), Latin runs
  * as words, and a run that belongs to a synonym group as that group term's token.
  */
-export function meiliQuery(a: AnalyzedQuery, synonyms: Synonyms = new Synonyms()): string {
+export function meiliQuery(a: AnalyzedQuery, synonyms: Synonyms = DEFAULT_SYNONYM_SET): string {
   return a.runs.map((run) => synonymQueryToken(run, synonyms) ?? (isCjk(run) ? `"${bigrams(run).join(' ')}"` : run)).join(' ');
 }
 
@@ -253,7 +253,7 @@ const MIN_IDENT_PREFIX = 3;
  * synonym token (else "zs" would find every entry with one), and identifiers not for a lone
  * Latin word too short to be one (else "h" would rank every certificate numbered HB… first).
  */
-export function searchOn(a: AnalyzedQuery, groups: Synonyms = new Synonyms()): string[] | null {
+export function searchOn(a: AnalyzedQuery, groups: Synonyms = DEFAULT_SYNONYM_SET): string[] | null {
   const all = SEARCHABLE;
   const synonyms = a.runs.some((run) => synonymQueryToken(run, groups) !== null);
   const shortLatin = a.runs.length === 1 && !isCjk(a.runs[0]!) && a.runs[0]!.length < MIN_IDENT_PREFIX;
@@ -261,56 +261,13 @@ export function searchOn(a: AnalyzedQuery, groups: Synonyms = new Synonyms()): s
   return all.filter((attr) => (synonyms || !attr.startsWith('syn')) && (!shortLatin || attr !== 'ident'));
 }
 
-/** The SearchDoc fields of a stored document (what the port returns), without our enrichment. */
+/**
+ * The SearchDoc a hit carries. Searches retrieve only the SearchDoc fields (attributesToRetrieve:
+ * DOC_FIELDS), so our enrichment never comes back; the nullable fields a stored document may lack
+ * read as null, as the port promises.
+ */
 function pickDoc(hit: SearchDoc): SearchDoc {
-  const {
-    id,
-    kind,
-    entryId,
-    version,
-    slug,
-    name,
-    nameEn,
-    title,
-    company,
-    district,
-    sector,
-    industry,
-    keywords,
-    summary,
-    tier,
-    status,
-    expiresAt,
-    niceClasses,
-    identifiers,
-    year,
-    updatedAt,
-    demo,
-  } = hit;
-  return {
-    id,
-    kind,
-    entryId,
-    version,
-    slug,
-    name,
-    nameEn,
-    title,
-    company,
-    district,
-    sector,
-    industry,
-    keywords,
-    summary,
-    tier,
-    status,
-    expiresAt: expiresAt ?? null,
-    niceClasses,
-    identifiers,
-    year: year ?? null,
-    updatedAt,
-    demo,
-  };
+  return { ...hit, expiresAt: hit.expiresAt ?? null, year: hit.year ?? null };
 }
 
 /** A quoted filter value: backslashes and double quotes escaped. */
@@ -420,7 +377,7 @@ export class MeiliSearchIndex implements SearchIndex {
     this.admin = new Meilisearch({ ...config, apiKey: opts.apiKey });
     this.searchKey = opts.searchKey;
     this.uid = opts.indexUid;
-    this.synonyms = opts.synonyms ?? new Synonyms();
+    this.synonyms = opts.synonyms ?? DEFAULT_SYNONYM_SET;
   }
 
   async init(): Promise<void> {

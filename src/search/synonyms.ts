@@ -51,7 +51,7 @@ export class Synonyms {
    * when the file is malformed.
    */
   static load(file: string | undefined): Synonyms {
-    if (!file) return new Synonyms(DEFAULT_SYNONYMS);
+    if (!file) return DEFAULT_SYNONYM_SET;
     const parsed = SynonymsFile.safeParse(JSON.parse(readFileSync(file, 'utf8')));
     if (!parsed.success) throw new Error(`SEARCH_SYNONYMS_FILE ${file}: expected an array of arrays of at least two terms`);
     return new Synonyms(parsed.data);
@@ -67,3 +67,6 @@ export class Synonyms {
     return [...this.others.keys()];
   }
 }
+
+/** The default groups, built once (a Synonyms is immutable, so sharing it is safe). */
+export const DEFAULT_SYNONYM_SET = new Synonyms(DEFAULT_SYNONYMS);

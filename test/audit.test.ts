@@ -15,7 +15,7 @@ import * as cheerio from 'cheerio';
 import request from 'supertest';
 import { loginAs } from './support/admin.js';
 import { testContext } from './support/context.js';
-import { createTestBrand, DirectoryEntry } from './support/helpers.js';
+import { createTestBrand, DirectoryEntry, insertCrashedChange } from './support/helpers.js';
 
 const eventOf = (model: string, id: unknown, version: number) => AuditEvent.findOne({ key: `change:${changeId(model, id, version)}` }).lean();
 
@@ -172,27 +172,7 @@ describe('audit trail', () => {
     const { directory } = await createTestBrand({ slugPrefix: 'crashaudit', name: '审计断电品牌' });
     await testContext().sync.drain();
     // The crash: change claimed and applied to the entry, but no audit event and not indexed.
-    const at = new Date();
-    const id = changeId('DirectoryEntry', directory!._id, 2);
-    await Change.collection.insertOne({
-      _id: id,
-      model: 'DirectoryEntry',
-      entryId: directory!._id,
-      version: 2,
-      op: 'update',
-      action: 'update',
-      set: { advantage: true },
-      before: { advantage: false },
-      entryIds: [],
-      actor: 'crash@example.gov.cn',
-      reason: '断电前',
-      at,
-      status: 'applied',
-      appliedAt: at,
-      error: '',
-      indexed: false,
-      audited: false,
-    } as never);
+    const id = await insertCrashedChange(directory!._id, { actor: 'crash@example.gov.cn', reason: '断电前' });
     await DirectoryEntry.collection.updateOne({ _id: directory!._id }, { $set: { advantage: true, version: 2 } });
     assert.equal(await AuditEvent.countDocuments({ key: `change:${id}` }), 0);
     await testContext().audit.drain();
@@ -206,26 +186,7 @@ describe('audit trail', () => {
     const { directory } = await createTestBrand({ slugPrefix: 'rollaudit', name: '审计续写品牌' });
     await testContext().sync.drain();
     const at = new Date(Date.now() - CHANGE_LEASE_MS - 1000);
-    const id = changeId('DirectoryEntry', directory!._id, 2);
-    await Change.collection.insertOne({
-      _id: id,
-      model: 'DirectoryEntry',
-      entryId: directory!._id,
-      version: 2,
-      op: 'update',
-      action: 'update',
-      set: { advantage: true },
-      before: { advantage: false },
-      entryIds: [],
-      actor: 'gone@example.gov.cn',
-      reason: '',
-      at,
-      status: 'pending',
-      appliedAt: null,
-      error: '',
-      indexed: false,
-      audited: false,
-    } as never);
+    const id = await insertCrashedChange(directory!._id, { actor: 'gone@example.gov.cn', at, status: 'pending', appliedAt: null });
     await testContext().sync.drain();
     await testContext().sync.drain();
     assert.equal(await AuditEvent.countDocuments({ key: `change:${id}` }), 1);

@@ -12,7 +12,7 @@ import { updateEntry } from '../src/registries/service.js';
 import { SearchUnavailableError, type SearchIndex } from '../src/search/port.js';
 import { IndexSync } from '../src/search/sync.js';
 import { testContext } from './support/context.js';
-import { createTestBrand } from './support/helpers.js';
+import { createTestBrand, insertCrashedChange } from './support/helpers.js';
 
 /** An index whose writes fail as an unreachable engine's do. */
 function downIndex(inner: SearchIndex): SearchIndex {
@@ -135,27 +135,7 @@ describe('change log: one owner, independent subscribers', () => {
     const { directory } = await createTestBrand({ slugPrefix: 'searchdown', name: '搜索故障审计品牌' });
     await shared.drain();
     const sync = new IndexSync(downIndex(index), createLogger('silent'), { pollMs: 20, rebuildThreshold: 0 });
-    const at = new Date();
-    const id = changeId('DirectoryEntry', directory!._id, 2);
-    await Change.collection.insertOne({
-      _id: id,
-      model: 'DirectoryEntry',
-      entryId: directory!._id,
-      version: 2,
-      op: 'update',
-      action: 'update',
-      set: { advantage: true },
-      before: { advantage: false },
-      entryIds: [],
-      actor: 'crash@test',
-      reason: '断电前',
-      at,
-      status: 'applied',
-      appliedAt: at,
-      error: '',
-      indexed: false,
-      audited: false,
-    } as never);
+    const id = await insertCrashedChange(directory!._id, { reason: '断电前' });
 
     await assert.rejects(() => sync.runOnce(), SearchUnavailableError);
     await audit.drain();

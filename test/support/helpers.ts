@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import * as cheerio from 'cheerio';
 import request from 'supertest';
+import type mongoose from 'mongoose';
+import { Change, changeId } from '../../src/registries/changes.js';
 import { demoCreditCode } from '../../src/registries/credit-code.js';
 import { Brand, Certificate, DirectoryEntry, Trademark } from '../../src/registries/models.js';
 import { createEntry } from '../../src/registries/service.js';
@@ -100,6 +102,37 @@ export async function createTestBrand(o: TestBrandOptions) {
       })
     : null;
   return { slug, brand, directory, certificate };
+}
+
+/**
+ * Writes a change-log record for version 2 of a directory entry straight into the collection, as
+ * a writer that crashed part-way would leave it (no registry service, no subscriber ran): by
+ * default an applied change of `advantage`, neither audited nor indexed. Returns its id.
+ */
+export async function insertCrashedChange(entryId: mongoose.Types.ObjectId, over: Record<string, unknown> = {}): Promise<string> {
+  const at = new Date();
+  const id = changeId('DirectoryEntry', entryId, 2);
+  await Change.collection.insertOne({
+    _id: id,
+    model: 'DirectoryEntry',
+    entryId,
+    version: 2,
+    op: 'update',
+    action: 'update',
+    set: { advantage: true },
+    before: { advantage: false },
+    entryIds: [],
+    actor: 'crash@test',
+    reason: '',
+    at,
+    status: 'applied',
+    appliedAt: at,
+    error: '',
+    indexed: false,
+    audited: false,
+    ...over,
+  } as never);
+  return id;
 }
 
 export { Brand, Certificate, DirectoryEntry, Trademark };

@@ -1,12 +1,23 @@
 /**
  * /admin/audit: the audit trail for people — newest events first, filterable by action and actor,
- * each change with its field-level before/after, and the chain check on demand (the same check as
- * `npm run audit:verify`).
+ * each change with its field-level before/after — and, for admins only, the chain check on demand
+ * (POST /admin/audit/verify, CSRF-protected like every back-office form): the same check as
+ * `npm run audit:verify` without the anchor file, incremental from the last position a check found
+ * intact (a checkpoint signed with the chain's key), or from the start with "full re-check".
  */
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import mongoose from 'mongoose';
 import { z } from 'zod';
-import { AuditEvent, verifyChain, type AuditEventDoc } from '../audit/index.js';
+import {
+  AuditEvent,
+  defaultKeyring,
+  loadCheckpoint,
+  saveCheckpoint,
+  verifyChain,
+  type AuditEventDoc,
+  type AuditKeyring,
+  type ChainReport,
+} from '../audit/index.js';
 import { requireRole } from '../accounts/middleware.js';
 import { AppError } from '../platform/errors.js';
 import { registerMessages, t, type Lang } from '../platform/i18n.js';
@@ -31,9 +42,21 @@ registerMessages({
   'audit.none': ['没有符合条件的事件。', 'No events match.'],
   'audit.reason': ['原因', 'Reason'],
   'audit.verify': ['校验哈希链', 'Check the hash chain'],
-  'audit.verify.ok': ['哈希链完整：已校验 {n} 条事件。', 'The chain is intact: {n} events checked.'],
+  'audit.verify.full': ['完整重新校验', 'Full re-check'],
+  'audit.verify.adminOnly': ['只有管理员可以校验哈希链。', 'Only admins can check the hash chain.'],
+  'audit.verify.ok': ['哈希链完整：已校验 {n} 条事件（第 1 至 {head} 条）。', 'The chain is intact: {n} events checked (1 to {head}).'],
+  'audit.verify.okIncremental': [
+    '哈希链完整：自上次校验（第 {from} 条）以来新增的 {n} 条事件已校验，当前共 {head} 条。',
+    'The chain is intact: the {n} events since the last check (at {from}) were checked; {head} in all.',
+  ],
   'audit.verify.broken': ['哈希链在第 {seq} 条事件处断开（{problem}）。请立即报告。', 'The chain is broken at event {seq} ({problem}). Report this at once.'],
+  'audit.verify.missing': [
+    '有 {n} 项标记为已审计的修改在哈希链中没有对应事件（首项：{change}）。请立即报告。',
+    '{n} change(s) marked audited have no event in the chain (first: {change}). Report this at once.',
+  ],
   'audit.verify.unaudited': ['另有 {n} 项已保存的修改正在补记审计事件。', '{n} saved change(s) are still getting their audit event.'],
+  'audit.action.chain_rekeyed': ['哈希链启用密钥', 'Chain keyed'],
+  'audit.action.key_rotated': ['更换哈希链密钥', 'Chain key rotated'],
   'audit.more': ['更早的事件', 'Older events'],
   'audit.newer': ['较新的事件', 'Newer events'],
   'audit.action.create': ['新增', 'Created'],
@@ -43,6 +66,8 @@ registerMessages({
   'audit.action.import': ['导入', 'Import'],
   'audit.action.login': ['登录', 'Sign-in'],
   'audit.action.login_failed': ['登录失败', 'Failed sign-in'],
+  'audit.action.login_lockout': ['登录锁定', 'Sign-in lockout'],
+  'audit.action.account_unlock': ['解除登录锁定', 'Sign-in lock lifted'],
   'audit.action.logout': ['退出', 'Sign-out'],
   'audit.action.password_change': ['修改密码', 'Password change'],
   'audit.action.account_create': ['创建账户', 'Account created'],
@@ -58,11 +83,15 @@ const ACTIONS = [
   'import',
   'login',
   'login_failed',
+  'login_lockout',
+  'account_unlock',
   'logout',
   'password_change',
   'account_create',
   'account_update',
   'figure_entry',
+  'chain_rekeyed',
+  'key_rotated',
 ] as const;
 const PAGE = 50;
 
@@ -102,12 +131,36 @@ function eventView(lang: Lang, e: AuditEventDoc) {
   };
 }
 
-export function auditRoutes(deps: { render: Render }): Router {
-  const router = Router();
+type Check = { ok: boolean; message: string; unaudited: string };
 
-  router.get('/audit', requireRole('viewer'), async (req, res) => {
+/** The outcome of a chain check, in words. */
+function checkView(lang: Lang, report: ChainReport): Check {
+  const cl = report.changeLog;
+  const problems = [
+    ...(report.broken ? [t(lang, 'audit.verify.broken', { seq: report.broken.seq, problem: report.broken.problem })] : []),
+    ...(cl && (cl.missing || cl.mismatched) ? [t(lang, 'audit.verify.missing', { n: cl.missing + cl.mismatched, change: cl.first?.change ?? '' })] : []),
+  ];
+  const head = report.head?.seq ?? 0;
+  return {
+    ok: report.ok,
+    message: problems.length
+      ? problems.join(' ')
+      : report.from
+        ? t(lang, 'audit.verify.okIncremental', { n: report.events, from: report.from, head })
+        : t(lang, 'audit.verify.ok', { n: report.events, head }),
+    unaudited: report.unaudited ? t(lang, 'audit.verify.unaudited', { n: report.unaudited }) : '',
+  };
+}
+
+const verifyBody = z.object({ full: z.enum(['1', 'true', 'on']).optional() });
+
+export function auditRoutes(deps: { render: Render; keys?: AuditKeyring }): Router {
+  const router = Router();
+  const keys = () => deps.keys ?? defaultKeyring();
+
+  const page = async (req: Request, res: Response, check: Check | null) => {
     const lang = res.locals.lang;
-    const parsed = query.safeParse(req.query);
+    const parsed = query.safeParse(req.method === 'GET' ? req.query : {});
     if (!parsed.success) throw new AppError('bad_request', '筛选条件不正确', { messageEn: 'Invalid filter' });
     const { action, actor, before } = parsed.data;
     const filter: Record<string, unknown> = {};
@@ -120,17 +173,6 @@ export function auditRoutes(deps: { render: Render }): Router {
       .lean<AuditEventDoc[]>();
     const more = events.length > PAGE;
     const shown = events.slice(0, PAGE);
-    let check: { ok: boolean; message: string; unaudited: string } | null = null;
-    if (req.query.verify === '1') {
-      const report = await verifyChain();
-      check = {
-        ok: report.ok,
-        message: report.ok
-          ? t(lang, 'audit.verify.ok', { n: report.events })
-          : t(lang, 'audit.verify.broken', { seq: report.broken!.seq, problem: report.broken!.problem }),
-        unaudited: report.unaudited ? t(lang, 'audit.verify.unaudited', { n: report.unaudited }) : '',
-      };
-    }
     res.type('html').send(
       deps.render('admin/audit', {
         ...res.locals,
@@ -140,10 +182,24 @@ export function auditRoutes(deps: { render: Render }): Router {
         actor: actor ?? '',
         olderHref: more ? url(lang, '/admin/audit', { action, actor, before: shown[shown.length - 1]!.seq }) : null,
         newestHref: before ? url(lang, '/admin/audit', { action, actor }) : null,
-        verifyHref: url(lang, '/admin/audit', { action, actor, verify: 1 }),
+        verifyAction: url(lang, '/admin/audit/verify'),
+        canVerify: res.locals.user?.role === 'admin',
         check,
       }),
     );
+  };
+
+  router.get('/audit', requireRole('viewer'), (req, res) => page(req, res, null));
+
+  // The chain check recomputes hashes over the chain: admins only, and incremental by default.
+  router.post('/audit/verify', requireRole('admin'), async (req, res) => {
+    const parsed = verifyBody.safeParse(req.body ?? {});
+    if (!parsed.success) throw new AppError('bad_request', '请求不正确', { messageEn: 'Invalid request' });
+    const ring = keys();
+    const from = parsed.data.full ? null : await loadCheckpoint(ring);
+    const report = await verifyChain({ keys: ring, from });
+    if (!report.broken && report.head) await saveCheckpoint(report.head, ring);
+    await page(req, res, checkView(res.locals.lang, report));
   });
 
   return router;

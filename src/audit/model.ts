@@ -1,5 +1,5 @@
 /**
- * Audit events: an append-only, hash-chained sequence.
+ * Audit events: an append-only, hash-chained sequence (keyed: HMAC-SHA256, src/audit/keys.ts).
  *
  * `_id` is the position in the chain as a zero-padded decimal string ("000000000001"; strings sort
  * like the numbers, and every server looks a string `_id` up through its primary index).
@@ -24,6 +24,8 @@ export type AuditAction =
   | 'account_create'
   | 'account_update'
   | 'figure_entry'
+  | 'chain_rekeyed'
+  | 'key_rotated'
   | (string & {});
 
 export interface FieldChange {
@@ -39,6 +41,11 @@ export interface AuditEventDoc {
   key: string;
   prevHash: string;
   hash: string;
+  /**
+   * The id of the key the hash was made with (src/audit/keys.ts). Absent on events written before
+   * the chain was keyed: those carry a plain SHA-256 and come before the `chain_rekeyed` marker.
+   */
+  keyId?: string;
   at: Date;
   actor: string;
   action: AuditAction;
@@ -60,6 +67,7 @@ const auditSchema = new Schema<AuditEventDoc>(
     key: { type: String, required: true, unique: true },
     prevHash: { type: String, required: true },
     hash: { type: String, required: true },
+    keyId: { type: String },
     at: { type: Date, required: true },
     actor: { type: String, required: true },
     action: { type: String, required: true },

@@ -4,17 +4,31 @@
  * here is already CSRF-checked and res.locals.user is known.
  */
 import { Router, type Request, type Response } from 'express';
+import type { Options as RateLimitOptions } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { EventRecorder } from '../audit/index.js';
 import type { Config } from '../config/index.js';
 import { AppError, type FieldProblem } from '../platform/errors.js';
 import { isRecord } from '../platform/guards.js';
 import { registerMessages, t, type Lang } from '../platform/i18n.js';
-import { exactLimiter } from '../platform/rate-limit.js';
+import { MongoRateLimitStore } from '../platform/rate-limit.js';
 import { url, type Render } from '../platform/views.js';
 import { ROLES } from './roles.js';
 import { currentUser, destroySession, flash, regenerateSession, requireRole, safeNext, saveSession } from './middleware.js';
-import { authenticate, changePassword, createUser, listUsers, PASSWORD_MAX, PASSWORD_MIN, recordLogout, setDisabled, setRole } from './service.js';
+import {
+  authenticate,
+  changePassword,
+  createUser,
+  listUsers,
+  PASSWORD_MAX,
+  PASSWORD_MIN,
+  recordLogout,
+  setDisabled,
+  setRole,
+  sourceKey,
+  unlockAccount,
+  type LockoutPolicy,
+} from './service.js';
 import { csrfToken, SESSION_COOKIE, SESSION_COOKIE_PATH } from './session.js';
 
 registerMessages({
@@ -25,6 +39,13 @@ registerMessages({
     '邮箱或密码不正确，或账户已停用或暂时锁定。连续多次失败后账户会锁定一段时间，请稍后再试。',
     'The e-mail or password is not correct, or the account is disabled or temporarily locked. After repeated failures an account is locked for a while; please try again later.',
   ],
+  'accounts.login.locked': [
+    '从您当前的网络使用该邮箱登录失败的次数过多，登录已暂停。请在约{wait}后（北京时间 {time} 以后）再试；如需尽快登录，请联系管理员解除锁定。',
+    'Too many failed sign-ins with this e-mail from your network: signing in is paused. Please try again in about {wait} (after {time} Beijing time); an administrator can lift the lock sooner.',
+  ],
+  'accounts.login.wait.minutes': [' {n} 分钟', '{n} minutes'],
+  'accounts.login.wait.minute': [' 1 分钟', '1 minute'],
+  'accounts.login.wait.hours': [' {n} 小时', '{n} hours'],
   'accounts.login.loggedOut': ['您已退出登录。', 'You have signed out.'],
   'accounts.login.rateLimited': ['登录尝试过于频繁，请15分钟后再试', 'Too many sign-in attempts; please try again in 15 minutes'],
   'accounts.email': ['邮箱', 'E-mail'],
@@ -73,12 +94,25 @@ registerMessages({
   'accounts.users.roleChanged': ['已将 {email} 的角色改为“{role}”。', '{email} is now {role}.'],
   'accounts.users.disabledDone': ['已停用账户 {email}，其登录已失效。', 'Account {email} disabled; its sessions have ended.'],
   'accounts.users.enabledDone': ['已启用账户 {email}。', 'Account {email} enabled.'],
+  'accounts.users.unlock': ['解除锁定', 'Unlock'],
+  'accounts.users.lockedSources': ['{n} 个来源', '{n} source(s)'],
+  'accounts.users.unlockedDone': ['已解除账户 {email} 的全部登录锁定。', 'Every sign-in lock on {email} has been lifted.'],
+  'accounts.users.notLocked': ['账户 {email} 当前没有登录锁定。', 'Account {email} has no sign-in lock.'],
+  // Labels of the audit page (src/admin/audit-routes.ts) for the accounts' lock events.
   'accounts.field.required': ['请填写{field}', '{field} is required'],
 });
 
 export interface AuthRoutesDeps {
   render: Render;
-  config: Pick<Config, 'LOGIN_MAX_FAILURES' | 'LOGIN_LOCK_MINUTES' | 'RATE_LIMIT_LOGIN_PER_15MIN'>;
+  config: Pick<
+    Config,
+    | 'LOGIN_MAX_FAILURES'
+    | 'LOGIN_LOCK_MINUTES'
+    | 'LOGIN_LOCK_MAX_MINUTES'
+    | 'LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR'
+    | 'LOGIN_KNOWN_SOURCE_DAYS'
+    | 'RATE_LIMIT_LOGIN_PER_15MIN'
+  >;
   logger?: Logger;
   /** Where sign-ins, sign-outs and account changes are recorded: the app's audit trail. */
   audit: EventRecorder;
@@ -122,22 +156,52 @@ function problemsOf(err: unknown): FieldProblem[] {
   throw err;
 }
 
+const beijingTime = (lang: Lang, at: Date, withDate: boolean) =>
+  new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'zh-CN', {
+    timeZone: 'Asia/Shanghai',
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+    ...(withDate ? { month: 'numeric', day: 'numeric' } : {}),
+  }).format(at);
+
+/** "Try again in about N minutes (after HH:MM)", for a backed-off pair. */
+function lockedMessage(lang: Lang, retryAt: Date, now: Date): string {
+  const minutes = Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 60_000));
+  const wait =
+    minutes === 1
+      ? t(lang, 'accounts.login.wait.minute')
+      : minutes < 90
+        ? t(lang, 'accounts.login.wait.minutes', { n: minutes })
+        : t(lang, 'accounts.login.wait.hours', { n: Math.ceil(minutes / 60) });
+  return t(lang, 'accounts.login.locked', { wait, time: beijingTime(lang, retryAt, minutes >= 12 * 60) });
+}
+
 /** Builds the sign-in, sign-out, account and account-management routes. */
 export function authRoutes({ render, config, audit }: AuthRoutesDeps): Router {
   const router = Router();
-  const policy = { maxFailures: config.LOGIN_MAX_FAILURES, lockMinutes: config.LOGIN_LOCK_MINUTES };
-  // Per client IP; only failed attempts count (a sign-in that succeeds gives its hit back), so a
-  // whole office behind one address can still sign in each morning. Counted in MongoDB at every
-  // failure, so the limit holds across instances and restarts (failures are few); that store holds
-  // no timer, so boot has nothing to stop here.
-  const loginLimiter = exactLimiter({
-    name: 'login',
-    windowMs: 15 * 60_000,
-    limit: config.RATE_LIMIT_LOGIN_PER_15MIN,
-    message: t('zh', 'accounts.login.rateLimited'),
-    messageEn: t('en', 'accounts.login.rateLimited'),
-    skipSuccessfulRequests: true,
-  });
+  const policy: LockoutPolicy = {
+    maxFailures: config.LOGIN_MAX_FAILURES,
+    lockMinutes: config.LOGIN_LOCK_MINUTES,
+    maxLockMinutes: config.LOGIN_LOCK_MAX_MINUTES,
+    accountFailuresPerHour: config.LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR,
+    knownSourceDays: config.LOGIN_KNOWN_SOURCE_DAYS,
+  };
+  // Failed sign-ins per client address (sourceKey) per clock-aligned 15 minutes, counted in MongoDB
+  // at every failure so the limit holds across instances and restarts (docs/decisions/0008). It
+  // never refuses a correct password outright: over the limit, the address is refused for the
+  // accounts it has failed for (authenticate's `addressLimited`), and every failure answers 429,
+  // so a whole office behind one address still signs in. The store holds no timer.
+  const addressWindowMs = 15 * 60_000;
+  const addressLimit = config.RATE_LIMIT_LOGIN_PER_15MIN;
+  const addressFailures = new MongoRateLimitStore(`login:${addressLimit}/${addressWindowMs}:`);
+  addressFailures.init({ windowMs: addressWindowMs } as RateLimitOptions);
+  const rateLimitHeaders = (res: Response, hits: number, resetTime: Date | undefined, now: Date) => {
+    const reset = Math.max(0, Math.ceil(((resetTime?.getTime() ?? now.getTime() + addressWindowMs) - now.getTime()) / 1000));
+    res.append('RateLimit', `"login"; r=${Math.max(0, addressLimit - hits)}; t=${reset}`);
+    res.append('RateLimit-Policy', `"login"; q=${addressLimit}; w=${addressWindowMs / 1000}`);
+    return reset;
+  };
 
   const loginPage = (req: Request, res: Response, status: number, extra: Record<string, unknown> = {}) => {
     const lang = langOf(res);
@@ -163,15 +227,30 @@ export function authRoutes({ render, config, audit }: AuthRoutesDeps): Router {
     loginPage(req, res, 200, { next, loggedOut: q.bye === '1' });
   });
 
-  router.post('/login', loginLimiter, async (req, res) => {
+  router.post('/login', async (req, res) => {
     const lang = langOf(res);
     const email = textField(req, 'email', 254).trim();
     const password = textField(req, 'password', PASSWORD_MAX + 1);
     const next = safeNext(textField(req, 'next', 2000));
     const missing = [...(email ? [] : [required(lang, 'email', 'accounts.email')]), ...(password ? [] : [required(lang, 'password', 'accounts.password')])];
     if (missing.length) return loginPage(req, res, 400, { next, values: { email }, errors: errorsByField(lang, missing) });
-    const result = await authenticate(audit, email, password, new Date(), policy);
-    if (!result.ok) return loginPage(req, res, 401, { next, values: { email }, failed: true });
+    const source = sourceKey(req.ip);
+    const now = new Date();
+    const limited = ((await addressFailures.get(source))?.totalHits ?? 0) >= addressLimit;
+    const result = await authenticate(audit, email, password, now, policy, { source, addressLimited: limited });
+    if (!result.ok) {
+      const counted = await addressFailures.increment(source);
+      const reset = rateLimitHeaders(res, counted.totalHits, counted.resetTime, now);
+      if (limited) {
+        res.set('Retry-After', String(reset));
+        throw new AppError('rate_limited', t('zh', 'accounts.login.rateLimited'), { messageEn: t('en', 'accounts.login.rateLimited') });
+      }
+      if (result.retryAt) {
+        res.set('Retry-After', String(Math.max(1, Math.ceil((result.retryAt.getTime() - now.getTime()) / 1000))));
+        return loginPage(req, res, 401, { next, values: { email }, failed: true, locked: lockedMessage(lang, result.retryAt, now) });
+      }
+      return loginPage(req, res, 401, { next, values: { email }, failed: true });
+    }
     // A new session id at sign-in (no fixation), with a new CSRF token in it.
     await regenerateSession(req);
     req.session.userId = result.user.id;
@@ -229,7 +308,7 @@ export function authRoutes({ render, config, audit }: AuthRoutesDeps): Router {
   const usersPage = async (res: Response, status: number, extra: Record<string, unknown> = {}) => {
     const lang = langOf(res);
     const me = currentUser(res)!;
-    const users = (await listUsers()).map((u) => ({
+    const users = (await listUsers(new Date(), policy.accountFailuresPerHour)).map((u) => ({
       ...u,
       self: u.id === me.id,
       roles: ROLES.map((r) => ({ value: r, label: t(lang, `admin.role.${r}`), selected: r === u.role })),
@@ -283,6 +362,13 @@ export function authRoutes({ render, config, audit }: AuthRoutesDeps): Router {
     }
     const email = await setDisabled(audit, currentUser(res)!, String(req.params.id), value === '1');
     flash(req, value === '1' ? 'accounts.users.disabledDone' : 'accounts.users.enabledDone', { email });
+    res.redirect(303, url(lang, '/admin/users'));
+  });
+
+  router.post('/users/:id/unlock', requireRole('admin'), async (req, res) => {
+    const lang = langOf(res);
+    const { email, unlocked } = await unlockAccount(audit, currentUser(res)!, String(req.params.id));
+    flash(req, unlocked ? 'accounts.users.unlockedDone' : 'accounts.users.notLocked', { email });
     res.redirect(303, url(lang, '/admin/users'));
   });
 

@@ -168,6 +168,9 @@ const ADMIN_PAGES: Array<{ path: string; maxP95: number }> = [
 /** What a TLS-terminating proxy adds (the app trusts it for the bench). */
 const OVER_HTTPS = { 'x-forwarded-proto': 'https' };
 
+/** The public address the bench's production config names: the origin its sign-in comes from. */
+const BENCH_ORIGIN = 'https://registry.bench.invalid';
+
 /** Signs a viewer in through the login form; returns the session cookie. */
 async function signIn(base: string, audit: EventRecorder): Promise<string> {
   const email = `bench-viewer-${Date.now()}@example.org`;
@@ -188,7 +191,7 @@ async function signIn(base: string, audit: EventRecorder): Promise<string> {
   const res = await fetch(`${base}/admin/login`, {
     method: 'POST',
     redirect: 'manual',
-    headers: { ...OVER_HTTPS, cookie: jar(page), 'content-type': 'application/x-www-form-urlencoded', origin: base.replace('http:', 'https:') },
+    headers: { ...OVER_HTTPS, cookie: jar(page), 'content-type': 'application/x-www-form-urlencoded', origin: BENCH_ORIGIN },
     body: new URLSearchParams({ _csrf: csrf, email, password }).toString(),
   });
   const cookie = jar(res);
@@ -203,6 +206,8 @@ async function pass(ferretdbBin: string | undefined, label: string, n: number): 
   const config = loadConfig({
     NODE_ENV: 'production',
     SESSION_SECRET: 'bench-pages-only-secret-not-for-any-deployment',
+    PUBLIC_BASE_URL: BENCH_ORIGIN,
+    MONGODB_URI: db.uri,
     LOG_LEVEL: 'silent',
     HOST: '127.0.0.1',
     PORT: '0',

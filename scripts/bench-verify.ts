@@ -46,6 +46,8 @@ async function main(): Promise<void> {
   const config = loadConfig({
     NODE_ENV: 'production',
     SESSION_SECRET: 'bench-verify-only-secret-not-for-any-deployment',
+    PUBLIC_BASE_URL: 'https://registry.bench.invalid',
+    MONGODB_URI: mongo.uri,
     LOG_LEVEL: 'silent',
     HOST: '127.0.0.1',
     PORT: '0',

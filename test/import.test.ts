@@ -8,7 +8,7 @@ import * as cheerio from 'cheerio';
 import ExcelJS from 'exceljs';
 import express, { Router, type Express } from 'express';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -379,10 +379,7 @@ describe('import pages', () => {
     const tplRun = await dryRun('directory', tplFile);
     assert.deepEqual(tplRun.problems, [], 'the template example row is valid');
     const token = $('input[name="_csrf"]').first().val() as string;
-    const res = await agent
-      .post(`/admin/import/upload?_csrf=${encodeURIComponent(token)}`)
-      .field('registry', 'directory')
-      .attach('file', fixture('directory-bad.csv'));
+    const res = await agent.post('/admin/import/upload').field('_csrf', token).field('registry', 'directory').attach('file', fixture('directory-bad.csv'));
     assert.equal(res.status, 403);
     assertNoStackTrace(res.text);
   });
@@ -391,10 +388,7 @@ describe('import pages', () => {
     const app = await appWith();
     const { agent, csrf } = await loginAs('editor', { app });
     const token = await csrf('/admin/import');
-    const up = await agent
-      .post(`/admin/import/upload?_csrf=${encodeURIComponent(token)}`)
-      .field('registry', 'directory')
-      .attach('file', fixture('directory-bad.csv'));
+    const up = await agent.post('/admin/import/upload').field('_csrf', token).field('registry', 'directory').attach('file', fixture('directory-bad.csv'));
     assert.equal(up.status, 303, up.text.slice(0, 300));
     const href = up.headers.location!;
     assert.match(href, /^\/admin\/import\/jobs\/[0-9a-f]{24}$/);
@@ -431,15 +425,36 @@ describe('import pages', () => {
     assert.equal(twice.status, 409, 'a job is imported once');
   });
 
-  it('when the CSRF token is forged, then the upload and the confirmation are refused with 403 and no job is created', async () => {
+  it('when the CSRF token is forged, in the URL, or after the file, then the upload is refused with 403, nothing is stored and no job is created', async () => {
     const app = await appWith();
-    const { agent } = await loginAs('editor', { app });
+    const { agent, csrf } = await loginAs('editor', { app });
+    const token = await csrf('/admin/import');
+    const page = cheerio.load((await agent.get('/admin/import')).text);
+    assert.equal(page('form.import-upload').attr('action'), '/admin/import/upload', 'the form action carries no token');
+    assert.equal(page('form.import-upload :input').first().attr('name'), '_csrf', 'the token is the first field of the form');
     const jobs = await ImportJob.countDocuments();
-    const res = await agent.post('/admin/import/upload?_csrf=forged-token').field('registry', 'directory').attach('file', fixture('directory-clean.csv'));
-    assert.equal(res.status, 403);
-    const res2 = await agent.post('/admin/import/upload').field('_csrf', 'x').field('registry', 'directory').attach('file', fixture('directory-clean.csv'));
-    assert.equal(res2.status, 403);
+    const dir = importDir(testContext().config);
+    const stored = () => (existsSync(dir) ? readdirSync(dir).length : 0);
+    const files = stored();
+    const forged = await agent.post('/admin/import/upload').field('_csrf', 'x').field('registry', 'directory').attach('file', fixture('directory-clean.csv'));
+    assert.equal(forged.status, 403);
+    const inUrl = await agent
+      .post(`/admin/import/upload?_csrf=${encodeURIComponent(token)}`)
+      .field('registry', 'directory')
+      .attach('file', fixture('directory-clean.csv'));
+    assert.equal(inUrl.status, 403, 'a token in the URL is not accepted (logs and histories keep URLs)');
+    const late = await agent.post('/admin/import/upload').field('registry', 'directory').attach('file', fixture('directory-clean.csv')).field('_csrf', token);
+    assert.equal(late.status, 403, 'a file before the token is not stored');
+    const none = await agent.post('/admin/import/upload').field('registry', 'directory');
+    assert.equal(none.status, 403);
+    assert.equal(stored(), files, 'no refused upload left a file behind');
     assert.equal(await ImportJob.countDocuments(), jobs);
+    const header = await agent
+      .post('/admin/import/upload')
+      .set('x-csrf-token', token)
+      .field('registry', 'directory')
+      .attach('file', fixture('directory-clean.csv'));
+    assert.equal(header.status, 303, 'a script may send the token in the header instead');
     const any = await ImportJob.findOne().lean();
     if (any) {
       const c = await agent.post(`/admin/import/jobs/${any._id.toHexString()}/confirm`).type('form').send({ _csrf: 'forged' });
@@ -453,10 +468,7 @@ describe('import pages', () => {
     const token = await csrf('/admin/import');
     const big = path.join(tmp, 'big.csv');
     writeFileSync(big, `${DIR_HEADER}\r\n${'x,'.repeat(800_000)}\r\n`);
-    const res = await agent
-      .post(`/admin/import/upload?_csrf=${encodeURIComponent(token)}`)
-      .field('registry', 'directory')
-      .attach('file', big);
+    const res = await agent.post('/admin/import/upload').field('_csrf', token).field('registry', 'directory').attach('file', big);
     assert.equal(res.status, 413);
     assert.match(res.text, /1 MB/);
     assertNoStackTrace(res.text);
@@ -472,10 +484,7 @@ describe('import pages', () => {
       `"${name}","${company.replace(/"/g, '""')}",${demoCreditCode('fx-hostile')},江岸区,三产,批发零售,"@SUM(1+1),-2+3",+86 说明,71000099,35,2020-01-01,2030-01-01,否,否,,,在册`,
     ]);
     const token = await csrf('/admin/import');
-    const up = await agent
-      .post(`/admin/import/upload?_csrf=${encodeURIComponent(token)}`)
-      .field('registry', 'directory')
-      .attach('file', file);
+    const up = await agent.post('/admin/import/upload').field('_csrf', token).field('registry', 'directory').attach('file', file);
     assert.equal(up.status, 303);
     const $ = await waitForJob(agent, up.headers.location!, ['checked']);
     assert.equal($('script').length, 0, 'no script element from the data');

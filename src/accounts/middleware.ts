@@ -6,7 +6,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { ROLE_RANK, type Role } from './roles.js';
 import { AppError } from '../platform/errors.js';
-import { t } from '../platform/i18n.js';
+import { registerMessages, t } from '../platform/i18n.js';
 import { publicUser, type PublicUser } from './model.js';
 import { findSessionUser } from './service.js';
 
@@ -25,6 +25,8 @@ declare module 'express-session' {
     userId?: string;
     /** When this session signed in (ms); a password changed after it ends the session. */
     authAt?: number;
+    /** When this session began (ms, set by regenerateSession at sign-in): its absolute lifetime runs from here. */
+    startedAt?: number;
     /** A message for the next page: an i18n key and its variables. */
     flash?: { key: string; vars?: Record<string, string | number> };
   }
@@ -44,7 +46,13 @@ export function actorOf(res: Response): string {
 
 /** A fresh, empty session in place of the current one (the old one is deleted from the store). */
 export function regenerateSession(req: Request): Promise<void> {
-  return new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+  return new Promise((resolve, reject) =>
+    req.session.regenerate((err) => {
+      if (err) return reject(err);
+      req.session.startedAt = Date.now();
+      resolve();
+    }),
+  );
 }
 
 export function saveSession(req: Request): Promise<void> {
@@ -55,14 +63,30 @@ export function destroySession(req: Request): Promise<void> {
   return new Promise((resolve, reject) => (req.session ? req.session.destroy((err) => (err ? reject(err) : resolve())) : resolve()));
 }
 
+registerMessages({
+  'accounts.session.ended': [
+    '登录已超过 {hours} 小时的最长时限，请重新登录。',
+    'You were signed in for the longest allowed time ({hours} hours); please sign in again.',
+  ],
+});
+
 /**
  * Sets res.locals.user from the session. An account that is gone, disabled, or whose password
- * changed after this session signed in ends the session here (it is replaced by an empty one).
+ * changed after this session signed in ends the session here (it is replaced by an empty one);
+ * so does a session older than `maxHours` (SESSION_MAX_HOURS), however active it has been — the
+ * idle timeout alone would let a session that keeps being used roll on for ever.
  */
-export function loadUser(): RequestHandler {
+export function loadUser(o: { maxHours: number }): RequestHandler {
+  const maxMs = o.maxHours * 3_600_000;
   return async (req, res, next) => {
     const id = req.session?.userId;
     if (!id) return next();
+    const started = req.session.startedAt ?? req.session.authAt ?? 0;
+    if (Date.now() - started > maxMs) {
+      await regenerateSession(req);
+      flash(req, 'accounts.session.ended', { hours: o.maxHours });
+      return next();
+    }
     const user = await findSessionUser(id);
     const changedAt = user?.passwordChangedAt ? new Date(user.passwordChangedAt).getTime() : 0;
     if (!user || user.disabled || (req.session.authAt ?? 0) < changedAt) {

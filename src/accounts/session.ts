@@ -73,17 +73,12 @@ export function sessionMiddleware(config: SessionConfig): RequestHandler {
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/** Where a request's CSRF token may be: the urlencoded/JSON body's `_csrf` or the `x-csrf-token` header — never the URL. */
 function tokenFromRequest(req: Request): string | undefined {
   const body: unknown = req.body;
   if (isRecord(body) && typeof body._csrf === 'string') return body._csrf;
   const header = req.headers['x-csrf-token'];
   if (typeof header === 'string') return header;
-  // A multipart upload's body is parsed by the route, after this check: such forms carry the
-  // token in their action URL (same-origin only; the Referrer-Policy keeps it off other sites).
-  if (req.is('multipart/form-data')) {
-    const q = req.query._csrf;
-    if (typeof q === 'string') return q;
-  }
   return undefined;
 }
 
@@ -109,41 +104,75 @@ function originOf(value: string): string | null {
   }
 }
 
+/** Names of this machine: in development a request may come from the address it was opened at. */
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
+
 /**
- * When a browser says where an unsafe request comes from (Origin, else Referer), it must be this
- * site: the request's own host or PUBLIC_BASE_URL. Requests that say nothing rely on the token.
+ * Where an unsafe request comes from (Origin, else Referer) must be the configured public origin
+ * (PUBLIC_BASE_URL) — never whatever the Host header claims. Browsers send Origin with every
+ * POST, so a request that names no source is refused in production; development and tests (plain
+ * scripts, supertest) may leave both out, and may also use the loopback address they were opened
+ * at (`PORT=3631 npm run demo` opened as 127.0.0.1), which the request's own Host then names —
+ * never another host name, so a rebinding DNS name cannot pass for this site.
  */
-function trustedSource(req: Request, publicBaseUrl: string): boolean {
+function trustedSource(req: Request, publicOrigin: string, production: boolean): boolean {
   const origin = req.get('origin');
   const referer = req.get('referer');
   let source: string | null;
   if (origin !== undefined) source = origin === 'null' ? null : originOf(origin);
   else if (referer !== undefined) source = originOf(referer);
-  else return true;
+  else return !production;
   if (!source) return false;
-  return source === `${req.protocol}://${req.get('host')}` || source === originOf(publicBaseUrl);
+  if (source === publicOrigin) return true;
+  return !production && source === `${req.protocol}://${req.get('host')}` && LOOPBACK.test(new URL(source).hostname);
 }
 
-const expired = () =>
+/** The refusal of an unsafe request without a trusted source and the session's token (also used by routes that check it themselves). */
+export const csrfRefused = (): AppError =>
   new AppError('forbidden', '页面已过期或请求来源不可信，请刷新页面后重试', {
     messageEn: 'The page has expired or the request came from an untrusted origin; reload the page and try again',
   });
+
+export interface CsrfOptions {
+  publicBaseUrl: string;
+  production: boolean;
+  /**
+   * Paths (below the router) whose multipart bodies the route parses itself: their token is the
+   * form's first field, checked by the route with `res.locals.csrfCheck` before any file is
+   * stored (src/imports/upload.ts). Any other multipart request needs the header.
+   */
+  multipartPaths?: readonly string[];
+}
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    /** Set for an accepted multipart path: does this token match the session's? */
+    csrfCheck?: (token: string | undefined) => boolean;
+  }
+}
 
 /**
  * CSRF protection for everything under /admin. Safe methods pass and get res.locals.csrfToken
  * when the session already has a token or a user (a signed-out visitor gets a session only from
  * the sign-in page); unsafe methods need a trusted origin and the session's token.
  */
-export function csrfProtection(publicBaseUrl: string): RequestHandler {
+export function csrfProtection(o: CsrfOptions): RequestHandler {
+  const publicOrigin = originOf(o.publicBaseUrl) ?? o.publicBaseUrl;
+  const deferred = new Set(o.multipartPaths ?? []);
   return (req, res, next) => {
     if (!UNSAFE.has(req.method)) {
       if (req.session && (req.session.csrfToken || res.locals.user)) res.locals.csrfToken = csrfToken(req);
       return next();
     }
-    if (!trustedSource(req, publicBaseUrl) || !req.session || !tokensMatch(tokenFromRequest(req), csrf.getTokenFromState(req))) {
-      return next(expired());
+    if (!trustedSource(req, publicOrigin, o.production) || !req.session) return next(csrfRefused());
+    const stored = csrf.getTokenFromState(req);
+    if (deferred.has(req.path) && req.is('multipart/form-data') && req.headers['x-csrf-token'] === undefined) {
+      res.locals.csrfCheck = (token) => tokensMatch(token, stored);
+      res.locals.csrfToken = stored ?? undefined;
+      return next();
     }
-    res.locals.csrfToken = csrf.getTokenFromState(req) ?? undefined;
+    if (!tokensMatch(tokenFromRequest(req), stored)) return next(csrfRefused());
+    res.locals.csrfToken = stored ?? undefined;
     next();
   };
 }

@@ -4,7 +4,8 @@
  *
  * Both routers sit behind the back office's session, CSRF and viewer checks (src/admin/index.ts).
  * Viewers may look and download; uploading and confirming need an editor. The upload form carries
- * its CSRF token in the action URL, because the multipart body is read here, after the check.
+ * its CSRF token as its first field; the multipart body is read here, so the token is checked
+ * here too, before any file is stored (src/imports/upload.ts).
  */
 import { Router, type Request, type Response } from 'express';
 import { createReadStream, existsSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { unlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { ROLE_RANK } from '../accounts/roles.js';
 import { actorOf, requireRole } from '../accounts/middleware.js';
+import { csrfRefused } from '../accounts/session.js';
 import type { Config } from '../config/index.js';
 import { AppError, notFound } from '../platform/errors.js';
 import { isOneOf } from '../platform/guards.js';
@@ -222,7 +224,7 @@ export function importRoutes({ render, config, jobs }: ImportRouteDeps): Router 
     page(res, 'admin/import', {
       title: t(lang, 'import.title'),
       canEdit: canEdit(res),
-      uploadAction: url(lang, '/admin/import/upload', { _csrf: res.locals.csrfToken }),
+      uploadAction: url(lang, '/admin/import/upload'),
       fileLabel: t(lang, 'import.file', { mb: config.IMPORT_MAX_MB }),
       registries: KINDS.map((k) => ({
         kind: k,
@@ -260,7 +262,10 @@ export function importRoutes({ render, config, jobs }: ImportRouteDeps): Router 
 
   router.post('/upload', requireRole('editor'), async (req, res) => {
     const actor = actorOf(res);
-    const upload = await receiveUpload(req, { dir, maxBytes, maxMb: config.IMPORT_MAX_MB });
+    // The CSRF middleware left this form's token to us: it is the body's first field.
+    const check = res.locals.csrfCheck;
+    const token = check ? { check, refusal: csrfRefused } : undefined;
+    const upload = await receiveUpload(req, { dir, maxBytes, maxMb: config.IMPORT_MAX_MB, token });
     if (!upload.file) {
       throw new AppError('validation_failed', '请选择要上传的文件', {
         messageEn: 'Choose a file to upload',

@@ -8,7 +8,9 @@
  */
 import type { Request } from 'express';
 import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdir, unlink } from 'node:fs/promises';
+import { Writable } from 'node:stream';
 import path from 'node:path';
 import { AppError } from '../platform/errors.js';
 import { errorCode } from '../platform/guards.js';
@@ -25,6 +27,7 @@ interface FormidableFile {
 }
 interface FormidableForm {
   on(event: 'fileBegin', cb: (name: string, file: FormidableFile) => void): void;
+  on(event: 'field', cb: (name: string, value: string) => void): void;
   parse(req: Request): Promise<[Record<string, string[] | undefined>, Record<string, FormidableFile[] | undefined>]>;
 }
 
@@ -61,10 +64,23 @@ function cleanName(raw: string | null | undefined): string {
 }
 
 /**
+ * The CSRF token of a form whose body only this parser reads: the `_csrf` field must come before
+ * any file and match, or nothing is stored and `refusal()` is thrown. The token never travels in
+ * the URL, where logs and histories would keep it.
+ */
+export interface UploadToken {
+  check(token: string | undefined): boolean;
+  refusal(): Error;
+}
+
+/** Thrown inside the parser when a file starts before a valid token: stops it before a byte is stored. */
+class TokenMissing extends Error {}
+
+/**
  * Parses a multipart upload into `dir`. Throws payload_too_large (413) over `maxBytes` and
  * bad_request for anything that is not one well-formed multipart form with at most one file.
  */
-export async function receiveUpload(req: Request, o: { dir: string; maxBytes: number; maxMb: number }): Promise<Upload> {
+export async function receiveUpload(req: Request, o: { dir: string; maxBytes: number; maxMb: number; token?: UploadToken }): Promise<Upload> {
   if (!req.is('multipart/form-data')) {
     throw new AppError('bad_request', '请通过上传表单提交文件（multipart/form-data）', {
       messageEn: 'Send the file with the upload form (multipart/form-data)',
@@ -99,9 +115,22 @@ export async function receiveUpload(req: Request, o: { dir: string; maxBytes: nu
     minFileSize: 0,
     enabledPlugins: [multipart],
     filename: () => `${randomUUID()}.upload`,
+    // Our own write stream, so a file that arrives before its form's token is never stored.
+    fileWriteStreamHandler: (file: FormidableFile) =>
+      tokenOk
+        ? createWriteStream(file.filepath)
+        : new Writable({
+            construct: (done) => done(new TokenMissing('a file came before a valid CSRF token')),
+          }),
+  });
+  let tokenOk = !o.token;
+  form.on('field', (name, value) => {
+    if (name === '_csrf' && o.token && !tokenOk) tokenOk = o.token.check(value);
   });
   const begun: string[] = [];
-  form.on('fileBegin', (_name, file) => begun.push(file.filepath));
+  form.on('fileBegin', (_name, file) => {
+    if (tokenOk) begun.push(file.filepath);
+  });
   let parsed: Awaited<ReturnType<FormidableForm['parse']>>;
   try {
     parsed = await form.parse(req);
@@ -109,12 +138,18 @@ export async function receiveUpload(req: Request, o: { dir: string; maxBytes: nu
     await Promise.all(begun.map((p) => unlink(p).catch(() => {})));
     const code = errorCode(err);
     await waitForEnd(req);
+    if (o.token && !tokenOk) throw o.token.refusal();
     if (code === 1009 || code === 1016) throw tooLarge();
     if (code === 1002) throw new AppError('bad_request', '上传已中断', { messageEn: 'The upload was interrupted' });
     if (code === 1015) throw new AppError('bad_request', '一次只能上传一个文件', { messageEn: 'Upload one file at a time' });
     throw new AppError('bad_request', '上传的表单格式不正确', { messageEn: 'The upload form is malformed', cause: err });
   }
   const [rawFields, files] = parsed;
+  if (o.token && !tokenOk) {
+    // A form without its token (and without a file, or the parser would have stopped above).
+    await Promise.all(begun.map((p) => unlink(p).catch(() => {})));
+    throw o.token.refusal();
+  }
   const fields: Record<string, string> = {};
   for (const [k, v] of Object.entries(rawFields)) if (Array.isArray(v) && typeof v[0] === 'string') fields[k] = v[0];
   const all = Object.values(files).flatMap((f) => f ?? []);

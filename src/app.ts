@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { EventRecorder } from './audit/index.js';
 import { auditRoutes } from './admin/audit-routes.js';
+import { auditKeyring } from './audit/keys.js';
 import { registryAdminRoutes } from './admin/registries/index.js';
 import { apiDocsRoutes } from './api-docs/routes.js';
 import { importDir, ImportJobs } from './imports/jobs.js';
@@ -90,7 +91,19 @@ export function createApp({ config, logger, index, sync, auditTrail, audit, stat
   app.get('/readyz', async (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     const database = await pingDatabase();
-    const search: { ok: boolean; engine: string; documents?: number; lag?: number; maxLag?: number; error?: string; syncError?: string; lagError?: string } = {
+    const search: {
+      ok: boolean;
+      engine: string;
+      documents?: number;
+      lag?: number;
+      /** Seconds since the oldest change still waiting for the index was made (0: none waits). */
+      lagSeconds?: number;
+      maxLag?: number;
+      lastPassAt?: string;
+      error?: string;
+      syncError?: string;
+      lagError?: string;
+    } = {
       ok: false,
       engine: index.name,
     };
@@ -103,11 +116,18 @@ export function createApp({ config, logger, index, sync, auditTrail, audit, stat
       search.error = err instanceof Error ? err.message : String(err);
     }
     if (database) {
-      search.lag = await sync.lag().catch((err: unknown) => {
-        search.lagError = err instanceof Error ? err.message : String(err);
-        return undefined;
-      });
+      const now = Date.now();
+      await Promise.all([sync.lag(), sync.oldestWaiting()]).then(
+        ([lag, oldest]) => {
+          search.lag = lag;
+          search.lagSeconds = oldest ? Math.max(0, Math.round((now - oldest.getTime()) / 1000)) : 0;
+        },
+        (err: unknown) => {
+          search.lagError = err instanceof Error ? err.message : String(err);
+        },
+      );
     }
+    if (sync.lastPassAt) search.lastPassAt = sync.lastPassAt.toISOString();
     if (config.READY_MAX_LAG > 0) search.maxLag = config.READY_MAX_LAG;
     // The worker's last failure (e.g. a task the engine refused, or changes it could not handle):
     // with the lag, why it is behind.
@@ -139,7 +159,7 @@ export function createApp({ config, logger, index, sync, auditTrail, audit, stat
   });
 
   app.use(
-    ['/search', '/api/v1/search'],
+    ['/search', '/api/v1/search', '/api/v1/suggest'],
     perMinute(
       limits,
       config.RATE_LIMIT_SHARED,
@@ -184,10 +204,11 @@ export function createApp({ config, logger, index, sync, auditTrail, audit, stat
       config,
       logger,
       auditTrail,
+      workers: audit ? [sync, audit] : [sync],
       features: [
         registryAdminRoutes({ render, index }),
         Router().use('/import', importRoutes({ render, config, jobs })).use('/export', exportRoutes({ render, config, logger, index })),
-        auditRoutes({ render }),
+        auditRoutes({ render, keys: auditKeyring(config) }),
         statsAdminRoutes({ render, logger, cache: counts }),
       ],
     }),

@@ -9,12 +9,15 @@
  * child process behind (test/boot.test.ts).
  */
 import type { Server } from 'node:http';
+import { closeServer, createHttpServer, listen } from './platform/http-server.js';
 import { loadConfigOrExit, type Config } from './config/index.js';
 import { createApp } from './app.js';
 import { SESSION_EXPIRY } from './accounts/session.js';
+import { SIGN_IN_THROTTLE_EXPIRY } from './accounts/service.js';
 import { connectDatabase, countAll, disconnectDatabase, ExpirySweeper } from './platform/db/index.js';
 import { RATE_LIMIT_EXPIRY, RateLimits } from './platform/rate-limit.js';
-import { auditSubscriber, type AuditTrail } from './audit/index.js';
+import { auditKeyring, auditSubscriber, ChainWriter, type AuditTrail } from './audit/index.js';
+import { AnchorService, anchorFileOf } from './audit/anchor.js';
 import { ChangeCompactor, handleInline } from './registries/changes.js';
 import { ChangeWorker } from './registries/outbox.js';
 import { createLogger, type Logger } from './platform/logger.js';
@@ -41,7 +44,15 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-export async function boot(config: Config, opts: { mongoUri: string; dbName?: string; logger?: Logger }): Promise<Running> {
+export interface BootOptions {
+  mongoUri: string;
+  dbName?: string;
+  logger?: Logger;
+  /** The search index to use instead of the configured one (tests wrap it to slow it down). */
+  index?: SearchIndex;
+}
+
+export async function boot(config: Config, opts: BootOptions): Promise<Running> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
   // What stop() undoes, pushed as each piece starts and undone last first — also when a later
   // step of boot fails, so a failed boot leaves nothing running either.
@@ -64,7 +75,7 @@ export async function boot(config: Config, opts: { mongoUri: string; dbName?: st
       onCrossedReply: (event) => logger.error({ event }, 'database: crossed reply caught; connection closed'),
     });
     logger.info({ database }, 'database connected');
-    const index = await createSearchIndex(config);
+    const index = opts.index ?? (await createSearchIndex(config));
     undo.push(() => index.close());
     await index.init();
     await index.health();
@@ -78,15 +89,21 @@ export async function boot(config: Config, opts: { mongoUri: string; dbName?: st
     // search engine down, the audit chain's store failing) without holding up the other. The
     // audit trail also records the events that are not entry changes: it is handed to the app and
     // the import jobs, so one appender serialises everything this process adds to the chain.
-    const auditTrail = auditSubscriber(logger);
+    // The chain's key (AUDIT_HMAC_KEY; production requires it) and its anchors outside the database.
+    const auditKeys = auditKeyring(config);
+    if (auditKeys.development) logger.warn('audit: AUDIT_HMAC_KEY is not set; the chain is keyed with the fixed development key (not tamper-proof)');
+    const auditTrail = auditSubscriber(logger, new ChainWriter(auditKeys));
     undo.push(handleInline(auditTrail));
     const audit = new ChangeWorker(auditTrail, logger, { pollMs: config.OUTBOX_POLL_MS });
     undo.push(() => audit.stop());
     audit.start();
+    const anchor = new AnchorService({ file: anchorFileOf(config), everyMs: config.AUDIT_ANCHOR_SECONDS * 1000, keys: auditKeys, log: logger });
+    undo.push(() => anchor.stop());
+    anchor.start();
     const sync = new IndexSync(index, logger, config.OUTBOX_POLL_MS);
     undo.push(() => sync.stop());
     sync.start();
-    const sweeper = new ExpirySweeper([SESSION_EXPIRY, RATE_LIMIT_EXPIRY]);
+    const sweeper = new ExpirySweeper([SESSION_EXPIRY, RATE_LIMIT_EXPIRY, SIGN_IN_THROTTLE_EXPIRY]);
     undo.push(() => sweeper.stop());
     await sweeper.start();
     const compactor = new ChangeCompactor(logger);
@@ -104,17 +121,10 @@ export async function boot(config: Config, opts: { mongoUri: string; dbName?: st
     const imports = new ImportJobs({ dir: importDir(config), logger, audit: auditTrail });
     undo.push(() => imports.stop());
     const app = createApp({ config, logger, index, sync, auditTrail, audit, statsCache, rateLimits, imports, signal: closing.signal });
-    const server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.PORT, config.HOST, () => resolve(s));
-      s.once('error', reject);
-    });
-    undo.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    );
+    // Timeouts, header limits and polite refusals (431 for a 100 KB URL) in src/platform/http-server.ts.
+    const server = await listen(createHttpServer(app), config.PORT, config.HOST);
+    // Requests in flight get half the shutdown bound to finish; then their connections are closed.
+    undo.push(() => closeServer(server, (config.SHUTDOWN_TIMEOUT_SECONDS * 1000) / 2));
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.PORT;
     const url = `http://${config.HOST === '127.0.0.1' || config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${port}`;
@@ -129,22 +139,62 @@ export async function boot(config: Config, opts: { mongoUri: string; dbName?: st
   }
 }
 
-/** `npm start`: production entry point; needs MONGODB_URI. */
+/**
+ * SIGINT/SIGTERM: stop in reverse order (HTTP first: no new connections, requests in flight may
+ * finish), and exit 0 when everything stopped within `timeoutMs`. Past it, the process exits 1
+ * anyway, saying so: what was abandoned is safe to abandon — a change a worker had not marked is
+ * handled again by the next process, an interrupted import resumes from its file. A second signal
+ * exits at once.
+ */
+export function exitOnSignals(running: Pick<Running, 'stop' | 'logger'>, o: { timeoutMs: number; exit?: (code: number) => void }): () => void {
+  const exit = o.exit ?? ((code: number) => process.exit(code));
+  let shuttingDown = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (shuttingDown) {
+      running.logger.warn({ signal }, 'second signal: exiting now');
+      return exit(1);
+    }
+    shuttingDown = true;
+    running.logger.info({ signal, timeoutMs: o.timeoutMs }, 'shutting down');
+    const started = Date.now();
+    const deadline = setTimeout(() => {
+      running.logger.error({ timeoutMs: o.timeoutMs }, 'shutdown: still busy after the bound; exiting anyway (unfinished work resumes on the next start)');
+      exit(1);
+    }, o.timeoutMs);
+    running.stop().then(
+      () => {
+        clearTimeout(deadline);
+        running.logger.info({ ms: Date.now() - started }, 'stopped');
+        exit(0);
+      },
+      (err: unknown) => {
+        clearTimeout(deadline);
+        running.logger.error({ err }, 'shutdown: a service failed to stop');
+        exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
+/**
+ * `npm start`: the production entry point. Production is its default (NODE_ENV unset), so it
+ * refuses to start without SESSION_SECRET, PUBLIC_BASE_URL and MONGODB_URI (src/config).
+ */
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = loadConfigOrExit({ NODE_ENV: 'production', ...process.env });
   if (!config.MONGODB_URI) {
     console.error('config: MONGODB_URI is required for `npm start` (use `npm run demo` for the local stack)');
     process.exit(78);
   }
   const running = await boot(config, { mongoUri: config.MONGODB_URI });
-  running.logger.info({ url: running.url, search: running.index.name }, 'listening');
-  const shutdown = async (signal: string) => {
-    running.logger.info({ signal }, 'shutting down');
-    await running.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  running.logger.info({ url: running.url, search: running.index.name, mode: config.NODE_ENV }, 'listening');
+  exitOnSignals(running, { timeoutMs: config.SHUTDOWN_TIMEOUT_SECONDS * 1000 });
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {

@@ -5,12 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import request from 'supertest';
+import * as cheerio from 'cheerio';
 import { createApp } from '../src/app.js';
 import { createLogger } from '../src/platform/logger.js';
 import { Brand } from '../src/registries/models.js';
 import { updateEntry } from '../src/registries/service.js';
 import { SearchUnavailableError, type SearchIndex } from '../src/search/port.js';
 import { IndexSync } from '../src/search/sync.js';
+import { loginAs } from './support/admin.js';
 import { testContext } from './support/context.js';
 import { assertNoStackTrace, createTestBrand, encodeNonAscii } from './support/helpers.js';
 
@@ -144,12 +146,27 @@ describe('search engine unavailable', () => {
       ready.body.reasons.some((r: string) => /cannot be written/.test(r)),
       JSON.stringify(ready.body.reasons),
     );
+    assert.equal(typeof ready.body.search.lagSeconds, 'number', 'how long the oldest change has waited');
+
+    // The back office's overview shows the same, in words a regulator can pass on.
+    const { agent } = await loginAs('viewer', { app });
+    const $ = cheerio.load((await agent.get('/admin')).text);
+    const worker = $('.sync-worker').first();
+    assert.ok(worker.hasClass('sync-failing'), worker.attr('class'));
+    assert.equal(worker.attr('role'), 'alert');
+    assert.match(worker.text(), /失败，正在重试/);
+    assert.match(worker.find('.sync-error').text(), /task 42 failed/);
+    assert.ok(Number(worker.find('.sync-lag').text().replace(/,/g, '')) > 0);
 
     await shared.drain(); // the real index takes the waiting changes
     await sync.runOnce(); // and this worker's next pass finds nothing left to fail on
     const again = await request(app).get('/readyz');
     assert.equal(again.status, 200, JSON.stringify(again.body));
     assert.equal(again.body.reasons, undefined);
+    assert.equal(again.body.search.lagSeconds, 0);
+    assert.ok(again.body.search.lastPassAt, 'when the worker last got through');
+    const $ok = cheerio.load((await agent.get('/admin')).text);
+    assert.ok($ok('.sync-worker').first().hasClass('sync-ok'), $ok('.sync-worker').first().text());
   });
 
   it('when more changes wait than READY_MAX_LAG, then /readyz answers 503 with the lag and the limit', async () => {

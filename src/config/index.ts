@@ -57,18 +57,62 @@ const schema = z.object({
     .min(1)
     .max(24 * 60)
     .default(30),
-  /** Failed sign-ins in a row before an account is locked for LOGIN_LOCK_MINUTES. */
+  /** A back-office session ends this many hours after sign-in, however active (absolute lifetime). */
+  SESSION_MAX_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(12),
+  /**
+   * SIGINT/SIGTERM: seconds to finish in-flight requests and background passes before the process
+   * exits anyway (an orchestrator's own kill usually follows after 30 s).
+   */
+  SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
+  /**
+   * Failed sign-ins in a row for one account from one source (client address) before that pair is
+   * backed off (docs/decisions/0011); other sources are not affected.
+   */
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+  /** The first back-off of a pair, in minutes; each further failure doubles it. */
   LOGIN_LOCK_MINUTES: z.coerce
     .number()
     .int()
     .min(1)
     .max(24 * 60)
     .default(15),
-  /** Failed sign-in attempts per client per 15 minutes (whatever the account). */
+  /** The longest back-off of a pair, in minutes (the doubling stops here). */
+  LOGIN_LOCK_MAX_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(24 * 60),
+  /**
+   * Failed sign-ins per account per clock hour from all sources together above which only sources
+   * that signed in to it successfully before (LOGIN_KNOWN_SOURCE_DAYS) are still heard.
+   */
+  LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(100),
+  /** How long a source that signed in to an account successfully counts as known for it, in days. */
+  LOGIN_KNOWN_SOURCE_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  /**
+   * Failed sign-in attempts per client per 15 minutes (whatever the account). Over it, a client is
+   * refused for the accounts it has failed for; a correct password for any other still works.
+   */
   RATE_LIMIT_LOGIN_PER_15MIN: z.coerce.number().int().min(1).max(100_000).default(20),
   /** Largest spreadsheet accepted by the back-office import, in MiB. */
   IMPORT_MAX_MB: z.coerce.number().int().min(1).max(2048).default(200),
+  /** Keys the audit chain's HMAC (src/audit/keys.ts); required (≥ 32 characters) in production. */
+  AUDIT_HMAC_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Retired audit keys, comma-separated: events written under them still verify after a rotation. */
+  AUDIT_HMAC_PREVIOUS_KEYS: z
+    .string()
+    .refine((v) => v.split(',').every((k) => k.trim().length === 0 || k.trim().length >= 32), 'each key must be at least 32 characters')
+    .optional(),
+  /** JSON-lines file the audit chain's head is anchored to (default: $DATA_DIR/audit-anchors.jsonl). */
+  AUDIT_ANCHOR_FILE: z.string().min(1).optional(),
+  /** Seconds between two anchors of the audit chain's head (one more is written at shutdown). */
+  AUDIT_ANCHOR_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -78,6 +122,30 @@ export class ConfigError extends Error {
     super(problems.join('\n'));
     this.name = 'ConfigError';
   }
+}
+
+/**
+ * Production runs on nothing that could be a development default: its own session secret, the
+ * public address people reach it at (links in QR codes, JSON-LD and the API description; the
+ * origin unsafe back-office requests must come from) over https (Secure cookies, HSTS), and a
+ * database of its own. Everything missing is named on one line.
+ */
+function productionProblems(cfg: Config, given: Record<string, unknown>): string[] {
+  const missing = [
+    ...(cfg.SESSION_SECRET ? [] : ['SESSION_SECRET (at least 32 random characters, e.g. `openssl rand -hex 32`)']),
+    ...(cfg.AUDIT_HMAC_KEY ? [] : ['AUDIT_HMAC_KEY (at least 32 random characters, kept outside the database: it keys the audit chain)']),
+    ...(given.PUBLIC_BASE_URL ? [] : ['PUBLIC_BASE_URL (the https address of the site)']),
+    ...(cfg.MONGODB_URI ? [] : ['MONGODB_URI (mongodb://…/database)']),
+  ];
+  if (missing.length) {
+    return [
+      `config: production (the default of \`npm start\`) needs ${missing.join(', ')}; for the local stack use \`npm run demo\`, or set NODE_ENV=development`,
+    ];
+  }
+  if (!cfg.PUBLIC_BASE_URL.startsWith('https://')) {
+    return [`config: PUBLIC_BASE_URL ${JSON.stringify(cfg.PUBLIC_BASE_URL)} must be https in production (session cookies are Secure, HSTS is on)`];
+  }
+  return [];
 }
 
 /** Parses and validates the environment; throws ConfigError naming every bad variable. */
@@ -95,8 +163,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (cfg.MEILI_URL && !cfg.MEILI_MASTER_KEY) {
     throw new ConfigError(['config: MEILI_MASTER_KEY is required when MEILI_URL is set']);
   }
-  if (cfg.NODE_ENV === 'production' && !cfg.SESSION_SECRET) {
-    throw new ConfigError(['config: SESSION_SECRET is required in production (at least 32 random characters)']);
+  if (cfg.NODE_ENV === 'production') {
+    const problems = productionProblems(cfg, cleaned);
+    if (problems.length) throw new ConfigError(problems);
   }
   return cfg;
 }

@@ -39,6 +39,22 @@ export interface ChangeWorkerOptions {
   idleMaxMs?: number;
 }
 
+export interface WorkerStatus {
+  /** The subscriber's name (e.g. "search index", "audit trail"). */
+  name: string;
+  /** Changes not handled yet. */
+  lag?: number;
+  /** When the oldest of them was made: how far behind the subscriber is in time. */
+  oldestWaitingAt?: Date | null;
+  /** Why the change log could not be counted. */
+  countError?: string;
+  lastPassAt: Date | null;
+  lastPassFailed: boolean;
+  error: string | null;
+  /** Changes the latest pass could not handle (it handled the rest around them). */
+  stuck: string[];
+}
+
 export class ChangeWorker {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<number> | null = null;
@@ -59,6 +75,10 @@ export class ChangeWorker {
   lastPassFailed = false;
   /** The changes the latest pass handled around but could not handle itself, described. */
   private stuck: string | null = null;
+  /** Their ids (the back office lists them). */
+  stuckIds: string[] = [];
+  /** When the latest pass ended without failing outright (null: none yet in this process). */
+  lastPassAt: Date | null = null;
   /** Passes run so far (benchmarks report how often an idle worker reads the log). */
   passes = 0;
 
@@ -148,6 +168,7 @@ export class ChangeWorker {
         .then(
           (n) => {
             this.lastPassFailed = false;
+            this.lastPassAt = new Date();
             this.lastError = this.stuck;
             if (n > 0) for (const listener of this.passListeners) listener(n);
             return n;
@@ -184,7 +205,41 @@ export class ChangeWorker {
     return Change.countDocuments({ [this.subscriber.flag]: false });
   }
 
+  /** When the oldest change this subscriber has not handled was made (null: none waits). */
+  async oldestWaiting(): Promise<Date | null> {
+    const oldest = await Change.findOne({ [this.subscriber.flag]: false }, { at: 1 })
+      .sort({ at: 1 })
+      .lean<Pick<ChangeDoc, 'at'>>();
+    return oldest ? new Date(oldest.at) : null;
+  }
+
+  /**
+   * How this worker stands, for /readyz and the back office: what waits and since when, the
+   * latest error, and the changes it keeps failing on. `lag`/`oldestWaitingAt` are undefined when
+   * the change log could not be read (`countError` says why) — never silently left out.
+   */
+  async status(): Promise<WorkerStatus> {
+    const out: WorkerStatus = {
+      name: this.name,
+      lastPassAt: this.lastPassAt,
+      lastPassFailed: this.lastPassFailed,
+      error: this.lastError,
+      stuck: [...this.stuckIds],
+    };
+    try {
+      const [lag, oldest] = await Promise.all([this.lag(), this.oldestWaiting()]);
+      out.lag = lag;
+      out.oldestWaitingAt = oldest;
+    } catch (err) {
+      out.countError = errorText(err);
+    }
+    return out;
+  }
+
   private async pass(): Promise<number> {
+    // What the previous pass could not handle is news only while it still waits.
+    this.stuck = null;
+    this.stuckIds = [];
     const changes = await Change.find({ [this.subscriber.flag]: false })
       .limit(BATCH)
       .lean<ChangeDoc[]>();
@@ -210,7 +265,7 @@ export class ChangeWorker {
       done.map((c) => c._id),
       this.subscriber.flag,
     );
-    this.stuck = null;
+    this.stuckIds = failed.map((c) => c._id);
     if (failed.length) {
       // Nothing handled: a failure like any other (back-off, lastError). Some handled: the rest of
       // the log keeps moving, and the changes at fault are named (logs, /readyz) and retried.

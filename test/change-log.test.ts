@@ -32,7 +32,9 @@ describe('change log and search sync', () => {
     assert.equal((await Change.findById(change!._id).lean())!.indexed, true);
     const hits = (await search('日志乙品牌')).hits.filter((h) => h.doc.slug === brand.slug);
     assert.ok(hits.length > 0, 'the new name is findable');
-    assert.equal((await search('日志甲品牌')).hits.filter((h) => h.doc.slug === brand.slug).length, 0, 'the old name is not');
+    // The old name no longer matches; a search for it may still show the brand only by leaving words out, and says so.
+    const old = await search('日志甲品牌');
+    assert.ok(old.relaxed || old.hits.every((h) => h.doc.slug !== brand.slug), `the old name is not: ${JSON.stringify(old.relaxed)}`);
   });
 
   it('when a writer claims a version and dies before writing the entry, then the worker rolls the change forward after the lease', async () => {

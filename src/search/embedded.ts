@@ -19,12 +19,14 @@ import path from 'node:path';
 import { charBits, DocColumns, smallest, type ColumnRow } from './columns.js';
 import { searchable } from './enrich.js';
 import { FACETS, type FacetName, type IndexStats, type SearchDoc, type SearchIndex, type SearchQuery, type SearchResult } from './port.js';
+import { Lexicon, termsOfDoc } from './lexicon.js';
 import { analyzeQuery, ftsExpression, highlightVariants, toHit, typoWords, withinOneEdit, type AnalyzedQuery } from './query.js';
+import { resultNotes, understand } from './understand.js';
 import { DEFAULT_SYNONYM_SET, type Synonyms } from './synonyms.js';
 import { isCjk } from './text.js';
 import { EXPIRED, VALID } from '../registries/kinds.js';
 
-const SCHEMA_VERSION = '7';
+const SCHEMA_VERSION = '8';
 /** Up to this many matches, relevance within a tier is bm25; above, recency (bm25 costs ~2 µs a match). */
 const BM25_LIMIT = 2_000;
 /**
@@ -68,6 +70,8 @@ function createSchema(db: Db): void {
       content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0'
     );
     CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING fts5vocab(fts, 'row');
+    -- The search dictionary (lexicon.ts): each word of the indexed documents and how many use it.
+    CREATE TABLE IF NOT EXISTS lexicon(term TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
   `);
   db.prepare(`INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)`).run(SCHEMA_VERSION);
 }
@@ -154,6 +158,8 @@ export class EmbeddedSearchIndex implements SearchIndex {
   private groupArray: Array<(Group & { certValid: boolean }) | undefined> | null = null;
   /** Per-document columns for text queries, kept in step with every write (columns.ts). */
   private cols = new DocColumns();
+  /** The search dictionary of the indexed documents (lexicon.ts), kept in step with every write and persisted in `lexicon`. */
+  private lexicon = new Lexicon();
   /** SQLite's data_version when `cols` was read: it changes when another process writes the file. */
   private dataVersion = -1;
 
@@ -212,20 +218,21 @@ export class EmbeddedSearchIndex implements SearchIndex {
   private loadColumns(): void {
     this.dataVersion = this.readDataVersion();
     this.cols = DocColumns.load(this.db);
+    this.lexicon = loadLexicon(this.db);
     this.groupCache = null;
     this.groupArray = null;
   }
 
   async upsert(docs: SearchDoc[]): Promise<void> {
     this.replay?.push({ upsert: docs });
-    writeDocs(this.db, docs, this.cols);
+    writeDocs(this.db, docs, this.cols, this.lexicon);
     this.groupCache = null;
     this.groupArray = null;
   }
 
   async remove(ids: string[]): Promise<void> {
     this.replay?.push({ remove: ids });
-    removeDocs(this.db, ids, this.cols);
+    removeDocs(this.db, ids, this.cols, this.lexicon);
     this.groupCache = null;
     this.groupArray = null;
   }
@@ -247,13 +254,14 @@ export class EmbeddedSearchIndex implements SearchIndex {
     const fresh = openDb(tmpFile);
     // Built alongside the new file, so the swap needs no reload.
     const freshCols = new DocColumns();
+    const freshLexicon = new Lexicon();
     this.replay = [];
     try {
-      await fill(async (docs) => writeDocs(fresh, docs, freshCols));
+      await fill(async (docs) => writeDocs(fresh, docs, freshCols, freshLexicon));
       // Writes that happened meanwhile went to the live index; apply them to the new one too.
       for (const op of this.replay) {
-        if (op.upsert) writeDocs(fresh, op.upsert, freshCols);
-        if (op.remove) removeDocs(fresh, op.remove, freshCols);
+        if (op.upsert) writeDocs(fresh, op.upsert, freshCols, freshLexicon);
+        if (op.remove) removeDocs(fresh, op.remove, freshCols, freshLexicon);
       }
     } catch (err) {
       fresh.close();
@@ -276,6 +284,7 @@ export class EmbeddedSearchIndex implements SearchIndex {
       this.db = openDb(this.file);
     }
     this.cols = freshCols;
+    this.lexicon = freshLexicon;
     this.dataVersion = this.readDataVersion();
   }
 
@@ -294,10 +303,26 @@ export class EmbeddedSearchIndex implements SearchIndex {
     if (this.db?.open) this.db.close();
   }
 
+  /**
+   * Query understanding (understand.ts) reads the query into attempts — every term, then
+   * relaxed — tried in order until one finds something; the result says which words were
+   * left out and what was read as filters.
+   */
   async search(query: SearchQuery): Promise<SearchResult> {
     this.catchUpOtherWriters();
-    const a = analyzeQuery(query.q);
     const now = (query.now ?? new Date()).getTime();
+    const u = understand(query.q, query.filters, { lexicon: this.lexicon, synonyms: this.synonyms });
+    let first: SearchResult | null = null;
+    for (const attempt of u.attempts) {
+      const r = this.searchAs({ ...query, filters: attempt.filters }, attempt.query, now);
+      if (r.total > 0) return { ...r, ...resultNotes(u, attempt) };
+      first ??= { ...r, ...resultNotes(u, u.attempts[0]!) };
+    }
+    return first!;
+  }
+
+  /** One attempt: the query `a` with the query's filters. */
+  private searchAs(query: SearchQuery, a: AnalyzedQuery, now: number): SearchResult {
     let match = ftsExpression(a, this.synonyms);
     if (!match) return this.browse(query, now);
     let m = this.matches(match);
@@ -510,6 +535,7 @@ export class EmbeddedSearchIndex implements SearchIndex {
     const version = this.readDataVersion();
     if (version === this.dataVersion) return;
     this.cols = DocColumns.load(this.db);
+    this.lexicon = loadLexicon(this.db);
     this.groupCache = null;
     this.groupArray = null;
     this.dataVersion = version;
@@ -617,8 +643,9 @@ function applyDeltas(db: Db, deltas: GroupDeltas): void {
  * Writes documents in one transaction; `cols` follows only once it has committed (a failed
  * batch leaves both as they were).
  */
-function writeDocs(db: Db, docs: SearchDoc[], cols: DocColumns): void {
+function writeDocs(db: Db, docs: SearchDoc[], cols: DocColumns, lexicon: Lexicon): void {
   const changed: Array<[number, ColumnRow]> = [];
+  const words: WordDeltas = new Map();
   const current = db.prepare<[string], { rowid: number; version: number; grp: number }>(`SELECT rowid, version, grp FROM docs WHERE id = ?`);
   const del = db.prepare(`DELETE FROM fts WHERE rowid = ?`);
   const insDoc =
@@ -638,7 +665,9 @@ function writeDocs(db: Db, docs: SearchDoc[], cols: DocColumns): void {
       if (existing) {
         bump(deltas, existing.grp, -1);
         del.run(existing.rowid);
+        countWords(words, storedBody(db, existing.rowid), -1);
       }
+      countWords(words, d, 1);
       const f = searchable(d);
       const nice = niceKey(d.niceClasses);
       const grp = groupId(db, { kind: d.kind, district: d.district, sector: d.sector, tier: d.tier, status: d.status, nice }, memo);
@@ -671,25 +700,60 @@ function writeDocs(db: Db, docs: SearchDoc[], cols: DocColumns): void {
       ]);
     }
     applyDeltas(db, deltas);
+    applyWordDeltas(db, words);
   })(docs);
   for (const [rowid, row] of changed) cols.set(rowid, row);
+  for (const [term, delta] of words) lexicon.bump([term], delta);
 }
 
-function removeDocs(db: Db, ids: string[], cols: DocColumns): void {
+function removeDocs(db: Db, ids: string[], cols: DocColumns, lexicon: Lexicon): void {
   const current = db.prepare<[string], { rowid: number; grp: number }>(`SELECT rowid, grp FROM docs WHERE id = ?`);
   const gone: number[] = [];
+  const words: WordDeltas = new Map();
   db.transaction((list: string[]) => {
     const deltas: GroupDeltas = new Map();
     for (const id of list) {
       const row = current.get(id);
       if (!row) continue;
       bump(deltas, row.grp, -1);
+      countWords(words, storedBody(db, row.rowid), -1);
       db.prepare(`DELETE FROM fts WHERE rowid = ?`).run(row.rowid);
       db.prepare(`DELETE FROM bodies WHERE rowid = ?`).run(row.rowid);
       db.prepare(`DELETE FROM docs WHERE rowid = ?`).run(row.rowid);
       gone.push(row.rowid);
     }
     applyDeltas(db, deltas);
+    applyWordDeltas(db, words);
   })(ids);
   for (const rowid of gone) cols.delete(rowid);
+  for (const [term, delta] of words) lexicon.bump([term], delta);
+}
+
+/** Dictionary count changes of one write batch (lexicon.ts), applied together at its end. */
+type WordDeltas = Map<string, number>;
+
+function countWords(words: WordDeltas, d: SearchDoc | null, delta: number): void {
+  if (d) for (const t of termsOfDoc(d)) words.set(t, (words.get(t) ?? 0) + delta);
+}
+
+function storedBody(db: Db, rowid: number): SearchDoc | null {
+  const json = db.prepare<[number], string>(`SELECT body FROM bodies WHERE rowid = ?`).pluck().get(rowid);
+  return json === undefined ? null : (JSON.parse(json) as SearchDoc);
+}
+
+function applyWordDeltas(db: Db, words: WordDeltas): void {
+  const up = db.prepare(`INSERT INTO lexicon(term, n) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET n = n + excluded.n`);
+  const drop = db.prepare(`DELETE FROM lexicon WHERE term = ? AND n <= 0`);
+  for (const [term, delta] of words) {
+    if (delta === 0) continue;
+    up.run(term, delta);
+    if (delta < 0) drop.run(term);
+  }
+}
+
+/** The persisted dictionary. */
+function loadLexicon(db: Db): Lexicon {
+  const lexicon = new Lexicon();
+  for (const [term, n] of db.prepare<[], [string, number]>(`SELECT term, n FROM lexicon`).raw().iterate()) lexicon.bump([term], n);
+  return lexicon;
 }

@@ -42,7 +42,9 @@ import {
   type SearchResult,
 } from './port.js';
 import { EXPIRED, VALID, effectiveStatus } from '../registries/kinds.js';
-import { analyzeQuery, highlightVariants, toHit, type AnalyzedQuery } from './query.js';
+import { Lexicon } from './lexicon.js';
+import { highlightVariants, toHit, type AnalyzedQuery } from './query.js';
+import { resultNotes, understand } from './understand.js';
 import { searchable, type Searchable } from './enrich.js';
 import { synonymQueryToken, synonymTokensOf } from './synonym-tokens.js';
 import { DEFAULT_SYNONYM_SET, type Synonyms } from './synonyms.js';
@@ -364,6 +366,13 @@ export class MeiliSearchIndex implements SearchIndex {
   private replay: ReplayOp[] | null = null;
   /** The synonym groups documents carry tokens of and queries are mapped with (synonym-tokens.ts). */
   private readonly synonyms: Synonyms;
+  /**
+   * The search dictionary (lexicon.ts): read from the index's documents at init(), then grown by
+   * this instance's writes (and replaced by a rebuild's). Counts only grow between restarts
+   * (a replaced or removed document is not subtracted: the engine does not return what it
+   * replaced), and another instance's writes are known after this one restarts.
+   */
+  private lexicon = new Lexicon();
 
   /** `synonyms`: the groups a query term also finds (default: DEFAULT_SYNONYMS); changing them needs a reindex. */
   constructor(opts: { host: string; apiKey: string; searchKey?: string; indexUid: string; synonyms?: Synonyms }) {
@@ -386,7 +395,22 @@ export class MeiliSearchIndex implements SearchIndex {
       await this.applySettings(this.uid);
       if (this.searchKey) await this.refuseAdminSearchKey();
       await this.searchClient();
+      this.lexicon = await this.readLexicon(this.uid);
     });
+  }
+
+  /** The dictionary of an index's documents, read in pages of the few fields it needs. */
+  private async readLexicon(uid: string): Promise<Lexicon> {
+    const lexicon = new Lexicon();
+    const index = this.admin.index<MeiliDoc>(uid);
+    const fields: Array<keyof SearchDoc> = ['kind', 'name', 'title', 'company', 'industry', 'keywords', 'tier'];
+    const limit = 10_000;
+    for (let offset = 0; ; offset += limit) {
+      const page = await index.getDocuments({ fields, limit, offset });
+      lexicon.addDocs(page.results.map((d) => ({ ...d, keywords: d.keywords ?? [] })));
+      if (page.results.length < limit) break;
+    }
+    return lexicon;
   }
 
   /** The API key public searches are sent with (for the key check in the tests and /readyz). */
@@ -401,7 +425,7 @@ export class MeiliSearchIndex implements SearchIndex {
     if (docs.length === 0) return;
     await this.guard(() =>
       this.serial(this.uid, async () => {
-        await this.writeDocs(this.uid, docs);
+        await this.writeDocs(this.uid, docs, this.lexicon);
         this.replay?.push({ upsert: docs });
       }),
     );
@@ -425,6 +449,7 @@ export class MeiliSearchIndex implements SearchIndex {
     if (this.replay) throw new Error('Meilisearch rebuild already running');
     const live = this.uid;
     const fresh = `${live}_rebuild_${Date.now()}`;
+    const freshLexicon = new Lexicon();
     this.replay = [];
     let swapped = false;
     try {
@@ -433,16 +458,17 @@ export class MeiliSearchIndex implements SearchIndex {
         await this.ensureIndex(fresh);
         await this.applySettings(fresh);
       });
-      await fill((docs) => this.guard(() => this.serial(fresh, () => this.writeDocs(fresh, docs))));
+      await fill((docs) => this.guard(() => this.serial(fresh, () => this.writeDocs(fresh, docs, freshLexicon))));
       // Hold the live write queue: writes arriving now wait and then land on the new index.
       await this.guard(() =>
         this.serial(live, async () => {
           for (let op = this.replay?.shift(); op; op = this.replay?.shift()) {
-            if ('upsert' in op) await this.writeDocs(fresh, op.upsert);
+            if ('upsert' in op) await this.writeDocs(fresh, op.upsert, freshLexicon);
             else await this.removeDocs(fresh, op.remove);
           }
           await this.waitOk(this.admin.swapIndexes([{ indexes: [live, fresh], rename: false }]), `swap ${live} with ${fresh}`);
           swapped = true;
+          this.lexicon = freshLexicon;
           this.replay = null;
         }),
       );
@@ -480,88 +506,104 @@ export class MeiliSearchIndex implements SearchIndex {
     // HTTP only: nothing to close.
   }
 
+  /**
+   * Query understanding (understand.ts, shared with the embedded engine) reads the query into
+   * attempts — every term, then relaxed — sent in order until one finds something (one
+   * multi-search each; only a query that finds nothing costs more than one).
+   */
   async search(query: SearchQuery): Promise<SearchResult> {
     return this.guard(async () => {
-      const a = analyzeQuery(query.q);
       const now = (query.now ?? new Date()).getTime();
-      const q = meiliQuery(a, this.synonyms);
-      const base: MultiSearchQuery = { indexUid: this.uid, q, matchingStrategy: 'all' };
-      const on = searchOn(a, this.synonyms);
-      if (on) base.attributesToSearchOn = on;
-      if (a.runs.some(isCjk)) base.locales = ['cmn'];
-
-      const filterFor = (...skip: FacetName[]): string[] => {
-        const clauses: string[] = [];
-        for (const f of FACETS) {
-          const v = query.filters[f];
-          if (v !== undefined && !skip.includes(f)) clauses.push(facetClause(f, v, now));
-        }
-        return clauses;
-      };
-      const withFilter = (clauses: string[]): Pick<MultiSearchQuery, 'filter'> => (clauses.length ? { filter: clauses.join(' AND ') } : {});
-
-      let sort: string[] | undefined;
-      if (query.sort === 'updated' || (query.sort === 'relevance' && q === '')) sort = ['updatedAt:desc'];
-      else if (query.sort === 'name') sort = ['namePy:asc'];
-
-      const main: MultiSearchQuery = {
-        ...base,
-        ...withFilter(filterFor()),
-        page: Math.max(1, Math.floor(query.page)),
-        hitsPerPage: Math.max(0, Math.floor(query.pageSize)),
-        attributesToRetrieve: DOC_FIELDS,
-      };
-      if (sort) main.sort = sort;
-      const queries: MultiSearchQuery[] = [main];
-      /** Which response holds each facet's counts. */
-      const facetSource = new Map<FacetName, number>();
-      let expiredSource = -1;
-      if (query.facets) {
-        const own: string[] = [];
-        for (const f of FACETS) {
-          if (query.filters[f] === undefined) {
-            own.push(FACET_ATTR[f]);
-            facetSource.set(f, 0);
-          } else {
-            // Disjunctive: a filtered facet is counted with every filter but its own.
-            facetSource.set(f, queries.length);
-            queries.push({ ...base, ...withFilter(filterFor(f)), facets: [FACET_ATTR[f]], page: 1, hitsPerPage: 0 });
-          }
-        }
-        if (own.length) main.facets = own;
-        // Stored status cannot say 过期: count the expired certificates the status facet covers.
-        expiredSource = queries.length;
-        queries.push({ ...base, filter: [...filterFor('status'), expiredClause(now)].join(' AND '), page: 1, hitsPerPage: 0 });
+      const u = understand(query.q, query.filters, { lexicon: this.lexicon, synonyms: this.synonyms });
+      let first: SearchResult | null = null;
+      for (const attempt of u.attempts) {
+        const r = await this.searchAs({ ...query, filters: attempt.filters }, attempt.query, now);
+        if (r.total > 0) return { ...r, ...resultNotes(u, attempt) };
+        first ??= { ...r, ...resultNotes(u, u.attempts[0]!) };
       }
-
-      const { results } = await (await this.searchClient()).multiSearch<{ queries: MultiSearchQuery[] }, MeiliDoc>({ queries });
-      const res = (i: number): MultiSearchResult<MeiliDoc> => {
-        const r = results[i];
-        if (!r) throw new Error(`Meilisearch multi-search returned ${results.length} results for ${queries.length} queries`);
-        return r;
-      };
-      const first = res(0);
-
-      const facets: SearchResult['facets'] = {};
-      for (const [f, i] of facetSource) {
-        const counts: Record<string, number> = { ...(res(i).facetDistribution?.[FACET_ATTR[f]] ?? {}) };
-        if (f === 'status') {
-          const expired = res(expiredSource).totalHits ?? 0;
-          if (expired > 0) {
-            counts[VALID] = (counts[VALID] ?? 0) - expired;
-            counts[EXPIRED] = (counts[EXPIRED] ?? 0) + expired;
-          }
-        }
-        facets[f] = sortFacet(counts, f === 'nice');
-      }
-
-      const also = highlightVariants(a, this.synonyms);
-      const hits = first.hits.map((h) => {
-        const doc = pickDoc(h);
-        return toHit(doc, effectiveStatus(doc.kind, doc.status, doc.expiresAt, now), a, also);
-      });
-      return { hits, total: first.totalHits ?? first.estimatedTotalHits ?? hits.length, facets };
+      return first!;
     });
+  }
+
+  /** One attempt: the query `a` with the query's filters. */
+  private async searchAs(query: SearchQuery, a: AnalyzedQuery, now: number): Promise<SearchResult> {
+    const q = meiliQuery(a, this.synonyms);
+    const base: MultiSearchQuery = { indexUid: this.uid, q, matchingStrategy: 'all' };
+    const on = searchOn(a, this.synonyms);
+    if (on) base.attributesToSearchOn = on;
+    if (a.runs.some(isCjk)) base.locales = ['cmn'];
+
+    const filterFor = (...skip: FacetName[]): string[] => {
+      const clauses: string[] = [];
+      for (const f of FACETS) {
+        const v = query.filters[f];
+        if (v !== undefined && !skip.includes(f)) clauses.push(facetClause(f, v, now));
+      }
+      return clauses;
+    };
+    const withFilter = (clauses: string[]): Pick<MultiSearchQuery, 'filter'> => (clauses.length ? { filter: clauses.join(' AND ') } : {});
+
+    let sort: string[] | undefined;
+    if (query.sort === 'updated' || (query.sort === 'relevance' && q === '')) sort = ['updatedAt:desc'];
+    else if (query.sort === 'name') sort = ['namePy:asc'];
+
+    const main: MultiSearchQuery = {
+      ...base,
+      ...withFilter(filterFor()),
+      page: Math.max(1, Math.floor(query.page)),
+      hitsPerPage: Math.max(0, Math.floor(query.pageSize)),
+      attributesToRetrieve: DOC_FIELDS,
+    };
+    if (sort) main.sort = sort;
+    const queries: MultiSearchQuery[] = [main];
+    /** Which response holds each facet's counts. */
+    const facetSource = new Map<FacetName, number>();
+    let expiredSource = -1;
+    if (query.facets) {
+      const own: string[] = [];
+      for (const f of FACETS) {
+        if (query.filters[f] === undefined) {
+          own.push(FACET_ATTR[f]);
+          facetSource.set(f, 0);
+        } else {
+          // Disjunctive: a filtered facet is counted with every filter but its own.
+          facetSource.set(f, queries.length);
+          queries.push({ ...base, ...withFilter(filterFor(f)), facets: [FACET_ATTR[f]], page: 1, hitsPerPage: 0 });
+        }
+      }
+      if (own.length) main.facets = own;
+      // Stored status cannot say 过期: count the expired certificates the status facet covers.
+      expiredSource = queries.length;
+      queries.push({ ...base, filter: [...filterFor('status'), expiredClause(now)].join(' AND '), page: 1, hitsPerPage: 0 });
+    }
+
+    const { results } = await (await this.searchClient()).multiSearch<{ queries: MultiSearchQuery[] }, MeiliDoc>({ queries });
+    const res = (i: number): MultiSearchResult<MeiliDoc> => {
+      const r = results[i];
+      if (!r) throw new Error(`Meilisearch multi-search returned ${results.length} results for ${queries.length} queries`);
+      return r;
+    };
+    const first = res(0);
+
+    const facets: SearchResult['facets'] = {};
+    for (const [f, i] of facetSource) {
+      const counts: Record<string, number> = { ...(res(i).facetDistribution?.[FACET_ATTR[f]] ?? {}) };
+      if (f === 'status') {
+        const expired = res(expiredSource).totalHits ?? 0;
+        if (expired > 0) {
+          counts[VALID] = (counts[VALID] ?? 0) - expired;
+          counts[EXPIRED] = (counts[EXPIRED] ?? 0) + expired;
+        }
+      }
+      facets[f] = sortFacet(counts, f === 'nice');
+    }
+
+    const also = highlightVariants(a, this.synonyms);
+    const hits = first.hits.map((h) => {
+      const doc = pickDoc(h);
+      return toHit(doc, effectiveStatus(doc.kind, doc.status, doc.expiresAt, now), a, also);
+    });
+    return { hits, total: first.totalHits ?? first.estimatedTotalHits ?? hits.length, facets };
   }
 
   // --- internals -------------------------------------------------------------------------------
@@ -682,7 +724,7 @@ export class MeiliSearchIndex implements SearchIndex {
   }
 
   /** Adds documents, skipping any whose stored version is newer. Call inside serial(uid). */
-  private async writeDocs(uid: string, docs: SearchDoc[]): Promise<void> {
+  private async writeDocs(uid: string, docs: SearchDoc[], lexicon: Lexicon): Promise<void> {
     if (docs.length === 0) return;
     // Within a batch the last of equal versions wins, as in sequential writes.
     const latest = new Map<string, SearchDoc>();
@@ -701,6 +743,7 @@ export class MeiliSearchIndex implements SearchIndex {
       pending.push(p);
     }
     for (const p of pending) await this.waitOk(p, `add documents to ${uid}`);
+    lexicon.addDocs(toWrite);
   }
 
   private async removeDocs(uid: string, ids: string[]): Promise<void> {

@@ -85,6 +85,34 @@ export interface SearchResult {
    * the engine counts exactly); pages should then say "about". Absent or false: exact.
    */
   estimated?: boolean;
+  /**
+   * Present when no entry matched every word of the query and some were left out to find
+   * something (query understanding, src/search/understand.ts): `dropped` lists the words left out,
+   * in the order they were dropped (a word read as a filter, such as 老字号, is listed when its
+   * filter was lifted). The page should say so: "未找到同时包含全部词语的结果，已去掉：…".
+   */
+  relaxed?: { dropped: string[] };
+  /** What was read from the words of the query, when anything was (see {@link QueryUnderstood}). */
+  understood?: QueryUnderstood;
+}
+
+/**
+ * How the query was read (src/search/understand.ts). `kind`, `tier` and `district` are filters
+ * read from words (老字号 → kind time-honored, 武汉精品 → tier 武汉精品, 江汉区 → district), applied
+ * on top of the user's own filters; they are absent when the result had to lift them (see
+ * SearchResult.relaxed). Facet-named keys hold a facet value each, so a page can show them like
+ * active filters.
+ */
+export interface QueryUnderstood {
+  kind?: Kind;
+  tier?: string;
+  district?: string;
+  /** The words searched for, as segmented ("马应龙痔疮膏" → ["马应龙", "痔疮膏"]). */
+  terms?: string[];
+  /** The words read as the filters above. */
+  words?: string[];
+  /** Words that carry no information here and were not searched for: the city, legal forms, question words. */
+  ignored?: string[];
 }
 
 export interface IndexStats {

@@ -22,6 +22,13 @@ export const DEFAULT_SYNONYMS: readonly (readonly string[])[] = [
   ['精品', '名优产品'],
   ['地理标志', '地标产品', '地理标志产品'],
   ['武昌鱼', '团头鲂'],
+  // Everyday words for what the registries call by their trade name.
+  ['卷烟', '香烟'],
+  ['钟表', '手表'],
+  ['包点', '包子', '大包'],
+  ['汽水', '碳酸饮料'],
+  ['超市', '商超'],
+  ['眼镜', '配镜'],
 ];
 
 /** A synonyms file: an array of groups, each of at least two non-blank terms. */

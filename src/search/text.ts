@@ -98,3 +98,16 @@ export function pinyinTokens(texts: string[]): string {
   }
   return parts.filter(Boolean).join(' zzsep ');
 }
+
+/**
+ * Joined pinyin of every later part of a name, from its second syllable on (舒安藠头 →
+ * "anjiaotou jiaotou"): a name is often a place or family word plus the product, and people type
+ * the product's pinyin joined ("jiaotou"). Two syllables at least (single syllables are already
+ * tokens of the spaced form). `spaced`: PinyinForms.spaced of the name.
+ */
+export function pinyinSuffixes(spaced: string): string[] {
+  const syl = spaced.split(' ').filter(Boolean);
+  const out: string[] = [];
+  for (let i = 1; i + 1 < syl.length; i++) out.push(syl.slice(i).join(''));
+  return out;
+}

@@ -145,6 +145,21 @@ describe('OpenAPI: real answers validate against the document', function () {
     }
   });
 
+  it('when a query is understood or relaxed, then the answer says so (understood, relaxed) and still matches SearchResult', async () => {
+    const { app } = testContext();
+    const understood = assertDescribed(await get(app, '/api/v1/search?q=蔡林记老字号'), '/api/v1/search');
+    assert.equal(understood.understood?.kind, 'time-honored', JSON.stringify(understood.understood));
+    assert.ok(
+      understood.hits.every((h: Json) => h.kind === 'time-honored'),
+      'the word became a filter',
+    );
+    const relaxed = assertDescribed(await get(app, '/api/v1/search?q=蔡林记好吃'), '/api/v1/search');
+    assert.deepEqual(relaxed.relaxed?.dropped, ['好吃']);
+    assert.ok(relaxed.hits.length > 0);
+    const plain = assertDescribed(await get(app, '/api/v1/search?q=热干面'), '/api/v1/search');
+    assert.equal(plain.relaxed, undefined, 'nothing relaxed when every word matched');
+  });
+
   it('when a search has a bad parameter, then the 400 answer matches Error with the fields named', async () => {
     const { app } = testContext();
     for (const q of ['district=火星区', 'page=0', 'pageSize=1000', 'q=a&q=b', 'status[$ne]=x', `q=${'长'.repeat(101)}`]) {

@@ -41,7 +41,7 @@ const schema = z.object({
     .min(1, { message: '每页条数应为1-100|must be 1-100' })
     .max(100, { message: '每页条数应为1-100|must be 1-100' })
     .default(20),
-  lang: z.enum(['zh', 'en']).optional(),
+  lang: z.enum(['zh', 'en'], { message: '语言应为 zh 或 en|must be zh or en' }).optional(),
 });
 
 export type SearchParams = z.infer<typeof schema>;

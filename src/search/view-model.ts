@@ -3,12 +3,44 @@
  * values as plain links (so everything works without JavaScript and every state has a URL),
  * active filters, sort options and pagination.
  */
-import { label, t, type Lang } from '../platform/i18n.js';
+import { formatTime, label, registerMessages, t, type Lang } from '../platform/i18n.js';
 import { url } from '../platform/views.js';
 import { FACETS, SORTS, type FacetName, type Hit, type SearchQuery, type SearchResult } from './port.js';
 import type { SearchParams } from './params.js';
 
 type Params = Record<string, string | number | undefined>;
+
+registerMessages({
+  'search.dataAsOf': ['数据更新于 {time}', 'Data as of {time}'],
+  'search.filtersToggle': ['筛选', 'Filters'],
+  'search.filtersActive': ['已选 {n} 项', '{n} selected'],
+  'search.didYouMean': ['您是不是要找：', 'Did you mean: '],
+  'search.relaxed': ['未找到同时包含全部词语的结果，已放宽：去掉了 {words}', 'No entry contains all the words; relaxed: left out {words}'],
+  'search.understood': ['已按以下条件理解：', 'Understood as: '],
+});
+
+/** Extras the page adds besides the result: the data stamp and a did-you-mean link. */
+export interface SearchPageExtras {
+  /** Time of the latest indexed change (see src/site/pages.ts). */
+  asOf?: Date | null;
+  /** The closest known brand or product when nothing was found. */
+  didYouMean?: { q: string; href: string } | null;
+}
+
+/**
+ * Query understanding (src/search/port.ts SearchResult.relaxed / understood): the words left out so
+ * that something matched, and the filters read from the words (老字号 → 名录：老字号…), shown like
+ * active filters but without a remove link (they come from the words: edit the words instead).
+ */
+function queryNotes(lang: Lang, r: SearchResult): { relaxed: string | null; understood: Array<{ title: string; label: string }> } {
+  const dropped = r.relaxed?.dropped ?? [];
+  const understood: Array<{ title: string; label: string }> = [];
+  for (const f of ['kind', 'tier', 'district'] as const) {
+    const v = r.understood?.[f];
+    if (typeof v === 'string' && v) understood.push({ title: t(lang, `facet.${f}`), label: facetLabel(lang, f, v) });
+  }
+  return { relaxed: dropped.length ? t(lang, 'search.relaxed', { words: dropped.join(lang === 'en' ? ', ' : '、') }) : null, understood };
+}
 
 function currentParams(p: SearchParams): Params {
   return {
@@ -30,7 +62,15 @@ export function facetLabel(lang: Lang, facet: FacetName, value: string): string 
   return label(lang, value);
 }
 
-export function searchViewModel(lang: Lang, basePath: string, p: SearchParams, q: SearchQuery, r: SearchResult, fixedKind?: string) {
+export function searchViewModel(
+  lang: Lang,
+  basePath: string,
+  p: SearchParams,
+  q: SearchQuery,
+  r: SearchResult,
+  fixedKind?: string,
+  extras: SearchPageExtras = {},
+) {
   const base = currentParams(p);
   if (fixedKind) delete base.kind;
   const link = (changes: Params) => url(lang, basePath, { ...base, page: undefined, ...changes });
@@ -58,9 +98,15 @@ export function searchViewModel(lang: Lang, basePath: string, p: SearchParams, q
     if (last && n - last.n > 1) pageLinks.push({ n: -1, href: '', current: false, gap: true });
     pageLinks.push({ n, href: link({ page: n === 1 ? undefined : n }), current: n === q.page });
   }
+  const notes = queryNotes(lang, r);
   return {
     q: p.q,
     total: r.total,
+    asOf: extras.asOf ? { iso: extras.asOf.toISOString(), text: t(lang, 'search.dataAsOf', { time: formatTime(lang, extras.asOf) }) } : null,
+    didYouMean: extras.didYouMean ?? null,
+    relaxed: notes.relaxed,
+    understood: notes.understood,
+    activeCount: active.length,
     estimated: r.estimated ?? false,
     hits: r.hits.map((h) => hitViewModel(lang, h)),
     facets,
@@ -82,6 +128,17 @@ export function searchViewModel(lang: Lang, basePath: string, p: SearchParams, q
   };
 }
 
+/**
+ * A hit's summary line: a certificate's "level · scope · issuer" gets its level and scope in the
+ * page language (summaryLabel) and keeps the issuer's name (summary); other kinds' summaries are
+ * the brand's own Chinese text.
+ */
+function hitSummary(lang: Lang, kind: string, summary: string): { summaryLabel: string | null; summary: string } {
+  const parts = summary.split(' · ');
+  if (kind !== 'certified' || parts.length < 3) return { summaryLabel: null, summary };
+  return { summaryLabel: `${label(lang, parts[0])} · ${label(lang, parts[1])}`, summary: parts.slice(2).join(' · ') };
+}
+
 /** One search hit as the result lists (search, lists, home page) show it. */
 export function hitViewModel(lang: Lang, h: Hit) {
   return {
@@ -98,7 +155,7 @@ export function hitViewModel(lang: Lang, h: Hit) {
     companyHl: h.highlights.company ?? null,
     keywords: h.doc.keywords.join('、'),
     keywordsHl: h.highlights.keywords ?? null,
-    summary: h.doc.summary,
+    ...hitSummary(lang, h.doc.kind, h.doc.summary),
     district: label(lang, h.doc.district),
     tier: label(lang, h.doc.tier),
     status: label(lang, h.status),

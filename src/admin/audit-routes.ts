@@ -20,8 +20,10 @@ import {
 } from '../audit/index.js';
 import { requireRole } from '../accounts/middleware.js';
 import { AppError } from '../platform/errors.js';
-import { registerMessages, t, type Lang } from '../platform/i18n.js';
+import { formatDate, formatTime, label as termLabel, registerMessages, t, type Lang } from '../platform/i18n.js';
 import { url, type Render } from '../platform/views.js';
+import { REGISTRIES } from '../registries/kinds.js';
+import { KINDS } from '../registries/reference.js';
 
 registerMessages({
   'audit.title': ['审计日志', 'Audit trail'],
@@ -40,6 +42,10 @@ registerMessages({
   'audit.col.subject': ['对象', 'Subject'],
   'audit.col.details': ['内容', 'Details'],
   'audit.none': ['没有符合条件的事件。', 'No events match.'],
+  'audit.yes': ['是', 'yes'],
+  'audit.no': ['否', 'no'],
+  'audit.model.Brand': ['品牌', 'Brand'],
+  'audit.model.Trademark': ['商标', 'Trademark'],
   'audit.reason': ['原因', 'Reason'],
   'audit.verify': ['校验哈希链', 'Check the hash chain'],
   'audit.verify.full': ['完整重新校验', 'Full re-check'],
@@ -105,29 +111,77 @@ const query = z.object({
   lang: z.string().optional(),
 });
 
-/** A value as a short, readable string (values are escaped by the template). */
-function show(v: unknown): string {
-  if (v === null || v === undefined || v === '') return '—';
-  if (v instanceof Date) return v.toISOString().slice(0, 10);
-  if (typeof v === 'object') {
-    const s = JSON.stringify(v);
-    return s.length > 160 ? `${s.slice(0, 157)}…` : s;
+const MAX_VALUE = 160;
+const clip = (s: string) => (s.length > MAX_VALUE ? `${s.slice(0, MAX_VALUE - 1)}…` : s);
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+/**
+ * A field's label in the page language: the back office's field labels (src/admin/registries,
+ * the same words as the forms), tried for the full path, then for its last part; else the name.
+ */
+function fieldLabel(lang: Lang, field: string, parent?: string): string {
+  const keys = [...(parent ? [`adminreg.field.${parent}.${field}`, `adminreg.field.record.${field}`] : []), `adminreg.field.${field}`];
+  for (const key of keys) {
+    const text = t(lang, key);
+    if (text !== key) return text;
   }
-  const s = String(v);
-  return s.length > 160 ? `${s.slice(0, 157)}…` : s;
+  return field;
+}
+
+/** A date as a date, a moment as Beijing time of day. */
+function showTime(lang: Lang, d: Date): string {
+  if (Number.isNaN(d.getTime())) return '—';
+  const midnight = d.getUTCHours() === 0 && d.getUTCMinutes() === 0 && d.getUTCSeconds() === 0;
+  return midnight ? formatDate(lang, d) : formatTime(lang, d);
+}
+
+/** A value in people's words: dates, yes/no, lists and nested fields with their labels (escaped by the template). */
+function show(lang: Lang, v: unknown, field?: string): string {
+  if (v === null || v === undefined || v === '') return '—';
+  if (v instanceof Date) return showTime(lang, v);
+  if (typeof v === 'boolean') return t(lang, v ? 'audit.yes' : 'audit.no');
+  if (typeof v === 'string') return clip(ISO_TIME.test(v) ? showTime(lang, new Date(v)) : termLabel(lang, v));
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (Array.isArray(v)) return v.length ? clip(v.map((x) => show(lang, x, field)).join(lang === 'en' ? ', ' : '、')) : '—';
+  if (typeof v === 'object') {
+    const hex = (v as { toHexString?: () => string }).toHexString;
+    if (typeof hex === 'function') return hex.call(v);
+    const parts = Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== null && x !== undefined && x !== '')
+      .map(([k, x]) => `${fieldLabel(lang, k, field)}${lang === 'en' ? ': ' : '：'}${show(lang, x, field)}`);
+    return parts.length ? clip(parts.join(lang === 'en' ? '; ' : '；')) : '—';
+  }
+  return clip(String(v));
+}
+
+/** A model's name in the page language: the registry it keeps, or brand / trademark. */
+function modelLabel(lang: Lang, model: string): string {
+  const kind = KINDS.find((k) => REGISTRIES[k].modelName === model);
+  if (kind) return t(lang, `kind.${kind}`);
+  const key = `audit.model.${model}`;
+  const text = t(lang, key);
+  return text === key ? model : text;
 }
 
 function eventView(lang: Lang, e: AuditEventDoc) {
   const label = t(lang, `audit.action.${e.action}`);
+  const at = new Date(e.at);
   return {
     seq: e.seq,
-    at: e.at,
+    atIso: Number.isNaN(at.getTime()) ? '' : at.toISOString(),
+    atText: formatTime(lang, at),
     actor: e.actor,
     action: label.startsWith('audit.') ? e.action : label,
-    subject: e.model ? `${e.model} ${e.entryId ?? ''}${e.version ? ` v${e.version}` : ''}` : (e.subject ?? ''),
+    subject: e.model ? `${modelLabel(lang, e.model)} ${e.entryId ?? ''}${e.version ? ` v${e.version}` : ''}` : (e.subject ?? ''),
     reason: e.reason,
-    changes: (e.changes ?? []).slice(0, 20).map((c) => ({ field: c.field, before: show(c.before), after: show(c.after) })),
-    detail: Object.keys(e.detail ?? {}).length ? show(e.detail) : '',
+    changes: (e.changes ?? []).slice(0, 20).map((c) => ({
+      field: c.field,
+      label: fieldLabel(lang, c.field),
+      isNew: c.before === null || c.before === undefined,
+      before: show(lang, c.before, c.field),
+      after: show(lang, c.after, c.field),
+    })),
+    detail: Object.keys(e.detail ?? {}).length ? show(lang, e.detail) : '',
   };
 }
 

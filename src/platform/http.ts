@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppError } from './errors.js';
 import { isRecord } from './guards.js';
-import { parseLang, t, type Lang } from './i18n.js';
+import { parseLang, registerMessages, t, type Lang } from './i18n.js';
 import type { Render } from './views.js';
 import { url } from './views.js';
 
@@ -132,7 +132,23 @@ function normalize(err: unknown): AppError | null {
   return null;
 }
 
-const ERROR_TITLES: Partial<Record<number, string>> = { 404: 'error.404.title', 429: 'error.429.title', 503: 'error.503.title' };
+registerMessages({
+  'error.401.title': ['需要登录', 'Sign-in required'],
+  'error.403.title': ['禁止访问', 'Forbidden'],
+  'error.409.title': ['与现有内容冲突', 'Conflict with existing data'],
+  'error.413.title': ['提交的内容过大', 'Request too large'],
+});
+
+/** Each status's page title (anything else: 400 or 500 by class). */
+const ERROR_TITLES: Partial<Record<number, string>> = {
+  401: 'error.401.title',
+  403: 'error.403.title',
+  404: 'error.404.title',
+  409: 'error.409.title',
+  413: 'error.413.title',
+  429: 'error.429.title',
+  503: 'error.503.title',
+};
 
 export function errorHandler(render: Render, logger: Logger): ErrorRequestHandler {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -164,6 +180,9 @@ export function errorHandler(render: Render, logger: Logger): ErrorRequestHandle
           ...res.locals,
           lang,
           title: t(lang, titleKey),
+          // An error page is no page of its own: no canonical address, not indexed.
+          canonicalUrl: '',
+          noindex: true,
           status: appErr.status,
           message: appErr.status >= 500 ? t(lang, 'error.500.help') : lang === 'en' ? appErr.messageEn : appErr.message,
           fields: appErr.fields.map((f) => ({ field: f.field, message: lang === 'en' ? f.messageEn : f.message })),

@@ -17,15 +17,14 @@
  * app's audit worker does on its own); it never rewrites existing events.
  */
 import mongoose from 'mongoose';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { anchorFileOf, checkAnchor, latestAnchor, type Anchor } from '../src/audit/anchor.js';
 import { auditKeyring, auditSubscriber, ChainWriter, verifyChain } from '../src/audit/index.js';
 import { loadConfigOrExit } from '../src/config/index.js';
 import { connectDatabase, disconnectDatabase } from '../src/platform/db/index.js';
-import { startLocalMongo, type LocalMongo } from '../src/platform/local-mongo.js';
 import { createLogger } from '../src/platform/logger.js';
 import { ChangeWorker } from '../src/registries/outbox.js';
+import { openScriptDatabase } from './database.js';
 import { progressLine } from './progress.js';
 
 const { values } = parseArgs({ options: { db: { type: 'string' }, anchor: { type: 'string' }, repair: { type: 'boolean', default: false } } });
@@ -33,21 +32,8 @@ const config = loadConfigOrExit();
 const keys = auditKeyring(config);
 if (keys.development) console.error('warning: AUDIT_HMAC_KEY is not set; checking with the fixed development key');
 
-/** The database a connection string names ("mongodb://host/db?…" → "db"), or null. */
-const dbNameOf = (uri: string) => /^mongodb(?:\+srv)?:\/\/[^/]+\/([^?]+)/.exec(uri)?.[1] ?? null;
-
-let mongo: LocalMongo | null = null;
-let uri = config.MONGODB_URI;
-let dbName = values.db;
-if (!uri) {
-  // The local stack, as `npm run demo` starts it (its own server on DATA_DIR/db, database brand_registry).
-  mongo = await startLocalMongo({ dataDir: path.join(config.DATA_DIR, 'db'), log: (line) => console.error(line) });
-  uri = mongo.uri;
-  dbName ??= 'brand_registry';
-} else if (!dbName && !dbNameOf(uri)) {
-  console.error('config: MONGODB_URI names no database (mongodb://host/<database>); add it, or pass --db <name>');
-  process.exit(78);
-}
+// MONGODB_URI (naming its database, or with --db), else the local stack `npm run demo` uses.
+const { uri, dbName, mongo } = await openScriptDatabase(config, values.db);
 
 async function finish(code: number): Promise<never> {
   await disconnectDatabase();

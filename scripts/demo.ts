@@ -3,6 +3,11 @@
  * a local `mongod` or FerretDB (built once); loads the demo data; serves http://localhost:3000
  * with the embedded search engine. Ctrl-C stops the server and the database.
  *
+ * The site answers as soon as the server is up; the demo accounts are printed then, and the
+ * demo data is filled in after, with a progress line every tenth of the brands. The data set only
+ * fills in what is missing, so a restart keeps the regulators' edits (src/demo/seed.ts).
+ * PUBLIC_BASE_URL (QR codes, JSON-LD, the /api examples) follows HOST and PORT unless it is set.
+ *
  * It also (re)creates three demo accounts, admin@demo.local, editor@demo.local and
  * viewer@demo.local, with passwords generated afresh at every start and printed below the URL.
  * Only this script does that: a real deployment creates accounts with `npm run user:create`.
@@ -16,14 +21,16 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ensureAccount } from '../src/accounts/service.js';
 import type { Role } from '../src/accounts/roles.js';
-import { loadConfigOrExit } from '../src/config/index.js';
-import { seedDemo } from '../src/demo/seed.js';
+import { loadConfigOrExit, localBaseUrl } from '../src/config/index.js';
+import { seedDemo, seedSummary } from '../src/demo/seed.js';
 import { boot, type Running } from '../src/main.js';
-import { startLocalMongo, type LocalMongo } from '../src/platform/local-mongo.js';
+import { NoDatabaseNameError, scriptDatabase, type LocalMongo } from '../src/platform/local-mongo.js';
 import { startMeiliServer, type MeiliServer } from '../src/platform/meili-server.js';
 
 const started = Date.now();
-const env = { LOG_LEVEL: 'warn', ...process.env };
+const env: NodeJS.ProcessEnv = { LOG_LEVEL: 'warn', ...process.env };
+// The addresses the site prints (QR codes, JSON-LD, /api examples) are the ones it listens on.
+env.PUBLIC_BASE_URL = localBaseUrl(env);
 let config = loadConfigOrExit(env);
 const wantMeili = process.argv.slice(2).includes('--meili') || ['1', 'true'].includes(process.env.DEMO_MEILI ?? '');
 let meili: MeiliServer | null = null;
@@ -44,11 +51,15 @@ process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
 try {
-  mongo = await startLocalMongo({
-    dataDir: path.join(config.DATA_DIR, 'db'),
-    externalUri: config.MONGODB_URI,
-    log: (line) => console.log(line),
-  });
+  let db;
+  try {
+    db = await scriptDatabase({ uri: config.MONGODB_URI, dataDir: config.DATA_DIR, log: (line) => console.log(line) });
+  } catch (err) {
+    if (!(err instanceof NoDatabaseNameError)) throw err;
+    console.error(err.message);
+    process.exit(78);
+  }
+  mongo = db.mongo;
   if (wantMeili && !config.MEILI_URL) {
     meili = await startMeiliServer({ dataDir: path.join(config.DATA_DIR, 'meili') });
     config = loadConfigOrExit({ ...env, MEILI_URL: meili.url, MEILI_MASTER_KEY: meili.masterKey });
@@ -56,12 +67,7 @@ try {
       `meilisearch: v${meili.version} at ${meili.url} (data in ${path.join(config.DATA_DIR, 'meili')}, kept between runs; master key new at each start)`,
     );
   }
-  running = await boot(config, { mongoUri: mongo.uri, dbName: config.MONGODB_URI ? undefined : 'brand_registry' });
-  const report = await seedDemo();
-  await running.sync.drain();
-  const stats = await running.index.stats();
-  console.log(`demo data: ${report.created} created, ${report.updated} updated, ${report.unchanged} unchanged; ${stats.documents} entries searchable`);
-  console.log(`database: ${mongo.engine}; search: ${running.index.name}; ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  running = await boot(config, { mongoUri: db.uri, dbName: db.dbName });
   const accounts: Array<[Role, string]> = [];
   const names: Record<Role, string> = { admin: '演示管理员', editor: '演示编辑', viewer: '演示只读' };
   for (const role of ['admin', 'editor', 'viewer'] as const) {
@@ -69,9 +75,16 @@ try {
     await ensureAccount(running.auditTrail, { email: `${role}@demo.local`, name: names[role], role, password }, 'demo-script');
     accounts.push([role, password]);
   }
-  console.log(`open ${running.url}  (Ctrl-C to stop; ${running.url}/readyz shows the search engine's health and lag)`);
+  const secs = () => ((Date.now() - started) / 1000).toFixed(1);
+  console.log(`open ${running.url}  (answering after ${secs()} s; Ctrl-C to stop; ${running.url}/readyz shows the search engine's health and lag)`);
   console.log(`back office: ${running.url}/admin/login — demo accounts (passwords are new at each start):`);
   for (const [role, password] of accounts) console.log(`  ${`${role}@demo.local`.padEnd(20)} ${password}`);
+  console.log('filling in the demo data (what exists already is left as it is)…');
+  const report = await seedDemo(undefined, { onProgress: (p) => console.log(`  ${p.line}`) });
+  console.log(`demo data: ${seedSummary(report)}; indexing for search…`);
+  await running.sync.drain();
+  const stats = await running.index.stats();
+  console.log(`ready in ${secs()} s: ${stats.documents} entries searchable; database: ${mongo ? mongo.engine : 'external'}; search: ${running.index.name}`);
 } catch (err) {
   console.error(`demo failed: ${(err as Error).message}`);
   await shutdown(1);

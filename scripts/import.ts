@@ -1,7 +1,7 @@
 /**
  * `npm run import -- --registry directory --file path.xlsx [--dry-run] [--actor name]`
  *
- * Imports a CSV or XLSX file into one registry of MONGODB_URI through the registry service (so
+ * Imports a CSV or XLSX file into one registry of MONGODB_URI (else the local demo database) through the registry service (so
  * the audit trail and the running app's search sync see every write). With --dry-run nothing is
  * written: the problems are listed (row, column, message) and the would-be counts printed.
  * Exit status: 0 when every row is fine, 1 when rows have problems (or were rejected), 64 on
@@ -15,6 +15,7 @@ import { ChainWriter } from '../src/audit/index.js';
 import { runImport, type Problem } from '../src/imports/engine.js';
 import { connectDatabase, disconnectDatabase } from '../src/platform/db/index.js';
 import { KINDS, type Kind } from '../src/registries/reference.js';
+import { openScriptDatabase } from './database.js';
 import { progressLine } from './progress.js';
 
 const usage = `usage: npm run import -- --registry <${KINDS.join('|')}> --file <path.csv|path.xlsx> [--dry-run] [--actor name] [--lang en]`;
@@ -44,15 +45,12 @@ if (!existsSync(values.file)) {
 }
 const en = values.lang === 'en';
 const config = loadConfigOrExit();
-if (!config.MONGODB_URI) {
-  console.error('config: MONGODB_URI is required');
-  process.exit(78);
-}
 const actor = values.actor || `cli:${process.env.USER ?? 'unknown'}`;
 const dryRun = values['dry-run'];
 const fileName = path.basename(values.file);
 
-await connectDatabase(config.MONGODB_URI);
+const db = await openScriptDatabase(config);
+await connectDatabase(db.uri, db.dbName);
 const started = Date.now();
 let lastDraw = 0;
 const tty = process.stderr.isTTY;
@@ -98,4 +96,5 @@ if (summary.unknownColumns.length) {
   console.log(en ? `ignored unknown columns: ${summary.unknownColumns.join(', ')}` : `已忽略无法识别的列：${summary.unknownColumns.join('、')}`);
 }
 await disconnectDatabase();
+await db.mongo?.stop();
 process.exit(summary.problems > 0 ? 1 : 0);

@@ -7,14 +7,12 @@ import { loadConfigOrExit } from '../src/config/index.js';
 import { connectDatabase, disconnectDatabase } from '../src/platform/db/index.js';
 import { createSearchIndex } from '../src/search/index.js';
 import { reindexAll } from '../src/search/sync.js';
+import { openScriptDatabase } from './database.js';
 import { progressLine } from './progress.js';
 
 const config = loadConfigOrExit();
-if (!config.MONGODB_URI) {
-  console.error('config: MONGODB_URI is required');
-  process.exit(78);
-}
-await connectDatabase(config.MONGODB_URI);
+const db = await openScriptDatabase(config);
+await connectDatabase(db.uri, db.dbName);
 const index = await createSearchIndex(config);
 await index.init();
 const started = Date.now();
@@ -24,3 +22,4 @@ const stats = await index.stats();
 console.log(`reindexed ${n} entries into ${index.name} in ${((Date.now() - started) / 1000).toFixed(1)} s; index holds ${JSON.stringify(stats.byKind)}`);
 await index.close();
 await disconnectDatabase();
+await db.mongo?.stop();

@@ -10,7 +10,6 @@
  * 78 configuration · 1 anything else.
  */
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EMAIL_PATTERN } from '../src/accounts/model.js';
 import { ROLES } from '../src/accounts/roles.js';
@@ -20,7 +19,7 @@ import { ChainWriter } from '../src/audit/index.js';
 import { loadConfigOrExit } from '../src/config/index.js';
 import { connectDatabase, disconnectDatabase } from '../src/platform/db/index.js';
 import { AppError } from '../src/platform/errors.js';
-import { startLocalMongo, type LocalMongo } from '../src/platform/local-mongo.js';
+import { NoDatabaseNameError, scriptDatabase, type LocalMongo } from '../src/platform/local-mongo.js';
 
 const USAGE = `usage: npm run user:create -- --email <address> --role <admin|editor|viewer> [--name <name>] [--reset-password]
   password: set USER_PASSWORD, or type it at the hidden prompt (asked twice)`;
@@ -109,13 +108,10 @@ if (refused.length) fail(65, `password refused: ${refused[0]!.messageEn}`);
 let mongo: LocalMongo | null = null;
 let code = 0;
 try {
-  if (config.MONGODB_URI) {
-    await connectDatabase(config.MONGODB_URI);
-  } else {
-    console.log(`MONGODB_URI is not set: using the local demo database in ${path.join(config.DATA_DIR, 'db')}`);
-    mongo = await startLocalMongo({ dataDir: path.join(config.DATA_DIR, 'db') });
-    await connectDatabase(mongo.uri, 'brand_registry');
-  }
+  const db = await scriptDatabase({ uri: config.MONGODB_URI, dataDir: config.DATA_DIR });
+  mongo = db.mongo;
+  if (mongo) console.log(db.description);
+  await connectDatabase(db.uri, db.dbName);
   const actor = `cli:${os.userInfo().username}`;
   // This process's appender for the account event: it races a running app's appender for the
   // chain's next position like any other writer, so the chain stays one line.
@@ -128,7 +124,10 @@ try {
     console.log(`created ${user.role} account ${user.email}${user.name ? ` (${user.name})` : ''}; sign in at /admin/login`);
   }
 } catch (err) {
-  if (err instanceof AppError && ['validation_failed', 'not_found', 'bad_request'].includes(err.code)) {
+  if (err instanceof NoDatabaseNameError) {
+    console.error(err.message);
+    code = 78;
+  } else if (err instanceof AppError && ['validation_failed', 'not_found', 'bad_request'].includes(err.code)) {
     const detail = err.fields.length ? err.fields.map((f) => `${f.field}: ${f.messageEn}`).join('; ') : err.messageEn;
     const hint = err.fields.some((f) => f.field === 'email' && /already exists/.test(f.messageEn)) ? ' (use --reset-password to set a new password)' : '';
     console.error(`refused: ${detail}${hint}`);

@@ -25,7 +25,7 @@ const UI = {
   'lang.switch': ['English', '中文'],
   'lang.switchLabel': ['Switch to English', '切换到中文'],
   'search.label': ['搜索品牌、企业、产品、拼音或证书编号', 'Search brands, companies, products, pinyin or certificate numbers'],
-  'search.placeholder': ['如：热干面、蔡林记、clj、证书编号', 'e.g. 热干面, Cai Lin Ji, clj, a certificate number'],
+  'search.placeholder': ['如：热干面、蔡林记、clj、证书编号', 'e.g. reganmian, Cai Lin Ji, clj, a certificate number'],
   'search.submit': ['搜索', 'Search'],
   'search.results': ['共 {n} 条结果', '{n} results'],
   'search.resultsAbout': ['约 {n} 条结果', 'About {n} results'],
@@ -152,7 +152,7 @@ const UI = {
     'Enter the certificate number printed on the package or certificate to check whether a quality certification is genuine and current, or search by product or company name.',
   ],
   'verify.label': ['证书编号、产品名称或企业名称', 'Certificate number, product name or company name'],
-  'verify.placeholder': ['如：WHJP-2024-0001 或 热干面', 'e.g. WHJP-2024-0001 or 热干面'],
+  'verify.placeholder': ['如：WHJP-2024-0001 或 热干面', 'e.g. WHJP-2024-0001 or a product name'],
   'verify.hint': ['证书编号不区分大小写。', 'Certificate numbers are not case-sensitive.'],
   'verify.submit': ['查验', 'Check'],
   'verify.resultsFor': ['与“{q}”相关的证书', 'Certificates matching “{q}”'],
@@ -217,6 +217,7 @@ const UI = {
   'standing.famous.lapsed': ['驰名商标：保护已失效', 'Famous trademark: protection has lapsed'],
   'standing.famous.none': ['不是驰名商标', 'Not a famous trademark'],
   yes: ['是', 'yes'],
+  'punct.colon': ['：', ': '],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type UiKey = keyof typeof UI;
@@ -277,6 +278,34 @@ const TERMS: Record<string, string> = {
   异议: 'Opposition',
   监测: 'Monitoring',
   维权行动: 'Rights action',
+  // Industry categories (INDUSTRIES in src/registries/reference.ts).
+  农业种植: 'Crop farming',
+  畜牧养殖: 'Livestock farming',
+  水产养殖: 'Aquaculture',
+  食品制造: 'Food manufacturing',
+  饮料制造: 'Beverage manufacturing',
+  酒类制造: 'Alcoholic drinks',
+  烟草制品: 'Tobacco products',
+  纺织服装: 'Textiles and apparel',
+  医药制造: 'Pharmaceuticals',
+  生物医药: 'Biomedicine',
+  钢铁冶金: 'Iron, steel and metallurgy',
+  金属制品: 'Metal products',
+  装备制造: 'Equipment manufacturing',
+  汽车制造: 'Automotive',
+  光电子信息: 'Optoelectronics',
+  集成电路: 'Integrated circuits',
+  工艺美术: 'Arts and crafts',
+  建筑工程: 'Construction',
+  工程技术服务: 'Engineering services',
+  软件信息服务: 'Software and IT services',
+  交通物流: 'Transport and logistics',
+  批发零售: 'Wholesale and retail',
+  餐饮: 'Restaurants and catering',
+  酒店旅游: 'Hotels and tourism',
+  文化传媒: 'Culture and media',
+  金融服务: 'Financial services',
+  医疗服务: 'Medical services',
 };
 
 export function parseLang(v: unknown): Lang {
@@ -313,6 +342,20 @@ export function label(lang: Lang, term: string | number | null | undefined): str
   if (term === null || term === undefined) return '';
   const s = String(term);
   return lang === 'en' ? (TERMS[s] ?? s) : s;
+}
+
+/** A time-honored batch as stored ("第1批") in the page language: "第1批" / "batch 1". */
+export function formatBatch(lang: Lang, batch: string | null | undefined): string {
+  if (!batch) return '';
+  const n = /^第\s*(\d+)\s*批$/.exec(batch.trim())?.[1];
+  return lang === 'en' ? (n ? `batch ${n}` : label(lang, batch)) : batch;
+}
+
+/** A year with its batch: "2006（第1批）" / "2006 (batch 1)". */
+export function formatYearBatch(lang: Lang, year: number | string, batch: string | null | undefined): string {
+  const b = formatBatch(lang, batch);
+  if (!b) return String(year);
+  return lang === 'en' ? `${year} (${b})` : `${year}（${b}）`;
 }
 
 export function formatDate(lang: Lang, d: Date | string | number | null | undefined): string {

@@ -223,3 +223,47 @@ export async function startLocalMongo(opts: LocalMongoOptions): Promise<LocalMon
   log(`${engine} listening on 127.0.0.1:${port}`);
   return { uri: `mongodb://127.0.0.1:${port}`, engine, stop: () => stopChild(child) };
 }
+
+/** The database `npm run demo` keeps its data in on the local server (DATA_DIR/db). */
+export const DEMO_DB_NAME = 'brand_registry';
+
+/** The database a connection string names ("mongodb://host/db?…" → "db"), or null. */
+export function dbNameOf(uri: string): string | null {
+  const name = /^mongodb(?:\+srv)?:\/\/[^/]+\/([^?]+)/.exec(uri)?.[1];
+  return name ? decodeURIComponent(name) : null;
+}
+
+/** A MONGODB_URI that names no database (and no --db was given): the scripts refuse it. */
+export class NoDatabaseNameError extends Error {
+  constructor() {
+    super('config: MONGODB_URI names no database (mongodb://host/<database>); add it, or pass --db <name> where the script takes one');
+    this.name = 'NoDatabaseNameError';
+  }
+}
+
+export interface ScriptDatabase {
+  uri: string;
+  /** Passed to connectDatabase: undefined when the URI names it. */
+  dbName: string | undefined;
+  /** The local server this process started (stop it at the end), or null. */
+  mongo: LocalMongo | null;
+  /** For a line on stderr: which database the script works on. */
+  description: string;
+}
+
+/**
+ * Which database a command-line script (seed:demo, reindex, import, user:create, audit:verify)
+ * works on: MONGODB_URI when set — it must name its database, unless `dbName` is given — else the
+ * local demo stack's (DATA_DIR/db, database brand_registry), whose server this starts.
+ */
+export async function scriptDatabase(opts: { uri?: string; dataDir: string; dbName?: string; log?: (line: string) => void }): Promise<ScriptDatabase> {
+  if (opts.uri) {
+    const named = dbNameOf(opts.uri);
+    if (!opts.dbName && !named) throw new NoDatabaseNameError();
+    return { uri: opts.uri, dbName: opts.dbName, mongo: null, description: `database ${opts.dbName ?? named} (MONGODB_URI)` };
+  }
+  const dataDir = path.join(opts.dataDir, 'db');
+  const mongo = await startLocalMongo({ dataDir, log: opts.log });
+  const dbName = opts.dbName ?? DEMO_DB_NAME;
+  return { uri: mongo.uri, dbName, mongo, description: `MONGODB_URI is not set: the local demo database ${dbName} in ${dataDir}` };
+}

@@ -10,12 +10,12 @@
  * indexed yet is reflected within that time.
  *
  * What is stored: 200 answers without Set-Cookie, up to `maxBodyBytes`, keyed by method-independent
- * URL (path + query, which includes `lang`). Only the headers that describe the body are replayed;
+ * URL (path + query, which includes `lang`) and the request's variant (关怀版). Only the headers that describe the body are replayed;
  * per-request headers (request id, rate-limit counts, security headers) are set afresh by the
  * middleware that runs before this one. Conditional requests still get 304 (express compares the
  * replayed ETag / Last-Modified).
  */
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { LRUCache } from 'lru-cache';
 
 /** Response headers that belong to the body and are replayed on a hit. */
@@ -36,6 +36,11 @@ export interface PageCacheOptions {
   maxBodyBytes?: number;
   /** Paths never cached (prefixes). */
   exclude?: string[];
+  /**
+   * The variant of a URL this request gets (e.g. 'care' for 关怀版, src/platform/care.ts): part
+   * of the key, so one variant is never served to a visitor who asked for another.
+   */
+  variant?: (req: Request) => string;
 }
 
 export interface PageCache {
@@ -73,7 +78,8 @@ export function createPageCache(o: PageCacheOptions): PageCache {
 
   const middleware: RequestHandler = (req, res, next) => {
     if (o.ttlMs <= 0 || (req.method !== 'GET' && req.method !== 'HEAD') || exclude.some((p) => req.path.startsWith(p))) return next();
-    const key = req.originalUrl;
+    const v = o.variant?.(req) ?? '';
+    const key = v ? `${v}\u0000${req.originalUrl}` : req.originalUrl;
     const hit = cache.get(key);
     if (hit && hit.generation === generation) {
       hits++;

@@ -30,6 +30,40 @@ export type District = (typeof DISTRICTS)[number];
 export const SECTORS = ['一产', '二产', '三产'] as const;
 export type Sector = (typeof SECTORS)[number];
 
+/**
+ * The industry categories (行业类别) in use. A brand's industry is free text: one not listed here
+ * is shown as stored; each listed one has an English name (src/platform/i18n.ts).
+ */
+export const INDUSTRIES = [
+  '农业种植',
+  '畜牧养殖',
+  '水产养殖',
+  '食品制造',
+  '饮料制造',
+  '酒类制造',
+  '烟草制品',
+  '纺织服装',
+  '医药制造',
+  '生物医药',
+  '钢铁冶金',
+  '金属制品',
+  '装备制造',
+  '汽车制造',
+  '光电子信息',
+  '集成电路',
+  '工艺美术',
+  '建筑工程',
+  '工程技术服务',
+  '软件信息服务',
+  '交通物流',
+  '批发零售',
+  '餐饮',
+  '酒店旅游',
+  '文化传媒',
+  '金融服务',
+  '医疗服务',
+] as const;
+
 /** The four registries. `kind` is the stable machine name used in URLs, the index and the API. */
 export const KINDS = ['directory', 'famous', 'time-honored', 'certified'] as const;
 export type Kind = (typeof KINDS)[number];

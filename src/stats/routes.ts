@@ -127,7 +127,8 @@ export function statsAdminRoutes(deps: StatsDeps): Router {
         figureForm,
         figureOptions: FIGURE_KEYS.map((k) => ({
           value: k,
-          label: `${lang === 'en' ? FIGURES[k].en : FIGURES[k].zh}（${FIGURES[k].unit}）`,
+          // Counts need no unit in English (件/项 are Chinese measure words); a share keeps its %.
+          label: lang === 'en' ? `${FIGURES[k].en}${FIGURES[k].unit === '%' ? ' (%)' : ''}` : `${FIGURES[k].zh}（${FIGURES[k].unit}）`,
           selected: figureForm.values.key === k,
         })),
         awardForm,

@@ -128,7 +128,13 @@ export function statsViewModel(lang: Lang, input: StatsPageInput) {
       }),
       rows: areaRows(lang, stats.bySector),
     },
-    industries: industries.map((r) => ({ label: r.value, sector: label(lang, r.sector), brands: formatNumber(r.brands) })),
+    industries: industries.map((r) => ({
+      label: label(lang, r.value),
+      // An industry without an English name is shown as stored: Chinese text.
+      labelLang: lang === 'en' && label(lang, r.value) === r.value ? 'zh-Hans' : null,
+      sector: label(lang, r.sector),
+      brands: formatNumber(r.brands),
+    })),
     industryCaption: t(lang, input.allIndustries ? 'stats.byIndustryTableAll' : 'stats.byIndustryTable'),
     years: {
       chart: lineChart({

@@ -1,13 +1,16 @@
 /**
- * Loads the demo data set through the registry service. Idempotent: every record is keyed by a
- * natural key (brand slug, trademark registration number, certificate number), and identifiers
- * and dates that the hand-written data leaves out are derived deterministically from the slug —
- * so a second run finds nothing to change. Brands are flagged `demo`, and their pages say so.
+ * Loads the demo data set through the registry service. It only fills in what is missing: every
+ * record is keyed by a natural key (brand slug, trademark registration number, certificate number,
+ * the brand for its directory and time-honored entries) and a record that exists is never written
+ * — so `npm run demo` can restart on its database and a regulator's edits survive; the report says
+ * how much was skipped. Identifiers and dates that the hand-written data leaves out are derived
+ * deterministically from the slug. Brands are flagged `demo`, and their pages say so.
  */
+import mongoose from 'mongoose';
 import { demoCreditCode } from '../registries/credit-code.js';
 import { Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark } from '../registries/models.js';
 import { TIME_HONORED_REWARD, type District } from '../registries/reference.js';
-import { appendProtectionRecord, upsertByKey } from '../registries/service.js';
+import { appendProtectionRecord, createEntry, type EntryModel } from '../registries/service.js';
 import { DEMO_BRANDS } from './brands.js';
 import type { DemoBrand } from './types.js';
 
@@ -56,18 +59,75 @@ export function demoCertNumber(b: DemoBrand, i: number): string {
   return `${CERT_PREFIX[c.level] ?? 'CERT'}-${c.year}-${String(pick(`${b.slug}@${i}`, 1, 9999)).padStart(4, '0')}`;
 }
 
+export type SeedRecord = 'brand' | 'trademark' | 'directory' | 'famous' | 'time-honored' | 'certificate';
+
 export interface SeedReport {
+  /** Records written (they were missing). */
   created: number;
-  updated: number;
-  unchanged: number;
-  /** What was created or updated, as "<what> <brand slug>" (diagnostics for a re-seed that changes something). */
+  /** Records that already existed and were left as they are (a regulator may have edited them). */
+  skipped: number;
+  /** The same counts by kind of record. */
+  byRecord: Record<SeedRecord, { created: number; skipped: number }>;
+  /** What was created, as "created <what> <brand slug>" (diagnostics for a re-seed that writes something). */
   changed: string[];
+}
+
+export interface SeedProgress {
+  brands: number;
+  totalBrands: number;
+  report: SeedReport;
+  /** "demo data: 40/96 brands · 152 created, 0 skipped" */
+  line: string;
+}
+
+export interface SeedOptions {
+  /** Called about every tenth of the brands and after the last one. */
+  onProgress?: (p: SeedProgress) => void;
+  /** Today, for the terms of the demo's trademark registrations (tests pin it). */
+  now?: Date;
+}
+
+/** "312 created, 0 skipped" / "0 created, 312 skipped (brand 96, trademark 120, …)". */
+export function seedSummary(r: SeedReport): string {
+  const parts = (Object.entries(r.byRecord) as Array<[SeedRecord, { created: number; skipped: number }]>)
+    .filter(([, c]) => c.skipped > 0)
+    .map(([what, c]) => `${what} ${c.skipped}`);
+  return `${r.created} created, ${r.skipped} skipped${parts.length ? ` as they exist already (${parts.join(', ')})` : ''}`;
+}
+
+type Stored<T> = T & { _id: mongoose.Types.ObjectId; version: number; records: unknown[] };
+
+/** Creates the record unless one with this key exists: an existing record is never changed. */
+async function fillMissing<T>(
+  entryModel: EntryModel<T>,
+  key: Record<string, unknown>,
+  data: Record<string, unknown>,
+): Promise<{ doc: Stored<T>; action: 'created' | 'skipped' }> {
+  const existing = await mongoose.model<Record<string, unknown>>(entryModel.modelName).findOne(key).lean();
+  if (existing) return { doc: existing as unknown as Stored<T>, action: 'skipped' };
+  return { doc: (await createEntry<T>(entryModel, { ...key, ...data })) as Stored<T>, action: 'created' };
 }
 
 /**
  * A few deterministic status changes so the demo shows dynamic management: one suspended
  * directory entry, one time-honored brand under review, one suspended and one revoked certificate.
  */
+/** Ten years from `d` (a registration's term, Art. 39 of the Trademark Law). */
+const tenYears = (d: Date) => new Date(Date.UTC(d.getUTCFullYear() + 10, d.getUTCMonth(), d.getUTCDate()));
+
+/** The term a mark first registered on `first` is in now, renewed every ten years since. */
+function currentTerm(first: Date, now: Date): { from: Date; to: Date } {
+  let from = first;
+  while (tenYears(from).getTime() <= now.getTime()) from = tenYears(from);
+  return { from, to: tenYears(from) };
+}
+
+/** A term that ended `days` ago. */
+function endedTerm(now: Date, days: number): { from: Date; to: Date } {
+  const to = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - days));
+  return { from: new Date(Date.UTC(to.getUTCFullYear() - 10, to.getUTCMonth(), to.getUTCDate())), to };
+}
+
 const SPECIAL = {
   directorySuspended: 2,
   timeHonoredReview: 5,
@@ -75,18 +135,28 @@ const SPECIAL = {
   certRevoked: 7,
 };
 
-export async function seedDemo(brands: DemoBrand[] = DEMO_BRANDS): Promise<SeedReport> {
-  const report: SeedReport = { created: 0, updated: 0, unchanged: 0, changed: [] };
-  let current = '';
-  const count = (a: 'created' | 'updated' | 'unchanged', what = '') => {
-    report[a]++;
-    if (a !== 'unchanged') report.changed.push(`${a} ${what} ${current}`.trim());
+export async function seedDemo(brands: DemoBrand[] = DEMO_BRANDS, opts: SeedOptions = {}): Promise<SeedReport> {
+  const none = () => ({ created: 0, skipped: 0 });
+  const report: SeedReport = {
+    created: 0,
+    skipped: 0,
+    byRecord: { brand: none(), trademark: none(), directory: none(), famous: none(), 'time-honored': none(), certificate: none() },
+    changed: [],
   };
+  const now = opts.now ?? new Date();
+  let current = '';
+  const count = (a: 'created' | 'skipped', what: SeedRecord) => {
+    report[a]++;
+    report.byRecord[what][a]++;
+    if (a === 'created') report.changed.push(`${a} ${what} ${current}`.trim());
+  };
+  const step = Math.max(1, Math.ceil(brands.length / 10));
   let dirIndex = 0;
   let thIndex = 0;
   let certIndex = 0;
-  for (const b of brands) {
-    const { doc: brand, action } = await upsertByKey(
+  for (const [n, b] of brands.entries()) {
+    if (n > 0 && n % step === 0) progress(n);
+    const { doc: brand, action } = await fillMissing(
       Brand,
       { slug: b.slug },
       {
@@ -108,28 +178,30 @@ export async function seedDemo(brands: DemoBrand[] = DEMO_BRANDS): Promise<SeedR
     count(action, 'brand');
     const regNos: string[] = [];
     if (b.directory) {
+      const suspended = dirIndex++ === SPECIAL.directorySuspended;
       const classes = [...new Set(b.directory.niceClasses)].slice(0, 4);
       for (const [i, nice] of classes.entries()) {
         const regNo = demoRegNo(b.slug, nice);
         regNos.push(regNo);
-        const fromYear = pick(`${b.slug}${nice}y`, 2008, 2020);
-        const r = await upsertByKey(
+        // The suspended entry's first mark ended 40 days ago, unrenewed (its grace period: the due
+        // view lists it); every other mark has been renewed up to its current term.
+        const term = suspended && i === 0 ? endedTerm(now, 40) : currentTerm(date(pick(`${b.slug}${nice}y`, 2008, 2020), `${regNo}f`), now);
+        const r = await fillMissing(
           Trademark,
           { regNo },
           {
             brand: brand._id,
             mark: b.name,
             niceClasses: [nice],
-            validFrom: date(fromYear, `${regNo}f`),
-            validTo: date(fromYear + 10, `${regNo}f`),
+            validFrom: term.from,
+            validTo: term.to,
             madrid: Boolean(b.directory.madrid && i === 0),
           },
         );
         count(r.action, 'trademark');
       }
-      const suspended = dirIndex++ === SPECIAL.directorySuspended;
       const listedAt = date(pick(`${b.slug}l`, 2019, 2024), `${b.slug}l`);
-      const r = await upsertByKey(
+      const r = await fillMissing(
         DirectoryEntry,
         { brand: brand._id },
         {
@@ -148,7 +220,7 @@ export async function seedDemo(brands: DemoBrand[] = DEMO_BRANDS): Promise<SeedR
       const regNo = regNos[0] ?? demoRegNo(b.slug, 0);
       const judicial = f.route === '司法认定';
       const recDate = date(f.year, `${b.slug}r`);
-      const r = await upsertByKey(
+      const r = await fillMissing(
         FamousMark,
         { trademarkRegNo: regNo },
         {
@@ -166,7 +238,7 @@ export async function seedDemo(brands: DemoBrand[] = DEMO_BRANDS): Promise<SeedR
         },
       );
       count(r.action, 'famous');
-      if (r.doc.records.length === 0) {
+      if (r.action === 'created' && r.doc.records.length === 0) {
         const demo = { actor: 'demo' };
         const v2 = await appendProtectionRecord<{ version: number }>(
           r.doc._id,
@@ -185,7 +257,7 @@ export async function seedDemo(brands: DemoBrand[] = DEMO_BRANDS): Promise<SeedR
     if (b.timeHonored) {
       const th = b.timeHonored;
       const review = thIndex++ === SPECIAL.timeHonoredReview;
-      const r = await upsertByKey(
+      const r = await fillMissing(
         TimeHonored,
         { brand: brand._id },
         {
@@ -209,7 +281,7 @@ export async function seedDemo(brands: DemoBrand[] = DEMO_BRANDS): Promise<SeedR
       const validUntil = new Date(Date.UTC(c.year + 5, issuedAt.getUTCMonth(), issuedAt.getUTCDate()));
       const n = certIndex++;
       const status = n === SPECIAL.certSuspended ? '暂停' : n === SPECIAL.certRevoked ? '撤销' : '有效';
-      const r = await upsertByKey(
+      const r = await fillMissing(
         Certificate,
         { number: demoCertNumber(b, i) },
         {
@@ -230,5 +302,15 @@ export async function seedDemo(brands: DemoBrand[] = DEMO_BRANDS): Promise<SeedR
       count(r.action, 'certificate');
     }
   }
+  progress(brands.length);
   return report;
+
+  function progress(done: number) {
+    opts.onProgress?.({
+      brands: done,
+      totalBrands: brands.length,
+      report,
+      line: `demo data: ${done}/${brands.length} brands · ${report.created} created, ${report.skipped} skipped`,
+    });
+  }
 }

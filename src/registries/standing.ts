@@ -5,11 +5,23 @@
  * read (`loadBrandStanding`, `BrandStandingCache`), and how it reads in words (`standingView`) and
  * as JSON (`standingJson`).
  */
-import { formatDate, label, t, type Lang } from '../platform/i18n.js';
-import { Brand, FamousMark, TimeHonored } from './models.js';
+import mongoose from 'mongoose';
+import { formatDate, label, registerMessages, t, type Lang } from '../platform/i18n.js';
+import { Brand, FamousMark, TimeHonored, Trademark } from './models.js';
 
 /** Famous-trademark statuses under which the mark is protected. */
 const FAMOUS_PROTECTED = ['重点保护', '一般保护'];
+
+registerMessages({
+  'brand.tm.ended': ['已到期，未续展', 'ended, not renewed'],
+  'standing.famous.markExpired': [
+    '驰名商标：注册商标第{regNo}号已于{date}到期，未见续展，保护状态待核实',
+    'Famous trademark: registration {regNo} ended on {date} and has not been renewed; its protection is being reviewed',
+  ],
+});
+
+/** A registered trademark past its end date: the registration lapses unless renewed (its record's validTo moves on). */
+export const markExpired = (tm: { validTo: Date | string }, now: Date) => new Date(tm.validTo).getTime() < now.getTime();
 
 /**
  * Whether a brand is currently a 中华/湖北/武汉老字号 and whether it holds a famous trademark
@@ -28,7 +40,13 @@ export interface BrandStanding {
   famous: {
     /** The strongest status among the brand's marks (重点保护 before 一般保护 before 失效). */
     status: string;
+    /** Protected, and its registration has not ended unrenewed. */
     current: boolean;
+    /**
+     * The status says protected, but every registration behind it has passed its end date
+     * without renewal: not announced as protected; flagged for a regulator (the due view).
+     */
+    markExpired: { regNo: string; validTo: Date } | null;
     /** Earliest recognition date among the marks with that status. */
     since: Date;
     statusChangedAt: Date | null;
@@ -39,14 +57,26 @@ export interface BrandStanding {
 interface StandingInput {
   timeHonored: { tier: string; recognizedYear: number; status: string; statusChangedAt?: Date | null } | null;
   famous: Array<{ trademarkRegNo: string; recognition: { date: Date }; status: string; statusChangedAt?: Date | null }>;
+  /** The brand's registered trademarks (at least those of its famous marks), for their end dates. */
+  trademarks?: Array<{ regNo: string; validTo: Date | string }>;
 }
 
-/** Brand standing from what the brand profile already holds (no further queries). */
-export function brandStanding(p: StandingInput): BrandStanding {
+/**
+ * Brand standing from what the brand profile already holds (no further queries). A famous mark
+ * whose registration in the trademark registry has ended unrenewed ranks after every protected
+ * one: its status is kept, but it is no longer announced as protection.
+ */
+export function brandStanding(p: StandingInput, now = new Date()): BrandStanding {
   const th = p.timeHonored;
-  const rank = (s: string) => (s === '重点保护' ? 0 : s === '一般保护' ? 1 : 2);
-  const best = [...p.famous].sort((a, b) => rank(a.status) - rank(b.status))[0];
-  const same = best ? p.famous.filter((f) => f.status === best.status) : [];
+  const ended = new Map((p.trademarks ?? []).filter((tm) => markExpired(tm, now)).map((tm) => [tm.regNo, new Date(tm.validTo)]));
+  const lapsed = (f: { status: string; trademarkRegNo: string }) => FAMOUS_PROTECTED.includes(f.status) && ended.has(f.trademarkRegNo);
+  const rank = (f: { status: string; trademarkRegNo: string }) => (lapsed(f) ? 2 : f.status === '重点保护' ? 0 : f.status === '一般保护' ? 1 : 3);
+  const best = [...p.famous].sort((a, b) => rank(a) - rank(b))[0];
+  const same = best ? p.famous.filter((f) => rank(f) === rank(best) && f.status === best.status) : [];
+  const bestEnded =
+    best && lapsed(best)
+      ? same.map((f) => ({ regNo: f.trademarkRegNo, validTo: ended.get(f.trademarkRegNo)! })).sort((a, b) => b.validTo.getTime() - a.validTo.getTime())[0]
+      : undefined;
   const since = same.map((f) => new Date(f.recognition.date)).sort((a, b) => a.getTime() - b.getTime())[0];
   return {
     timeHonored: th && {
@@ -60,7 +90,8 @@ export function brandStanding(p: StandingInput): BrandStanding {
       best && since
         ? {
             status: best.status,
-            current: FAMOUS_PROTECTED.includes(best.status),
+            current: FAMOUS_PROTECTED.includes(best.status) && !bestEnded,
+            markExpired: bestEnded ?? null,
             since,
             statusChangedAt: same.map((f) => f.statusChangedAt ?? null).find(Boolean) ?? null,
             trademarkRegNos: same.map((f) => f.trademarkRegNo),
@@ -77,9 +108,14 @@ export async function loadBrandStanding(slug: string): Promise<BrandStanding | n
     TimeHonored.findOne({ brand: brand._id }, { tier: 1, recognizedYear: 1, status: 1, statusChangedAt: 1 }).lean(),
     FamousMark.find({ brand: brand._id }, { trademarkRegNo: 1, recognition: 1, status: 1, statusChangedAt: 1 }).lean(),
   ]);
+  // The registrations behind the famous marks (a handful at most), for their end dates.
+  const trademarks = famous.length
+    ? await Trademark.find({ regNo: mongoose.trusted({ $in: famous.map((f) => f.trademarkRegNo) }) }, { regNo: 1, validTo: 1 }).lean()
+    : [];
   return brandStanding({
     timeHonored: timeHonored ? { ...timeHonored, statusChangedAt: timeHonored.statusChangedAt ?? null } : null,
     famous: famous.map((f) => ({ ...f, statusChangedAt: f.statusChangedAt ?? null })),
+    trademarks,
   });
 }
 
@@ -128,6 +164,8 @@ export function standingJson(s: BrandStanding | null) {
     famousTrademark: s.famous && {
       status: s.famous.status,
       current: s.famous.current,
+      /** The registration behind the standing ended unrenewed: protection under review. */
+      registrationEnded: s.famous.markExpired && { regNo: s.famous.markExpired.regNo, validTo: s.famous.markExpired.validTo },
       protectedSince: s.famous.since,
       statusChangedAt: s.famous.current ? null : s.famous.statusChangedAt,
       trademarkRegNos: s.famous.trademarkRegNos,
@@ -153,7 +191,13 @@ export function standingView(lang: Lang, s: BrandStanding | null) {
     items.push({ tone: 'none', icon: '–', text: t(lang, 'standing.th.none') });
   }
   const f = s.famous;
-  if (f && f.current) {
+  if (f?.markExpired) {
+    items.push({
+      tone: 'info',
+      icon: '!',
+      text: t(lang, 'standing.famous.markExpired', { regNo: f.markExpired.regNo, date: formatDate(lang, f.markExpired.validTo) }),
+    });
+  } else if (f && f.current) {
     items.push({ tone: 'ok', icon: '✓', text: t(lang, 'standing.famous.current', { status: label(lang, f.status), date: formatDate(lang, f.since) }) });
   } else if (f) {
     items.push({ tone: 'bad', icon: '✕', text: t(lang, 'standing.famous.lapsed') });

@@ -1,8 +1,9 @@
 /**
  * The "due" view: what needs a regulator's attention now. Certificates and trademarks expiring
  * within 90 days, certificates already past valid-until but still stored as 有效 (the public sees
- * them as 过期; someone should renew or close them), famous marks past their review date, and
- * time-honored brands under review.
+ * them as 过期; someone should renew or close them), famous marks past their review date, famous
+ * marks whose registration ended unrenewed (no longer announced as protected), trademarks in
+ * their renewal grace period (the least time left first), and time-honored brands under review.
  *
  * Each group shows its full count and at most LIMIT entries, soonest first. Dates are compared to
  * an injected `now`, so the view is testable without waiting for time to pass.
@@ -25,6 +26,11 @@ import {
 } from '../../registries/models.js';
 
 export const DUE_DAYS = 90;
+/**
+ * A registration past its end date may still be renewed within six months (the grace period of
+ * Art. 40 of the Trademark Law); the due view lists the marks inside it, newest first.
+ */
+export const GRACE_DAYS = 183;
 const LIMIT = 200;
 const DAY = 86_400_000;
 
@@ -51,6 +57,31 @@ async function firstOf<T>(model: Model<T>, filter: QueryFilter<T>, fields: strin
   return { count: all.length, items: all.sort((a, b) => at(a) - at(b)).slice(0, LIMIT) };
 }
 
+/**
+ * Famous marks still announced as protected whose registration in the trademark registry has
+ * ended unrenewed (src/registries/standing.ts no longer calls them protected): a regulator should
+ * confirm a renewal or change the status. Famous marks are few (hundreds), so all protected ones
+ * are read, then their registrations by number.
+ */
+async function famousWithEndedMarks(now: Date) {
+  const protectedMarks = await FamousMark.find({ status: mongoose.trusted({ $in: ['重点保护', '一般保护'] }) })
+    .select('trademarkRegNo brand status')
+    .lean<Array<Pick<FamousDoc, 'trademarkRegNo' | 'brand' | 'status'> & { _id: unknown }>>();
+  if (!protectedMarks.length) return { count: 0, items: [] };
+  const endedMarks = await Trademark.find({
+    regNo: mongoose.trusted({ $in: protectedMarks.map((f) => f.trademarkRegNo) }),
+    validTo: mongoose.trusted({ $lt: now }),
+  })
+    .select('regNo validTo')
+    .lean<Array<Pick<TrademarkDoc, 'regNo' | 'validTo'>>>();
+  const endedAt = new Map(endedMarks.map((m) => [m.regNo, m.validTo]));
+  const items = protectedMarks
+    .filter((f) => endedAt.has(f.trademarkRegNo))
+    .map((f) => ({ ...f, validTo: endedAt.get(f.trademarkRegNo)! }))
+    .sort((a, b) => new Date(a.validTo).getTime() - new Date(b.validTo).getTime());
+  return { count: items.length, items: items.slice(0, LIMIT) };
+}
+
 const days = (d: Date, now: Date) => Math.ceil((new Date(d).getTime() - now.getTime()) / DAY);
 
 /** The four groups, each with a count and its first entries. */
@@ -62,6 +93,8 @@ export async function dueView(lang: Lang, now: Date) {
   const tmFilter = { validTo: mongoose.trusted({ $gte: now, $lte: horizon }) };
   const famousFilter = { status: mongoose.trusted({ $ne: '失效' }), nextReviewAt: mongoose.trusted({ $lt: now }) };
   const thFilter = { status: '复核中' };
+  const graceStart = new Date(now.getTime() - GRACE_DAYS * DAY);
+  const tmEndedFilter = { validTo: mongoose.trusted({ $gte: graceStart, $lt: now }) };
 
   const [
     { count: certExpiringN, items: certExpiring },
@@ -69,14 +102,18 @@ export async function dueView(lang: Lang, now: Date) {
     { count: marksN, items: marks },
     { count: famousN, items: famous },
     { count: thN, items: th },
+    { count: endedN, items: ended },
+    famousEnded,
   ] = await Promise.all([
     firstOf<CertificateDoc>(Certificate, certExpiringFilter, 'number product brand validUntil status', 'validUntil'),
     firstOf<CertificateDoc>(Certificate, certExpiredFilter, 'number product brand validUntil status', 'validUntil'),
     firstOf<TrademarkDoc>(Trademark, tmFilter, 'regNo mark brand validTo', 'validTo'),
     firstOf<FamousDoc>(FamousMark, famousFilter, 'trademarkRegNo brand nextReviewAt status', 'nextReviewAt'),
     firstOf<TimeHonoredDoc>(TimeHonored, thFilter, 'tier brand status statusChangedAt statusReason', 'statusChangedAt'),
+    firstOf<TrademarkDoc>(Trademark, tmEndedFilter, 'regNo mark brand validTo', 'validTo'),
+    famousWithEndedMarks(now),
   ]);
-  const brands = await brandsOf([...certExpiring, ...certExpired, ...marks, ...famous, ...th].map((x) => x.brand));
+  const brands = await brandsOf([...certExpiring, ...certExpired, ...marks, ...famous, ...th, ...ended, ...famousEnded.items].map((x) => x.brand));
   const brandName = (id: unknown) => brands.get(String(id))?.name ?? '—';
   const href = (path: string) => url(lang, path);
 
@@ -129,6 +166,30 @@ export async function dueView(lang: Lang, now: Date) {
           number: f.trademarkRegNo,
           date: f.nextReviewAt ?? null,
           days: f.nextReviewAt ? days(f.nextReviewAt, now) : null,
+        })),
+      },
+      {
+        key: 'famous-mark-ended',
+        count: famousEnded.count,
+        items: famousEnded.items.map((f) => ({
+          href: href(`/admin/famous/${String(f._id)}`),
+          title: brandName(f.brand),
+          brand: label(lang, f.status),
+          number: f.trademarkRegNo,
+          date: f.validTo,
+          days: days(f.validTo, now),
+        })),
+      },
+      {
+        key: 'trademarks-ended',
+        count: endedN,
+        items: ended.map((m) => ({
+          href: href(`/admin/trademarks/${String(m._id)}`),
+          title: m.mark,
+          brand: brandName(m.brand),
+          number: m.regNo,
+          date: m.validTo,
+          days: days(m.validTo, now),
         })),
       },
       {

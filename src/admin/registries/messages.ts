@@ -132,6 +132,11 @@ registerMessages({
   'adminreg.due.trademarks': ['{n} 天内到期的注册商标', 'Trademarks expiring within {n} days'],
   'adminreg.due.famous-review': ['已过复核日期的驰名商标', 'Famous marks past their review date'],
   'adminreg.due.th-review': ['复核中的老字号', 'Time-honored brands under review'],
+  'adminreg.due.famous-mark-ended': [
+    '注册已到期未续展的驰名商标（公众页面不再显示为受保护）',
+    'Famous marks whose registration ended unrenewed (no longer shown as protected)',
+  ],
+  'adminreg.due.trademarks-ended': ['已到期、处于续展宽展期（6 个月）的注册商标', 'Trademarks past their end date, in the 6-month renewal grace period'],
   'adminreg.due.count': ['{n} 条', '{n} entries'],
   'adminreg.due.inDays': ['{n} 天后', 'in {n} days'],
   'adminreg.due.daysAgo': ['已过 {n} 天', '{n} days ago'],

@@ -22,6 +22,7 @@ import type { Config } from '../config/index.js';
 import type { Expiring } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
 import { isRecord } from '../platform/guards.js';
+import { originOf, trustedSource } from '../platform/origin.js';
 
 export const SESSION_COOKIE = 'wbr.sid';
 export const SESSION_COLLECTION = 'sessions';
@@ -94,37 +95,6 @@ function tokensMatch(received: string | undefined, stored: unknown): boolean {
   const a = Buffer.from(received);
   const b = Buffer.from(stored);
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function originOf(value: string): string | null {
-  try {
-    return new URL(value).origin;
-  } catch {
-    return null;
-  }
-}
-
-/** Names of this machine: in development a request may come from the address it was opened at. */
-const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
-
-/**
- * Where an unsafe request comes from (Origin, else Referer) must be the configured public origin
- * (PUBLIC_BASE_URL) — never whatever the Host header claims. Browsers send Origin with every
- * POST, so a request that names no source is refused in production; development and tests (plain
- * scripts, supertest) may leave both out, and may also use the loopback address they were opened
- * at (`PORT=3631 npm run demo` opened as 127.0.0.1), which the request's own Host then names —
- * never another host name, so a rebinding DNS name cannot pass for this site.
- */
-function trustedSource(req: Request, publicOrigin: string, production: boolean): boolean {
-  const origin = req.get('origin');
-  const referer = req.get('referer');
-  let source: string | null;
-  if (origin !== undefined) source = origin === 'null' ? null : originOf(origin);
-  else if (referer !== undefined) source = originOf(referer);
-  else return !production;
-  if (!source) return false;
-  if (source === publicOrigin) return true;
-  return !production && source === `${req.protocol}://${req.get('host')}` && LOOPBACK.test(new URL(source).hostname);
 }
 
 /** The refusal of an unsafe request without a trusted source and the session's token (also used by routes that check it themselves). */

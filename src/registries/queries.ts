@@ -78,6 +78,15 @@ export async function getBrandProfile(slug: string, now = new Date()) {
     founded: brand.founded ?? null,
     demo: brand.demo,
     updatedAt: new Date(updated),
+    /** The brand's own id and its entries' ids by model name (as the change log and the audit trail name them), for its history. */
+    entryRefs: [
+      { model: 'Brand', id: String(brand._id) },
+      ...trademarks.map((x) => ({ model: 'Trademark', id: String(x._id) })),
+      ...(directory ? [{ model: 'DirectoryEntry', id: String(directory._id) }] : []),
+      ...famous.map((x) => ({ model: 'FamousMark', id: String(x._id) })),
+      ...(timeHonored ? [{ model: 'TimeHonored', id: String(timeHonored._id) }] : []),
+      ...certificates.map((x) => ({ model: 'Certificate', id: String(x._id) })),
+    ],
     trademarks: trademarks.map((t) => ({
       regNo: t.regNo,
       mark: t.mark,

@@ -6,6 +6,7 @@
  * boot owns and stops them; an app built without them makes its own, which nobody stops (tests).
  * The audit trail comes in too: the app records its events (imports) through it.
  */
+import compression from 'compression';
 import express, { Router, type Express } from 'express';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,10 +26,17 @@ import { forgetCounts, pingDatabase } from './platform/db/index.js';
 import { RateLimits } from './platform/rate-limit.js';
 import { errorHandler, notFoundHandler, pageContext, requestId, securityHeaders } from './platform/http.js';
 import { createPageCache } from './platform/page-cache.js';
+import { careMode, careToggle, careVariant } from './platform/care.js';
 import { onChangeApplied } from './registries/changes.js';
 import { createRenderer } from './platform/views.js';
+import { createAssetManifest, staticFiles } from './platform/assets.js';
+import { readOnlyCors } from './platform/cors.js';
+import { furnitureRoutes, siteFurniture, siteSettings } from './site/furniture.js';
+import { sitemapRoutes } from './site/sitemap.js';
 import { apiRoutes } from './site/api.js';
 import { publicRoutes } from './site/pages.js';
+import { feedRoutes } from './site/feeds.js';
+import { adminReportRoutes, publicReportRoutes } from './reports/routes.js';
 import type { SearchIndex } from './search/port.js';
 import type { IndexSync } from './search/sync.js';
 import type { ChangeWorker } from './registries/outbox.js';
@@ -73,16 +81,33 @@ export function createApp({ config, logger, index, sync, auditTrail, audit, stat
   const counts = statsCache ?? registryStatsCache(logger);
   const limits = rateLimits ?? new RateLimits();
   const jobs = imports ?? new ImportJobs({ dir: importDir(config), logger, audit: auditTrail });
-  const render = createRenderer(path.join(ROOT, 'views'));
+  // Static files by content hash (cached a year), and each page's own stylesheets only.
+  const assets = createAssetManifest(path.join(ROOT, 'public'), { watch: config.NODE_ENV !== 'production' });
+  const render = createRenderer(path.join(ROOT, 'views'), {
+    asset: (rel) => assets.url(rel),
+    styles: { stats: ['css/stats.css'], 'open-data': ['css/stats.css'], api: ['css/stats.css'] },
+  });
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY ? 1 : false);
   app.set('query parser', 'simple');
 
   app.use(requestId());
+  // Text answers compressed (gzip/br as asked, from 1 kB); never an event stream, which must flush as written.
+  app.use(
+    compression({
+      filter: (req, res) => !String(res.getHeader('Content-Type') ?? '').startsWith('text/event-stream') && compression.filter(req, res),
+    }),
+  );
   app.use(securityHeaders(config.NODE_ENV === 'production'));
   app.use(express.json({ limit: '100kb' }));
   app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
   app.use(pageContext(config.PUBLIC_BASE_URL));
+  app.use(siteFurniture(siteSettings(config), config.PUBLIC_BASE_URL));
+  // Any site's browser app may read the JSON API (GET/HEAD, preflight answered here, before the limits).
+  app.use('/api/v1', readOnlyCors());
+  // 关怀版: read from its preference cookie on every page; /care is the switch (the only public cookie).
+  app.use(careMode());
+  app.get('/care', careToggle());
 
   app.get('/healthz', (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
@@ -185,7 +210,12 @@ export function createApp({ config, logger, index, sync, auditTrail, audit, stat
 
   // Public answers from memory for a few seconds (after the limits, which still count every
   // request); cleared by every write applied here and every search sync pass.
-  const pageCache = createPageCache({ ttlMs: config.PAGE_CACHE_SECONDS * 1000, exclude: ['/admin', '/open-data', '/healthz', '/readyz'] });
+  const pageCache = createPageCache({
+    ttlMs: config.PAGE_CACHE_SECONDS * 1000,
+    exclude: ['/admin', '/open-data', '/healthz', '/readyz', '/report'],
+    // 关怀版 and standard pages are cached apart (src/platform/care.ts).
+    variant: careVariant,
+  });
   const unsubscribe = [
     onChangeApplied(() => {
       pageCache.invalidate();
@@ -210,18 +240,39 @@ export function createApp({ config, logger, index, sync, auditTrail, audit, stat
         Router().use('/import', importRoutes({ render, config, jobs })).use('/export', exportRoutes({ render, config, logger, index })),
         auditRoutes({ render, keys: auditKeyring(config) }),
         statsAdminRoutes({ render, logger, cache: counts }),
+        adminReportRoutes({ render, audit: auditTrail }),
       ],
     }),
   );
   app.use(apiDocsRoutes({ render }));
   app.use('/api/v1', apiRoutes({ index }));
   app.use(publicRoutes({ render, index, publicBaseUrl: config.PUBLIC_BASE_URL }));
+  app.use(feedRoutes({ publicBaseUrl: config.PUBLIC_BASE_URL }));
+  app.use(
+    publicReportRoutes({
+      render,
+      config,
+      audit: auditTrail,
+      // Reports per client per hour: enough for a person, not for a flood.
+      limit: limits.limiter({
+        name: 'report',
+        windowMs: 3_600_000,
+        limit: config.RATE_LIMIT_REPORT_PER_HOUR,
+        message: '提交次数过多，请一小时后再试',
+        messageEn: 'Too many reports from here; please try again in an hour',
+        counting: config.RATE_LIMIT_SHARED ? 'shared-batched' : 'memory',
+        failOpen: true,
+      }),
+    }),
+  );
+  app.use(furnitureRoutes({ render, publicBaseUrl: config.PUBLIC_BASE_URL }));
+  app.use(sitemapRoutes({ publicBaseUrl: config.PUBLIC_BASE_URL }));
   app.use('/verify', verifyRoutes({ render, index, config, logger }));
   app.use(statsRoutes({ render, logger, cache: counts }));
   app.use(openDataRoutes({ render, logger, cache: counts }));
 
   // After the routes, so a page request costs no file-system look-up.
-  app.use(express.static(path.join(ROOT, 'public'), { maxAge: config.NODE_ENV === 'production' ? '1d' : 0, index: false }));
+  app.use(staticFiles(path.join(ROOT, 'public'), assets, config.NODE_ENV === 'production' ? 300 : 0));
   app.use(notFoundHandler());
   app.use(errorHandler(render, logger));
   return app;

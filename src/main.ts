@@ -91,7 +91,7 @@ export async function boot(config: Config, opts: BootOptions): Promise<Running> 
     // the import jobs, so one appender serialises everything this process adds to the chain.
     // The chain's key (AUDIT_HMAC_KEY; production requires it) and its anchors outside the database.
     const auditKeys = auditKeyring(config);
-    if (auditKeys.development) logger.warn('audit: AUDIT_HMAC_KEY is not set; the chain is keyed with the fixed development key (not tamper-proof)');
+    if (auditKeys.development) logger.info('audit: AUDIT_HMAC_KEY is not set; the chain is keyed with the fixed development key (not tamper-proof)');
     const auditTrail = auditSubscriber(logger, new ChainWriter(auditKeys));
     undo.push(handleInline(auditTrail));
     const audit = new ChangeWorker(auditTrail, logger, { pollMs: config.OUTBOX_POLL_MS });

@@ -4,6 +4,7 @@
  * does not exist) — with axe-core finding no serious or critical accessibility violations.
  */
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import mongoose from 'mongoose';
 import { Certificate } from '../src/registries/models.js';
 import { describeViolations, seriousViolations, useBrowser } from './support/browser.js';
@@ -17,7 +18,7 @@ describe('browser: search journey (Chromium)', function () {
     { width: 1280, height: 900 },
   ]) {
     it(`when a visitor searches 蔡林记 from the home page (${viewport.width}px), then the brand page opens and every page passes axe`, async () => {
-      // bypassCSP only so that axe-core can be injected; the pages themselves run no script.
+      // bypassCSP only so that axe-core can be injected; the pages' own script (suggest.js) is from 'self'.
       const context = await stack.browser.newContext({ viewport, bypassCSP: true, locale: 'zh-CN' });
       const page = await context.newPage();
       const errors: string[] = [];
@@ -39,7 +40,7 @@ describe('browser: search journey (Chromium)', function () {
       assert.match((await page.locator('h1').textContent()) ?? '', /^蔡林记/);
       assert.ok(await page.locator('#time-honored').isVisible(), 'the time-honored panel is shown');
       const jsonLd = JSON.parse((await page.locator('script[type="application/ld+json"]').textContent()) ?? '{}');
-      assert.equal(jsonLd.name, '蔡林记');
+      assert.equal(jsonLd.brand.name, '蔡林记');
       v = await seriousViolations(page);
       assert.equal(v.length, 0, `brand:\n${describeViolations(v)}`);
 
@@ -113,6 +114,138 @@ describe('browser: certificate check on a phone (Chromium)', function () {
     assert.ok(await page.locator('section.report').isVisible(), 'how to report it is shown');
     const v = await seriousViolations(page);
     assert.equal(v.length, 0, `not found:\n${describeViolations(v)}`);
+    await context.close();
+  });
+});
+
+describe('browser: results page and suggestions (Chromium)', function () {
+  this.timeout(60_000);
+  const stack = useBrowser();
+  const phone = { width: 390, height: 844 };
+  const desktop = { width: 1280, height: 900 };
+  const SHOTS = '/work/screenshots';
+
+  before(() => mkdirSync(SHOTS, { recursive: true }));
+
+  it('when a phone (390×844) searches a word with many hits, then the first result starts within the first screen, after the count and the data stamp, and the page passes axe', async () => {
+    const context = await stack.browser.newContext({ viewport: phone, bypassCSP: true, locale: 'zh-CN' });
+    const page = await context.newPage();
+    await page.goto(`${stack.base}/search?q=${encodeURIComponent('武汉')}`);
+    const total = Number(/\d+/.exec((await page.locator('#results-count').textContent()) ?? '')?.[0]);
+    assert.ok(total >= 20, `many hits: ${total}`);
+    const first = await page.locator('ol.hits li.hit').first().boundingBox();
+    assert.ok(first, 'a first hit');
+    assert.ok(first.y + 40 < phone.height, `the first result starts at ${Math.round(first.y)} px (screen ${phone.height})`);
+    const count = await page.locator('#results-count').boundingBox();
+    const stamp = await page.locator('.data-as-of').boundingBox();
+    assert.ok(count && stamp && count.y < first.y && stamp.y < first.y, 'count and stamp above the first hit');
+    assert.equal(await page.locator('details.filters-toggle').getAttribute('open'), null, 'filters collapsed on a phone');
+    await page.screenshot({ path: `${SHOTS}/search-phone.png` });
+    await page.screenshot({ path: `${SHOTS}/search-phone-full.png`, fullPage: true });
+    const v = await seriousViolations(page);
+    assert.equal(v.length, 0, describeViolations(v));
+    await context.close();
+  });
+
+  for (const javaScriptEnabled of [false, true]) {
+    it(`when the filter toggle is pressed on a phone (JavaScript ${javaScriptEnabled ? 'on' : 'off'}), then the facets open and a facet link narrows the search`, async () => {
+      const context = await stack.browser.newContext({ viewport: phone, javaScriptEnabled, locale: 'zh-CN' });
+      const page = await context.newPage();
+      await page.goto(`${stack.base}/search?q=${encodeURIComponent('热干面')}`);
+      const facetLink = page.locator('details.filters-toggle details.facet a').first();
+      assert.equal(await facetLink.isVisible(), false, 'hidden before');
+      await page.locator('details.filters-toggle > summary').click();
+      assert.notEqual(await page.locator('details.filters-toggle').getAttribute('open'), null);
+      assert.ok(await facetLink.isVisible(), 'facet links shown');
+      await Promise.all([page.waitForURL(/[?&](kind|district)=/), facetLink.click()]);
+      assert.match((await page.locator('details.filters-toggle > summary').textContent()) ?? '', /已选 1 项/);
+      await context.close();
+    });
+  }
+
+  it('when a desktop (1280px) opens the results with JavaScript, then the filters stand open in a side column beside the hits', async () => {
+    const context = await stack.browser.newContext({ viewport: desktop, locale: 'zh-CN' });
+    const page = await context.newPage();
+    await page.goto(`${stack.base}/search?q=${encodeURIComponent('热干面')}`);
+    await page.waitForFunction(() => document.querySelector('details.filters-toggle')?.hasAttribute('open'));
+    const filters = await page.locator('aside.filters').boundingBox();
+    const hits = await page.locator('ol.hits').boundingBox();
+    assert.ok(filters && hits && filters.x + filters.width <= hits.x, 'filters left of the hits');
+    await page.screenshot({ path: `${SHOTS}/search-desktop.png` });
+    await context.close();
+  });
+
+  it('when a visitor types 蔡林 in the search box, then suggestions appear as a listbox, ArrowDown selects the first and Enter opens it (CSP enforced)', async () => {
+    // No bypassCSP: the script must run under the site's own policy.
+    const context = await stack.browser.newContext({ viewport: phone, locale: 'zh-CN' });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    const requests: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/api/v1/suggest')) requests.push(r.url());
+    });
+    await page.goto(`${stack.base}/`);
+    const input = page.locator('input#q');
+    assert.equal(await input.getAttribute('role'), 'combobox');
+    assert.equal(await input.getAttribute('aria-expanded'), 'false');
+    const listId = await input.getAttribute('aria-controls');
+    assert.ok(listId);
+    const list = page.locator(`#${listId}`);
+    assert.equal(await list.getAttribute('role'), 'listbox');
+    assert.equal(await list.isVisible(), false, 'no list before typing');
+
+    await input.click();
+    await page.keyboard.type('蔡林', { delay: 30 });
+    await list.locator('[role="option"]').first().waitFor({ state: 'visible' });
+    assert.equal(await input.getAttribute('aria-expanded'), 'true');
+    assert.ok(requests.length <= 2, `debounced: ${requests.length} requests`);
+    const labels = await list.locator('.suggestion-label').allTextContents();
+    assert.ok(labels.includes('蔡林记'), labels.join(','));
+    await page.screenshot({ path: `${SHOTS}/suggest-phone.png` });
+
+    await page.keyboard.press('ArrowDown');
+    const first = list.locator('[role="option"]').first();
+    assert.equal(await input.getAttribute('aria-activedescendant'), await first.getAttribute('id'));
+    assert.equal(await first.getAttribute('aria-selected'), 'true');
+    await page.keyboard.press('Escape');
+    assert.equal(await list.isVisible(), false, 'Escape closes');
+    assert.equal(await input.getAttribute('aria-expanded'), 'false');
+    assert.equal(await input.getAttribute('aria-activedescendant'), null);
+
+    await page.keyboard.press('ArrowDown');
+    assert.ok(await list.isVisible(), 'ArrowDown opens again');
+    await Promise.all([page.waitForURL(/\/brands\/cailinji$/), page.keyboard.press('Enter')]);
+    assert.match((await page.locator('h1').textContent()) ?? '', /^蔡林记/);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  it('when the suggestions are open, then the page passes axe, and words that match nothing leave the listbox hidden', async () => {
+    const context = await stack.browser.newContext({ viewport: phone, bypassCSP: true, locale: 'zh-CN' });
+    const page = await context.newPage();
+    await page.goto(`${stack.base}/search?q=${encodeURIComponent('热干面')}`);
+    const input = page.locator('input#q');
+    await input.fill('');
+    await input.click();
+    await page.keyboard.type('热干', { delay: 30 });
+    const list = page.locator('#q-suggestions');
+    await list.locator('[role="option"]').first().waitFor({ state: 'visible' });
+    await page.keyboard.press('ArrowDown');
+    const v = await seriousViolations(page);
+    assert.equal(v.length, 0, describeViolations(v));
+
+    await input.fill('');
+    await page.keyboard.type('龘靐齉', { delay: 30 });
+    await page.waitForTimeout(600);
+    assert.equal(await list.isVisible(), false);
+    assert.equal(await input.getAttribute('aria-expanded'), 'false');
+    // Enter without a chosen suggestion submits the form as without JavaScript.
+    await Promise.all([page.waitForURL((u) => u.searchParams.get('q') === '龘靐齉'), page.keyboard.press('Enter')]);
+    assert.equal(await page.locator('.did-you-mean').count(), 0);
     await context.close();
   });
 });

@@ -300,16 +300,16 @@ describe('brand page', () => {
     assert.match(note.text(), /演示数据/);
   });
 
-  it('when the brand page is parsed, then its JSON-LD is a schema.org Brand with the brand name and owner', () => {
+  it('when the brand page is parsed, then its JSON-LD is the company as a schema.org Organization with its brand', () => {
     const scripts = $('script[type="application/ld+json"]');
     assert.equal(scripts.length, 1);
     const ld = JSON.parse(scripts.text());
     assert.equal(ld['@context'], 'https://schema.org');
-    assert.equal(ld['@type'], 'Brand');
-    assert.equal(ld.name, '蔡林记');
-    assert.match(ld.url, /\/brands\/cailinji$/);
-    assert.equal(ld.owner['@type'], 'Organization');
-    assert.equal(ld.owner.name, '武汉蔡林记商贸有限公司');
+    assert.equal(ld['@type'], 'Organization');
+    assert.equal(ld.name, '武汉蔡林记商贸有限公司');
+    assert.match(ld.url, /^https?:\/\/[^/]+\/brands\/cailinji$/);
+    assert.equal(ld.brand['@type'], 'Brand');
+    assert.equal(ld.brand.name, '蔡林记');
   });
 
   it('when the brand page is served, then no other script runs on it', () => {

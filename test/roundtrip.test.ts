@@ -126,7 +126,8 @@ describe('round trip: registry service → search index → API and pages', () =
     );
     const { $: brandPage } = await page(`/brands/${slug}`);
     assert.equal(brandPage('h1').text().trim(), NEW_NAME);
-    assert.equal(JSON.parse(brandPage('script[type="application/ld+json"]').text()).name, NEW_NAME);
+    // JSON-LD: the company as an Organization, with the brand under `brand`.
+    assert.equal(JSON.parse(brandPage('script[type="application/ld+json"]').text()).brand.name, NEW_NAME);
   });
 
   it('when the certificate is suspended, then after drain the API, the status filter and the brand page all say 暂停', async () => {

@@ -70,22 +70,60 @@ const schemas: Record<string, Json> = {
     },
     demo: { type: 'boolean', description: 'Invented demonstration data.' },
   }),
-  SearchResult: obj({
-    hits: arr(ref('SearchHit')),
-    total: { type: 'integer', minimum: 0 },
-    estimated: {
-      type: 'boolean',
-      description: 'True when total and facet counts are estimated (more than 50,000 matches).',
-      'x-description-zh': '匹配超过五万条时，总数与分面计数为估算值。',
+  SearchResult: obj(
+    {
+      hits: arr(ref('SearchHit')),
+      total: { type: 'integer', minimum: 0 },
+      estimated: {
+        type: 'boolean',
+        description: 'True when total and facet counts are estimated (more than 50,000 matches).',
+        'x-description-zh': '匹配超过五万条时，总数与分面计数为估算值。',
+      },
+      page: { type: 'integer', minimum: 1 },
+      pageSize: { type: 'integer', minimum: 1, maximum: 100 },
+      facets: {
+        type: 'object',
+        description: 'Counts per value of each facet, for the whole result.',
+        properties: Object.fromEntries(FACETS.map((f) => [f, arr(ref('FacetValue'))])),
+        additionalProperties: false,
+      },
+      didYouMean: {
+        ...obj({ q: str, url: { type: 'string', description: 'Path of the search for the suggested words.' } }),
+        description: 'Only when words found nothing: the closest known brand or product, to offer as a link (never applied by itself).',
+        'x-description-zh': '仅在搜索词没有结果时给出：最接近的已知品牌或产品，供用户点选（不会自动替换）。',
+      },
+      relaxed: {
+        ...obj({ dropped: arr(str) }),
+        description: 'Only when nothing matched every word: the words left out to find these results (tell the user).',
+        'x-description-zh': '仅在没有同时包含全部词语的结果时给出：为得到这些结果而去掉的词（应告知用户）。',
+      },
+      understood: {
+        type: 'object',
+        description:
+          'How the words were read: filters read from words (kind, tier, district), the terms searched for, and words ignored (the city, legal forms, question words).',
+        'x-description-zh': '对搜索词的理解：由词语得出的筛选（名录、级别、区）、实际检索的词，以及忽略的词（城市名、企业组织形式、疑问词）。',
+        properties: {
+          kind: { type: 'string', enum: [...KINDS] },
+          tier: str,
+          district: str,
+          terms: arr(str),
+          words: arr(str),
+          ignored: arr(str),
+        },
+        additionalProperties: false,
+      },
     },
-    page: { type: 'integer', minimum: 1 },
-    pageSize: { type: 'integer', minimum: 1, maximum: 100 },
-    facets: {
-      type: 'object',
-      description: 'Counts per value of each facet, for the whole result.',
-      properties: Object.fromEntries(FACETS.map((f) => [f, arr(ref('FacetValue'))])),
-      additionalProperties: false,
-    },
+    ['hits', 'total', 'estimated', 'page', 'pageSize', 'facets'],
+  ),
+  Suggestion: obj({
+    type: { type: 'string', enum: ['brand', 'product', 'certificate'], description: 'brand → brand page; product → a search; certificate → its check.' },
+    label: { type: 'string', description: 'What to show (plain text, never HTML).' },
+    detail: { type: 'string', description: 'A second line: the company, the brand of a product, the certified product.' },
+    href: { type: 'string', description: 'Site path to open when chosen (/brands/…, /search?q=…, /verify/…).' },
+  }),
+  SuggestResult: obj({
+    q: { type: 'string', description: 'The query as understood (trimmed).' },
+    items: { ...arr(ref('Suggestion')), maxItems: 8 },
   }),
   Certificate: obj({
     number: str,
@@ -105,7 +143,17 @@ const schemas: Record<string, Json> = {
   }),
   BrandStanding: obj({
     timeHonored: nullable(obj({ tier: { type: 'string', enum: [...TIME_HONORED_TIERS] }, status: str, current: bool, recognizedYear: int })),
-    famousTrademark: nullable(obj({ status: str, current: bool, protectedSince: dateTime, statusChangedAt: nullable(dateTime), trademarkRegNos: arr(str) })),
+    famousTrademark: nullable(
+      obj({
+        status: str,
+        current: bool,
+        // Set when every registration behind the standing has passed its end date unrenewed: `current` is then false.
+        registrationEnded: nullable(obj({ regNo: str, validTo: dateTime })),
+        protectedSince: dateTime,
+        statusChangedAt: nullable(dateTime),
+        trademarkRegNos: arr(str),
+      }),
+    ),
   }),
   CertificateCheck: {
     allOf: [ref('Certificate'), obj({ brandStanding: nullable(ref('BrandStanding')) })],
@@ -196,6 +244,8 @@ export interface Operation {
   'x-description-zh': string;
   /** The request the /api page shows. */
   'x-example-path': string;
+  /** Groups of the description (set from OPERATION_TAGS when the document is built). */
+  tags?: string[];
   parameters: Param[];
   responses: Record<string, ResponseSpec>;
 }
@@ -206,9 +256,23 @@ export interface OpenApiDocument {
   jsonSchemaDialect: string;
   info: Json;
   servers: Array<{ url: string }>;
+  /** No operation needs credentials: the API is public and read-only. */
+  security: Array<Record<string, string[]>>;
+  tags: Array<{ name: string; description: string; 'x-description-zh': string }>;
   paths: Record<string, Record<string, Operation>>;
   components: { schemas: Record<string, Json> };
 }
+
+/** The description's groups, in order. */
+const TAGS: OpenApiDocument['tags'] = [
+  { name: 'Search', description: 'Search the four registries.', 'x-description-zh': '搜索四个名录。' },
+  { name: 'Brands', description: 'Everything public about one brand.', 'x-description-zh': '一个品牌的全部公开信息。' },
+  { name: 'Certificates', description: 'Check a certificate by its number.', 'x-description-zh': '按编号查验证书。' },
+  { name: 'Meta', description: 'This description.', 'x-description-zh': '接口说明。' },
+];
+
+/** Each operation's group (an operation not named here is grouped under Search). */
+const OPERATION_TAGS: Record<string, string> = { search: 'Search', suggest: 'Search', getBrand: 'Brands', checkCertificate: 'Certificates', openapi: 'Meta' };
 
 const langParam: Param = {
   name: 'lang',
@@ -410,6 +474,68 @@ const paths: OpenApiDocument['paths'] = {
       },
     },
   },
+  '/api/v1/suggest': {
+    get: {
+      operationId: 'suggest',
+      summary: 'Suggestions as you type',
+      'x-summary-zh': '输入提示',
+      description:
+        'Up to 8 suggestions for what has been typed so far, from the same index as search: brands (→ brand page), products (→ a search) and certificate numbers (→ /verify/{number}). ' +
+        'A query needs at least one Chinese character or two Latin letters/digits; a shorter one gets an empty list. Counted with searches for the rate limit; cached publicly for 60 s.',
+      'x-description-zh':
+        '根据已输入的内容给出最多 8 条提示，与搜索使用同一索引：品牌（进入品牌页）、产品（搜索该产品）、证书编号（进入证书查验）。至少需要 1 个汉字或 2 个字母/数字，更短时返回空列表。与搜索合并计入频率限制；可公开缓存 60 秒。',
+      'x-example-path': '/api/v1/suggest?q=蔡林',
+      parameters: [
+        {
+          name: 'q',
+          in: 'query',
+          required: true,
+          schema: { type: 'string', minLength: 1, maxLength: 50 },
+          example: '蔡林',
+          description: 'What has been typed: 1-50 characters after trimming.',
+          'x-description-zh': '已输入的内容：去掉首尾空格后 1-50 个字符。',
+        },
+        langParam,
+      ],
+      responses: {
+        200: {
+          description: 'The suggestions (possibly none).',
+          'x-description-zh': '提示列表（可能为空）。',
+          headers: { ...cacheHeaders, 'Cache-Control': { description: 'public, max-age=60', schema: str } },
+          content: {
+            'application/json': {
+              schema: ref('SuggestResult'),
+              example: {
+                q: '蔡林',
+                items: [
+                  { type: 'brand', label: '蔡林记', detail: '武汉蔡林记商贸有限公司', href: '/brands/cailinji' },
+                  { type: 'product', label: '速食热干面', detail: '蔡林记', href: '/search?q=%E9%80%9F%E9%A3%9F%E7%83%AD%E5%B9%B2%E9%9D%A2' },
+                ],
+              },
+            },
+          },
+        },
+        304: notModified,
+        400: errorResponse(
+          'q is missing, blank, longer than 50 characters, repeated or not a plain value; or lang is not zh or en.',
+          'q 缺失、为空、超过50个字符、重复或不是普通值，或 lang 不是 zh/en。',
+          exampleError('validation_failed', '输入有误：q: 请输入1-50个字符', [
+            { field: 'q', message: '请输入1-50个字符', messageEn: 'must be 1-50 characters' },
+          ]),
+        ),
+        429: errorResponse(
+          'Too many searches from this client in a minute.',
+          '一分钟内搜索次数过多。',
+          exampleError('rate_limited', '搜索请求过于频繁，请稍后再试'),
+        ),
+        503: errorResponse(
+          'The search engine is temporarily unavailable.',
+          '搜索服务暂时不可用。',
+          exampleError('search_unavailable', '搜索服务暂时不可用，请稍后再试'),
+        ),
+      },
+    },
+  },
   '/api/v1/brands/{slug}': {
     get: {
       operationId: 'getBrand',
@@ -515,6 +641,7 @@ const paths: OpenApiDocument['paths'] = {
           content: { 'application/json': { schema: { type: 'object' } } },
         },
         304: notModified,
+        400: errorResponse('A query parameter is malformed.', '查询参数格式不正确。'),
       },
     },
   },
@@ -522,6 +649,7 @@ const paths: OpenApiDocument['paths'] = {
 
 /** The OpenAPI 3.1 document, with the site's own address as the server. */
 export function openApiDocument(baseUrl: string): OpenApiDocument {
+  const base = baseUrl.replace(/\/$/, '');
   return {
     openapi: '3.1.0',
     jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
@@ -532,11 +660,23 @@ export function openApiDocument(baseUrl: string): OpenApiDocument {
       description:
         'Read-only JSON API of the Wuhan brand registry: search the four registries, read a brand, check a certificate. ' +
         'Errors are {"error":{"code","message"}} with the matching HTTP status. Answers carry ETag (and Last-Modified where meaningful): ' +
-        'send If-None-Match to get 304 Not Modified. Search and certificate checks are rate-limited per client (429 with RateLimit headers).',
-      license: { name: 'Data: free reuse with attribution to the Wuhan Administration for Market Regulation (demo placeholder text)' },
+        'send If-None-Match to get 304 Not Modified. Search and certificate checks are rate-limited per client (429 with RateLimit headers). ' +
+        'Any website may call it from the browser: GET and HEAD answers carry Access-Control-Allow-Origin: * (no credentials).',
+      license: {
+        name: 'Data: free reuse with attribution to the Wuhan Administration for Market Regulation (demo placeholder text)',
+        url: `${base}/open-data`,
+      },
+      contact: { name: 'Wuhan Administration for Market Regulation (武汉市市场监督管理局)', url: `${base}/accessibility` },
     },
-    servers: [{ url: baseUrl.replace(/\/$/, '') }],
-    paths,
+    servers: [{ url: base }],
+    security: [],
+    tags: TAGS,
+    paths: Object.fromEntries(
+      Object.entries(paths).map(([p, item]) => [
+        p,
+        Object.fromEntries(Object.entries(item).map(([m, op]) => [m, { ...op, tags: op.tags ?? [OPERATION_TAGS[op.operationId] ?? 'Search'] }])),
+      ]),
+    ),
     components: { schemas },
   };
 }

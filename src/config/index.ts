@@ -12,6 +12,16 @@ const schema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(3000),
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:3000'),
+  /** The site's operator (主办单位), shown in every page's footer and the statements. */
+  SITE_OPERATOR: z.string().trim().min(1).max(100).default('武汉市市场监督管理局'),
+  SITE_OPERATOR_EN: z.string().trim().min(1).max(200).default('Wuhan Administration for Market Regulation'),
+  /** How to reach the operator (footer, privacy and accessibility statements): a phone line, an address. */
+  SITE_CONTACT: z.string().trim().min(1).max(200).default('12315（市场监管咨询投诉热线）'),
+  SITE_CONTACT_EN: z.string().trim().min(1).max(200).default('12315 (market regulation hotline)'),
+  /** E-mail for reports (accessibility problems, corrections); shown only when set. */
+  SITE_CONTACT_EMAIL: z.email().optional(),
+  /** ICP filing number (备案号) shown in the footer when set, e.g. 鄂ICP备xxxxxxxx号. */
+  SITE_ICP: z.string().trim().min(1).max(60).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MONGODB_URI: z
     .string()
@@ -37,6 +47,8 @@ const schema = z.object({
   RATE_LIMIT_SEARCH_PER_MIN: z.coerce.number().int().min(1).max(100_000).default(120),
   /** Certificate checks (/verify pages, QR codes, the certificate API) per client per minute. */
   RATE_LIMIT_VERIFY_PER_MIN: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  /** Reports (纠错与举报, POST /report) per client per hour. */
+  RATE_LIMIT_REPORT_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(10),
   /**
    * Several instances behind one address: the search and verify limits are counted in memory and
    * synchronised through MongoDB every few seconds, so the instances agree. Off: each instance
@@ -181,4 +193,15 @@ export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
     }
     throw err;
   }
+}
+
+/**
+ * The public address of the local stack (`npm run demo`): PUBLIC_BASE_URL when set, else the one
+ * it listens on — http://localhost:<PORT>, or http://<HOST>:<PORT> when HOST names a host — so QR
+ * codes, JSON-LD and the /api examples point at the running site.
+ */
+export function localBaseUrl(env: NodeJS.ProcessEnv): string {
+  if (env.PUBLIC_BASE_URL) return env.PUBLIC_BASE_URL;
+  const host = !env.HOST || ['127.0.0.1', '0.0.0.0', '::', '::1', 'localhost'].includes(env.HOST) ? 'localhost' : env.HOST;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${env.PORT || '3000'}`;
 }

@@ -25,8 +25,19 @@ export function url(lang: Lang, pathname: string, params: Record<string, string 
   return qs ? `${pathname}?${qs}` : pathname;
 }
 
-export function createRenderer(viewsDir: string): Render {
+export interface RendererOptions {
+  /** A public file's address for links (src/platform/assets.ts); default: the bare path. */
+  asset?: (rel: string) => string;
+  /**
+   * Extra stylesheets by view name (e.g. stats: ["css/stats.css"]), so a page loads only what it
+   * uses; the layout links them as `styles`. A context's own `styles` win.
+   */
+  styles?: Record<string, readonly string[]>;
+}
+
+export function createRenderer(viewsDir: string, options: RendererOptions = {}): Render {
   const hb = Handlebars.create();
+  const asset = options.asset ?? ((rel: string) => `/${rel.replace(/^\/+/, '')}`);
   const langOf = (options: Handlebars.HelperOptions): Lang => parseLang(options.data?.root?.lang);
 
   hb.registerHelper('t', function (key: string, options: Handlebars.HelperOptions) {
@@ -41,6 +52,8 @@ export function createRenderer(viewsDir: string): Render {
   hb.registerHelper('url', function (pathname: string, options: Handlebars.HelperOptions) {
     return url(langOf(options), pathname, options.hash ?? {});
   });
+  /** A file under public/ by its content-hashed address: {{asset "css/site.css"}}. */
+  hb.registerHelper('asset', (rel: unknown) => asset(String(rel)));
   hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   /** Joins strings, e.g. a message key built from a value: (concat "admin.role." user.role). */
   hb.registerHelper('concat', (...args: unknown[]) =>
@@ -55,6 +68,21 @@ export function createRenderer(viewsDir: string): Render {
     if (!Array.isArray(segments)) return String(fallback ?? '');
     const html = segments.map((s, i) => (i % 2 ? `<mark>${hb.escapeExpression(String(s))}</mark>` : hb.escapeExpression(String(s)))).join('');
     return new hb.SafeString(html);
+  });
+  /**
+   * Text that quotes Chinese reference values (stored terms in an English description, an API
+   * example): on English pages each run of Han characters is marked lang="zh-Hans", so screen
+   * readers switch voice and the English-mode check (test/english.test.ts) knows it is data.
+   */
+  hb.registerHelper('zhRuns', function (text: unknown, options: Handlebars.HelperOptions) {
+    const s = String(text ?? '');
+    if (langOf(options) !== 'en') return s;
+    return new hb.SafeString(
+      s
+        .split(/(\p{Script=Han}+(?:[\p{Script=Han}\u3000-\u303f\uff08\uff09\uff0c\uff1a]*\p{Script=Han})?)/u)
+        .map((part, i) => (i % 2 ? `<span lang="zh-Hans">${hb.escapeExpression(part)}</span>` : hb.escapeExpression(part)))
+        .join(''),
+    );
   });
   /** JSON for a <script type="application/ld+json"> block: "<" escaped so it can't close the tag. */
   hb.registerHelper(
@@ -88,6 +116,7 @@ export function createRenderer(viewsDir: string): Render {
     const layout = templates.get(`layouts/${layoutName}`);
     if (!layout) throw new Error(`views: no layout "${layoutName}"`);
     const body = tpl(context);
-    return layout({ ...context, body });
+    const styles = context.styles ?? options.styles?.[view] ?? [];
+    return layout({ ...context, styles, body });
   };
 }

@@ -5,15 +5,34 @@
  * Described in src/api-docs/openapi.ts (served at /api/v1/openapi.json).
  */
 import { Router } from 'express';
-import { AppError } from '../platform/errors.js';
+import { z } from 'zod';
+import { AppError, validationFailed } from '../platform/errors.js';
+import { parseLang } from '../platform/i18n.js';
 import { parseSearchParams, assertPlainQuery } from '../search/params.js';
 import type { SearchIndex } from '../search/port.js';
 import { segmentsToHtml } from '../search/query.js';
 import { loadBrandStanding, standingJson } from '../registries/standing.js';
 import { getBrandProfile, getCertificate, type PublicCertificate } from '../registries/queries.js';
 import { BRAND_SLUG } from '../registries/reference.js';
+import { createSuggester, didYouMean, SUGGEST_LIMIT, SUGGEST_MAX_LENGTH } from './suggest.js';
+
+const suggestSchema = z.object({
+  q: z
+    .string({ message: '请输入1-50个字符|must be 1-50 characters' })
+    .trim()
+    .min(1, { message: '请输入1-50个字符|must be 1-50 characters' })
+    .max(SUGGEST_MAX_LENGTH, { message: '请输入1-50个字符|must be 1-50 characters' }),
+  lang: z.enum(['zh', 'en'], { message: '语言应为 zh 或 en|must be zh or en' }).optional(),
+});
 
 const CERT_NUMBER = /^[0-9A-Za-z-]{1,32}$/;
+
+/** `lang` as documented: zh or en; anything else is a 400 naming it, in both languages. */
+function assertLang(query: Record<string, string>): void {
+  if (query.lang !== undefined && query.lang !== 'zh' && query.lang !== 'en') {
+    throw validationFailed([{ field: 'lang', message: '语言应为 zh 或 en', messageEn: 'must be zh or en' }]);
+  }
+}
 
 /** A certificate's status as a stable English code for API clients. */
 const STATUS_CODES = new Map([
@@ -58,6 +77,7 @@ export function brandLastModified(p: { updatedAt: Date; certificates: Array<{ st
 
 export function apiRoutes(deps: { index: SearchIndex }): Router {
   const router = Router();
+  const suggest = createSuggester(deps.index);
   router.use((_req, res, next) => {
     res.setHeader('Cache-Control', 'public, max-age=30');
     next();
@@ -66,6 +86,8 @@ export function apiRoutes(deps: { index: SearchIndex }): Router {
   router.get('/search', async (req, res) => {
     const { search } = parseSearchParams(req.query);
     const r = await deps.index.search(search);
+    // Nothing found for words: the closest known brand or product, as a link the client may offer.
+    const suggestion = r.total === 0 && search.q ? await didYouMean(deps.index, search.q, parseLang(req.query.lang)) : null;
     res.json({
       hits: r.hits.map((h) => ({
         kind: h.doc.kind,
@@ -91,22 +113,44 @@ export function apiRoutes(deps: { index: SearchIndex }): Router {
       page: search.page,
       pageSize: search.pageSize,
       facets: r.facets,
+      ...(suggestion ? { didYouMean: { q: suggestion.q, url: suggestion.href } } : {}),
+      ...(r.relaxed ? { relaxed: r.relaxed } : {}),
+      ...(r.understood ? { understood: r.understood } : {}),
     });
   });
 
+  // Suggestions as the visitor types (public/js/suggest.js): brands, products, certificate numbers.
+  router.get('/suggest', async (req, res) => {
+    const parsed = suggestSchema.safeParse(assertPlainQuery(req.query));
+    if (!parsed.success) {
+      throw validationFailed(
+        parsed.error.issues.map((i) => {
+          const [zh, en] = i.message.includes('|') ? i.message.split('|', 2) : [i.message, i.message];
+          return { field: String(i.path[0] ?? 'q'), message: zh!, messageEn: en! };
+        }),
+      );
+    }
+    const { q, lang } = parsed.data;
+    const items = await suggest(q, lang ?? 'zh', SUGGEST_LIMIT);
+    res.setHeader('Cache-Control', 'public, max-age=60');
+    res.json({ q, items });
+  });
+
   router.get('/brands/:slug', async (req, res) => {
-    assertPlainQuery(req.query);
+    assertLang(assertPlainQuery(req.query));
     const slug = String(req.params.slug);
     const profile = BRAND_SLUG.test(slug) ? await getBrandProfile(slug) : null;
     if (!profile) throw new AppError('not_found', '找不到该品牌', { messageEn: 'No such brand' });
     // express answers 304 by itself when If-None-Match (ETag) or If-Modified-Since still holds.
     const lastModified = brandLastModified(profile);
     if (lastModified) res.setHeader('Last-Modified', lastModified.toUTCString());
-    res.json({ ...profile, certificates: profile.certificates.map(certificateJson) });
+    // The entries' internal ids are the page's way to its history, not part of the public record.
+    const { entryRefs: _internal, ...record } = profile;
+    res.json({ ...record, certificates: profile.certificates.map(certificateJson) });
   });
 
   router.get('/certificates/:number', async (req, res) => {
-    assertPlainQuery(req.query);
+    assertLang(assertPlainQuery(req.query));
     const number = String(req.params.number);
     if (!CERT_NUMBER.test(number)) {
       throw new AppError('bad_request', '证书编号格式不正确（1-32位字母、数字或连字符）', {

@@ -4,23 +4,45 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { AppError } from '../platform/errors.js';
-import { label, t, type Lang } from '../platform/i18n.js';
+import { formatYearBatch, label, t, type Lang } from '../platform/i18n.js';
 import { url, type Render } from '../platform/views.js';
 import { parseSearchParams } from '../search/params.js';
 import { SearchUnavailableError, type SearchIndex } from '../search/port.js';
 import { hitViewModel, searchViewModel, statusClass } from '../search/view-model.js';
-import { brandStanding, standingView } from '../registries/standing.js';
+import { brandStanding, markExpired, standingView } from '../registries/standing.js';
 import { getBrandProfile, type BrandProfile } from '../registries/queries.js';
 import { REGISTRIES } from '../registries/kinds.js';
 import { BRAND_SLUG, KINDS, type Kind } from '../registries/reference.js';
+import { didYouMean } from './suggest.js';
+import { brandHistory } from './history.js';
+
+/**
+ * "数据更新于 / data as of" on result pages: the newest `updatedAt` among the indexed entries,
+ * i.e. the time of the latest registry change the index already holds (an edit not yet indexed
+ * does not move it, so the stamp never claims more than the results show). Read with the
+ * "recently updated" query the home page uses, and remembered for 30 seconds.
+ */
+function latestIndexedChange(index: SearchIndex, ttlMs = 30_000): () => Promise<Date | null> {
+  let memo: { at: number; value: Date | null } | null = null;
+  return async () => {
+    if (memo && Date.now() - memo.at < ttlMs) return memo.value;
+    const r = await index.search({ q: '', filters: {}, sort: 'updated', page: 1, pageSize: 1, facets: false });
+    const newest = r.hits[0]?.doc.updatedAt;
+    memo = { at: Date.now(), value: typeof newest === 'number' && newest > 0 ? new Date(newest) : null };
+    return memo.value;
+  };
+}
 
 export function publicRoutes(deps: { render: Render; index: SearchIndex; publicBaseUrl: string }): Router {
   const { render, index } = deps;
   const router = Router();
+  const dataAsOf = latestIndexedChange(index);
   const page = (res: Response, view: string, data: Record<string, unknown>) => {
     res.setHeader('Cache-Control', 'public, max-age=30');
     res.type('html').send(render(view, { ...res.locals, ...data }));
   };
+  // Pages with the search box load public/js/suggest.js (suggestions as you type; the form works without it).
+  const withSuggest = { suggestScript: true };
 
   router.get('/', async (_req, res) => {
     const lang = res.locals.lang;
@@ -42,7 +64,9 @@ export function publicRoutes(deps: { render: Render; index: SearchIndex; publicB
       unavailable = true;
     }
     page(res, 'home', {
+      ...withSuggest,
       title: t(lang, 'site.name'),
+      docTitle: `${t(lang, 'site.name')} · ${res.locals.site?.operator ?? ''}`.replace(/ · $/, ''),
       unavailable,
       counts: KINDS.map((k) => ({
         kind: k,
@@ -62,13 +86,16 @@ export function publicRoutes(deps: { render: Render; index: SearchIndex; publicB
     const basePath = fixedKind ? REGISTRIES[fixedKind].listPath : '/search';
     const heading = fixedKind ? t(lang, `kind.${fixedKind}`) : params.q ? t(lang, 'search.resultsFor', { q: params.q }) : t(lang, 'nav.search');
     try {
-      const result = await index.search(search);
+      const [result, asOf] = await Promise.all([index.search(search), dataAsOf()]);
+      // Nothing found for the words: offer the closest known brand or product (a link, never a redirect).
+      const suggestion = result.total === 0 && search.q ? await didYouMean(index, search.q, lang) : null;
       page(res, 'search', {
+        ...withSuggest,
         title: heading,
         heading,
         intro: fixedKind ? t(lang, `list.${fixedKind}.intro`) : null,
         action: basePath,
-        ...searchViewModel(lang, basePath, params, search, result, fixedKind),
+        ...searchViewModel(lang, basePath, params, search, result, fixedKind, { asOf, didYouMean: suggestion }),
       });
     } catch (err) {
       if (!(err instanceof SearchUnavailableError)) throw err;
@@ -86,11 +113,20 @@ export function publicRoutes(deps: { render: Render; index: SearchIndex; publicB
     if (!BRAND_SLUG.test(slug)) throw new AppError('not_found', '找不到该品牌', { messageEn: 'No such brand' });
     const profile = await getBrandProfile(slug);
     if (!profile) throw new AppError('not_found', '找不到该品牌', { messageEn: 'No such brand' });
+    const standing = brandStanding(profile);
+    const title = lang === 'en' && profile.nameEn ? `${profile.nameEn} (${profile.name})` : profile.name;
     page(res, 'brand', {
-      title: lang === 'en' && profile.nameEn ? `${profile.nameEn} (${profile.name})` : profile.name,
+      title,
+      description: t(lang, 'meta.brand', {
+        name: title,
+        company: profile.company,
+        standings: brandAwards(lang, profile, standing).join(lang === 'en' ? '; ' : '；'),
+      }).trim(),
       brand: brandViewModel(lang, profile),
-      standing: standingView(lang, brandStanding(profile)),
-      jsonLd: brandJsonLd(profile, deps.publicBaseUrl),
+      standing: standingView(lang, standing),
+      history: await brandHistory(lang, profile),
+      feeds: [{ title: t(lang, 'history.title'), href: url(lang, `/brands/${profile.slug}/feed.atom`) }],
+      jsonLd: brandJsonLd(profile, standing, deps.publicBaseUrl),
     });
   });
 
@@ -108,41 +144,70 @@ function brandViewModel(lang: Lang, p: BrandProfile) {
     ...p,
     districtLabel: label(lang, p.district),
     sectorLabel: label(lang, p.sector),
+    industryLabel: label(lang, p.industry),
     keywordsText: p.keywords.join('、'),
     lists,
     directory: p.directory && withStatus(p.directory),
     famous: p.famous.map(withStatus),
-    timeHonored: p.timeHonored && withStatus(p.timeHonored),
+    timeHonored: p.timeHonored && { ...withStatus(p.timeHonored), recognizedText: formatYearBatch(lang, p.timeHonored.recognizedYear, p.timeHonored.batch) },
     certificates: p.certificates.map((c) => ({ ...withStatus(c), levelLabel: label(lang, c.level), scopeLabel: label(lang, c.scope) })),
-    trademarks: p.trademarks.map((tm) => ({ ...tm, niceText: tm.niceClasses.join('、') })),
+    // A registration past its end date is shown as ended (unrenewed), not as if still in force.
+    trademarks: p.trademarks.map((tm) => ({ ...tm, niceText: tm.niceClasses.join('、'), ended: markExpired(tm, new Date()) })),
   };
 }
 
-/** schema.org Brand with its owner Organization; only public facts. */
-function brandJsonLd(p: BrandProfile, baseUrl: string) {
+/**
+ * The brand's current standings in words (for the meta description and schema.org `award`):
+ * a 老字号 listing, famous-mark protection, certificates in force.
+ */
+function brandAwards(lang: Lang, p: BrandProfile, standing: ReturnType<typeof brandStanding>): string[] {
+  const zh = lang === 'zh';
+  const out: string[] = [];
+  const th = standing.timeHonored;
+  if (th?.current) out.push(zh ? `${th.tier}（${th.recognizedYear}年认定）` : `${label(lang, th.tier)} (recognised ${th.recognizedYear})`);
+  const famous = standing.famous;
+  if (famous?.current) out.push(zh ? `驰名商标（${famous.status}）` : `Famous trademark (${label(lang, famous.status)})`);
+  for (const c of p.certificates) {
+    if (c.status !== '有效') continue;
+    out.push(zh ? `${c.level}：${c.product}（证书 ${c.number}）` : `${label(lang, c.level)}: ${c.product} (certificate ${c.number})`);
+  }
+  return out;
+}
+
+const isWebAddress = (s: string) => /^https?:\/\/[^\s/]+\.[^\s]+$/i.test(s);
+
+/**
+ * schema.org JSON-LD: the company as an Organization with its `brand` (a Brand), its standings as
+ * `award`, and its official website as `sameAs`; only public facts, addresses absolute.
+ */
+function brandJsonLd(p: BrandProfile, standing: ReturnType<typeof brandStanding>, baseUrl: string) {
   const pageUrl = `${baseUrl.replace(/\/$/, '')}/brands/${p.slug}`;
+  const awards = brandAwards('zh', p, standing);
   return {
     '@context': 'https://schema.org',
-    '@type': 'Brand',
-    '@id': pageUrl,
+    '@type': 'Organization',
+    '@id': `${pageUrl}#organization`,
     url: pageUrl,
-    name: p.name,
-    ...(p.nameEn ? { alternateName: p.nameEn } : {}),
-    description: p.description || undefined,
-    ...(p.timeHonored ? { award: `${p.timeHonored.tier}（${p.timeHonored.recognizedYear}）` } : {}),
-    owner: {
-      '@type': 'Organization',
-      name: p.company,
-      identifier: { '@type': 'PropertyValue', propertyID: '统一社会信用代码', value: p.creditCode },
-      address: {
-        '@type': 'PostalAddress',
-        addressLocality: '武汉市',
-        addressRegion: '湖北省',
-        addressCountry: 'CN',
-        streetAddress: p.timeHonored?.address || undefined,
-      },
-      ...(p.website ? { url: p.website } : {}),
-      ...(p.founded ? { foundingDate: String(p.founded) } : {}),
+    mainEntityOfPage: pageUrl,
+    name: p.company,
+    identifier: { '@type': 'PropertyValue', propertyID: '统一社会信用代码', value: p.creditCode },
+    address: {
+      '@type': 'PostalAddress',
+      addressLocality: '武汉市',
+      addressRegion: '湖北省',
+      addressCountry: 'CN',
+      streetAddress: p.timeHonored?.address || undefined,
+    },
+    ...(p.founded ? { foundingDate: String(p.founded) } : {}),
+    ...(p.website && isWebAddress(p.website) ? { sameAs: [p.website] } : {}),
+    ...(awards.length ? { award: awards } : {}),
+    brand: {
+      '@type': 'Brand',
+      '@id': `${pageUrl}#brand`,
+      url: pageUrl,
+      name: p.name,
+      ...(p.nameEn ? { alternateName: p.nameEn } : {}),
+      description: p.description || undefined,
     },
   };
 }

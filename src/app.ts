@@ -245,8 +245,10 @@ export function createApp({ config, logger, index, sync, auditTrail, audit, stat
     }),
   );
   app.use(apiDocsRoutes({ render }));
-  app.use('/api/v1', apiRoutes({ index }));
-  app.use(publicRoutes({ render, index, publicBaseUrl: config.PUBLIC_BASE_URL }));
+  // The data-as-of stamp also says how many saved changes the index does not hold yet.
+  const pending = () => sync.lag();
+  app.use('/api/v1', apiRoutes({ index, pending }));
+  app.use(publicRoutes({ render, index, publicBaseUrl: config.PUBLIC_BASE_URL, pending }));
   app.use(feedRoutes({ publicBaseUrl: config.PUBLIC_BASE_URL }));
   app.use(
     publicReportRoutes({

@@ -5,8 +5,10 @@
  * search box load the suggest script (the form itself needs none).
  */
 import assert from 'node:assert/strict';
+import * as cheerio from 'cheerio';
+import request from 'supertest';
 import { testContext } from './support/context.js';
-import { get, hrefUrl, page, pathOf, resultCount } from './support/helpers.js';
+import { createTestBrand, get, hrefUrl, page, pathOf, resultCount } from './support/helpers.js';
 
 /** Position of the first match of a selector in the page's document order (-1 if absent). */
 const order = ($: Awaited<ReturnType<typeof page>>['$'], selector: string): number => {
@@ -159,5 +161,25 @@ describe('search page: what the query understanding says', () => {
     if (!$('.query-relaxed').length) return; // this engine does not relax queries (yet)
     assert.match($('.query-relaxed').text(), /已放宽：去掉了/);
     assert.ok(order($, '.query-relaxed') < order($, 'ol.hits li.hit'));
+  });
+});
+
+describe('search: how fresh the data is', function () {
+  this.timeout(60_000);
+
+  it('when saved changes are not indexed yet, then the API and the page say how many, beside the data-as-of time', async () => {
+    const { sync, makeApp } = testContext();
+    await sync.drain();
+    await createTestBrand({ slugPrefix: 'fresh', name: '新鲜度品牌' });
+    const app = makeApp(); // its own 30-second memory of the stamp
+    const api = await request(app).get('/api/v1/search?q=热干面');
+    assert.equal(api.status, 200);
+    assert.ok(api.body.pendingChanges >= 2, `pending: ${api.body.pendingChanges}`);
+    assert.ok(!Number.isNaN(Date.parse(api.body.dataAsOf)), 'dataAsOf is a time');
+    const page = cheerio.load((await request(app).get(`/search?q=${encodeURIComponent('热干面')}`)).text);
+    assert.match(page('.data-as-of').text(), /数据更新于.*另有 \d+ 条刚保存的修改正在写入搜索/);
+    await sync.drain();
+    const later = await request(makeApp()).get('/api/v1/search?q=热干面');
+    assert.equal(later.body.pendingChanges, 0);
   });
 });

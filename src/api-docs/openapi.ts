@@ -92,6 +92,17 @@ const schemas: Record<string, Json> = {
         description: 'Only when words found nothing: the closest known brand or product, to offer as a link (never applied by itself).',
         'x-description-zh': '仅在搜索词没有结果时给出：最接近的已知品牌或产品，供用户点选（不会自动替换）。',
       },
+      dataAsOf: {
+        ...nullable(dateTime),
+        description: 'Time of the newest change the search index holds (null for an empty index).',
+        'x-description-zh': '搜索索引所含最新修改的时间（索引为空时为 null）。',
+      },
+      pendingChanges: {
+        type: 'integer',
+        minimum: 0,
+        description: 'Saved changes the index does not hold yet (they appear within seconds).',
+        'x-description-zh': '已保存但尚未写入搜索索引的修改数（通常数秒内可见）。',
+      },
       relaxed: {
         ...obj({ dropped: arr(str) }),
         description: 'Only when nothing matched every word: the words left out to find these results (tell the user).',
@@ -113,7 +124,7 @@ const schemas: Record<string, Json> = {
         additionalProperties: false,
       },
     },
-    ['hits', 'total', 'estimated', 'page', 'pageSize', 'facets'],
+    ['hits', 'total', 'estimated', 'page', 'pageSize', 'facets', 'dataAsOf', 'pendingChanges'],
   ),
   Suggestion: obj({
     type: { type: 'string', enum: ['brand', 'product', 'certificate'], description: 'brand → brand page; product → a search; certificate → its check.' },
@@ -377,6 +388,8 @@ const EXAMPLE_SEARCH = {
     status: [{ value: '有效', count: 1 }],
     nice: [],
   },
+  dataAsOf: '2026-12-01T08:30:00.000Z',
+  pendingChanges: 0,
 };
 
 const EXAMPLE_CERTIFICATE = {

@@ -12,6 +12,7 @@ type Params = Record<string, string | number | undefined>;
 
 registerMessages({
   'search.dataAsOf': ['数据更新于 {time}', 'Data as of {time}'],
+  'search.pending': ['另有 {n} 条刚保存的修改正在写入搜索，稍后可见', '{n} changes just saved are still being indexed'],
   'search.filtersToggle': ['筛选', 'Filters'],
   'search.filtersActive': ['已选 {n} 项', '{n} selected'],
   'search.didYouMean': ['您是不是要找：', 'Did you mean: '],
@@ -21,8 +22,10 @@ registerMessages({
 
 /** Extras the page adds besides the result: the data stamp and a did-you-mean link. */
 export interface SearchPageExtras {
-  /** Time of the latest indexed change (see src/site/pages.ts). */
+  /** Time of the latest indexed change (src/search/freshness.ts). */
   asOf?: Date | null;
+  /** Saved changes the index does not hold yet. */
+  pending?: number;
   /** The closest known brand or product when nothing was found. */
   didYouMean?: { q: string; href: string } | null;
 }
@@ -102,7 +105,13 @@ export function searchViewModel(
   return {
     q: p.q,
     total: r.total,
-    asOf: extras.asOf ? { iso: extras.asOf.toISOString(), text: t(lang, 'search.dataAsOf', { time: formatTime(lang, extras.asOf) }) } : null,
+    asOf: extras.asOf
+      ? {
+          iso: extras.asOf.toISOString(),
+          text: t(lang, 'search.dataAsOf', { time: formatTime(lang, extras.asOf) }),
+          pending: extras.pending ? t(lang, 'search.pending', { n: extras.pending }) : null,
+        }
+      : null,
     didYouMean: extras.didYouMean ?? null,
     relaxed: notes.relaxed,
     understood: notes.understood,

@@ -14,6 +14,7 @@ import { segmentsToHtml } from '../search/query.js';
 import { loadBrandStanding, standingJson } from '../registries/standing.js';
 import { getBrandProfile, getCertificate, type PublicCertificate } from '../registries/queries.js';
 import { BRAND_SLUG } from '../registries/reference.js';
+import { freshness } from '../search/freshness.js';
 import { createSuggester, didYouMean, SUGGEST_LIMIT, SUGGEST_MAX_LENGTH } from './suggest.js';
 
 const suggestSchema = z.object({
@@ -75,8 +76,9 @@ export function brandLastModified(p: { updatedAt: Date; certificates: Array<{ st
   return Number.isFinite(t) ? new Date(t) : null;
 }
 
-export function apiRoutes(deps: { index: SearchIndex }): Router {
+export function apiRoutes(deps: { index: SearchIndex; pending?: () => Promise<number> }): Router {
   const router = Router();
+  const dataAsOf = freshness(deps.index, deps.pending);
   const suggest = createSuggester(deps.index);
   router.use((_req, res, next) => {
     res.setHeader('Cache-Control', 'public, max-age=30');
@@ -85,7 +87,7 @@ export function apiRoutes(deps: { index: SearchIndex }): Router {
 
   router.get('/search', async (req, res) => {
     const { search } = parseSearchParams(req.query);
-    const r = await deps.index.search(search);
+    const [r, fresh] = await Promise.all([deps.index.search(search), dataAsOf()]);
     // Nothing found for words: the closest known brand or product, as a link the client may offer.
     const suggestion = r.total === 0 && search.q ? await didYouMean(deps.index, search.q, parseLang(req.query.lang)) : null;
     res.json({
@@ -114,6 +116,9 @@ export function apiRoutes(deps: { index: SearchIndex }): Router {
       pageSize: search.pageSize,
       facets: r.facets,
       ...(suggestion ? { didYouMean: { q: suggestion.q, url: suggestion.href } } : {}),
+      /** The newest change the index holds, and how many saved changes it does not hold yet. */
+      dataAsOf: fresh.asOf ? fresh.asOf.toISOString() : null,
+      pendingChanges: fresh.pending,
       ...(r.relaxed ? { relaxed: r.relaxed } : {}),
       ...(r.understood ? { understood: r.understood } : {}),
     });

@@ -14,29 +14,19 @@ import { getBrandProfile, type BrandProfile } from '../registries/queries.js';
 import { REGISTRIES } from '../registries/kinds.js';
 import { BRAND_SLUG, KINDS, type Kind } from '../registries/reference.js';
 import { didYouMean } from './suggest.js';
+import { freshness } from '../search/freshness.js';
 import { brandHistory } from './history.js';
 
-/**
- * "数据更新于 / data as of" on result pages: the newest `updatedAt` among the indexed entries,
- * i.e. the time of the latest registry change the index already holds (an edit not yet indexed
- * does not move it, so the stamp never claims more than the results show). Read with the
- * "recently updated" query the home page uses, and remembered for 30 seconds.
- */
-function latestIndexedChange(index: SearchIndex, ttlMs = 30_000): () => Promise<Date | null> {
-  let memo: { at: number; value: Date | null } | null = null;
-  return async () => {
-    if (memo && Date.now() - memo.at < ttlMs) return memo.value;
-    const r = await index.search({ q: '', filters: {}, sort: 'updated', page: 1, pageSize: 1, facets: false });
-    const newest = r.hits[0]?.doc.updatedAt;
-    memo = { at: Date.now(), value: typeof newest === 'number' && newest > 0 ? new Date(newest) : null };
-    return memo.value;
-  };
-}
-
-export function publicRoutes(deps: { render: Render; index: SearchIndex; publicBaseUrl: string }): Router {
+export function publicRoutes(deps: {
+  render: Render;
+  index: SearchIndex;
+  publicBaseUrl: string;
+  /** Saved changes the index does not hold yet (the search sync's lag), for the data-as-of stamp. */
+  pending?: () => Promise<number>;
+}): Router {
   const { render, index } = deps;
   const router = Router();
-  const dataAsOf = latestIndexedChange(index);
+  const dataAsOf = freshness(index, deps.pending);
   const page = (res: Response, view: string, data: Record<string, unknown>) => {
     res.setHeader('Cache-Control', 'public, max-age=30');
     res.type('html').send(render(view, { ...res.locals, ...data }));
@@ -86,7 +76,7 @@ export function publicRoutes(deps: { render: Render; index: SearchIndex; publicB
     const basePath = fixedKind ? REGISTRIES[fixedKind].listPath : '/search';
     const heading = fixedKind ? t(lang, `kind.${fixedKind}`) : params.q ? t(lang, 'search.resultsFor', { q: params.q }) : t(lang, 'nav.search');
     try {
-      const [result, asOf] = await Promise.all([index.search(search), dataAsOf()]);
+      const [result, fresh] = await Promise.all([index.search(search), dataAsOf()]);
       // Nothing found for the words: offer the closest known brand or product (a link, never a redirect).
       const suggestion = result.total === 0 && search.q ? await didYouMean(index, search.q, lang) : null;
       page(res, 'search', {
@@ -95,7 +85,7 @@ export function publicRoutes(deps: { render: Render; index: SearchIndex; publicB
         heading,
         intro: fixedKind ? t(lang, `list.${fixedKind}.intro`) : null,
         action: basePath,
-        ...searchViewModel(lang, basePath, params, search, result, fixedKind, { asOf, didYouMean: suggestion }),
+        ...searchViewModel(lang, basePath, params, search, result, fixedKind, { asOf: fresh.asOf, pending: fresh.pending, didYouMean: suggestion }),
       });
     } catch (err) {
       if (!(err instanceof SearchUnavailableError)) throw err;

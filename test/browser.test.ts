@@ -249,3 +249,36 @@ describe('browser: results page and suggestions (Chromium)', function () {
     await context.close();
   });
 });
+
+describe('browser: 老字号 museum and quality products showcase on a phone (Chromium)', function () {
+  this.timeout(60_000);
+  const stack = useBrowser();
+  const phone = { width: 390, height: 844 };
+
+  for (const lang of ['zh', 'en'] as const) {
+    it(`when a phone (390×844) opens the museum, a story and the showcase (${lang}), then each page passes axe and fits the screen width`, async () => {
+      const context = await stack.browser.newContext({ viewport: phone, bypassCSP: true, locale: 'zh-CN' });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      const q = lang === 'en' ? '?lang=en' : '';
+      for (const path of ['/time-honored/stories', '/time-honored/cailinji/story', '/showcase']) {
+        const res = await page.goto(`${stack.base}${path}${q}`);
+        assert.equal(res?.status(), 200, path);
+        assert.equal(await page.locator('h1').count(), 1, `${path}: one h1`);
+        const v = await seriousViolations(page);
+        assert.equal(v.length, 0, `${path}:\n${describeViolations(v)}`);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(overflow <= 0, `${path}: no sideways scrolling (${overflow} px)`);
+      }
+      if (lang === 'zh') {
+        // The showcase's filters are plain links: following one narrows the list without script.
+        await Promise.all([page.waitForURL(/level=/), page.locator('nav.showcase-filters a', { hasText: '武汉精品' }).click()]);
+        assert.ok((await page.locator('.level-badge').count()) > 0);
+        assert.deepEqual([...new Set(await page.locator('.level-badge').allTextContents())], ['武汉精品']);
+      }
+      assert.deepEqual(errors, []);
+      await context.close();
+    });
+  }
+});

@@ -3,8 +3,8 @@
  *
  * - `/sitemap.xml` — the index: `/sitemap-pages.xml` and one `/sitemap-brands-N.xml` per 50,000
  *   brands (the protocol's limit per file).
- * - `/sitemap-pages.xml` — home, the four lists, verification, statistics, open data, the API page
- *   and the statements.
+ * - `/sitemap-pages.xml` — home, the four lists, the 老字号 museum and the quality products
+ *   showcase, verification, statistics, open data, the API page and the statements.
  * - `/sitemap-brands-N.xml` — brand pages by slug, `lastmod` from the brand's updatedAt, each
  *   with its English alternate.
  *
@@ -44,6 +44,8 @@ function urlEntry(base: string, path: string, lastmod?: Date | null): string {
 export const SITEMAP_PAGES: readonly string[] = [
   '/',
   ...KINDS.map((k) => REGISTRIES[k].listPath),
+  '/time-honored/stories',
+  '/showcase',
   '/verify',
   '/stats',
   '/open-data',

@@ -264,6 +264,10 @@ describe('findability: robots.txt, sitemap, canonical links, descriptions, JSON-
     assert.match(res.text, /^Allow: \/$/m);
     assert.match(res.text, /^Disallow: \/admin$/m);
     assert.match(res.text, /^Disallow: \/api\/v1\/$/m);
+    // A search for words alone is open to crawlers; any second parameter (filters, page, lang) is not.
+    assert.match(res.text, /^Disallow: \/search$/m);
+    assert.match(res.text, /^Allow: \/search\?q=$/m);
+    assert.match(res.text, /^Disallow: \/search\?q=\*&$/m);
     assert.match(res.text, /^Sitemap: http:\/\/localhost:3000\/sitemap\.xml$/m);
   });
 

@@ -38,6 +38,7 @@ describe('reports from the public', function () {
     assert.equal(brandPage('.report-link a').attr('href'), `/report?brand=${String(brand.slug)}`, 'the brand page links to the form');
     const { $, token } = await openForm(app(), String(brand.slug));
     assert.match($('.report-subject').text(), /纠错测试品牌/);
+    assert.equal($('meta[name="robots"]').length, 0, 'the blank form holds nothing typed: it may be indexed');
     const res = await send(app(), {
       _form: token,
       brand: String(brand.slug),
@@ -57,6 +58,8 @@ describe('reports from the public', function () {
     assert.match(status.text, /纠错测试品牌/);
     assert.doesNotMatch(status.text, /zhang@example\.cn|张先生/, 'contact details are never public');
     assert.equal(status.headers['cache-control'], 'no-store');
+    assert.equal(status.headers['x-robots-tag'], 'noindex');
+    assert.equal(cheerio.load(status.text)('meta[name="robots"]').attr('content'), 'noindex');
     const stored = await Report.findById(ticket).lean();
     assert.equal(stored?.contact, 'zhang@example.cn');
     assert.equal(await AuditEvent.countDocuments({ action: 'report_received', subject: ticket }), 1);

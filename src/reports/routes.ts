@@ -140,13 +140,16 @@ export function publicReportRoutes(deps: ReportRoutesDeps): Router {
   const router = Router();
   const secret = formSecret(deps.config);
   const page = (res: Response, status: number, view: string, data: Record<string, unknown>) => {
-    // What a person typed, and the ticket pages, are nobody's to cache or index.
+    // What a person typed, and the ticket pages, are nobody's to cache or index. The blank form
+    // (GET /report, at most a brand or certificate picked) holds nothing typed: it may be found
+    // (its canonical address is /report); it is still not cached, for its form token.
+    const indexable = view === 'report' && status === 200;
     res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('X-Robots-Tag', 'noindex');
+    if (!indexable) res.setHeader('X-Robots-Tag', 'noindex');
     res
       .status(status)
       .type('html')
-      .send(deps.render(view, { ...res.locals, noindex: true, styles: ['css/report.css'], ...data }));
+      .send(deps.render(view, { ...res.locals, noindex: !indexable, styles: ['css/report.css'], ...data }));
   };
 
   const formPage = async (res: Response, status: number, o: { values?: Record<string, unknown>; errors?: Record<string, string>; again?: boolean } = {}) => {

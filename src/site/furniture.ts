@@ -148,7 +148,12 @@ export function siteFurniture(settings: SiteSettings, publicBaseUrl: string): Re
   };
 }
 
-/** robots.txt: public pages open to crawlers; the back office, the JSON API and endless search combinations not. */
+/**
+ * robots.txt: public pages open to crawlers; the back office, the JSON API and endless search
+ * combinations not. A search for words alone (/search?q=热干面, a page people look for) is open;
+ * with filters, sorting, another page or language (a second parameter) it is not: the longest
+ * matching rule wins, and `*` / `$` are understood by Baidu, Google and Bing.
+ */
 export function robotsTxt(publicBaseUrl: string): string {
   const base = publicBaseUrl.replace(/\/$/, '');
   return [
@@ -158,6 +163,8 @@ export function robotsTxt(publicBaseUrl: string): string {
     'Disallow: /admin',
     'Disallow: /api/v1/',
     'Disallow: /search',
+    'Allow: /search?q=',
+    'Disallow: /search?q=*&',
     'Disallow: /care',
     '',
     `Sitemap: ${base}/sitemap.xml`,

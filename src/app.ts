@@ -249,7 +249,7 @@ export function createApp({ config, logger, index, sync, auditTrail, audit, stat
   const pending = () => sync.lag();
   app.use('/api/v1', apiRoutes({ index, pending }));
   app.use(publicRoutes({ render, index, publicBaseUrl: config.PUBLIC_BASE_URL, pending }));
-  app.use(feedRoutes({ publicBaseUrl: config.PUBLIC_BASE_URL }));
+  app.use(feedRoutes({ publicBaseUrl: config.PUBLIC_BASE_URL, index }));
   app.use(
     publicReportRoutes({
       render,

@@ -71,6 +71,21 @@ describe('Atom feeds', function () {
     assert.match(en.text, /status changed from/);
   });
 
+  it('when a search is followed as a feed, then its entries are what the search finds, newest change first, with the search page as its alternate', async () => {
+    const brand = await suspendedBrand();
+    await testContext().sync.drain();
+    const res = await request(testContext().app).get(`/search.atom?q=${encodeURIComponent('订阅测试品牌')}&kind=directory`);
+    assert.equal(res.status, 200);
+    const $ = xml(res.text);
+    assert.match($('feed > title').text(), /“订阅测试品牌”的最新变化/);
+    assert.equal($('feed > link[rel="alternate"]').attr('href'), `http://localhost:3000/search?q=${encodeURIComponent('订阅测试品牌')}&kind=directory`);
+    const first = $('entry').first();
+    assert.match(first.find('title').text(), /订阅测试品牌 · 商标品牌名录：暂停/);
+    assert.equal(first.find('link').attr('href'), `http://localhost:3000/brands/${String(brand.slug)}`);
+    const bad = await request(testContext().app).get('/search.atom?kind=nope');
+    assert.equal(bad.status, 400, 'the search parameters are validated as on the page');
+  });
+
   it('when a feed is asked for an unknown registry or brand, then it is a 404', async () => {
     assert.equal((await request(testContext().app).get('/feeds/nope.atom')).status, 404);
     assert.equal((await request(testContext().app).get('/brands/no-such-brand-xyz/feed.atom')).status, 404);

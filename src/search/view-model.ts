@@ -12,12 +12,15 @@ type Params = Record<string, string | number | undefined>;
 
 registerMessages({
   'search.dataAsOf': ['数据更新于 {time}', 'Data as of {time}'],
+  'search.feed': ['订阅此搜索的变化（Atom）', 'Follow this search (Atom feed)'],
   'search.pending': ['另有 {n} 条刚保存的修改正在写入搜索，稍后可见', '{n} changes just saved are still being indexed'],
   'search.filtersToggle': ['筛选', 'Filters'],
   'search.filtersActive': ['已选 {n} 项', '{n} selected'],
   'search.didYouMean': ['您是不是要找：', 'Did you mean: '],
   'search.relaxed': ['未找到同时包含全部词语的结果，已放宽：去掉了 {words}', 'No entry contains all the words; relaxed: left out {words}'],
   'search.understood': ['已按以下条件理解：', 'Understood as: '],
+  // The hits' titles are h3s: this heading keeps the outline h1 → h2 → h3 (Lighthouse heading-order).
+  'search.resultsHeading': ['结果列表', 'Results'],
 });
 
 /** Extras the page adds besides the result: the data stamp and a did-you-mean link. */

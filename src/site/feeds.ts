@@ -5,6 +5,8 @@
  *   /feeds/changes.atom            what changed lately in any registry
  *   /feeds/<registry>.atom         …in one (directory, famous, time-honored, certified)
  *   /brands/<slug>/feed.atom       one brand's history (the same lines as its page)
+ *   /search.atom?<search params>   the entries a search finds, most recently changed first — a
+ *                                  saved search to follow (the same parameters as /search)
  *
  * The lines are the brand page's (src/site/history.ts): allowlisted fields, never who made a
  * change. A feed is a few kilobytes; Express answers a repeated request with 304 by its ETag, and
@@ -15,7 +17,9 @@ import { createHash } from 'node:crypto';
 import { AuditEvent, type AuditEventDoc } from '../audit/index.js';
 import { findByIds } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
-import { registerMessages, t, type Lang } from '../platform/i18n.js';
+import { label, registerMessages, t, type Lang } from '../platform/i18n.js';
+import { parseSearchParams } from '../search/params.js';
+import type { SearchIndex } from '../search/port.js';
 import { Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark } from '../registries/models.js';
 import { getBrandProfile } from '../registries/queries.js';
 import { BRAND_SLUG, KINDS, type Kind } from '../registries/reference.js';
@@ -26,6 +30,9 @@ registerMessages({
   'feed.all': ['武汉品牌名录：最近变更', 'Wuhan Brand Registry: recent changes'],
   'feed.kind': ['武汉品牌名录：{registry}最近变更', 'Wuhan Brand Registry: recent changes in the {registry}'],
   'feed.brand': ['{name}：变更记录', '{name}: history'],
+  'feed.search': ['武汉品牌名录：“{q}”的最新变化', 'Wuhan Brand Registry: latest changes for “{q}”'],
+  'feed.searchAll': ['武汉品牌名录：所选条件的最新变化', 'Wuhan Brand Registry: latest changes for this selection'],
+  'feed.entry': ['{name} · {registry}：{status}', '{name} · {registry}: {status}'],
   'feed.subtitle': ['仅供参考，以登记机关公布的信息为准。', 'For reference only; the registering authority’s publications prevail.'],
 });
 
@@ -142,7 +149,7 @@ function send(res: Response, xml: string): void {
   res.send(xml);
 }
 
-export function feedRoutes(deps: { publicBaseUrl: string }): Router {
+export function feedRoutes(deps: { publicBaseUrl: string; index: SearchIndex }): Router {
   const router = Router();
   const base = deps.publicBaseUrl.replace(/\/$/, '');
   const langOf = (res: Response): Lang => (res.locals.lang === 'en' ? 'en' : 'zh');
@@ -177,6 +184,37 @@ export function feedRoutes(deps: { publicBaseUrl: string }): Router {
         title: t(lang, 'feed.kind', { registry }),
         self: `${base}/feeds/${kind}.atom${q(lang)}`,
         alternate: `${base}/search?kind=${kind}${lang === 'en' ? '&lang=en' : ''}`,
+        lang,
+        entries,
+      }),
+    );
+  });
+
+  router.get('/search.atom', async (req, res) => {
+    const lang = langOf(res);
+    // The page's own parameters, validated the same way; newest change first, one page.
+    const { params, search } = parseSearchParams(req.query);
+    const result = await deps.index.search({ ...search, sort: 'updated', page: 1, pageSize: ENTRIES, facets: false });
+    const qs = new URLSearchParams(
+      Object.entries(params).flatMap(([k, v]) => (v === undefined || v === '' || k === 'sort' || k === 'page' || k === 'pageSize' ? [] : [[k, String(v)]])),
+    ).toString();
+    const pagePath = `/search${qs ? `?${qs}` : ''}`;
+    const entries = result.hits.map((h) => ({
+      // The entry at this version: a new version is a new feed entry.
+      id: `${base}/entries/${h.doc.id}/${h.doc.version}`,
+      title: t(lang, 'feed.entry', { name: h.doc.name, registry: t(lang, `kind.${h.doc.kind}`), status: label(lang, h.status) }),
+      updated: new Date(h.doc.updatedAt),
+      link: `${base}/brands/${h.doc.slug}${q(lang)}`,
+      summary: h.doc.summary,
+    }));
+    const title = search.q ? t(lang, 'feed.search', { q: search.q }) : t(lang, 'feed.searchAll');
+    send(
+      res,
+      atom({
+        id: `${base}/search.atom${qs ? `?${qs}` : ''}`,
+        title,
+        self: `${base}/search.atom${qs ? `?${qs}` : ''}`,
+        alternate: `${base}${pagePath}`,
         lang,
         entries,
       }),

@@ -16,6 +16,7 @@ import { BRAND_SLUG, KINDS, type Kind } from '../registries/reference.js';
 import { didYouMean } from './suggest.js';
 import { freshness } from '../search/freshness.js';
 import { brandHistory } from './history.js';
+import { showcaseRoutes } from './showcase.js';
 
 export function publicRoutes(deps: {
   render: Render;
@@ -77,6 +78,13 @@ export function publicRoutes(deps: {
     const heading = fixedKind ? t(lang, `kind.${fixedKind}`) : params.q ? t(lang, 'search.resultsFor', { q: params.q }) : t(lang, 'nav.search');
     try {
       const [result, fresh] = await Promise.all([index.search(search), dataAsOf()]);
+      // The same search as an Atom feed (src/site/feeds.ts): its filters and words, newest change first.
+      const feedQuery = new URLSearchParams(
+        Object.entries({ ...search.filters, q: search.q, lang: lang === 'en' ? 'en' : '' }).flatMap(([k, v]) =>
+          v === undefined || v === '' ? [] : [[k, String(v)]],
+        ),
+      ).toString();
+      const feedHref = `/search.atom${feedQuery ? `?${feedQuery}` : ''}`;
       // Nothing found for the words: offer the closest known brand or product (a link, never a redirect).
       const suggestion = result.total === 0 && search.q ? await didYouMean(index, search.q, lang) : null;
       page(res, 'search', {
@@ -86,6 +94,8 @@ export function publicRoutes(deps: {
         intro: fixedKind ? t(lang, `list.${fixedKind}.intro`) : null,
         action: basePath,
         ...searchViewModel(lang, basePath, params, search, result, fixedKind, { asOf: fresh.asOf, pending: fresh.pending, didYouMean: suggestion }),
+        feeds: [{ title: t(lang, 'search.feed'), href: feedHref }],
+        feedHref,
       });
     } catch (err) {
       if (!(err instanceof SearchUnavailableError)) throw err;
@@ -93,6 +103,9 @@ export function publicRoutes(deps: {
       page(res, 'search', { title: heading, heading, action: basePath, q: params.q, unavailable: true, hits: [], total: 0 });
     }
   };
+
+  // The 老字号 digital museum and the quality products showcase (src/site/showcase.ts).
+  router.use(showcaseRoutes({ render, publicBaseUrl: deps.publicBaseUrl }));
 
   router.get('/search', searchPage());
   for (const kind of KINDS) router.get(REGISTRIES[kind].listPath, searchPage(kind));

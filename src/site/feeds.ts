@@ -14,7 +14,7 @@
  */
 import { Router, type Response } from 'express';
 import { createHash } from 'node:crypto';
-import { AuditEvent, type AuditEventDoc } from '../audit/index.js';
+import { AuditEvent, findHead, seqId, type AuditEventDoc } from '../audit/index.js';
 import { findByIds } from '../platform/db/index.js';
 import { AppError } from '../platform/errors.js';
 import { label, registerMessages, t, type Lang } from '../platform/i18n.js';
@@ -113,10 +113,12 @@ async function brandsOf(events: AuditEventDoc[]): Promise<Map<string, { name: st
 
 /** The newest public changes, optionally of one model: each event's lines as one entry. */
 async function recentEntries(lang: Lang, base: string, model?: string): Promise<FeedEntry[]> {
-  const events = await AuditEvent.find({}, { seq: 1, at: 1, action: 1, model: 1, entryId: 1, reason: 1, changes: 1 })
-    .sort({ _id: -1 })
-    .limit(WINDOW)
-    .lean<AuditEventDoc[]>();
+  // The newest WINDOW positions of the chain, read by _id (the head is found by probing positions,
+  // and the events by their ids: index look-ups on every server, where a sorted scan of the whole
+  // trail is not).
+  const head = await findHead();
+  const ids = Array.from({ length: Math.min(WINDOW, head.seq) }, (_, i) => seqId(head.seq - i));
+  const events = (await findByIds<AuditEventDoc>(AuditEvent, ids, 'seq at action model entryId reason changes')).sort((a, b) => b.seq - a.seq);
   const told = events
     .filter((e) => e.model && REGISTRY_OF[e.model] && (!model || e.model === model))
     .map((e) => ({ e, lines: linesOf(lang, e) }))

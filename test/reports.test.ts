@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import * as cheerio from 'cheerio';
 import request from 'supertest';
 import { AuditEvent } from '../src/audit/index.js';
-import { Report } from '../src/reports/model.js';
+import { Report, ReportClaim } from '../src/reports/model.js';
+import { updateReport } from '../src/reports/service.js';
 import { loginAs } from './support/admin.js';
 import { testContext } from './support/context.js';
 import { createTestBrand } from './support/helpers.js';
@@ -208,5 +209,25 @@ describe('reports in the back office', function () {
     assert.equal((await request(app()).get('/report/JB20200101-AAAAAA')).status, 404);
     assert.equal((await request(app()).get('/report/../../etc/passwd')).status, 404);
     assert.equal((await request(app()).get('/report/status?ticket=nope')).status, 404);
+  });
+});
+
+describe('reports: a save that died half-way', function () {
+  this.timeout(60_000);
+
+  it('when a claim was left without its write long ago, then the next save from that version succeeds instead of a conflict for ever', async () => {
+    const { brand } = await createTestBrand({ slugPrefix: 'report-stale', name: '半途工单品牌' });
+    const { token } = await openForm(testContext().app, String(brand.slug));
+    const res = await send(testContext().app, { _form: token, brand: String(brand.slug), kind: 'other', description: '一条用于测试半途保存的反映。' });
+    const id = /\/report\/(JB[^?]+)/.exec(res.headers.location!)![1]!;
+    // A save claimed version 2 a minute ago and died before writing the ticket.
+    await ReportClaim.create({ _id: `${id}:2`, actor: 'crashed@bureau.example', at: new Date(Date.now() - 60_000) });
+    const updated = await updateReport(testContext().auditTrail, 'editor@bureau.example', id, 1, {
+      status: 'in_progress',
+      publicReply: '',
+      internalNote: '接手',
+    });
+    assert.equal(updated.version, 2);
+    assert.equal(updated.status, 'in_progress');
   });
 });

@@ -155,12 +155,7 @@ export async function updateReport(audit: EventRecorder, actor: string, ticket: 
   if (before.version !== version) throw conflict();
   // The next version is claimed by an insert on a unique _id — atomic on every server, where a
   // conditional update is not on all of them — so of two regulators saving at once, one wins.
-  try {
-    await ReportClaim.create({ _id: `${ticket}:${version + 1}`, actor, at: new Date() });
-  } catch (err) {
-    if (err instanceof Error && 'code' in err && err.code === 11000) throw conflict();
-    throw err;
-  }
+  await claimVersion(ticket, version, actor, conflict);
   const updated = await Report.findOneAndUpdate({ _id: ticket }, { $set: { ...v, version: version + 1 } }, { returnDocument: 'after' }).lean<ReportDoc>();
   if (!updated) throw notFound('工单', 'ticket');
   const changed = (['status', 'publicReply', 'internalNote'] as const).filter((f) => before[f] !== updated[f]);
@@ -171,6 +166,28 @@ export async function updateReport(audit: EventRecorder, actor: string, ticket: 
     detail: { version: updated.version, fields: changed, ...(changed.includes('status') ? { status: { before: before.status, after: updated.status } } : {}) },
   });
   return updated;
+}
+
+/** A claim older than this whose ticket never reached its version was left by a save that died half-way. */
+const CLAIM_LEASE_MS = 30_000;
+
+async function claimVersion(ticket: string, version: number, actor: string, conflict: () => Error): Promise<void> {
+  const id = `${ticket}:${version + 1}`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await ReportClaim.create({ _id: id, actor, at: new Date() });
+      return;
+    } catch (err) {
+      if (!(err instanceof Error && 'code' in err && err.code === 11000)) throw err;
+      // Taken: by a save that won (the ticket moved on: a conflict), or by one that died between
+      // its claim and its write (the ticket is still at `version` long after): that claim is void.
+      const claim = await ReportClaim.findById(id).lean();
+      const current = await Report.findById(ticket, { version: 1 }).lean();
+      const stale = claim && current?.version === version && Date.now() - new Date(claim.at).getTime() > CLAIM_LEASE_MS;
+      if (!stale || attempt > 0) throw conflict();
+      await ReportClaim.deleteOne({ _id: id, at: claim.at });
+    }
+  }
 }
 
 /** The back office's queue: newest first, optionally one status. */

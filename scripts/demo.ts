@@ -38,14 +38,25 @@ let mongo: LocalMongo | null = null;
 let running: Running | null = null;
 let stopping = false;
 
+/**
+ * Ctrl-C: the app gets SHUTDOWN_TIMEOUT_SECONDS to stop (as `npm start` does), then the local
+ * database and search servers are stopped whatever happened, so no child process outlives the
+ * demo. A second Ctrl-C skips the wait.
+ */
 async function shutdown(code: number): Promise<void> {
-  if (stopping) return;
+  if (stopping) {
+    console.log('stopping now');
+    await Promise.allSettled([mongo?.stop(), meili?.stop()]);
+    process.exit(1);
+  }
   stopping = true;
   console.log('\nstopping…');
-  await running?.stop().catch((err) => console.error(err));
-  await mongo?.stop().catch((err) => console.error(err));
-  await meili?.stop().catch((err) => console.error(err));
-  process.exit(code);
+  const bound = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), config.SHUTDOWN_TIMEOUT_SECONDS * 1000).unref());
+  const stopped = await Promise.race([running?.stop().catch((err: unknown) => console.error(err)), bound]);
+  if (stopped === 'late') console.error(`the app did not stop within ${config.SHUTDOWN_TIMEOUT_SECONDS} s; stopping the database anyway`);
+  await mongo?.stop().catch((err: unknown) => console.error(err));
+  await meili?.stop().catch((err: unknown) => console.error(err));
+  process.exit(stopped === 'late' ? 1 : code);
 }
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));

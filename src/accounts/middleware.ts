@@ -6,6 +6,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { ROLE_RANK, type Role } from './roles.js';
 import { AppError } from '../platform/errors.js';
+import { sameSitePath } from '../platform/origin.js';
 import { registerMessages, t } from '../platform/i18n.js';
 import { publicUser, type PublicUser } from './model.js';
 import { findSessionUser } from './service.js';
@@ -103,15 +104,8 @@ export function loadUser(o: { maxHours: number }): RequestHandler {
  * ("/admin…", no scheme, no host, no "//" or backslash tricks); otherwise null.
  */
 export function safeNext(value: unknown): string | null {
-  if (typeof value !== 'string' || value.length > 2000) return null;
-  if (!value.startsWith('/') || value.startsWith('//') || /[\\\u0000-\u001f\u007f]/.test(value)) return null;
-  let u: URL;
-  try {
-    u = new URL(value, 'http://registry.invalid');
-  } catch {
-    return null;
-  }
-  if (u.origin !== 'http://registry.invalid') return null;
+  const u = sameSitePath(value);
+  if (!u) return null;
   if (u.pathname !== '/admin' && !u.pathname.startsWith('/admin/')) return null;
   if (u.pathname.startsWith('/admin/login') || u.pathname.startsWith('/admin/logout')) return null;
   return u.pathname + u.search;

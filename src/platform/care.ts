@@ -9,6 +9,7 @@
  */
 import type { Request, RequestHandler } from 'express';
 import { registerMessages, t } from './i18n.js';
+import { sameSitePath } from './origin.js';
 
 export const CARE_COOKIE = 'wbr.care';
 const ONE_YEAR_S = 365 * 24 * 3600;
@@ -50,15 +51,8 @@ export const careVariant = (req: Request): string => (careOn(req) ? 'care' : '')
  * `https://x`, backslashes, control characters), never the back office or the toggle itself.
  */
 export function safeBack(value: unknown): string | null {
-  if (typeof value !== 'string' || value.length > 2000) return null;
-  if (!value.startsWith('/') || value.startsWith('//') || /[\\\u0000-\u001f\u007f]/.test(value)) return null;
-  let u: URL;
-  try {
-    u = new URL(value, 'http://registry.invalid');
-  } catch {
-    return null;
-  }
-  if (u.origin !== 'http://registry.invalid') return null;
+  const u = sameSitePath(value);
+  if (!u) return null;
   const p = u.pathname;
   if (p === '/admin' || p.startsWith('/admin/') || p === '/care' || p.startsWith('/care/')) return null;
   return p + u.search;

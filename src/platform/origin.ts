@@ -34,3 +34,22 @@ export function trustedSource(req: Request, publicOrigin: string, production: bo
   if (source === publicOrigin) return true;
   return !production && source === `${req.protocol}://${req.get('host')}` && LOOPBACK.test(new URL(source).hostname);
 }
+
+/**
+ * A path on this site to send a visitor back to, from untrusted input (a `next` or `back`
+ * parameter): an absolute path only — no scheme, no host, no `//` or backslash tricks, no control
+ * characters — parsed and returned as pathname + search; null otherwise. Callers then decide
+ * which paths they allow.
+ */
+export function sameSitePath(value: unknown): { pathname: string; search: string } | null {
+  if (typeof value !== 'string' || value.length > 2000) return null;
+  if (!value.startsWith('/') || value.startsWith('//') || /[\\\u0000-\u001f\u007f]/.test(value)) return null;
+  let u: URL;
+  try {
+    u = new URL(value, 'http://registry.invalid');
+  } catch {
+    return null;
+  }
+  if (u.origin !== 'http://registry.invalid') return null;
+  return { pathname: u.pathname, search: u.search };
+}

@@ -116,6 +116,31 @@ export async function dueView(lang: Lang, now: Date) {
   const brands = await brandsOf([...certExpiring, ...certExpired, ...marks, ...famous, ...th, ...ended, ...famousEnded.items].map((x) => x.brand));
   const brandName = (id: unknown) => brands.get(String(id))?.name ?? '—';
   const href = (path: string) => url(lang, path);
+  // One line of a group: what, whose, its number, and the date the group is about.
+  const certItem = (c: Pick<CertificateDoc, 'product' | 'brand' | 'number' | 'validUntil'> & { _id: unknown }) => ({
+    href: href(`/admin/certified/${String(c._id)}`),
+    title: c.product,
+    brand: brandName(c.brand),
+    number: c.number,
+    date: c.validUntil,
+    days: days(c.validUntil, now),
+  });
+  const markItem = (m: Pick<TrademarkDoc, 'mark' | 'brand' | 'regNo' | 'validTo'> & { _id: unknown }) => ({
+    href: href(`/admin/trademarks/${String(m._id)}`),
+    title: m.mark,
+    brand: brandName(m.brand),
+    number: m.regNo,
+    date: m.validTo,
+    days: days(m.validTo, now),
+  });
+  const famousItem = (f: Pick<FamousDoc, 'brand' | 'status' | 'trademarkRegNo'> & { _id: unknown }, date: Date | null) => ({
+    href: href(`/admin/famous/${String(f._id)}`),
+    title: brandName(f.brand),
+    brand: label(lang, f.status),
+    number: f.trademarkRegNo,
+    date,
+    days: date ? days(date, now) : null,
+  });
 
   return {
     days: DUE_DAYS,
@@ -123,74 +148,32 @@ export async function dueView(lang: Lang, now: Date) {
       {
         key: 'cert-expiring',
         count: certExpiringN,
-        items: certExpiring.map((c) => ({
-          href: href(`/admin/certified/${String(c._id)}`),
-          title: c.product,
-          brand: brandName(c.brand),
-          number: c.number,
-          date: c.validUntil,
-          days: days(c.validUntil, now),
-        })),
+        items: certExpiring.map(certItem),
       },
       {
         key: 'cert-expired',
         count: certExpiredN,
-        items: certExpired.map((c) => ({
-          href: href(`/admin/certified/${String(c._id)}`),
-          title: c.product,
-          brand: brandName(c.brand),
-          number: c.number,
-          date: c.validUntil,
-          days: days(c.validUntil, now),
-        })),
+        items: certExpired.map(certItem),
       },
       {
         key: 'trademarks',
         count: marksN,
-        items: marks.map((m) => ({
-          href: href(`/admin/trademarks/${String(m._id)}`),
-          title: m.mark,
-          brand: brandName(m.brand),
-          number: m.regNo,
-          date: m.validTo,
-          days: days(m.validTo, now),
-        })),
+        items: marks.map(markItem),
       },
       {
         key: 'famous-review',
         count: famousN,
-        items: famous.map((f) => ({
-          href: href(`/admin/famous/${String(f._id)}`),
-          title: brandName(f.brand),
-          brand: label(lang, f.status),
-          number: f.trademarkRegNo,
-          date: f.nextReviewAt ?? null,
-          days: f.nextReviewAt ? days(f.nextReviewAt, now) : null,
-        })),
+        items: famous.map((f) => famousItem(f, f.nextReviewAt ?? null)),
       },
       {
         key: 'famous-mark-ended',
         count: famousEnded.count,
-        items: famousEnded.items.map((f) => ({
-          href: href(`/admin/famous/${String(f._id)}`),
-          title: brandName(f.brand),
-          brand: label(lang, f.status),
-          number: f.trademarkRegNo,
-          date: f.validTo,
-          days: days(f.validTo, now),
-        })),
+        items: famousEnded.items.map((f) => famousItem(f, f.validTo)),
       },
       {
         key: 'trademarks-ended',
         count: endedN,
-        items: ended.map((m) => ({
-          href: href(`/admin/trademarks/${String(m._id)}`),
-          title: m.mark,
-          brand: brandName(m.brand),
-          number: m.regNo,
-          date: m.validTo,
-          days: days(m.validTo, now),
-        })),
+        items: ended.map(markItem),
       },
       {
         key: 'th-review',

@@ -7,7 +7,8 @@
  *    (scripts/demo.ts in a child process on a free port of 127.0.0.1, its database in a fresh
  *    temporary DATA_DIR, removed afterwards), used once it has indexed the demo data;
  * 2. the pages: home, a search, a brand page, a valid certificate's /verify page (its number
- *    read from /api/v1/brands/cailinji), the brand's report and the directory;
+ *    read from /api/v1/brands/cailinji), the brand's report, the directory, its 老字号 story, the
+ *    digital-museum index and the showcase;
  * 3. the Lighthouse CLI (the pinned devDependency) once per page and form factor, one at a time,
  *    with Debian's Chromium (CHROME_PATH, else /usr/bin/chromium; never a browser download).
  *
@@ -207,6 +208,9 @@ async function main(): Promise<number> {
     ['verify', `/verify/${encodeURIComponent(cert)}`],
     ['report', '/report?brand=cailinji'],
     ['directory', '/directory'],
+    ['story', '/time-honored/cailinji/story'],
+    ['museum', '/time-honored/stories'],
+    ['showcase', '/showcase'],
   ];
   const wanted = flags.page?.length ? pages.filter(([name]) => flags.page!.includes(name)) : pages;
   const results: Result[] = [];

@@ -90,6 +90,7 @@ describe('certificate verification', () => {
       assert.ok($('.verdict').hasClass('verdict-ok'));
       assert.match($('.verdict-lead').text(), /真实、有效的武汉精品/);
       assert.equal($('.verdict-number .mono').text(), NUM.valid);
+      assert.match($('.verdict-checked').text(), /^查验时间：\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}（北京时间）$/, 'when the verdict was given');
       assert.equal(fact($, '认定产品'), PRODUCT);
       assert.equal(fact($, '级别'), '武汉精品 · 产品');
       assert.equal(fact($, '权利人/企业'), COMPANY);
@@ -141,6 +142,8 @@ describe('certificate verification', () => {
       assert.equal(verdict($), '查无此证');
       assert.equal($('title').text().startsWith('查无此证'), true);
       assert.match($('.verdict-lead').text(), /NOPE-2024-0000/);
+      assert.match($('.verdict-caveat').text(), /本库数据更新于 .*新颁发的证书录入本库可能有延迟/, 'not found here is not the same as never issued');
+      assert.match($('.verdict-checked').text(), /查验时间/);
       assert.match($('.verdict-lead').text(), /并没有以该编号获得认定/);
       const report = $('section.report');
       assert.match(report.text(), /12315/);
@@ -313,6 +316,7 @@ describe('certificate verification', () => {
       const svg = (res.body as Buffer).toString('utf8');
       assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
       assert.ok(!/<script/i.test(svg));
+      assert.match(svg, new RegExp(`<text[^>]*>${NUM.valid}</text>`), 'the number is printed under the code');
     });
 
     it('when the number is unknown, then both QR codes are 404', async () => {

@@ -12,9 +12,25 @@ export function verificationUrl(publicBaseUrl: string, number: string): string {
 
 const OPTIONS = { errorCorrectionLevel: 'M', margin: 4 } as const;
 
-/** The QR code as a standalone SVG document (paths only, no script). */
-export function qrSvg(text: string): Promise<string> {
-  return QRCode.toString(text, { ...OPTIONS, type: 'svg' });
+/**
+ * The QR code as a standalone SVG document (paths only, no script). With a caption (the
+ * certificate number), the number is printed under the code, so a printed label can be checked by
+ * eye and typed in when a phone cannot scan it.
+ */
+export async function qrSvg(text: string, caption?: string): Promise<string> {
+  const svg = await QRCode.toString(text, { ...OPTIONS, type: 'svg' });
+  if (!caption) return svg;
+  const size = Number(/viewBox="0 0 (\d+) \1"/.exec(svg)?.[1]);
+  const inner = /^<svg[^>]*>([\s\S]*)<\/svg>\s*$/.exec(svg)?.[1];
+  if (!size || inner === undefined) return svg;
+  // The caption sits in the quiet zone's extension: 5 modules high, white like the margin.
+  const h = size + 5;
+  const escaped = caption.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${size} ${h}" shape-rendering="crispEdges">` +
+    `<rect width="${size}" height="${h}" fill="#ffffff"/>${inner}` +
+    `<text x="${size / 2}" y="${size + 2}" text-anchor="middle" font-family="ui-monospace, Menlo, Consolas, monospace" font-size="2.6" fill="#000000">${escaped}</text></svg>`
+  );
 }
 
 /** The QR code as a PNG, 8 pixels per module: large enough to print sharply. */

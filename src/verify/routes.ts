@@ -16,6 +16,7 @@ import { AppError, validationFailed } from '../platform/errors.js';
 import { label, t } from '../platform/i18n.js';
 import { url, type Render } from '../platform/views.js';
 import { getCertificate } from '../registries/queries.js';
+import { freshness } from '../search/freshness.js';
 import { assertPlainQuery } from '../search/params.js';
 import { SearchUnavailableError, type SearchIndex } from '../search/port.js';
 import { statusClass } from '../search/view-model.js';
@@ -52,6 +53,8 @@ export function verifyRoutes(deps: VerifyDeps): Router {
   const { render, index, logger } = deps;
   const numbers = deps.numbers ?? new CertificateNumbers();
   const standings = deps.standings ?? new BrandStandingCache();
+  // How current the registry is, for the "not found" caveat (src/search/freshness.ts).
+  const dataAsOf = freshness(index);
   const router = Router();
 
   const page = (res: Response, view: string, data: Record<string, unknown>, status = 200) => {
@@ -129,7 +132,8 @@ export function verifyRoutes(deps: VerifyDeps): Router {
     if (!number) return;
     const c = await getCertificate(number);
     if (!c) {
-      const vm = notFoundViewModel(lang, number, await nearMisses(number));
+      const [misses, fresh] = await Promise.all([nearMisses(number), dataAsOf().catch(() => null)]);
+      const vm = notFoundViewModel(lang, number, misses, { asOf: fresh?.asOf ?? null });
       return page(res, 'verify-result', { title: `${vm.word} · ${number}`, result: vm, notFound: true }, 404);
     }
     const standing = c.brand ? await standings.get(c.brand.slug) : null;
@@ -148,7 +152,7 @@ export function verifyRoutes(deps: VerifyDeps): Router {
       const target = verificationUrl(deps.config.PUBLIC_BASE_URL, number);
       res.setHeader('Cache-Control', QR_CACHE);
       res.setHeader('Content-Disposition', `inline; filename="certificate-${number}.${format}"`);
-      if (format === 'svg') res.type('image/svg+xml').send(await qrSvg(target));
+      if (format === 'svg') res.type('image/svg+xml').send(await qrSvg(target, number));
       else res.type('image/png').send(await qrPng(target));
     });
   qrRoute('svg');

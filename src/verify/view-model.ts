@@ -3,11 +3,23 @@
  * tone and a plain sentence), its facts, and the brand-standing lines. Words and an icon always
  * go with the colour, so no state is told by colour alone.
  */
-import { formatDate, label, t, type Lang } from '../platform/i18n.js';
+import { formatDate, formatTime, label, registerMessages, t, type Lang } from '../platform/i18n.js';
 import { url } from '../platform/views.js';
 import type { PublicCertificate } from '../registries/queries.js';
 import { standingView, type BrandStanding } from '../registries/standing.js';
 import type { NearMiss } from './service.js';
+
+registerMessages({
+  'verify.checkedAt': ['查验时间：{time}（北京时间）', 'Checked {time} (Beijing time)'],
+  'verify.notFoundCaveat': [
+    '本库数据更新于 {time}。新颁发的证书录入本库可能有延迟；如有疑问，请向发证机关核实或拨打 12315。',
+    'This registry’s data is as of {time}. A newly issued certificate may not be entered yet; if in doubt, ask the issuing body or call 12315.',
+  ],
+  'verify.notFoundCaveatUndated': [
+    '新颁发的证书录入本库可能有延迟；如有疑问，请向发证机关核实或拨打 12315。',
+    'A newly issued certificate may not be entered yet; if in doubt, ask the issuing body or call 12315.',
+  ],
+});
 
 export type VerifyState = 'valid' | 'expired' | 'suspended' | 'revoked' | 'notFound';
 
@@ -35,7 +47,7 @@ export function nearMissView(lang: Lang, misses: NearMiss[]) {
 }
 
 /** The verdict and facts for a certificate that exists. */
-export function resultViewModel(lang: Lang, c: PublicCertificate, standing: BrandStanding | null) {
+export function resultViewModel(lang: Lang, c: PublicCertificate, standing: BrandStanding | null, now = new Date()) {
   const state = stateOf(c.status);
   const d = (x: Date | null | undefined) => formatDate(lang, x);
   const lead = {
@@ -70,12 +82,17 @@ export function resultViewModel(lang: Lang, c: PublicCertificate, standing: Bran
     standing: standingView(lang, standing),
     qrSvgHref: url(lang, `/verify/${encodeURIComponent(c.number)}/qr.svg`),
     qrPngHref: url(lang, `/verify/${encodeURIComponent(c.number)}/qr.png`),
+    // People screenshot the verdict as proof: when it was given, in the bureau's time.
+    checkedAt: t(lang, 'verify.checkedAt', { time: formatTime(lang, now) }),
   };
 }
 
 /** The verdict for a number that does not exist. */
-export function notFoundViewModel(lang: Lang, number: string, misses: NearMiss[]) {
+export function notFoundViewModel(lang: Lang, number: string, misses: NearMiss[], o: { now?: Date; asOf?: Date | null } = {}) {
   return {
+    checkedAt: t(lang, 'verify.checkedAt', { time: formatTime(lang, o.now ?? new Date()) }),
+    // Not in the registry is not the same as not issued: a new certificate may not be entered yet.
+    caveat: o.asOf ? t(lang, 'verify.notFoundCaveat', { time: formatTime(lang, o.asOf) }) : t(lang, 'verify.notFoundCaveatUndated'),
     state: 'notFound' as const,
     tone: TONE.notFound,
     icon: ICON.notFound,

@@ -13,6 +13,10 @@
  *
  * `--dir DIR --reuse` keeps DIR and skips the inserts when the collections are already there:
  * fill DIR with one binary, then measure it with another (an old data folder under a new build).
+ *
+ * `--uri mongodb://HOST:PORT` measures a server that is already running (e.g. FerretDB on its
+ * PostgreSQL backend, decision 0016) instead of starting the binary: each size uses a database
+ * `bench_db_<size>` there, dropped afterwards unless --reuse.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -29,7 +33,8 @@ const flag = (name: string): string | undefined => {
   args.splice(i, 2);
   return v;
 };
-const bin = flag('--bin') ?? ensureFerretDB((l) => console.log(l));
+const externalUri = flag('--uri');
+const bin = externalUri ? 'external' : (flag('--bin') ?? ensureFerretDB((l) => console.log(l)));
 const fixedDir = flag('--dir');
 const reuse = args.includes('--reuse');
 const sizes = args.filter((a) => /^\d+$/.test(a)).map(Number);
@@ -84,10 +89,13 @@ async function run(size: number): Promise<void> {
   if (!reuse) rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
-  const child = spawn(bin, ['-listen-addr', `127.0.0.1:${port}`, '-sqlite-dir', dir, '-log-level', 'error'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const conn = mongoose.createConnection(`mongodb://127.0.0.1:${port}/bench`, { serverSelectionTimeoutMS: 30_000 });
+  const child = externalUri
+    ? null
+    : spawn(bin, ['-listen-addr', `127.0.0.1:${port}`, '-sqlite-dir', dir, '-log-level', 'error'], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+  const uri = externalUri ? `${externalUri.replace(/\/+$/, '')}/bench_db_${size}` : `mongodb://127.0.0.1:${port}/bench`;
+  const conn = mongoose.createConnection(uri, { serverSelectionTimeoutMS: 30_000 });
   try {
     await conn.asPromise();
     const db = conn.db!;
@@ -97,7 +105,7 @@ async function run(size: number): Promise<void> {
       { label: 'string _id', coll: db.collection<Row>('s'), id: (i: number): Row['_id'] => `k${String(i).padStart(7, '0')}` },
       { label: 'ObjectId  ', coll: db.collection<Row>('o'), id: (i: number): Row['_id'] => new mongoose.Types.ObjectId(i.toString(16).padStart(24, '0')) },
     ];
-    const line: string[] = [`${path.basename(bin)} n=${size}`];
+    const line: string[] = [`${externalUri ?? path.basename(bin)} n=${size}`];
     for (const k of kinds) {
       const have = await k.coll.estimatedDocumentCount();
       if (!(reuse && have >= size)) {
@@ -162,8 +170,9 @@ async function run(size: number): Promise<void> {
     }
     console.log(line.join('\n'));
   } finally {
+    if (externalUri && !reuse) await conn.db?.dropDatabase().catch(() => {});
     await conn.close();
-    child.kill('SIGTERM');
+    child?.kill('SIGTERM');
     if (!fixedDir) rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -11,6 +11,10 @@
  *    large makes it rebuild the index from the database), into an embedded index in the temp folder;
  * 5. prints rows/s per phase, where the time went (read, lookup, check, write steps) and the peak
  *    RSS of this process.
+ *
+ * BENCH_MONGODB_URI=mongodb://HOST:PORT runs it against a server that is already running (e.g.
+ * FerretDB on PostgreSQL, decision 0016): the database bench_import there is dropped first and
+ * left filled afterwards; the database CPU column then counts only child processes (none).
  */
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
@@ -91,7 +95,13 @@ await once(out, 'finish');
 console.log(`file: ${mb(statSync(file).size)} written in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
 // 2. A fresh database.
-const mongo = await startLocalMongo({ dataDir: path.join(dir, 'db'), fresh: true });
+const mongo = await startLocalMongo({ dataDir: path.join(dir, 'db'), fresh: true, externalUri: process.env.BENCH_MONGODB_URI || undefined });
+if (mongo.engine === 'external') {
+  const { MongoClient } = await import('mongodb');
+  const client = await MongoClient.connect(mongo.uri);
+  await client.db('bench_import').dropDatabase();
+  await client.close();
+}
 await connectDatabase(mongo.uri, 'bench_import');
 console.log(`database: ${mongo.engine}`);
 

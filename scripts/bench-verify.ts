@@ -9,6 +9,9 @@
  *    prints requests/s and p99 latency for both, and the ratio. The /verify form page (same app,
  *    no database read) is measured too, to tell our HTTP + rendering cost from the reads.
  *
+ * BENCH_MONGODB_URI=mongodb://HOST:PORT uses a running server instead (database bench_verify,
+ * dropped first; e.g. FerretDB on PostgreSQL, decision 0016).
+ *
  * Everything listens on 127.0.0.1 only and stops by itself (an overall deadline kills it all).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -42,7 +45,7 @@ const autocannon = (url: string): Promise<LoadResult> => runAutocannon(url, { co
 
 async function main(): Promise<void> {
   const started = Date.now();
-  mongo = await startLocalMongo({ dataDir: path.join(dataDir, 'db'), fresh: true });
+  mongo = await startLocalMongo({ dataDir: path.join(dataDir, 'db'), fresh: true, externalUri: process.env.BENCH_MONGODB_URI || undefined });
   const config = loadConfig({
     NODE_ENV: 'production',
     SESSION_SECRET: 'bench-verify-only-secret-not-for-any-deployment',
@@ -55,6 +58,12 @@ async function main(): Promise<void> {
     RATE_LIMIT_VERIFY_PER_MIN: '1000000',
     RATE_LIMIT_SEARCH_PER_MIN: '100000',
   });
+  if (mongo.engine === 'external') {
+    const { MongoClient } = await import('mongodb');
+    const client = await MongoClient.connect(mongo.uri);
+    await client.db('bench_verify').dropDatabase();
+    await client.close();
+  }
   running = await boot(config, { mongoUri: mongo.uri, dbName: 'bench_verify' });
   await seedDemo();
   await running.sync.drain();

@@ -78,7 +78,7 @@ try {
       `meilisearch: v${meili.version} at ${meili.url} (data in ${path.join(config.DATA_DIR, 'meili')}, kept between runs; master key new at each start)`,
     );
   }
-  running = await boot(config, { mongoUri: db.uri, dbName: db.dbName });
+  running = await boot(config, { mongoUri: db.uri, dbName: db.dbName, migrations: 'run' });
   const accounts: Array<[Role, string]> = [];
   const names: Record<Role, string> = { admin: '演示管理员', editor: '演示编辑', viewer: '演示只读' };
   for (const role of ['admin', 'editor', 'viewer'] as const) {

@@ -14,6 +14,7 @@ import { loadConfigOrExit, type Config } from './config/index.js';
 import { createApp } from './app.js';
 import { SESSION_EXPIRY } from './accounts/session.js';
 import { SIGN_IN_THROTTLE_EXPIRY } from './accounts/service.js';
+import { pendingMigrations, runMigrations } from './registries/migrations/index.js';
 import { connectDatabase, countAll, disconnectDatabase, ExpirySweeper } from './platform/db/index.js';
 import { RATE_LIMIT_EXPIRY, RateLimits } from './platform/rate-limit.js';
 import { auditKeyring, auditSubscriber, ChainWriter, type AuditTrail } from './audit/index.js';
@@ -50,6 +51,11 @@ export interface BootOptions {
   logger?: Logger;
   /** The search index to use instead of the configured one (tests wrap it to slow it down). */
   index?: SearchIndex;
+  /**
+   * Pending migration steps (src/registries/migrations): `run` them before serving (the demo, whose
+   * database outlives versions), or only `warn` (the default: a deployment migrates as its own step).
+   */
+  migrations?: 'run' | 'warn';
 }
 
 export async function boot(config: Config, opts: BootOptions): Promise<Running> {
@@ -75,6 +81,11 @@ export async function boot(config: Config, opts: BootOptions): Promise<Running> 
       onCrossedReply: (event) => logger.error({ event }, 'database: crossed reply caught; connection closed'),
     });
     logger.info({ database }, 'database connected');
+    if (opts.migrations === 'run') await runMigrations((line) => logger.info(`migrate: ${line}`));
+    else {
+      const pending = await pendingMigrations();
+      if (pending.length) logger.warn({ pending }, 'database: migration steps pending; run `npm run migrate`');
+    }
     const index = opts.index ?? (await createSearchIndex(config));
     undo.push(() => index.close());
     await index.init();

@@ -11,6 +11,7 @@ import { Certificate } from '../src/registries/models.js';
 import { label } from '../src/platform/i18n.js';
 import {
   CERTIFICATE_LEVELS,
+  REVIEW_OUTCOMES,
   CERTIFICATE_SCOPES,
   DISTRICTS,
   INDUSTRIES,
@@ -23,6 +24,10 @@ import {
 } from '../src/registries/reference.js';
 import { DEMO_BRANDS } from '../src/demo/brands.js';
 import { page, type Doc } from './support/helpers.js';
+import * as cheerio from 'cheerio';
+import { DirectoryEntry, FamousMark, TimeHonored } from '../src/registries/models.js';
+import { createTestUser, signIn } from './support/admin.js';
+import { testContext } from './support/context.js';
 
 const HAN = /\p{Script=Han}/u;
 /** Attributes a visitor (or a screen reader) is given as text. */
@@ -77,6 +82,7 @@ describe('English mode', () => {
       ...CERTIFICATE_SCOPES,
       ...RECOGNITION_ROUTES,
       ...PROTECTION_RECORD_KINDS,
+      ...REVIEW_OUTCOMES,
       ...INDUSTRIES,
       ...new Set(DEMO_BRANDS.map((b) => b.industry)),
     ];
@@ -118,5 +124,54 @@ describe('English mode', () => {
     }
     if (problems.length) console.log(problems.join('\n'));
     assert.equal(problems.length, 0, `Chinese left in English mode:\n${problems.slice(0, 40).join('\n')}`);
+  });
+
+  it('when a signed-in regulator opens the back office with ?lang=en, then no Chinese character is left outside Chinese data', async function () {
+    this.timeout(180_000);
+    // An administrator sees every back-office page (the accounts page is theirs alone); a Latin
+    // name, since a person's name is data the page shows as typed.
+    const { user, password } = await createTestUser('admin', { name: 'Test Administrator' });
+    const agent = await signIn(testContext().app, user.email, password);
+    const [dir, famous, th, cert] = await Promise.all([
+      DirectoryEntry.findOne({}).sort({ _id: 1 }).lean(),
+      FamousMark.findOne({}).sort({ _id: 1 }).lean(),
+      TimeHonored.findOne({}).sort({ _id: 1 }).lean(),
+      Certificate.findOne({}).sort({ _id: 1 }).lean(),
+    ]);
+    assert.ok(dir && famous && th && cert);
+    const paths = [
+      '/admin',
+      '/admin/brands',
+      '/admin/directory',
+      '/admin/famous',
+      '/admin/time-honored',
+      '/admin/certified',
+      `/admin/brands/${String(dir.brand)}`,
+      `/admin/directory/${String(dir._id)}`,
+      `/admin/famous/${String(famous._id)}`,
+      `/admin/time-honored/${String(th._id)}`,
+      `/admin/certified/${String(cert._id)}`,
+      '/admin/due',
+      '/admin/audit',
+      '/admin/users',
+      '/admin/reference',
+      '/admin/account',
+      '/admin/import',
+      '/admin/export',
+      '/admin/reports',
+      '/admin/stats',
+      '/admin/pictures/cailinji',
+    ];
+    const problems: string[] = [];
+    for (const p of paths) {
+      const url = `${p}?lang=en`;
+      const res = await agent.get(url);
+      assert.equal(res.status, 200, `${url} → ${res.status}`);
+      const $ = cheerio.load(res.text);
+      assert.equal($('html').attr('lang'), 'en', url);
+      for (const f of hanOutsideChinese($)) problems.push(`${url} ${f}`);
+    }
+    if (problems.length) console.log(problems.join('\n'));
+    assert.equal(problems.length, 0, `Chinese left in the English back office:\n${problems.slice(0, 40).join('\n')}`);
   });
 });

@@ -9,8 +9,9 @@ import type { Express } from 'express';
 import jsqr from 'jsqr';
 import { PNG } from 'pngjs';
 import request from 'supertest';
+import { label } from '../src/platform/i18n.js';
 import { Certificate } from '../src/registries/models.js';
-import { createEntry } from '../src/registries/service.js';
+import { changeStatus, createEntry, updateEntry } from '../src/registries/service.js';
 import { editNeighbours, normalizeCertNumber } from '../src/verify/service.js';
 import { testContext } from './support/context.js';
 import { assertNoStackTrace, createTestBrand, encodeNonAscii, hrefUrl } from './support/helpers.js';
@@ -194,6 +195,59 @@ describe('certificate verification', () => {
     });
   });
 
+  describe("a certificate's own history", () => {
+    const historyOf = ($: cheerio.CheerioAPI) =>
+      $('.cert-history .history-list li')
+        .toArray()
+        .map((li) => ({
+          iso: $(li).find('time').attr('datetime') ?? '',
+          text: $(li).find('.history-text').text(),
+          reason: $(li).find('.history-reason').text(),
+        }));
+
+    it('when a certificate is suspended, restored, renewed and revoked, then its result page lists each with its date and reason, newest first', async () => {
+      const number = `VQ-${stamp}-HIST`;
+      const c = await createEntry(Certificate, {
+        number,
+        brand: (await Certificate.findOne({ number: NUM.valid }).lean())!.brand,
+        level: '武汉精品',
+        scope: '产品',
+        product: `${PRODUCT}历史`,
+        issuedAt: new Date(Date.UTC(2021, 3, 6)),
+        validUntil: new Date(Date.UTC(2098, 0, 1)),
+        issuer: '武汉市市场监督管理局',
+        status: '有效',
+      });
+      const at = (d: string) => ({ actor: 'history@test', now: new Date(d) });
+      await changeStatus(Certificate, c._id, 1, '暂停', '抽检不合格', at('2025-03-01T02:00:00Z'));
+      await changeStatus(Certificate, c._id, 2, '有效', '整改复查合格', at('2025-04-10T02:00:00Z'));
+      await updateEntry(Certificate, c._id, 3, { validUntil: new Date(Date.UTC(2099, 5, 30)) }, at('2025-05-20T02:00:00Z'));
+      await changeStatus(Certificate, c._id, 4, '撤销', '冒用认定标志', at('2025-09-09T02:00:00Z'));
+
+      const { $ } = await html(`/verify/${number}`, 200);
+      assert.deepEqual(historyOf($), [
+        { iso: '2025-09-09', text: '撤销', reason: '原因：冒用认定标志' },
+        { iso: '2025-05-20', text: '续期：有效期延至 2099年6月30日', reason: '' },
+        { iso: '2025-04-10', text: '恢复有效', reason: '原因：整改复查合格' },
+        { iso: '2025-03-01', text: '暂停', reason: '原因：抽检不合格' },
+        { iso: '2021-04-06', text: '颁发（武汉精品）', reason: '' },
+      ]);
+      const en = await html(`/verify/${number}?lang=en`, 200);
+      assert.deepEqual(
+        historyOf(en.$).map((l) => l.text),
+        ['Revoked', 'Renewed: valid until 2099-06-30', 'Restored', 'Suspended', `Issued (${label('en', '武汉精品')})`],
+      );
+      assert.equal(en.$('.cert-history h2').text(), 'Certificate history');
+    });
+
+    it('when a certificate has expired by date, then its history says when its validity ended', async () => {
+      const { $ } = await html(`/verify/${NUM.expired}`, 200);
+      const lines = historyOf($);
+      assert.equal(lines[0]!.text, '有效期届满');
+      assert.equal(lines.at(-1)!.text, '颁发（武汉精品）');
+    });
+  });
+
   describe('near-miss suggestions', () => {
     const suggestions = async (typed: string) => {
       const { $ } = await html(`/verify/${typed}`, 404);
@@ -307,6 +361,24 @@ describe('certificate verification', () => {
       const code = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
       assert.ok(code, 'a QR code is found in the image');
       assert.equal(code.data, `${BASE_URL}/verify/${NUM.valid}`);
+    });
+
+    it('when the PNG is fetched, then the number is printed under the code as in the SVG, and the code still scans', async () => {
+      const res = await get(`/verify/${NUM.valid}/qr.png`);
+      const png = PNG.sync.read(res.body as Buffer);
+      // 8 px per module; the caption band adds 5 modules under the square code.
+      assert.equal(png.height - png.width, 5 * 8, `${png.width} × ${png.height}`);
+      const dark = (x: number, y: number) => png.data[(y * png.width + x) * 4]! < 128;
+      const band = { top: png.width, bottom: png.height };
+      const xs: number[] = [];
+      for (let y = band.top; y < band.bottom; y++) for (let x = 0; x < png.width; x++) if (dark(x, y)) xs.push(x);
+      assert.ok(xs.length > 200, `glyphs drawn in the caption band (${xs.length} dark pixels)`);
+      const [left, right] = [Math.min(...xs), Math.max(...xs)];
+      assert.ok(Math.abs((left + right) / 2 - png.width / 2) < 16, 'the caption is centred under the code');
+      // One glyph per character, roughly: a 14-character number spans well over half the code.
+      assert.ok(right - left > png.width * 0.5, `the caption spans ${right - left} of ${png.width} px`);
+      const code = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+      assert.equal(code?.data, `${BASE_URL}/verify/${NUM.valid}`);
     });
 
     it('when the SVG is fetched, then it is an SVG image with no script', async () => {

@@ -8,9 +8,10 @@
  * events for those entries. Only allowlisted fields are ever shown, and never who made a change:
  * the trail's actors are the bureau's staff.
  */
-import mongoose from 'mongoose';
-import { AuditEvent, type AuditEventDoc, type FieldChange } from '../audit/index.js';
+import type { AuditEventDoc, FieldChange } from '../audit/index.js';
+import { publicEventsOf } from '../audit/public-events.js';
 import { formatDate, label, registerMessages, t, type Lang } from '../platform/i18n.js';
+import { isoPartial, type Precision } from '../registries/partial-date.js';
 import type { BrandProfile } from '../registries/queries.js';
 import type { Kind } from '../registries/reference.js';
 
@@ -85,20 +86,6 @@ export interface HistoryLine {
   reason: string;
 }
 
-/** Entry events newest first, at most `limit` (the trail keeps every event; a page shows the recent ones). */
-async function eventsOf(refs: Array<{ model: string; id: string }>, limit: number): Promise<AuditEventDoc[]> {
-  if (!refs.length) return [];
-  const models = new Map(refs.map((r) => [r.id, r.model]));
-  const found = await AuditEvent.find(
-    { entryId: mongoose.trusted({ $in: [...models.keys()] }), action: mongoose.trusted({ $in: ['update', 'status', 'record'] }) },
-    { at: 1, seq: 1, action: 1, model: 1, entryId: 1, reason: 1, changes: 1 },
-  ).lean<AuditEventDoc[]>();
-  return found
-    .filter((e) => e.entryId && models.get(e.entryId) === e.model)
-    .sort((a, b) => b.seq - a.seq)
-    .slice(0, limit);
-}
-
 const text = (v: unknown) => (v === null || v === undefined || v === '' ? '—' : String(v));
 
 /** What one event tells the public: zero or more lines (an update touching only bookkeeping tells nothing). */
@@ -153,17 +140,23 @@ export function linesOf(lang: Lang, e: AuditEventDoc): Array<{ text: string; rea
 }
 
 /** The listing facts the entries carry themselves, each with its date. */
-function listingLines(lang: Lang, p: BrandProfile, now: Date): Array<{ at: Date; text: string; date?: string }> {
-  const out: Array<{ at: Date; text: string; date?: string }> = [];
-  if (p.directory?.listedAt) out.push({ at: new Date(p.directory.listedAt), text: t(lang, 'history.listed.directory') });
-  for (const f of p.famous) {
+function listingLines(lang: Lang, p: BrandProfile, now: Date): Array<{ at: Date; text: string; date?: string; iso?: string }> {
+  const out: Array<{ at: Date; text: string; date?: string; iso?: string }> = [];
+  // A listing, recognition or issue date is shown as given (2011年, 2011年6月) and sorted at its start.
+  const given = (d: Date | string, precision: Precision) =>
+    precision === 'day' ? {} : { date: formatDate(lang, d, precision), iso: isoPartial({ date: new Date(d), precision }) };
+  if (p.directory?.listedAt)
+    out.push({ at: new Date(p.directory.listedAt), text: t(lang, 'history.listed.directory'), ...given(p.directory.listedAt, p.directory.listedAtPrecision) });
+  // A recognition without its date (待补充) has no place on the timeline.
+  for (const f of p.famous.filter((x) => x.recognition.date)) {
     out.push({
-      at: new Date(f.recognition.date),
+      at: new Date(f.recognition.date!),
       text: t(lang, 'history.listed.famous', { regNo: f.trademarkRegNo, route: label(lang, f.recognition.route) }),
+      ...given(f.recognition.date!, f.recognition.datePrecision),
     });
   }
-  if (p.timeHonored) {
-    const th = p.timeHonored;
+  // Each time-honored listing (a brand on the 中华 and the 湖北 list was recognised twice).
+  for (const th of p.timeHonoredListings) {
     const batch = th.batch ? `，${th.batch}` : '';
     // A recognition the list gives by year only: sorted by its year, shown as the year.
     out.push({
@@ -173,7 +166,13 @@ function listingLines(lang: Lang, p: BrandProfile, now: Date): Array<{ at: Date;
     });
   }
   for (const c of p.certificates) {
-    out.push({ at: new Date(c.issuedAt), text: t(lang, 'history.listed.certified', { level: label(lang, c.level), product: c.product, number: c.number }) });
+    // A certificate without its issue date (待补充) has no listing line, only its end.
+    if (c.issuedAt)
+      out.push({
+        at: new Date(c.issuedAt),
+        text: t(lang, 'history.listed.certified', { level: label(lang, c.level), product: c.product, number: c.number }),
+        ...given(c.issuedAt, c.issuedAtPrecision),
+      });
     if (new Date(c.validUntil).getTime() < now.getTime())
       out.push({ at: new Date(c.validUntil), text: t(lang, 'history.ended.certified', { number: c.number }) });
   }
@@ -187,8 +186,8 @@ function listingLines(lang: Lang, p: BrandProfile, now: Date): Array<{ at: Date;
 export async function brandHistory(lang: Lang, p: BrandProfile, o: { now?: Date; limit?: number } = {}): Promise<HistoryLine[]> {
   const now = o.now ?? new Date();
   const limit = o.limit ?? 50;
-  const events = await eventsOf(p.entryRefs, limit);
-  const lines: Array<{ at: Date; text: string; reason: string; date?: string }> = [
+  const events = await publicEventsOf(p.entryRefs, limit);
+  const lines: Array<{ at: Date; text: string; reason: string; date?: string; iso?: string }> = [
     ...listingLines(lang, p, now).map((l) => ({ ...l, reason: '' })),
     ...events.flatMap((e) => linesOf(lang, e).map((l) => ({ ...l, at: new Date(e.at) }))),
   ];
@@ -200,6 +199,6 @@ export async function brandHistory(lang: Lang, p: BrandProfile, o: { now?: Date;
       text: l.text,
       reason: l.reason,
       when: l.date ?? formatDate(lang, l.at),
-      iso: l.date ? String(l.at.getUTCFullYear()) : l.at.toISOString().slice(0, 10),
+      iso: l.iso ?? (l.date ? String(l.at.getUTCFullYear()) : l.at.toISOString().slice(0, 10)),
     }));
 }

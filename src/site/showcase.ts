@@ -17,8 +17,10 @@ import { formatDate, formatNumber, formatYearBatch, label, registerMessages, t, 
 import { url, type Render } from '../platform/views.js';
 import { effectiveStatus, VALID } from '../registries/kinds.js';
 import { Brand, Certificate, TimeHonored } from '../registries/models.js';
+import { picturesOf, pictureSources, variantUrl, type PictureDoc } from '../registries/pictures.js';
 import { getBrandProfile, type BrandProfile } from '../registries/queries.js';
-import { BRAND_SLUG, CERTIFICATE_LEVELS, INDUSTRIES, TIME_HONORED_TIERS } from '../registries/reference.js';
+import { BRAND_SLUG, INDUSTRIES, TIME_HONORED_TIERS } from '../registries/reference.js';
+import { knownValues } from '../registries/reference-data.js';
 import { brandStanding, standingView } from '../registries/standing.js';
 import { statusClass } from '../search/view-model.js';
 import { brandHistory } from './history.js';
@@ -58,6 +60,8 @@ registerMessages({
   'story.entry': ['老字号名录登记信息', 'Time-honored registry entry'],
   'story.sameTier': ['同级别老字号', 'Other brands at this tier'],
   'story.museum': ['返回老字号数字博物馆', 'Back to the museum'],
+  'story.pictures': ['图片', 'Pictures'],
+  'story.credit': ['图片来源', 'Credit'],
   'story.meta': ['{name}：{tier}，{year}年认定。{excerpt}', '{name}: {tier}, recognised in {year}. Its story, craft, address and timeline.'],
   'showcase.title': ['武汉名品精品展示', 'Wuhan quality products showcase'],
   'showcase.tagline': ['在有效期内的精品认定产品与服务', 'Certified products and services, certificates in force'],
@@ -141,7 +145,8 @@ async function museumEntries() {
 async function storyViewModel(lang: Lang, p: BrandProfile, baseUrl: string) {
   const th = p.timeHonored;
   if (!th) return null;
-  const history = await brandHistory(lang, p);
+  const brandId = p.entryRefs.find((r) => r.model === 'Brand')?.id;
+  const [history, pictures] = await Promise.all([brandHistory(lang, p), brandId ? picturesOf(brandId) : Promise.resolve([])]);
   const founded = p.founded
     ? [
         {
@@ -178,8 +183,23 @@ async function storyViewModel(lang: Lang, p: BrandProfile, baseUrl: string) {
       recognizedText: formatYearBatch(lang, th.recognizedYear, th.batch),
       statusChangedText: formatDate(lang, th.statusChangedAt),
       mapUrl: th.address ? `https://uri.amap.com/search?keyword=${encodeURIComponent(th.address)}&city=${encodeURIComponent('武汉')}` : '',
+      // A brand on several lists (中华老字号 2024 · 湖北老字号 2014): each listing, principal first.
+      listings: p.timeHonoredListings.map((l) => ({
+        tierLabel: label(lang, l.tier),
+        statusLabel: label(lang, l.status),
+        statusClass: statusClass(l.status),
+        recognizedText: formatYearBatch(lang, l.recognizedYear, l.batch),
+      })),
     },
     timeline,
+    pictures: pictures.map((pic, i) => ({
+      ...pictureSources(pic),
+      alt: pic.alt,
+      credit: pic.credit,
+      caption: pic.caption ?? '',
+      // The first picture is near the top of the page: fetched at once; the others when scrolled to.
+      loading: i === 0 ? 'eager' : 'lazy',
+    })),
     standing: standingView(lang, standing),
     displayName,
     links: {
@@ -188,16 +208,16 @@ async function storyViewModel(lang: Lang, p: BrandProfile, baseUrl: string) {
       sameTier: url(lang, '/time-honored', { tier: th.tier }),
       museum: url(lang, '/time-honored/stories'),
     },
-    jsonLd: storyJsonLd(p, baseUrl),
+    jsonLd: storyJsonLd(p, baseUrl, pictures),
   };
 }
 
 /**
  * schema.org JSON-LD of a story page: the company as an Organization (the same @id as its brand
  * page) founded in its year, at its address, with its Brand, its 老字号 listing as `award` and its
- * craft as `knowsAbout`.
+ * craft as `knowsAbout`, and its pictures as `image` (ImageObject with caption and credit).
  */
-export function storyJsonLd(p: BrandProfile, baseUrl: string) {
+export function storyJsonLd(p: BrandProfile, baseUrl: string, pictures: PictureDoc[] = []) {
   const base = baseUrl.replace(/\/$/, '');
   const brandUrl = `${base}/brands/${p.slug}`;
   const th = p.timeHonored!;
@@ -220,6 +240,23 @@ export function storyJsonLd(p: BrandProfile, baseUrl: string) {
     ...(current ? { award: [`${th.tier}（${th.recognizedYear}年认定）`] } : {}),
     ...(th.heritage ? { knowsAbout: th.heritage } : {}),
     ...(th.story ? { description: th.story } : {}),
+    ...(pictures.length
+      ? {
+          image: pictures.map((pic) => {
+            const widest = Math.max(...pic.widths);
+            return {
+              '@type': 'ImageObject',
+              contentUrl: `${base}${variantUrl(pic._id, widest, 'jpeg')}`,
+              encodingFormat: 'image/jpeg',
+              width: pic.width,
+              height: pic.height,
+              ...(pic.caption ? { caption: pic.caption } : {}),
+              description: pic.alt,
+              creditText: pic.credit,
+            };
+          }),
+        }
+      : {}),
     brand: {
       '@type': 'Brand',
       '@id': `${brandUrl}#brand`,
@@ -234,7 +271,7 @@ export function storyJsonLd(p: BrandProfile, baseUrl: string) {
 async function showcaseData(level: string | null, pageNo: number, now: Date) {
   const inForce = { status: VALID, validUntil: mongoose.trusted({ $gte: now }) };
   const [counts, certs] = await Promise.all([
-    Promise.all(CERTIFICATE_LEVELS.map(async (l) => ({ level: l, n: await Certificate.countDocuments({ ...inForce, level: l }) }))),
+    Promise.all(knownValues('certificate-level').map(async (l) => ({ level: l, n: await Certificate.countDocuments({ ...inForce, level: l }) }))),
     Certificate.find({ ...inForce, ...(level ? { level } : {}) }, { number: 1, brand: 1, level: 1, scope: 1, product: 1, validUntil: 1, status: 1 })
       .sort({ validUntil: -1, number: 1 })
       .skip((pageNo - 1) * SHOWCASE_PAGE_SIZE)
@@ -254,7 +291,8 @@ async function showcaseData(level: string | null, pageNo: number, now: Date) {
   return { counts, cards };
 }
 
-const levelRank = (l: string) => (CERTIFICATE_LEVELS as readonly string[]).indexOf(l);
+// Levels are reference data an admin extends (武汉名品…): their order is the list's.
+const levelRank = (l: string) => knownValues('certificate-level').indexOf(l);
 const industryRank = (i: string) => {
   const n = (INDUSTRIES as readonly string[]).indexOf(i);
   return n < 0 ? INDUSTRIES.length : n;
@@ -321,7 +359,7 @@ export function showcaseRoutes(deps: { render: Render; publicBaseUrl: string }):
   router.get('/showcase', async (req, res) => {
     const lang = res.locals.lang;
     const rawLevel = typeof req.query.level === 'string' ? req.query.level.trim() : '';
-    if (rawLevel && !(CERTIFICATE_LEVELS as readonly string[]).includes(rawLevel)) {
+    if (rawLevel && !knownValues('certificate-level').includes(rawLevel)) {
       throw new AppError('not_found', t('zh', 'showcase.bad'), { messageEn: t('en', 'showcase.bad') });
     }
     const level = rawLevel || null;
@@ -337,7 +375,11 @@ export function showcaseRoutes(deps: { render: Render; publicBaseUrl: string }):
 
     // The page's certificates by industry (in the order of the reference list), each group by level then product.
     const groups = new Map<string, typeof cards>();
-    for (const c of cards) groups.set(c.brand.industry, [...(groups.get(c.brand.industry) ?? []), c]);
+    for (const c of cards) {
+      // A brand may have no industry recorded yet: it goes under "other industries".
+      const industry = c.brand.industry ?? '';
+      groups.set(industry, [...(groups.get(industry) ?? []), c]);
+    }
     const industries = [...groups.entries()]
       .sort(([a], [b]) => industryRank(a) - industryRank(b) || a.localeCompare(b))
       .map(([industry, list], i) => {

@@ -20,6 +20,7 @@ import { freshness } from '../search/freshness.js';
 import { assertPlainQuery } from '../search/params.js';
 import { SearchUnavailableError, type SearchIndex } from '../search/port.js';
 import { statusClass } from '../search/view-model.js';
+import { certificateHistory } from './history.js';
 import { qrPng, qrSvg, verificationUrl } from './qr.js';
 import { BrandStandingCache } from '../registries/standing.js';
 import { CertificateNumbers, certificateExists, looksLikeCertNumber, normalizeCertNumber, type NearMiss } from './service.js';
@@ -136,9 +137,9 @@ export function verifyRoutes(deps: VerifyDeps): Router {
       const vm = notFoundViewModel(lang, number, misses, { asOf: fresh?.asOf ?? null });
       return page(res, 'verify-result', { title: `${vm.word} · ${number}`, result: vm, notFound: true }, 404);
     }
-    const standing = c.brand ? await standings.get(c.brand.slug) : null;
+    const [standing, history] = await Promise.all([c.brand ? standings.get(c.brand.slug) : null, certificateHistory(lang, c.number)]);
     const vm = resultViewModel(lang, c, standing);
-    page(res, 'verify-result', { title: `${vm.word} · ${c.number}`, result: vm });
+    page(res, 'verify-result', { title: `${vm.word} · ${c.number}`, result: vm, history });
   });
 
   const qrRoute = (format: 'svg' | 'png') =>
@@ -153,7 +154,7 @@ export function verifyRoutes(deps: VerifyDeps): Router {
       res.setHeader('Cache-Control', QR_CACHE);
       res.setHeader('Content-Disposition', `inline; filename="certificate-${number}.${format}"`);
       if (format === 'svg') res.type('image/svg+xml').send(await qrSvg(target, number));
-      else res.type('image/png').send(await qrPng(target));
+      else res.type('image/png').send(await qrPng(target, number));
     });
   qrRoute('svg');
   qrRoute('png');

@@ -10,6 +10,11 @@ import { standingView, type BrandStanding } from '../registries/standing.js';
 import type { NearMiss } from './service.js';
 
 registerMessages({
+  'verify.state.cancelled': ['已注销', 'Cancelled'],
+  'verify.lead.cancelled': [
+    '该证书已于{d}注销。产品不得再使用此认定标志。',
+    'This certificate was cancelled on {d}. The product may no longer use this certification mark.',
+  ],
   'verify.checkedAt': ['查验时间：{time}（北京时间）', 'Checked {time} (Beijing time)'],
   'verify.notFoundCaveat': [
     '本库数据更新于 {time}。新颁发的证书录入本库可能有延迟；如有疑问，请向发证机关核实或拨打 12315。',
@@ -21,13 +26,16 @@ registerMessages({
   ],
 });
 
-export type VerifyState = 'valid' | 'expired' | 'suspended' | 'revoked' | 'notFound';
+export type VerifyState = 'valid' | 'expired' | 'suspended' | 'revoked' | 'cancelled' | 'notFound';
 
-const STATE_OF: Record<string, VerifyState> = { 有效: 'valid', 过期: 'expired', 暂停: 'suspended', 撤销: 'revoked' };
-const ICON: Record<VerifyState, string> = { valid: '✓', expired: '!', suspended: '!', revoked: '✕', notFound: '✕' };
-const TONE: Record<VerifyState, 'ok' | 'warn' | 'bad'> = { valid: 'ok', expired: 'warn', suspended: 'warn', revoked: 'bad', notFound: 'bad' };
+const STATE_OF: Record<string, VerifyState> = { 有效: 'valid', 过期: 'expired', 暂停: 'suspended', 撤销: 'revoked', 注销: 'cancelled' };
+const ICON: Record<VerifyState, string> = { valid: '✓', expired: '!', suspended: '!', revoked: '✕', cancelled: '✕', notFound: '✕' };
+const TONE: Record<VerifyState, 'ok' | 'warn' | 'bad'> = { valid: 'ok', expired: 'warn', suspended: 'warn', revoked: 'bad', cancelled: 'bad', notFound: 'bad' };
 
-/** The verify state for a public (effective) certificate status. */
+/**
+ * The verify state for a public (effective) certificate status. A status an admin added later
+ * (reference data) is not a valid one: it reads as withdrawn.
+ */
 export function stateOf(status: string): VerifyState {
   return STATE_OF[status] ?? 'revoked';
 }
@@ -55,9 +63,10 @@ export function resultViewModel(lang: Lang, c: PublicCertificate, standing: Bran
     expired: t(lang, 'verify.lead.expired', { d: d(c.validUntil) }),
     suspended: t(lang, 'verify.lead.suspended', { d: d(c.statusChangedAt) }),
     revoked: t(lang, 'verify.lead.revoked', { d: d(c.statusChangedAt) }),
+    cancelled: t(lang, 'verify.lead.cancelled', { d: d(c.statusChangedAt) }),
     notFound: '',
   }[state];
-  const withdrawn = state === 'suspended' || state === 'revoked';
+  const withdrawn = state === 'suspended' || state === 'revoked' || state === 'cancelled';
   return {
     state,
     tone: TONE[state],
@@ -72,6 +81,7 @@ export function resultViewModel(lang: Lang, c: PublicCertificate, standing: Bran
     brandName: c.brand?.name ?? '',
     brandHref: c.brand ? url(lang, `/brands/${c.brand.slug}`) : null,
     issuedAt: c.issuedAt,
+    issuedAtPrecision: c.issuedAtPrecision,
     validUntil: c.validUntil,
     issuer: c.issuer,
     standard: c.standard,

@@ -167,6 +167,15 @@ const MIX: Array<[string, SearchQuery]> = [
   ['list word 蔡林记老字号', { ...base, q: '蔡林记老字号' }],
   ['spaced regNo 90000 12345', { ...base, q: '90000 12345' }],
   ['pinyin + city Wuhan Zhou Hei Ya', { ...base, q: 'Wuhan Zhou Hei Ya' }],
+  // Grouped by brand, as the results page asks (one card per brand, facet counts in brands).
+  ['brands 蔡林记', { ...base, q: '蔡林记', group: 'brand' }],
+  ['brands 热干面', { ...base, q: '热干面', group: 'brand' }],
+  ['brands 热干面 @江汉区', { ...base, q: '热干面', filters: { district: '江汉区' }, group: 'brand' }],
+  ['brands 武汉', { ...base, q: '武汉', group: 'brand' }],
+  ['brands 食品', { ...base, q: '食品', group: 'brand' }],
+  ['brands 福', { ...base, q: '福', group: 'brand' }],
+  ['brands 江城 page 5', { ...base, q: '江城', page: 5, group: 'brand' }],
+  ['brands 五芳斋汤圆', { ...base, q: '五芳斋汤圆', group: 'brand' }],
 ];
 
 /** Outside the fixed mix (not in ALL): a typo, pinyin prefixes, a character matching 100,000+ entries, other sorts. */

@@ -31,7 +31,7 @@ describe('browser: search journey (Chromium)', function () {
       await page.getByLabel('搜索品牌、企业、产品、拼音或证书编号').fill('蔡林记');
       await Promise.all([page.waitForURL(/\/search\?q=/), page.keyboard.press('Enter')]);
       assert.match((await page.locator('h1').textContent()) ?? '', /蔡林记/);
-      assert.match((await page.locator('#results-count').textContent()) ?? '', /共 \d+ 条结果/);
+      assert.match((await page.locator('#results-count').textContent()) ?? '', /共 \d+ 个品牌/, 'one card per brand');
       assert.equal(await page.locator('.hit-title mark').first().textContent(), '蔡林记', 'the match is highlighted');
       v = await seriousViolations(page);
       assert.equal(v.length, 0, `search:\n${describeViolations(v)}`);

@@ -124,7 +124,8 @@ describe('markup stored in a brand name', () => {
     assert.ok(!res.text.includes('<b>粗体</b>'), 'the company is escaped too');
     const $ = cheerio.load(res.text);
     const hits = $('ol.hits li.hit').filter((_, h) => $(h).find('.hit-title a').attr('href') === `/brands/${slug}`);
-    assert.ok(hits.length >= 2, 'the directory entry and the certificate are both found');
+    assert.equal(hits.length, 1, 'one card for the brand');
+    assert.ok(hits.find('.entry-chips a.entry-chip').length >= 2, 'the directory entry and the certificate are both found');
     assert.equal(injected($), 0);
     assert.equal($('img').length, 0);
     assert.ok(

@@ -75,10 +75,11 @@ describe('search page', () => {
   it('when a visitor searches 热干面, then the page states the result count and it matches the API total', async () => {
     const { $ } = await page('/search?q=热干面');
     assert.match($('h1').text(), /热干面/);
-    assert.match($('#results-count').text(), /^共 \d+ 条结果$/);
+    // One card per brand (test/search-grouping.test.ts): the count is of brands, as the API's group=brand.
+    assert.match($('#results-count').text(), /^共 \d+ 个品牌$/);
     const n = resultCount($);
     assert.ok(n > 0);
-    assert.equal(n, await apiTotal('q=热干面'));
+    assert.equal(n, await apiTotal('q=热干面&group=brand'));
     assert.equal($('form[role="search"] input[name="q"]').val(), '热干面', 'the box keeps the query');
   });
 

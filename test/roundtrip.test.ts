@@ -78,11 +78,13 @@ describe('round trip: registry service → search index → API and pages', () =
 
   it('when searching on the search page, then a hit links to its brand page', async () => {
     const { $ } = await page('/search?q=琥珀麒麟');
-    assert.equal(resultCount($), 2);
+    // One card for the brand, carrying its directory entry and its certificate.
+    assert.equal(resultCount($), 1);
     const links = $('ol.hits .hit-title a')
       .toArray()
       .map((a) => $(a).attr('href'));
-    assert.deepEqual(links, [`/brands/${slug}`, `/brands/${slug}`]);
+    assert.deepEqual(links, [`/brands/${slug}`]);
+    assert.equal($('ol.hits .entry-chips a.entry-chip').length, 2);
   });
 
   it('when its brand page is opened, then the name, company and certificate with its status are shown', async () => {

@@ -199,6 +199,150 @@ for (const [name, make] of adapters) {
       });
     });
 
+    describe('results grouped by brand', () => {
+      const grouped = (text: string, over: Partial<SearchQuery> = {}) => index.search(q(text, { group: 'brand', ...over }));
+      /** Every match of `text` as entries (the demo data's matches fit in one page of 100). */
+      const entries = async (text: string, over: Partial<SearchQuery> = {}) => {
+        const r = await index.search(q(text, { pageSize: 100, ...over }));
+        assert.ok(r.total <= 100, `${text}: ${r.total} entries fit one page`);
+        return r.hits;
+      };
+
+      it('when a brand holds entries in several registries, then it comes once, carrying each matching entry', async () => {
+        for (const [text, slug] of [
+          ['蔡林记', 'cailinji'],
+          ['马应龙', 'mayinglong'],
+        ] as const) {
+          const r = await grouped(text);
+          assert.ok(r.brands, `${text}: grouped`);
+          const ids = r.brands.map((b) => b.slug);
+          assert.equal(new Set(ids).size, ids.length, `${text}: each brand once`);
+          const card = r.brands.find((b) => b.slug === slug)!;
+          assert.ok(card, `${text} → ${slug}`);
+          const expected = (await entries(text)).filter((h) => h.doc.slug === slug).map((h) => h.doc.id);
+          assert.ok(expected.length >= 3, `${slug} is on several registries`);
+          assert.deepEqual(card.entries.map((h) => h.doc.id).sort(), [...expected].sort());
+          assert.ok(card.entries.every((h) => h.doc.slug === slug));
+          assert.deepEqual(
+            r.hits.map((h) => h.doc.slug),
+            ids,
+            'hits are the brands’ first entries',
+          );
+        }
+      });
+
+      it('when grouped, then the total counts brands and every facet count is the number of cards with that value', async () => {
+        for (const text of ['热干面', '武汉精品', '蔡林记', '汤包']) {
+          const all = await entries(text);
+          const r = await grouped(text, { pageSize: 100 });
+          const brandsOf = (pick: (h: (typeof all)[number]) => boolean) => new Set(all.filter(pick).map((h) => h.doc.slug)).size;
+          assert.equal(
+            r.total,
+            brandsOf(() => true),
+            `${text}: total`,
+          );
+          assert.equal(r.brands!.length, r.total);
+          for (const [facet, values] of Object.entries(r.facets)) {
+            for (const v of values) {
+              const want =
+                facet === 'kind'
+                  ? all.filter((h) => h.doc.kind === v.value).length // choosing a registry lists entries
+                  : brandsOf((h) =>
+                      facet === 'nice'
+                        ? h.doc.niceClasses.includes(Number(v.value))
+                        : facet === 'status'
+                          ? h.status === v.value
+                          : h.doc[facet as 'tier'] === v.value,
+                    );
+              assert.equal(v.count, want, `${text}: ${facet}=${v.value}`);
+            }
+          }
+        }
+      });
+
+      it('when a facet value is chosen on grouped results, then the count it showed is the new number of brands', async () => {
+        const before = await grouped('武汉');
+        for (const facet of ['tier', 'status', 'district', 'nice'] as const) {
+          const value = before.facets[facet]?.[0];
+          if (!value) continue;
+          const after = await grouped('武汉', { filters: { [facet]: value.value }, pageSize: 100 });
+          assert.equal(after.total, value.count, `${facet}=${value.value}`);
+          for (const b of after.brands!)
+            for (const h of b.entries) {
+              if (facet === 'nice') assert.ok(h.doc.niceClasses.includes(Number(value.value)));
+              else if (facet === 'status') assert.equal(h.status, value.value);
+              else assert.equal(h.doc[facet], value.value);
+            }
+        }
+      });
+
+      it('when a registry is chosen, then its entries are listed, not brands', async () => {
+        const r = await grouped('武汉', { filters: { kind: 'certified' } });
+        assert.equal(r.brands, undefined);
+        assert.ok(r.hits.length > 0 && r.hits.every((h) => h.doc.kind === 'certified'));
+        const browse = await grouped('');
+        assert.equal(browse.brands, undefined, 'browsing without words lists entries');
+      });
+
+      it('when paging brands, then pages do not overlap and together give one big page', async () => {
+        const all = (await grouped('武汉', { pageSize: 20 })).brands!.map((b) => b.slug);
+        assert.equal(all.length, 20);
+        const p1 = (await grouped('武汉', { pageSize: 10, page: 1 })).brands!.map((b) => b.slug);
+        const p2 = (await grouped('武汉', { pageSize: 10, page: 2 })).brands!.map((b) => b.slug);
+        assert.deepEqual([...p1, ...p2], all);
+      });
+
+      it('when relevance is equal, then an entry in force ranks above an expired, suspended or removed one, across and within brands', async () => {
+        const base = demo.find((d) => d.kind === 'certified')!;
+        const now = Date.now();
+        const cert = (id: string, slug: string, status: string, expiresAt: number, updatedAt: number): SearchDoc => ({
+          ...base,
+          id: `certified:${id}`,
+          entryId: id,
+          slug,
+          name: '琴台雅集',
+          title: '琴台雅集',
+          nameEn: '',
+          company: '武汉琴台雅集测试有限公司',
+          keywords: [],
+          identifiers: [],
+          summary: '',
+          status,
+          expiresAt,
+          updatedAt,
+          version: 1,
+        });
+        const year = 365 * 86_400_000;
+        // The newest is the one not in force: recency alone would put it first.
+        const made = [
+          cert('g1', 'standing-valid', '有效', now + year, now - 3000),
+          cert('g2', 'standing-expired', '有效', now - year, now - 2000),
+          cert('g3', 'standing-suspended', '暂停', now + year, now - 1000),
+          cert('g4', 'standing-mixed', '有效', now - year, now),
+          cert('g5', 'standing-mixed', '有效', now + year, now - 4000),
+        ];
+        await index.upsert(made);
+        try {
+          const r = await grouped('琴台雅集');
+          const order = r.brands!.map((b) => b.slug).filter((s) => s.startsWith('standing-'));
+          assert.equal(order.length, 4);
+          assert.deepEqual(order.slice(0, 2).sort(), ['standing-mixed', 'standing-valid'], `in force first: ${order.join(', ')}`);
+          const mixed = r.brands!.find((b) => b.slug === 'standing-mixed')!;
+          assert.deepEqual(
+            mixed.entries.map((h) => [h.doc.id, h.status]),
+            [
+              ['certified:g5', '有效'],
+              ['certified:g4', '过期'],
+            ],
+          );
+          const flat = (await index.search(q('琴台雅集'))).hits.map((h) => h.doc.id).filter((id) => made.some((m) => m.id === id));
+          assert.deepEqual(flat.slice(-3).sort(), ['certified:g2', 'certified:g3', 'certified:g4'], 'ungrouped too: expired and suspended last');
+        } finally {
+          await index.remove(made.map((d) => d.id));
+        }
+      });
+    });
+
     describe('writes', () => {
       it('when an older version arrives after a newer one, then the newer one is kept', async () => {
         const d = demo.find((x) => x.slug === 'sijimei' && x.kind === 'time-honored')!;

@@ -14,6 +14,8 @@ import type Database from 'better-sqlite3';
 
 export interface ColumnRow {
   grp: number;
+  /** The brand's slug (results grouped by brand); rows without one share the brand ''. */
+  brand?: string;
   updatedAt: number;
   expiresAt: number | null;
   nameNorm: string;
@@ -68,6 +70,9 @@ function grown(a: Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer> | Uint16Ar
 export class DocColumns {
   /** Facet group id by rowid; 0 = no document (group ids start at 1). */
   private grps = new Int32Array(1024);
+  /** Brand number by rowid (slugs interned in `brandNumbers`, numbers from 1). */
+  private brands = new Int32Array(1024);
+  private brandNumbers = new Map<string, number>();
   private updated = new Float64Array(1024);
   /** Certificate expiry (epoch ms) by rowid; NaN when none. */
   private expiry = new Float64Array(1024).fill(Number.NaN);
@@ -110,12 +115,12 @@ export class DocColumns {
     const max = db.prepare<[], number | null>('SELECT max(rowid) FROM docs').pluck().get() ?? 0;
     cols.grow(max);
     const rows = db
-      .prepare<[], [number, number, number, number | null, string, string, string, string]>(
-        'SELECT rowid, grp, updated_at, expires_at, name_norm, title_norm, py, ini FROM docs',
+      .prepare<[], [number, number, number, number | null, string, string, string, string, string]>(
+        'SELECT rowid, grp, updated_at, expires_at, name_norm, title_norm, py, ini, brand FROM docs',
       )
       .raw()
       .iterate();
-    for (const r of rows) cols.set(r[0], { grp: r[1], updatedAt: r[2], expiresAt: r[3], nameNorm: r[4], titleNorm: r[5], py: r[6], ini: r[7] });
+    for (const r of rows) cols.set(r[0], { grp: r[1], updatedAt: r[2], expiresAt: r[3], nameNorm: r[4], titleNorm: r[5], py: r[6], ini: r[7], brand: r[8] });
     return cols;
   }
 
@@ -124,6 +129,7 @@ export class DocColumns {
     let size = this.grps.length;
     while (size <= rowid) size *= 2;
     this.grps = grown(this.grps, size);
+    this.brands = grown(this.brands, size);
     this.updated = grown(this.updated, size);
     this.expiry = grown(this.expiry, size, Number.NaN);
     this.bloom = grown(this.bloom, size);
@@ -199,6 +205,7 @@ export class DocColumns {
     const ini = r.ini.slice(0, 0xffff);
     this.reserve(name.length + (title === name ? 0 : title.length) + py.length + ini.length);
     this.grps[rowid] = r.grp;
+    this.brands[rowid] = this.brandNumber(r.brand ?? '');
     this.updated[rowid] = r.updatedAt;
     this.expiry[rowid] = r.expiresAt ?? Number.NaN;
     this.bloom[rowid] = charBits(name) | charBits(title);
@@ -220,6 +227,7 @@ export class DocColumns {
     if (rowid >= this.grps.length) return;
     this.release(rowid);
     this.grps[rowid] = 0;
+    this.brands[rowid] = 0;
     this.expiry[rowid] = Number.NaN;
     this.bloom[rowid] = 0;
     this.pyHead[rowid] = 0;
@@ -228,6 +236,31 @@ export class DocColumns {
     this.sig[rowid * SIG] = 0;
     this.pyLen[rowid] = 0;
     this.iniLen[rowid] = 0;
+  }
+
+  /** The number of a brand's slug, given on first sight (kept: a brand's number never changes while the index is open). */
+  private brandNumber(slug: string): number {
+    let n = this.brandNumbers.get(slug);
+    if (n === undefined) {
+      n = this.brandNumbers.size + 1;
+      this.brandNumbers.set(slug, n);
+    }
+    return n;
+  }
+
+  /** How many brand numbers have been given (the largest is this count). */
+  brandCount(): number {
+    return this.brandNumbers.size;
+  }
+
+  /** The brand number of a rowid (1…), 0 when unknown: rows of one brand share it. */
+  brand(rowid: number): number {
+    return rowid < this.brands.length ? this.brands[rowid]! : 0;
+  }
+
+  /** Certificate expiry (epoch ms) of a rowid, NaN when none. */
+  expiresAt(rowid: number): number {
+    return this.expiry[rowid]!;
   }
 
   /** The facet group of a rowid, 0 when unknown. */

@@ -18,7 +18,19 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { charBits, DocColumns, smallest, type ColumnRow } from './columns.js';
 import { searchable } from './enrich.js';
-import { FACETS, type FacetName, type IndexStats, type SearchDoc, type SearchIndex, type SearchQuery, type SearchResult } from './port.js';
+import {
+  BRAND_ENTRIES_MAX,
+  FACETS,
+  IN_FORCE_STATUSES,
+  type BrandHit,
+  type FacetName,
+  type FacetValue,
+  type IndexStats,
+  type SearchDoc,
+  type SearchIndex,
+  type SearchQuery,
+  type SearchResult,
+} from './port.js';
 import { Lexicon, termsOfDoc } from './lexicon.js';
 import { analyzeQuery, ftsExpression, highlightVariants, toHit, typoWords, withinOneEdit, type AnalyzedQuery } from './query.js';
 import { resultNotes, understand } from './understand.js';
@@ -26,7 +38,7 @@ import { DEFAULT_SYNONYM_SET, type Synonyms } from './synonyms.js';
 import { isCjk } from './text.js';
 import { EXPIRED, VALID } from '../registries/kinds.js';
 
-const SCHEMA_VERSION = '8';
+const SCHEMA_VERSION = '9';
 /** Up to this many matches, relevance within a tier is bm25; above, recency (bm25 costs ~2 µs a match). */
 const BM25_LIMIT = 2_000;
 /**
@@ -50,7 +62,7 @@ function createSchema(db: Db): void {
       rowid INTEGER PRIMARY KEY,
       id TEXT NOT NULL UNIQUE,
       kind TEXT NOT NULL, district TEXT NOT NULL, sector TEXT NOT NULL, tier TEXT NOT NULL,
-      status TEXT NOT NULL, nice TEXT NOT NULL, grp INTEGER NOT NULL, expires_at INTEGER, updated_at INTEGER NOT NULL, version INTEGER NOT NULL,
+      status TEXT NOT NULL, nice TEXT NOT NULL, grp INTEGER NOT NULL, brand TEXT NOT NULL, expires_at INTEGER, updated_at INTEGER NOT NULL, version INTEGER NOT NULL,
       name_norm TEXT NOT NULL, title_norm TEXT NOT NULL, py TEXT NOT NULL, ini TEXT NOT NULL, idents TEXT NOT NULL
     );
     -- Kept apart so that the rows scanned for ranking and facets stay small.
@@ -111,6 +123,77 @@ interface Group {
 }
 /** A row of facet_groups. */
 type StoredGroup = Group & { id: number };
+/** A group as searches read it: whether it holds valid certificates (which may read 过期), and whether its status is in force. */
+type ListedGroup = Group & {
+  certValid: boolean;
+  inForce: boolean;
+  /** Facet-value numbers (FacetValueNumbers) of its district, sector, tier and Nice classes. */
+  values: number[];
+  /** The number of its status, and of 过期 (for valid certificates past their expiry). */
+  statusValue: number;
+  expiredValue: number;
+};
+
+/**
+ * Per brand number, which search last saw it and whether more than once: a stamp per search
+ * instead of clearing arrays the size of the brand count.
+ */
+class BrandMarks {
+  private last: Uint32Array;
+  private twice: Uint32Array;
+  private stamp = 0;
+  constructor(readonly size: number) {
+    this.last = new Uint32Array(size);
+    this.twice = new Uint32Array(size);
+  }
+  next(): number {
+    if (++this.stamp === 0xffffffff) {
+      this.last.fill(0);
+      this.twice.fill(0);
+      this.stamp = 1;
+    }
+    return this.stamp;
+  }
+  seen(brand: number, stamp: number): void {
+    if (this.last[brand] === stamp) this.twice[brand] = stamp;
+    else this.last[brand] = stamp;
+  }
+  many(brand: number, stamp: number): boolean {
+    return this.twice[brand] === stamp;
+  }
+  /** Whether the brand has been seen in this search. */
+  has(brand: number, stamp: number): boolean {
+    return this.last[brand] === stamp;
+  }
+}
+
+/**
+ * A number per (facet, value) seen in the groups, so that counting brands per value needs no
+ * string per match. Only grows (values are few: districts, sectors, tiers, statuses, classes).
+ */
+class FacetValueNumbers {
+  private ids = new Map<string, number>();
+  readonly list: Array<[FacetName, string]> = [];
+  of(f: FacetName, value: string): number {
+    const key = `${f}\u0000${value}`;
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.list.length;
+      this.ids.set(key, id);
+      this.list.push([f, value]);
+    }
+    return id;
+  }
+}
+
+/** Facet values by count (then value), the first 100: every facet list's order. */
+function facetValues(counts: Map<string, number>): FacetValue[] {
+  return [...counts]
+    .filter(([, c]) => c > 0)
+    .map(([value, count]) => ({ value, count }))
+    .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
+    .slice(0, 100);
+}
 
 function passes(g: Group, f: FacetName, filters: SearchQuery['filters']): boolean {
   return f === 'nice' ? g.nice.includes(`,${filters.nice},`) : g[f] === filters[f];
@@ -137,13 +220,7 @@ export function aggregateGroups(groups: Group[], filters: SearchQuery['filters']
     }
   }
   const facets: SearchResult['facets'] = {};
-  for (const f of FACETS) {
-    facets[f] = [...counts.get(f)!]
-      .filter(([, c]) => c > 0)
-      .map(([value, count]) => ({ value, count }))
-      .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
-      .slice(0, 100);
-  }
+  for (const f of FACETS) facets[f] = facetValues(counts.get(f)!);
   return { total, facets };
 }
 
@@ -155,7 +232,9 @@ export class EmbeddedSearchIndex implements SearchIndex {
   private statements = new Map<string, Database.Statement>();
   /** The maintained groups by id, read once and dropped on every write. */
   private groupCache: Map<number, Group> | null = null;
-  private groupArray: Array<(Group & { certValid: boolean }) | undefined> | null = null;
+  private groupArray: Array<ListedGroup | undefined> | null = null;
+  /** Numbers of the facet values of the groups (brand counts, brandFacets). */
+  private facetValues = new FacetValueNumbers();
   /** Per-document columns for text queries, kept in step with every write (columns.ts). */
   private cols = new DocColumns();
   /** The search dictionary of the indexed documents (lexicon.ts), kept in step with every write and persisted in `lexicon`. */
@@ -360,6 +439,7 @@ export class EmbeddedSearchIndex implements SearchIndex {
     // Above EXACT_LIMIT the matches are a sample (the most recently indexed): scale up, and say so.
     const scale = m.sampled ? m.estimate / m.rowids.length : 1;
 
+    const grouped = query.group === 'brand' && query.filters.kind === undefined;
     let facets: SearchResult['facets'] = {};
     if (query.facets) {
       const matched: Group[] = [];
@@ -369,28 +449,169 @@ export class EmbeddedSearchIndex implements SearchIndex {
         if (expiredTally[gid]) matched.push({ ...g, status: EXPIRED, n: expiredTally[gid]! });
       });
       facets = aggregateGroups(matched, query.filters).facets;
+      // Grouped, every facet but the registry counts brands (choosing a registry lists entries).
+      if (grouped) facets = { ...this.brandFacets(m.rowids, now, query.filters), kind: facets.kind ?? [] };
       if (scale !== 1) for (const values of Object.values(facets)) for (const v of values) v.count = Math.round(v.count * scale);
     }
 
     const offset = (query.page - 1) * query.pageSize;
-    const page = this.order(passing, query.sort, offset + query.pageSize, a, m.scores).slice(offset);
     const also = highlightVariants(a, this.synonyms);
-    const hits = page.map((r) => {
+    const hitOf = (r: number) => {
       const g = groups[cols.grp(r)]!;
       const status = g.certValid && cols.expiredAt(r, now) ? EXPIRED : g.status;
       return toHit(this.body(r), status, a, also, corrected);
-    });
-    const result: SearchResult = { hits, total: Math.round(passing.length * scale), facets };
+    };
+    if (grouped) {
+      const brands = this.brandPage(passing, query.sort, offset, query.pageSize, a, m.scores, now).map((rows): BrandHit => {
+        const entries = rows.map(hitOf);
+        return { slug: entries[0]!.doc.slug, entries };
+      });
+      const marks = this.brandMarks(cols.brandCount());
+      const stamp = marks.next();
+      let total = 0;
+      for (const r of passing) {
+        const b = cols.brand(r);
+        if (!marks.has(b, stamp)) total++;
+        marks.seen(b, stamp);
+      }
+      const result: SearchResult = { hits: brands.map((b) => b.entries[0]!), brands, total: Math.round(total * scale), facets };
+      if (m.sampled) result.estimated = true;
+      return result;
+    }
+    const page = this.order(passing, query.sort, offset + query.pageSize, a, m.scores, now).slice(offset);
+    const result: SearchResult = { hits: page.map(hitOf), total: Math.round(passing.length * scale), facets };
     if (m.sampled) result.estimated = true;
     return result;
   }
 
   /**
-   * The first `k` of `passing` in the query's order. Relevance: rank tier (exact identifier,
-   * exact name, name prefix, name substring, exact pinyin, pinyin prefix, the rest), then bm25
-   * when the query matched few enough entries to score them all, then the most recently updated.
+   * Facet counts in brands (every facet but `kind`): a brand counts once under each value that
+   * one of its matches has, among the matches passing every filter but that facet's own (as
+   * aggregateGroups does for entries). Matches are reduced to (brand, group variant) keys —
+   * sorted, so that each brand's keys are adjacent and a stamp per facet value counts it once.
    */
-  private order(passing: number[], sort: SearchQuery['sort'], k: number, a: AnalyzedQuery, scores: Map<number, number> | null): number[] {
+  /** Marks per brand number, reused across searches (brandFacets). */
+  private marks: BrandMarks | null = null;
+  private brandMarks(brands: number): BrandMarks {
+    if (!this.marks || this.marks.size <= brands) this.marks = new BrandMarks(Math.max(1024, brands * 2));
+    return this.marks;
+  }
+
+  private brandFacets(rowids: readonly number[], now: number, filters: SearchQuery['filters']): SearchResult['facets'] {
+    const cols = this.cols;
+    const groups = this.groupList();
+    const active = FACETS.filter((f) => filters[f] !== undefined);
+    // Variant of a group: 2·id (its stored status) or 2·id + 1 (valid certificates past their expiry: 过期).
+    const span = 2 * groups.length;
+    /** Per variant, lazily: the one active filter it fails (its FACETS index), NONE, or MORE. */
+    const NONE = -1;
+    const MORE = -2;
+    const failed = new Int8Array(span).fill(-3);
+    const failedOf = (v: number): number => {
+      if (failed[v] !== -3) return failed[v]!;
+      const g = groups[v >> 1]!;
+      const vg: Group = v & 1 ? { ...g, status: EXPIRED } : g;
+      const out = active.filter((f) => !passes(vg, f, filters));
+      return (failed[v] = out.length > 1 ? MORE : out.length ? FACETS.indexOf(out[0]!) : NONE);
+    };
+    const keys = new Float64Array(rowids.length);
+    let n = 0;
+    // First pass: which brands have more than one counted match (most have one).
+    const marks = this.brandMarks(cols.brandCount());
+    const stamp = marks.next();
+    for (const r of rowids) {
+      const gid = cols.grp(r);
+      const g = groups[gid];
+      if (!g) continue;
+      const v = 2 * gid + (g.certValid && cols.expiredAt(r, now) ? 1 : 0);
+      if (active.length && failedOf(v) === MORE) continue;
+      const brand = cols.brand(r);
+      marks.seen(brand, stamp);
+      keys[n++] = brand * span + v;
+    }
+    const values = this.facetValues.list;
+    const facetIndex = values.map(([f]) => FACETS.indexOf(f));
+    const stamps = new Float64Array(values.length);
+    const counts = new Float64Array(values.length);
+    const count = (value: number, brand: number, fails: number) => {
+      if (fails !== NONE && fails !== facetIndex[value]) return;
+      if (stamps[value] === brand) return;
+      stamps[value] = brand;
+      counts[value]!++;
+    };
+    const countKey = (k: number) => {
+      const brand = Math.floor(k / span);
+      const v = k - brand * span;
+      const g = groups[v >> 1]!;
+      const fails = active.length ? failedOf(v) : NONE;
+      for (const value of g.values) count(value, brand, fails);
+      count(v & 1 ? g.expiredValue : g.statusValue, brand, fails);
+    };
+    // A brand with one match counts as it comes; the others' keys, sorted, are adjacent, so a
+    // stamp per value counts each brand once.
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const k = keys[i]!;
+      if (marks.many(Math.floor(k / span), stamp)) keys[m++] = k;
+      else countKey(k);
+    }
+    const several = keys.subarray(0, m).sort();
+    for (let i = 0; i < m; i++) if (i === 0 || several[i] !== several[i - 1]) countKey(several[i]!);
+    const byFacet = new Map<FacetName, Map<string, number>>(FACETS.map((f) => [f, new Map()]));
+    values.forEach(([f, value], id) => {
+      if (counts[id]) byFacet.get(f)!.set(value, counts[id]!);
+    });
+    const facets: SearchResult['facets'] = {};
+    for (const f of FACETS) if (f !== 'kind') facets[f] = facetValues(byFacet.get(f)!);
+    return facets;
+  }
+
+  /**
+   * The brands of one page, each with its passing rows in the query's order (best first, at most
+   * BRAND_ENTRIES_MAX): brands rank by their best row. The rows are ordered in growing prefixes
+   * until the prefix holds enough brands (a brand has a handful of entries, so the first is
+   * almost always enough).
+   */
+  private brandPage(
+    passing: number[],
+    sort: SearchQuery['sort'],
+    offset: number,
+    size: number,
+    a: AnalyzedQuery,
+    scores: Map<number, number> | null,
+    now: number,
+  ): number[][] {
+    const cols = this.cols;
+    const want = offset + size;
+    // Brands in order of their best row, from the first `need` rows.
+    const brandsIn = (need: number) => {
+      const seen = new Set<number>();
+      for (const r of this.order(passing, sort, need, a, scores, now)) seen.add(cols.brand(r));
+      return [...seen];
+    };
+    let need = Math.min(passing.length, want * 4);
+    let brands = brandsIn(need);
+    while (brands.length < want && need < passing.length) {
+      need = Math.min(passing.length, need * 4);
+      brands = brandsIn(need);
+    }
+    const rowsOf = new Map<number, number[]>(brands.slice(offset, want).map((b) => [b, []]));
+    const mine = passing.filter((r) => rowsOf.has(cols.brand(r)));
+    for (const r of this.order(mine, sort, mine.length, a, scores, now)) {
+      const rows = rowsOf.get(cols.brand(r))!;
+      if (rows.length < BRAND_ENTRIES_MAX) rows.push(r);
+    }
+    return [...rowsOf.values()];
+  }
+
+  /**
+   * The first `k` of `passing` in the query's order. Relevance: rank tier (exact identifier,
+   * exact name, name prefix, name substring, exact pinyin, pinyin prefix, the rest), then entries
+   * in force before the others (inForceAt, port.ts: 暂停, 移出, 失效, 撤销, 过期… after), then
+   * bm25 when the query matched few enough entries to score them all, then the most recently
+   * updated.
+   */
+  private order(passing: number[], sort: SearchQuery['sort'], k: number, a: AnalyzedQuery, scores: Map<number, number> | null, now: number): number[] {
     const cols = this.cols;
     if (sort === 'updated') return cols.mostRecent(passing, k);
     if (sort === 'name') return smallest(passing, k, (x, y) => cols.compareByName(x, y));
@@ -404,11 +625,30 @@ export class EmbeddedSearchIndex implements SearchIndex {
       tiers[t]!.push(r);
     }
     const recent = (x: number, y: number) => cols.updatedAt(y) - cols.updatedAt(x) || x - y;
+    // Within a name tier, entries in force first (inForceAt, port.ts), then bm25 or recency. In
+    // the last tier (matched elsewhere than the name) bm25 is the relevance: in force first
+    // only among equal scores (as Meilisearch ranks by its relevance score, see meili.ts).
+    const groups = this.groupList();
+    const inForce = (r: number) => {
+      const g = groups[cols.grp(r)];
+      return Boolean(g?.inForce && !(g.certValid && cols.expiredAt(r, now)));
+    };
     const out: number[] = [];
-    for (const tier of tiers) {
+    for (const [t, tier] of tiers.entries()) {
       if (out.length >= k) break;
-      const need = k - out.length;
-      out.push(...(scores ? smallest(tier, need, (x, y) => scores.get(x)! - scores.get(y)! || recent(x, y)) : cols.mostRecent(tier, need)));
+      if (scores && t === tiers.length - 1) {
+        const standing = (x: number, y: number) => Number(inForce(y)) - Number(inForce(x));
+        out.push(...smallest(tier, k - out.length, (x, y) => scores.get(x)! - scores.get(y)! || standing(x, y) || recent(x, y)));
+        break;
+      }
+      const live: number[] = [];
+      const lapsed: number[] = [];
+      for (const r of tier) (inForce(r) ? live : lapsed).push(r);
+      for (const part of [live, lapsed]) {
+        const need = k - out.length;
+        if (need <= 0) break;
+        out.push(...(scores ? smallest(part, need, (x, y) => scores.get(x)! - scores.get(y)! || recent(x, y)) : cols.mostRecent(part, need)));
+      }
     }
     return out;
   }
@@ -516,11 +756,22 @@ export class EmbeddedSearchIndex implements SearchIndex {
   }
 
   /** Groups by id in an array (index = group id), with certValid set; cached like groups(). */
-  private groupList(): Array<(Group & { certValid: boolean }) | undefined> {
+  private groupList(): Array<ListedGroup | undefined> {
     if (!this.groupArray) {
-      const list: Array<(Group & { certValid: boolean }) | undefined> = [];
-      for (const [id, g] of this.groups())
-        list[id] = { ...g, certValid: g.kind === 'certified' && g.status === VALID, niceList: g.nice.split(',').filter(Boolean) };
+      const list: Array<ListedGroup | undefined> = [];
+      const fv = this.facetValues;
+      for (const [id, g] of this.groups()) {
+        const niceList = g.nice.split(',').filter(Boolean);
+        list[id] = {
+          ...g,
+          certValid: g.kind === 'certified' && g.status === VALID,
+          inForce: IN_FORCE_STATUSES.has(g.status),
+          niceList,
+          values: [fv.of('district', g.district), fv.of('sector', g.sector), fv.of('tier', g.tier), ...niceList.map((n) => fv.of('nice', n))],
+          statusValue: fv.of('status', g.status),
+          expiredValue: fv.of('status', EXPIRED),
+        };
+      }
       this.groupArray = list;
     }
     return this.groupArray;
@@ -649,10 +900,10 @@ function writeDocs(db: Db, docs: SearchDoc[], cols: DocColumns, lexicon: Lexicon
   const current = db.prepare<[string], { rowid: number; version: number; grp: number }>(`SELECT rowid, version, grp FROM docs WHERE id = ?`);
   const del = db.prepare(`DELETE FROM fts WHERE rowid = ?`);
   const insDoc =
-    db.prepare(`INSERT INTO docs(rowid, id, kind, district, sector, tier, status, nice, grp, expires_at, updated_at, version, name_norm, title_norm, py, ini, idents)
-    VALUES (@rowid, @id, @kind, @district, @sector, @tier, @status, @nice, @grp, @expires_at, @updated_at, @version, @name_norm, @title_norm, @py, @ini, @idents)
+    db.prepare(`INSERT INTO docs(rowid, id, kind, district, sector, tier, status, nice, grp, brand, expires_at, updated_at, version, name_norm, title_norm, py, ini, idents)
+    VALUES (@rowid, @id, @kind, @district, @sector, @tier, @status, @nice, @grp, @brand, @expires_at, @updated_at, @version, @name_norm, @title_norm, @py, @ini, @idents)
     ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, district=excluded.district, sector=excluded.sector, tier=excluded.tier,
-      status=excluded.status, nice=excluded.nice, grp=excluded.grp, expires_at=excluded.expires_at, updated_at=excluded.updated_at, version=excluded.version,
+      status=excluded.status, nice=excluded.nice, grp=excluded.grp, brand=excluded.brand, expires_at=excluded.expires_at, updated_at=excluded.updated_at, version=excluded.version,
       name_norm=excluded.name_norm, title_norm=excluded.title_norm, py=excluded.py, ini=excluded.ini, idents=excluded.idents`);
   const insBody = db.prepare(`INSERT OR REPLACE INTO bodies(rowid, body) VALUES (?, ?)`);
   const insFts = db.prepare(`INSERT INTO fts(rowid, name, text, uni, pinyin, ident) VALUES (?, ?, ?, ?, ?, ?)`);
@@ -681,6 +932,7 @@ function writeDocs(db: Db, docs: SearchDoc[], cols: DocColumns, lexicon: Lexicon
         status: d.status,
         nice,
         grp,
+        brand: d.slug,
         expires_at: d.expiresAt,
         updated_at: d.updatedAt,
         version: d.version,
@@ -696,7 +948,7 @@ function writeDocs(db: Db, docs: SearchDoc[], cols: DocColumns, lexicon: Lexicon
       bump(deltas, grp, 1);
       changed.push([
         rowid,
-        { grp, updatedAt: d.updatedAt, expiresAt: d.expiresAt, nameNorm: f.nameNorm, titleNorm: f.titleNorm, py: f.namePy, ini: f.nameIni },
+        { grp, brand: d.slug, updatedAt: d.updatedAt, expiresAt: d.expiresAt, nameNorm: f.nameNorm, titleNorm: f.titleNorm, py: f.namePy, ini: f.nameIni },
       ]);
     }
     applyDeltas(db, deltas);

@@ -31,8 +31,11 @@ import {
   type Task,
 } from 'meilisearch';
 import {
+  BRAND_ENTRIES_MAX,
   FACETS,
   SearchUnavailableError,
+  IN_FORCE_STATUSES,
+  type BrandHit,
   type FacetName,
   type FacetValue,
   type IndexStats,
@@ -129,6 +132,9 @@ const DOC_FIELD_SET = {
 const isDocField = (k: string): k is keyof SearchDoc => Object.hasOwn(DOC_FIELD_SET, k);
 const DOC_FIELDS = Object.keys(DOC_FIELD_SET).filter(isDocField);
 
+/** Facets of the brand itself, the same on each of its entries: a `distinct` query's facet counts are brand counts. */
+const BRAND_FACETS: readonly FacetName[] = ['district', 'sector'];
+
 /** Port facet name → document attribute. */
 const FACET_ATTR: Record<FacetName, string> = {
   kind: 'kind',
@@ -148,15 +154,18 @@ const SEARCHABLE: string[] = ['ident', 'nameExact', 'nameGrams', 'synName', 'pin
 
 export const SETTINGS: Settings = {
   searchableAttributes: SEARCHABLE,
-  // `pk` is filterable so that stored versions can be read with `pk IN [...]`.
-  filterableAttributes: ['kind', 'district', 'sector', 'tier', 'status', 'niceClasses', 'expiresAt', 'version', PK],
+  // `pk` is filterable so that stored versions can be read with `pk IN [...]`; `slug` because
+  // the `distinct` search parameter (results grouped by brand) needs a filterable attribute, and
+  // a page's brands' entries are read with `slug IN [...]`.
+  filterableAttributes: ['kind', 'district', 'sector', 'tier', 'status', 'niceClasses', 'expiresAt', 'version', 'slug', PK],
   sortableAttributes: ['updatedAt', 'namePy'],
   // As the embedded engine (docs/decisions/0009, "Relevance parity"): the field that matched
   // (attributeRank), exact name / name prefix (exactness on nameExact), then what bm25 decides
   // among equal matches there — the shorter name column, then the shorter text column — then
   // the most recently updated. No `wordPosition`: where a token sits among our n-grams or
   // synonym tokens says nothing about relevance (bm25 ignores it), and it made the order among
-  // equal matches an accident of token order.
+  // equal matches an accident of token order. Entries in force before the others at equal
+  // relevance is not a rule here: it depends on today's date (过期), see rankedQueries().
   rankingRules: ['words', 'typo', 'proximity', 'attributeRank', 'sort', 'exactness', 'nameLen:asc', 'textLen:asc', 'updatedAt:desc'],
   typoTolerance: {
     enabled: true,
@@ -282,6 +291,28 @@ function expiredClause(now: number): string {
   return `(kind = "certified" AND status = ${lit(VALID)} AND expiresAt < ${now})`;
 }
 
+/** Entries in force at `now` (inForceAt, port.ts): an in-force status, and no certificate past its expiry. */
+function inForceClause(now: number): string {
+  return `(status IN [${[...IN_FORCE_STATUSES].map(lit).join(', ')}] AND NOT ${expiredClause(now)})`;
+}
+
+/**
+ * The order "relevance, then entries in force first" from two rankings of one query, the entries
+ * in force and the others, each in Meilisearch's order: merged by _rankingScore, the entries in
+ * force winning ties. The score reflects the relevance rules (words … exactness), not the
+ * tie-breaks after them, and never rises along one ranking.
+ */
+export function mergeByStanding<T extends { _rankingScore?: number }>(live: readonly T[], lapsed: readonly T[]): T[] {
+  const out: T[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < live.length || j < lapsed.length) {
+    const takeLive = j >= lapsed.length || (i < live.length && (live[i]!._rankingScore ?? 0) >= (lapsed[j]!._rankingScore ?? 0));
+    out.push(takeLive ? live[i++]! : lapsed[j++]!);
+  }
+  return out;
+}
+
 function facetClause(f: FacetName, value: string, now: number): string {
   if (f === 'nice') {
     const n = Number(value);
@@ -300,6 +331,26 @@ function sortFacet(counts: Record<string, number>, numeric: boolean): FacetValue
     .map(([value, count]) => ({ value, count }))
     .sort((x, y) => y.count - x.count || (numeric ? Number(x.value) - Number(y.value) : x.value < y.value ? -1 : x.value > y.value ? 1 : 0))
     .slice(0, FACET_LIMIT);
+}
+
+/**
+ * Facet counts in entries from a multi-search: each facet from the response `facetSource` names,
+ * the status facet corrected by the count of valid certificates past their expiry (过期).
+ */
+function entryFacets(facetSource: Map<FacetName, number>, res: (i: number) => MultiSearchResult<MeiliDoc>, expiredSource: number): SearchResult['facets'] {
+  const facets: SearchResult['facets'] = {};
+  for (const [f, i] of facetSource) {
+    const counts: Record<string, number> = { ...(res(i).facetDistribution?.[FACET_ATTR[f]] ?? {}) };
+    if (f === 'status') {
+      const expired = res(expiredSource).totalHits ?? 0;
+      if (expired > 0) {
+        counts[VALID] = (counts[VALID] ?? 0) - expired;
+        counts[EXPIRED] = (counts[EXPIRED] ?? 0) + expired;
+      }
+    }
+    facets[f] = sortFacet(counts, f === 'nice');
+  }
+  return facets;
 }
 
 function chunks<T>(list: T[], size: number): T[][] {
@@ -527,31 +578,17 @@ export class MeiliSearchIndex implements SearchIndex {
 
   /** One attempt: the query `a` with the query's filters. */
   private async searchAs(query: SearchQuery, a: AnalyzedQuery, now: number): Promise<SearchResult> {
-    const q = meiliQuery(a, this.synonyms);
-    const base: MultiSearchQuery = { indexUid: this.uid, q, matchingStrategy: 'all' };
-    const on = searchOn(a, this.synonyms);
-    if (on) base.attributesToSearchOn = on;
-    if (a.runs.some(isCjk)) base.locales = ['cmn'];
+    const plan = this.plan(query, a, now);
+    if (query.group === 'brand' && query.filters.kind === undefined && plan.base.q !== '') return this.searchBrands(query, a, now, plan);
+    const { base, filterFor, withFilter, sort } = plan;
 
-    const filterFor = (...skip: FacetName[]): string[] => {
-      const clauses: string[] = [];
-      for (const f of FACETS) {
-        const v = query.filters[f];
-        if (v !== undefined && !skip.includes(f)) clauses.push(facetClause(f, v, now));
-      }
-      return clauses;
-    };
-    const withFilter = (clauses: string[]): Pick<MultiSearchQuery, 'filter'> => (clauses.length ? { filter: clauses.join(' AND ') } : {});
-
-    let sort: string[] | undefined;
-    if (query.sort === 'updated' || (query.sort === 'relevance' && q === '')) sort = ['updatedAt:desc'];
-    else if (query.sort === 'name') sort = ['namePy:asc'];
-
+    const ranked = this.rankedQueries(query, plan, now);
     const main: MultiSearchQuery = {
       ...base,
       ...withFilter(filterFor()),
       page: Math.max(1, Math.floor(query.page)),
-      hitsPerPage: Math.max(0, Math.floor(query.pageSize)),
+      // Split by standing, the page comes from the two rankings (added last); this one counts.
+      hitsPerPage: ranked ? 0 : Math.max(0, Math.floor(query.pageSize)),
       attributesToRetrieve: DOC_FIELDS,
     };
     if (sort) main.sort = sort;
@@ -577,33 +614,205 @@ export class MeiliSearchIndex implements SearchIndex {
       queries.push({ ...base, filter: [...filterFor('status'), expiredClause(now)].join(' AND '), page: 1, hitsPerPage: 0 });
     }
 
+    const split = queries.length;
+    if (ranked) queries.push(...ranked(filterFor(), { retrieve: DOC_FIELDS, limit: query.page * query.pageSize }));
+    const res = await this.multi(queries);
+    const first = res(0);
+    const facets = query.facets ? entryFacets(facetSource, res, expiredSource) : {};
+    const also = highlightVariants(a, this.synonyms);
+    const page = ranked ? mergeByStanding(res(split).hits, res(split + 1).hits).slice((query.page - 1) * query.pageSize) : first.hits;
+    const hits = page.map((h) => this.hitOf(h, a, also, now));
+    return { hits, total: first.totalHits ?? first.estimatedTotalHits ?? hits.length, facets };
+  }
+
+  /**
+   * For relevance order with words: a maker of the two rankings mergeByStanding() combines — the
+   * query's matches in force at `now`, and the others — each from its first hit to `limit`.
+   * Meilisearch cannot rank by standing itself: whether a certificate is in force depends on
+   * the date of the search, and a ranking rule reads stored values. Null for the other orders.
+   */
+  private rankedQueries(query: SearchQuery, plan: ReturnType<MeiliSearchIndex['plan']>, now: number) {
+    if (query.sort !== 'relevance' || plan.base.q === '') return null;
+    const live = inForceClause(now);
+    return (clauses: string[], o: { retrieve: string[]; limit: number; distinct?: string }): MultiSearchQuery[] =>
+      [live, `NOT ${live}`].map((standing) => ({
+        ...plan.base,
+        filter: [...clauses, standing].join(' AND '),
+        offset: 0,
+        limit: Math.max(0, Math.floor(o.limit)),
+        showRankingScore: true,
+        attributesToRetrieve: o.retrieve,
+        ...(o.distinct ? { distinct: o.distinct } : {}),
+      }));
+  }
+
+  /** What every request of an attempt shares: the query, the filters but some, the sort. */
+  private plan(query: SearchQuery, a: AnalyzedQuery, now: number) {
+    const q = meiliQuery(a, this.synonyms);
+    const base: MultiSearchQuery = { indexUid: this.uid, q, matchingStrategy: 'all' };
+    const on = searchOn(a, this.synonyms);
+    if (on) base.attributesToSearchOn = on;
+    if (a.runs.some(isCjk)) base.locales = ['cmn'];
+
+    /** The query's filter clauses, but those of `skip`. */
+    const filterFor = (...skip: FacetName[]): string[] => {
+      const clauses: string[] = [];
+      for (const f of FACETS) {
+        const v = query.filters[f];
+        if (v !== undefined && !skip.includes(f)) clauses.push(facetClause(f, v, now));
+      }
+      return clauses;
+    };
+    const withFilter = (clauses: string[]): Pick<MultiSearchQuery, 'filter'> => (clauses.length ? { filter: clauses.join(' AND ') } : {});
+
+    let sort: string[] | undefined;
+    if (query.sort === 'updated' || (query.sort === 'relevance' && q === '')) sort = ['updatedAt:desc'];
+    else if (query.sort === 'name') sort = ['namePy:asc'];
+    return { base, filterFor, withFilter, sort };
+  }
+
+  /** Sends one multi-search; the result reads the answer to each query by its position. */
+  private async multi(queries: MultiSearchQuery[]): Promise<(i: number) => MultiSearchResult<MeiliDoc>> {
     const { results } = await (await this.searchClient()).multiSearch<{ queries: MultiSearchQuery[] }, MeiliDoc>({ queries });
-    const res = (i: number): MultiSearchResult<MeiliDoc> => {
+    return (i) => {
       const r = results[i];
       if (!r) throw new Error(`Meilisearch multi-search returned ${results.length} results for ${queries.length} queries`);
       return r;
     };
-    const first = res(0);
+  }
 
-    const facets: SearchResult['facets'] = {};
-    for (const [f, i] of facetSource) {
-      const counts: Record<string, number> = { ...(res(i).facetDistribution?.[FACET_ATTR[f]] ?? {}) };
-      if (f === 'status') {
-        const expired = res(expiredSource).totalHits ?? 0;
-        if (expired > 0) {
-          counts[VALID] = (counts[VALID] ?? 0) - expired;
-          counts[EXPIRED] = (counts[EXPIRED] ?? 0) + expired;
+  private hitOf(h: MeiliDoc, a: AnalyzedQuery, also: AnalyzedQuery[], now: number) {
+    const doc = pickDoc(h);
+    return toHit(doc, effectiveStatus(doc.kind, doc.status, doc.expiresAt, now), a, also);
+  }
+
+  /**
+   * One attempt grouped by brand (SearchQuery.group). Two round trips of one multi-search each:
+   *
+   * 1. The page's brands: the query with `distinct: slug` (one hit per brand, the best-ranked;
+   *    totalHits counts brands). With facets, the entry counts of every facet as ungrouped
+   *    (the registry facet keeps them: choosing a registry lists entries), which also name the
+   *    values present.
+   *    The brand's own facets (district, sector) from a `distinct` query's facetDistribution.
+   * 2. The page's brands' entries (`slug IN [...]`, in rank order), and, per value of tier, status
+   *    and Nice class, the number of brands with a matching entry having it: a `distinct` query's
+   *    totalHits under that value's filter. Not the facetDistribution of a `distinct` query:
+   *    Meilisearch counts that over one document per brand, so a brand whose entries differ in
+   *    such a facet would count under one value only (exact only for the brand's own facets).
+   */
+  private async searchBrands(query: SearchQuery, a: AnalyzedQuery, now: number, plan: ReturnType<MeiliSearchIndex['plan']>): Promise<SearchResult> {
+    const { base, filterFor, withFilter, sort } = plan;
+    const all = filterFor();
+    const ranked = this.rankedQueries(query, plan, now);
+    const main: MultiSearchQuery = {
+      ...base,
+      ...withFilter(all),
+      distinct: 'slug',
+      page: Math.max(1, Math.floor(query.page)),
+      hitsPerPage: ranked ? 0 : Math.max(0, Math.floor(query.pageSize)),
+      attributesToRetrieve: ['slug'],
+    };
+    if (sort) main.sort = sort;
+    const queries: MultiSearchQuery[] = [main];
+    const facetSource = new Map<FacetName, number>();
+    let expiredSource = -1;
+    if (query.facets) {
+      const own: string[] = [];
+      for (const f of FACETS) {
+        if (query.filters[f] === undefined) {
+          own.push(FACET_ATTR[f]);
+          facetSource.set(f, 1);
+        } else {
+          facetSource.set(f, queries.length + 1);
+          queries.push({ ...base, ...withFilter(filterFor(f)), facets: [FACET_ATTR[f]], page: 1, hitsPerPage: 0 });
         }
       }
-      facets[f] = sortFacet(counts, f === 'nice');
+      queries.splice(1, 0, { ...base, ...withFilter(all), facets: own, page: 1, hitsPerPage: 0 });
+      expiredSource = queries.length;
+      queries.push({ ...base, filter: [...filterFor('status'), expiredClause(now)].join(' AND '), page: 1, hitsPerPage: 0 });
     }
+    // Brand facets (district, sector: the same on every entry of a brand) are counted exactly by
+    // a distinct query's facetDistribution, one document per brand: with every filter but its own.
+    const brandFacetSource = new Map<FacetName, number>();
+    if (query.facets) {
+      const own = BRAND_FACETS.filter((f) => query.filters[f] === undefined);
+      if (own.length) {
+        for (const f of own) brandFacetSource.set(f, queries.length);
+        queries.push({ ...base, ...withFilter(all), distinct: 'slug', facets: own.map((f) => FACET_ATTR[f]), page: 1, hitsPerPage: 0 });
+      }
+      for (const f of BRAND_FACETS.filter((f) => query.filters[f] !== undefined)) {
+        brandFacetSource.set(f, queries.length);
+        queries.push({ ...base, ...withFilter(filterFor(f)), distinct: 'slug', facets: [FACET_ATTR[f]], page: 1, hitsPerPage: 0 });
+      }
+    }
+    const split = queries.length;
+    if (ranked) queries.push(...ranked(all, { retrieve: ['slug'], limit: query.page * query.pageSize, distinct: 'slug' }));
+    const first = await this.multi(queries);
+    const top = first(0);
+    const order = ranked ? mergeByStanding(first(split).hits, first(split + 1).hits) : top.hits;
+    // Merged, a brand may come twice (an entry in force, one not): the first is its rank.
+    const slugs = [...new Set(order.map((h) => h.slug))].slice(
+      ranked ? (query.page - 1) * query.pageSize : 0,
+      ranked ? query.page * query.pageSize : undefined,
+    );
+    const present = query.facets ? entryFacets(facetSource, first, expiredSource) : {};
+
+    // Round 2: the page's entries, and a brand count per facet value.
+    const second: MultiSearchQuery[] = [];
+    const mine = [...all, `slug IN [${slugs.map(lit).join(', ')}]`];
+    const entryQueries = !slugs.length ? 0 : ranked ? 2 : 1;
+    if (slugs.length && ranked) second.push(...ranked(mine, { retrieve: DOC_FIELDS, limit: slugs.length * BRAND_ENTRIES_MAX }));
+    else if (slugs.length) {
+      const entries: MultiSearchQuery = {
+        ...base,
+        filter: mine.join(' AND '),
+        page: 1,
+        hitsPerPage: slugs.length * BRAND_ENTRIES_MAX,
+        attributesToRetrieve: DOC_FIELDS,
+      };
+      if (sort) entries.sort = sort;
+      second.push(entries);
+    }
+    const counted: Array<[FacetName, string]> = [];
+    for (const f of FACETS) {
+      if (f === 'kind' || BRAND_FACETS.includes(f)) continue;
+      for (const { value } of present[f] ?? []) {
+        counted.push([f, value]);
+        second.push({ ...base, filter: [...filterFor(f), facetClause(f, value, now)].join(' AND '), distinct: 'slug', page: 1, hitsPerPage: 0 });
+      }
+    }
+    const res = second.length ? await this.multi(second) : null;
 
     const also = highlightVariants(a, this.synonyms);
-    const hits = first.hits.map((h) => {
-      const doc = pickDoc(h);
-      return toHit(doc, effectiveStatus(doc.kind, doc.status, doc.expiresAt, now), a, also);
-    });
-    return { hits, total: first.totalHits ?? first.estimatedTotalHits ?? hits.length, facets };
+    const bySlug = new Map<string, BrandHit>(slugs.map((slug) => [slug, { slug, entries: [] }]));
+    if (res && slugs.length)
+      for (const h of entryQueries === 2 ? mergeByStanding(res(0).hits, res(1).hits) : res(0).hits) {
+        const b = bySlug.get(h.slug);
+        if (b && b.entries.length < BRAND_ENTRIES_MAX) b.entries.push(this.hitOf(h, a, also, now));
+      }
+    // A brand whose entries changed between the two requests may come back empty: left out.
+    const brands = [...bySlug.values()].filter((b) => b.entries.length > 0);
+
+    const facets: SearchResult['facets'] = {};
+    if (query.facets && res) {
+      const offset = entryQueries;
+      const counts = new Map<FacetName, Record<string, number>>();
+      counted.forEach(([f, value], i) => {
+        const m = counts.get(f) ?? {};
+        m[value] = res(offset + i).totalHits ?? 0;
+        counts.set(f, m);
+      });
+      for (const f of FACETS) facets[f] = f === 'kind' ? (present.kind ?? []) : sortFacet(counts.get(f) ?? {}, f === 'nice');
+    } else if (query.facets) {
+      for (const f of FACETS) facets[f] = f === 'kind' ? (present.kind ?? []) : [];
+    }
+    for (const [f, i] of brandFacetSource) facets[f] = sortFacet({ ...(first(i).facetDistribution?.[FACET_ATTR[f]] ?? {}) }, false);
+    return {
+      hits: brands.map((b) => b.entries[0]!),
+      brands,
+      total: top.totalHits ?? top.estimatedTotalHits ?? brands.length,
+      facets,
+    };
   }
 
   // --- internals -------------------------------------------------------------------------------

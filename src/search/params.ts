@@ -9,19 +9,21 @@ import { ALL_REGISTRIES } from '../registries/kinds.js';
 import { ALL_STATUSES, DISTRICTS, KINDS, SECTORS } from '../registries/reference.js';
 import { SORTS, type FacetName, type SearchQuery } from './port.js';
 
-/** Every tier of every registry (a search may filter on any). */
-export const TIERS: readonly string[] = ALL_REGISTRIES.flatMap((r) => r.tiers);
+/** Every tier of every registry (a search may filter on any); read each time, as levels are reference data an admin extends. */
+export const tiers = (): readonly string[] => ALL_REGISTRIES.flatMap((r) => r.tiers);
+/** Every status the public may see (certificate statuses are reference data too). */
+const statuses = (): readonly string[] => [...new Set([...ALL_STATUSES, ...ALL_REGISTRIES.flatMap((r) => r.shownStatuses)])];
 
-const enumOf = (values: readonly string[], zh: string) =>
-  z.string().refine((v) => values.includes(v), { message: `${zh}不是可选的值|is not one of the allowed values` });
+const enumOf = (values: readonly string[] | (() => readonly string[]), zh: string) =>
+  z.string().refine((v) => (typeof values === 'function' ? values() : values).includes(v), { message: `${zh}不是可选的值|is not one of the allowed values` });
 
 const schema = z.object({
   q: z.string().max(100, { message: '搜索词不能超过100个字符|must be at most 100 characters' }).default(''),
   kind: enumOf(KINDS, '名录').optional(),
   district: enumOf(DISTRICTS, '所属区').optional(),
   sector: enumOf(SECTORS, '产业').optional(),
-  tier: enumOf(TIERS, '级别').optional(),
-  status: enumOf(ALL_STATUSES, '状态').optional(),
+  tier: enumOf(tiers, '级别').optional(),
+  status: enumOf(statuses, '状态').optional(),
   nice: z.coerce
     .number({ message: '尼斯分类应为1-45的整数|must be a whole number 1-45' })
     .int({ message: '尼斯分类应为1-45的整数|must be a whole number 1-45' })
@@ -41,6 +43,8 @@ const schema = z.object({
     .min(1, { message: '每页条数应为1-100|must be 1-100' })
     .max(100, { message: '每页条数应为1-100|must be 1-100' })
     .default(20),
+  /** One result per brand or per registry entry (SearchQuery.group); each caller has its default. */
+  group: enumOf(['brand', 'entry'], '分组方式').optional(),
   lang: z.enum(['zh', 'en'], { message: '语言应为 zh 或 en|must be zh or en' }).optional(),
 });
 
@@ -63,8 +67,15 @@ export function assertPlainQuery(query: Record<string, unknown>): Record<string,
   return out;
 }
 
-/** Parses the query string into a SearchQuery (unknown parameters such as utm_* are ignored). */
-export function parseSearchParams(query: Record<string, unknown>, fixedKind?: string): { params: SearchParams; search: SearchQuery } {
+/**
+ * Parses the query string into a SearchQuery (unknown parameters such as utm_* are ignored).
+ * `defaultGroup`: how results are grouped when the query string says nothing (`group=`).
+ */
+export function parseSearchParams(
+  query: Record<string, unknown>,
+  fixedKind?: string,
+  defaultGroup: 'brand' | 'entry' = 'entry',
+): { params: SearchParams; search: SearchQuery } {
   const plain = assertPlainQuery(query);
   const empties = Object.fromEntries(Object.entries(plain).filter(([, v]) => v.trim() !== ''));
   const result = schema.safeParse(empties);
@@ -89,6 +100,7 @@ export function parseSearchParams(query: Record<string, unknown>, fixedKind?: st
       page: params.page,
       pageSize: params.pageSize,
       facets: true,
+      ...((params.group ?? defaultGroup) === 'brand' ? { group: 'brand' as const } : {}),
     },
   };
 }

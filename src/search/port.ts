@@ -61,6 +61,12 @@ export interface SearchQuery {
   facets: boolean;
   /** "Now" for certificate expiry; injectable for tests. */
   now?: Date;
+  /**
+   * 'brand': one result per brand (SearchResult.brands), carrying the brand's matching entries.
+   * Ignored when the filters (the query's own or read from its words) name a registry (`kind`):
+   * a registry's results are its entries. Absent: one result per entry.
+   */
+  group?: 'brand';
 }
 
 export interface FacetValue {
@@ -76,8 +82,41 @@ export interface Hit {
   highlights: Partial<Record<'title' | 'name' | 'company' | 'keywords', string[]>>;
 }
 
+/** One brand of a grouped result: its entries that match the query and filters, best first. */
+export interface BrandHit {
+  slug: string;
+  /** At least one; `entries[0]` is the brand's best-ranked entry (the one in SearchResult.hits). */
+  entries: Hit[];
+}
+
+/** Entries a brand card carries at most (a brand rarely has more than a handful). */
+export const BRAND_ENTRIES_MAX = 20;
+
+/**
+ * Statuses under which an entry is in force (listed, protected, valid). At equal relevance an
+ * entry in force ranks above one that is not (暂停, 移出, 失效, 已移出, 撤销, and 过期).
+ */
+export const IN_FORCE_STATUSES: ReadonlySet<string> = new Set(['在册', '重点保护', '一般保护', '有效', '复核中']);
+
+/**
+ * Whether an entry is in force at `now` (epoch ms): its status is one of IN_FORCE_STATUSES and,
+ * for a certificate, its validity has not ended (过期 is derived, never stored). Relevance first:
+ * among entries equally relevant, those in force rank first — in every adapter.
+ */
+export function inForceAt(d: Pick<SearchDoc, 'kind' | 'status' | 'expiresAt'>, now: number): boolean {
+  if (!IN_FORCE_STATUSES.has(d.status)) return false;
+  return !(d.kind === 'certified' && d.expiresAt !== null && d.expiresAt < now);
+}
+
 export interface SearchResult {
+  /** One per entry; when grouped (`brands` present), each brand's best entry, in brand order. */
   hits: Hit[];
+  /**
+   * Present when the result is grouped by brand (SearchQuery.group, no registry filter): then
+   * `total` counts brands, and so do the facet counts — except `kind`'s, which count entries,
+   * because choosing a registry lists its entries. Every count is what choosing it shows.
+   */
+  brands?: BrandHit[];
   total: number;
   facets: Partial<Record<FacetName, FacetValue[]>>;
   /**

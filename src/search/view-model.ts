@@ -3,9 +3,9 @@
  * values as plain links (so everything works without JavaScript and every state has a URL),
  * active filters, sort options and pagination.
  */
-import { formatTime, label, registerMessages, t, type Lang } from '../platform/i18n.js';
+import { formatDate, formatTime, label, registerMessages, t, type Lang } from '../platform/i18n.js';
 import { url } from '../platform/views.js';
-import { FACETS, SORTS, type FacetName, type Hit, type SearchQuery, type SearchResult } from './port.js';
+import { FACETS, SORTS, type BrandHit, type FacetName, type Hit, type SearchQuery, type SearchResult } from './port.js';
 import type { SearchParams } from './params.js';
 
 type Params = Record<string, string | number | undefined>;
@@ -21,6 +21,11 @@ registerMessages({
   'search.understood': ['已按以下条件理解：', 'Understood as: '],
   // The hits' titles are h3s: this heading keeps the outline h1 → h2 → h3 (Lighthouse heading-order).
   'search.resultsHeading': ['结果列表', 'Results'],
+  'search.brands': ['共 {n} 个品牌', '{n} brands'],
+  'search.brandsAbout': ['约 {n} 个品牌', 'About {n} brands'],
+  'search.standings': ['名录与认定', 'Listings and certifications'],
+  'search.validUntil': ['有效期至{date}', 'valid until {date}'],
+  'search.expiredOn': ['{date}到期', 'expired {date}'],
 });
 
 /** Extras the page adds besides the result: the data stamp and a did-you-mean link. */
@@ -58,6 +63,7 @@ function currentParams(p: SearchParams): Params {
     status: p.status,
     nice: p.nice,
     sort: p.sort,
+    group: p.group,
     pageSize: p.pageSize === 20 ? undefined : p.pageSize,
   };
 }
@@ -83,12 +89,15 @@ export function searchViewModel(
   const facets = FACETS.filter((f) => !(fixedKind && f === 'kind'))
     .map((f) => {
       const selected = q.filters[f];
-      const values = (r.facets[f] ?? []).map((v) => ({
-        label: facetLabel(lang, f, v.value),
-        count: v.count,
-        selected: v.value === selected,
-        href: link({ [f]: v.value === selected ? undefined : v.value }),
-      }));
+      // A brand that does not state its district or sector (待补充) is counted under no facet value.
+      const values = (r.facets[f] ?? [])
+        .filter((v) => v.value !== '')
+        .map((v) => ({
+          label: facetLabel(lang, f, v.value),
+          count: v.count,
+          selected: v.value === selected,
+          href: link({ [f]: v.value === selected ? undefined : v.value }),
+        }));
       return { name: f, title: t(lang, `facet.${f}`), values, open: Boolean(selected) || f === 'kind' || f === 'district' };
     })
     .filter((f) => f.values.length > 0);
@@ -120,7 +129,9 @@ export function searchViewModel(
     understood: notes.understood,
     activeCount: active.length,
     estimated: r.estimated ?? false,
+    grouped: Boolean(r.brands),
     hits: r.hits.map((h) => hitViewModel(lang, h)),
+    brands: r.brands?.map((b) => brandHitViewModel(lang, b)) ?? null,
     facets,
     active,
     clearHref: active.length ? url(lang, basePath, { q: p.q || undefined, sort: p.sort }) : null,
@@ -175,6 +186,59 @@ export function hitViewModel(lang: Lang, h: Hit) {
     niceClasses: h.doc.niceClasses,
     certNumber: h.doc.kind === 'certified' ? h.doc.identifiers[h.doc.identifiers.length - 1] : null,
     demo: h.doc.demo,
+  };
+}
+
+/**
+ * One brand card of grouped results: the brand from its best entry (name, company and their
+ * highlights), and a standing per matching entry — what it is (中华老字号 2006, 驰名商标 2013,
+ * 武汉精品 · product, valid until …), its status, and a link to it: the registry's section of
+ * the brand page, a certificate's own check page.
+ */
+export function brandHitViewModel(lang: Lang, b: BrandHit) {
+  const top = hitViewModel(lang, b.entries[0]!);
+  const brandHref = url(lang, `/brands/${b.slug}`);
+  return {
+    ...top,
+    href: brandHref,
+    title: top.name,
+    titleHl: top.nameHl,
+    showName: false,
+    standingsLabel: t(lang, 'search.standings'),
+    standings: b.entries.map((h) => standingViewModel(lang, h, brandHref)),
+  };
+}
+
+function standingViewModel(lang: Lang, h: Hit, brandHref: string) {
+  const d = h.doc;
+  const year = d.year ? ` ${d.year}` : '';
+  let what: string;
+  let detail: string | null = null;
+  let detailHl: string[] | null = null;
+  let until: string | null = null;
+  let href = `${brandHref}#${d.kind}`;
+  if (d.kind === 'time-honored') what = `${label(lang, d.tier)}${year}`;
+  else if (d.kind === 'famous') what = `${t(lang, 'kind.short.famous')}${year}`;
+  else if (d.kind === 'directory')
+    what = d.tier === '商标品牌' ? t(lang, 'kind.short.directory') : `${t(lang, 'kind.short.directory')} · ${label(lang, d.tier)}`;
+  else {
+    what = label(lang, d.tier);
+    detail = d.title;
+    detailHl = h.highlights.title ?? null;
+    if (d.expiresAt) until = t(lang, h.status === '过期' ? 'search.expiredOn' : 'search.validUntil', { date: formatDate(lang, d.expiresAt) });
+    const number = d.identifiers[d.identifiers.length - 1];
+    if (number) href = url(lang, `/verify/${number}`);
+  }
+  const status = label(lang, h.status);
+  return {
+    kind: d.kind,
+    what,
+    detail,
+    detailHl,
+    until,
+    status,
+    statusClass: statusClass(h.status),
+    href,
   };
 }
 

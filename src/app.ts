@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { EventRecorder } from './audit/index.js';
 import { auditRoutes } from './admin/audit-routes.js';
+import { referenceAdminRoutes } from './admin/reference.js';
 import { auditKeyring } from './audit/keys.js';
 import { registryAdminRoutes } from './admin/registries/index.js';
 import { apiDocsRoutes } from './api-docs/routes.js';
@@ -37,12 +38,15 @@ import { apiRoutes } from './site/api.js';
 import { publicRoutes } from './site/pages.js';
 import { feedRoutes } from './site/feeds.js';
 import { adminReportRoutes, publicReportRoutes } from './reports/routes.js';
+import { Alerts } from './alerts/index.js';
+import { adminOutboxRoutes, alertLocals, publicAlertRoutes } from './alerts/routes.js';
 import type { SearchIndex } from './search/port.js';
 import type { IndexSync } from './search/sync.js';
 import type { ChangeWorker } from './registries/outbox.js';
 import { registryStatsCache, type RegistryStats } from './registries/counts.js';
 import type { SwrCache } from './platform/swr-cache.js';
 import { verifyRoutes } from './verify/routes.js';
+import { mediaStore, pictureAdminRoutes, publicMediaRoutes } from './media/routes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -74,13 +78,18 @@ export interface AppDeps {
   imports?: ImportJobs;
   /** Aborted when the app stops (boot): the app stops listening for changes and sync passes. */
   signal?: AbortSignal;
+  /** The e-mail alerts and their outbox (boot starts and stops them). A new, unstarted one otherwise. */
+  alerts?: Alerts;
 }
 
-export function createApp({ config, logger, index, sync, auditTrail, audit, statsCache, rateLimits, imports, signal }: AppDeps): Express {
+export function createApp({ config, logger, index, sync, auditTrail, audit, statsCache, rateLimits, imports, signal, alerts }: AppDeps): Express {
   const app = express();
   const counts = statsCache ?? registryStatsCache(logger);
   const limits = rateLimits ?? new RateLimits();
   const jobs = imports ?? new ImportJobs({ dir: importDir(config), logger, audit: auditTrail });
+  const mailAlerts = alerts ?? new Alerts({ config, log: logger });
+  // Uploaded pictures' bytes (a local folder outside the web root by default; src/platform/media-store.ts).
+  const media = mediaStore(config);
   // Static files by content hash (cached a year), and each page's own stylesheets only.
   const assets = createAssetManifest(path.join(ROOT, 'public'), { watch: config.NODE_ENV !== 'production' });
   const render = createRenderer(path.join(ROOT, 'views'), {
@@ -212,7 +221,7 @@ export function createApp({ config, logger, index, sync, auditTrail, audit, stat
   // request); cleared by every write applied here and every search sync pass.
   const pageCache = createPageCache({
     ttlMs: config.PAGE_CACHE_SECONDS * 1000,
-    exclude: ['/admin', '/open-data', '/healthz', '/readyz', '/report'],
+    exclude: ['/admin', '/open-data', '/healthz', '/readyz', '/report', '/media', '/alerts'],
     // 关怀版 and standard pages are cached apart (src/platform/care.ts).
     variant: careVariant,
   });
@@ -225,6 +234,8 @@ export function createApp({ config, logger, index, sync, auditTrail, audit, stat
   ];
   signal?.addEventListener('abort', () => unsubscribe.forEach((undo) => undo()), { once: true });
   app.use(pageCache.middleware);
+  // The subscribe forms on brand, certificate and list pages: their stateless form token.
+  app.use(alertLocals(mailAlerts));
 
   // The back office: its own session, CSRF and role checks; public pages never get a cookie.
   app.use(
@@ -239,12 +250,16 @@ export function createApp({ config, logger, index, sync, auditTrail, audit, stat
         registryAdminRoutes({ render, index }),
         Router().use('/import', importRoutes({ render, config, jobs })).use('/export', exportRoutes({ render, config, logger, index })),
         auditRoutes({ render, keys: auditKeyring(config) }),
+        referenceAdminRoutes({ render }),
         statsAdminRoutes({ render, logger, cache: counts }),
         adminReportRoutes({ render, audit: auditTrail }),
+        adminOutboxRoutes({ render, alerts: mailAlerts }),
+        pictureAdminRoutes({ render, config, store: media }),
       ],
     }),
   );
   app.use(apiDocsRoutes({ render }));
+  app.use(publicMediaRoutes({ store: media }));
   // The data-as-of stamp also says how many saved changes the index does not hold yet.
   const pending = () => sync.lag();
   app.use('/api/v1', apiRoutes({ index, pending }));
@@ -262,6 +277,23 @@ export function createApp({ config, logger, index, sync, auditTrail, audit, stat
         limit: config.RATE_LIMIT_REPORT_PER_HOUR,
         message: '提交次数过多，请一小时后再试',
         messageEn: 'Too many reports from here; please try again in an hour',
+        counting: config.RATE_LIMIT_SHARED ? 'shared-batched' : 'memory',
+        failOpen: true,
+      }),
+    }),
+  );
+  app.use(
+    publicAlertRoutes({
+      render,
+      alerts: mailAlerts,
+      config,
+      // Subscribe posts per client per hour (each address also gets at most a few confirmations a day).
+      limit: limits.limiter({
+        name: 'alerts',
+        windowMs: 3_600_000,
+        limit: 20,
+        message: '订阅请求过于频繁，请一小时后再试',
+        messageEn: 'Too many subscription requests from here; please try again in an hour',
         counting: config.RATE_LIMIT_SHARED ? 'shared-batched' : 'memory',
         failOpen: true,
       }),

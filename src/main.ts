@@ -23,11 +23,13 @@ import { ChangeCompactor, handleInline } from './registries/changes.js';
 import { ChangeWorker } from './registries/outbox.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { ALL_REGISTRIES } from './registries/kinds.js';
+import { ReferenceRefresher } from './registries/reference-data.js';
 import { createSearchIndex } from './search/index.js';
 import type { SearchIndex } from './search/port.js';
 import { IndexSync, reindexAll } from './search/sync.js';
 import { registryStatsCache } from './registries/counts.js';
 import { importDir, ImportJobs } from './imports/jobs.js';
+import { Alerts, SUBSCRIPTION_EXPIRY } from './alerts/index.js';
 
 export interface Running {
   server: Server;
@@ -86,6 +88,11 @@ export async function boot(config: Config, opts: BootOptions): Promise<Running> 
       const pending = await pendingMigrations();
       if (pending.length) logger.warn({ pending }, 'database: migration steps pending; run `npm run migrate`');
     }
+    // Levels, certificate statuses and re-review outcomes that admins added, kept current in memory
+    // (validation reads them synchronously; other processes' additions arrive on the timer).
+    const referenceData = new ReferenceRefresher(logger);
+    undo.push(() => referenceData.stop());
+    await referenceData.start();
     const index = opts.index ?? (await createSearchIndex(config));
     undo.push(() => index.close());
     await index.init();
@@ -114,12 +121,17 @@ export async function boot(config: Config, opts: BootOptions): Promise<Running> 
     const sync = new IndexSync(index, logger, config.OUTBOX_POLL_MS);
     undo.push(() => sync.stop());
     sync.start();
-    const sweeper = new ExpirySweeper([SESSION_EXPIRY, RATE_LIMIT_EXPIRY, SIGN_IN_THROTTLE_EXPIRY]);
+    const sweeper = new ExpirySweeper([SESSION_EXPIRY, RATE_LIMIT_EXPIRY, SIGN_IN_THROTTLE_EXPIRY, SUBSCRIPTION_EXPIRY]);
     undo.push(() => sweeper.stop());
     await sweeper.start();
     const compactor = new ChangeCompactor(logger);
     undo.push(() => compactor.stop());
     compactor.start();
+    // E-mail alerts: their change-log cursor, daily passes and the mail outbox's sender
+    // (docs/decisions/0018). Stopped before the workers; a mail being sent is left to its lease.
+    const alerts = new Alerts({ config, log: logger, pollMs: Math.max(config.OUTBOX_POLL_MS, 5_000) });
+    undo.push(() => alerts.stop());
+    await alerts.start();
     // Count the registries for /stats in the background, so its first visitor does not wait.
     const statsCache = registryStatsCache(logger);
     const warming = statsCache.get().catch(() => {});
@@ -131,7 +143,7 @@ export async function boot(config: Config, opts: BootOptions): Promise<Running> 
     undo.push(() => rateLimits.stop());
     const imports = new ImportJobs({ dir: importDir(config), logger, audit: auditTrail });
     undo.push(() => imports.stop());
-    const app = createApp({ config, logger, index, sync, auditTrail, audit, statsCache, rateLimits, imports, signal: closing.signal });
+    const app = createApp({ config, logger, index, sync, auditTrail, audit, statsCache, rateLimits, imports, signal: closing.signal, alerts });
     // Timeouts, header limits and polite refusals (431 for a 100 KB URL) in src/platform/http-server.ts.
     const server = await listen(createHttpServer(app), config.PORT, config.HOST);
     // Requests in flight get half the shutdown bound to finish; then their connections are closed.

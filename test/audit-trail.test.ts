@@ -47,8 +47,8 @@ describe('audit trail ownership', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'audit-trail-'));
     try {
       const file = path.join(dir, 'rejected.csv');
-      // One row, rejected (no company, no credit code…): nothing is written, but the run is audited.
-      writeFileSync(file, '品牌名称,企业名称,统一社会信用代码,所属区,产业\r\n记录者品牌,,,,\r\n');
+      // One row, rejected (a district Wuhan does not have): nothing is written, but the run is audited.
+      writeFileSync(file, '品牌名称,企业名称,统一社会信用代码,所属区,产业\r\n记录者品牌,,,火星区,\r\n');
       const writer = new CountingWriter();
       const summary = await runImport({ registry: 'directory', file, fileName: 'rejected.csv', dryRun: false, actor: 'test@recorder', audit: writer });
       assert.equal(summary.rejected, 1);

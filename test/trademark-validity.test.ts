@@ -10,6 +10,7 @@ import { FamousMark, Trademark } from '../src/registries/models.js';
 import { createEntry, updateEntry } from '../src/registries/service.js';
 import { loadBrandStanding, standingJson } from '../src/registries/standing.js';
 import { loginAs } from './support/admin.js';
+import { seriousViolations, useBrowser } from './support/browser.js';
 import { testContext } from './support/context.js';
 import { createTestBrand } from './support/helpers.js';
 
@@ -79,4 +80,32 @@ describe('trademark validity drives standing', function () {
     assert.equal($after(`#due-famous-mark-ended a[href="/admin/famous/${String(famous._id)}"]`).length, 0);
     assert.equal($after(`#due-trademarks-ended a[href="/admin/trademarks/${String(tm._id)}"]`).length, 0);
   });
+});
+
+describe('trademark validity drives standing, in the browser', function () {
+  this.timeout(90_000);
+  const chrome = useBrowser();
+
+  for (const viewport of [
+    { width: 390, height: 844 },
+    { width: 1280, height: 900 },
+  ]) {
+    it(`when a citizen opens the brand page of a famous mark whose registrations all ended (${viewport.width}×${viewport.height}), then the warning is in view of the standing, the ended registration is marked, and axe finds nothing serious`, async () => {
+      const { brand, regNo } = await famousBrandWithEndedMark();
+      const page = await chrome.browser.newPage({ viewport });
+      try {
+        await page.goto(`${chrome.base}/brands/${String(brand.slug)}`);
+        const standing = page.locator('section.standing');
+        await standing.waitFor();
+        assert.match(await standing.innerText(), new RegExp(`注册商标第${regNo}号已于.*到期，未见续展，保护状态待核实`));
+        assert.doesNotMatch(await standing.innerText(), /驰名商标：重点保护，自/);
+        assert.ok(await standing.isVisible(), 'the standing with its warning is shown');
+        const row = page.locator('tr', { has: page.locator('td.mono', { hasText: regNo }) });
+        assert.match(await row.innerText(), /已到期，未续展/);
+        assert.deepEqual(await seriousViolations(page), []);
+      } finally {
+        await page.close();
+      }
+    });
+  }
 });

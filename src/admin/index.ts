@@ -107,8 +107,14 @@ export function adminRoutes({ render, config, logger, auditTrail, features = [],
   // Before loadUser: a message loadUser leaves (a session that reached its lifetime) is for the next page.
   router.use(showFlash());
   router.use(loadUser({ maxHours: config.SESSION_MAX_HOURS }));
-  // The spreadsheet upload reads its own multipart body, token first (src/imports/upload.ts).
-  router.use(csrfProtection({ publicBaseUrl: config.PUBLIC_BASE_URL, production: config.NODE_ENV === 'production', multipartPaths: ['/import/upload'] }));
+  // The spreadsheet and picture uploads read their own multipart bodies, token first (src/platform/upload.ts).
+  router.use(
+    csrfProtection({
+      publicBaseUrl: config.PUBLIC_BASE_URL,
+      production: config.NODE_ENV === 'production',
+      multipartPaths: ['/import/upload', '/pictures/upload'],
+    }),
+  );
   router.use(adminNav());
   router.use(authRoutes({ render, config, logger, audit: auditTrail }));
   router.use(requireRole('viewer'));

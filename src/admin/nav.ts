@@ -28,6 +28,7 @@ registerMessages({
   'admin.nav.stats': ['统计', 'Statistics'],
   'admin.nav.audit': ['审计日志', 'Audit trail'],
   'admin.nav.users': ['账户', 'Accounts'],
+  'admin.nav.reference': ['参考数据', 'Reference data'],
   'admin.nav.account': ['我的账户', 'My account'],
 });
 
@@ -40,10 +41,12 @@ const NAV: Array<[path: string, key: string, min: Role]> = [
   ['/admin/certified', 'admin.nav.certified', 'viewer'],
   ['/admin/due', 'admin.nav.due', 'viewer'],
   ['/admin/reports', 'admin.nav.reports', 'viewer'],
+  ['/admin/outbox', 'admin.nav.outbox', 'admin'],
   ['/admin/import', 'admin.nav.import', 'viewer'],
   ['/admin/stats', 'admin.nav.stats', 'viewer'],
   ['/admin/audit', 'admin.nav.audit', 'viewer'],
   ['/admin/users', 'admin.nav.users', 'admin'],
+  ['/admin/reference', 'admin.nav.reference', 'admin'],
   ['/admin/account', 'admin.nav.account', 'viewer'],
 ];
 

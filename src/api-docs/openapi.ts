@@ -20,7 +20,8 @@ import {
   TIME_HONORED_TIERS,
   BRAND_SLUG,
 } from '../registries/reference.js';
-import { TIERS } from '../search/params.js';
+import { completeFields } from '../registries/completeness.js';
+import { tiers } from '../search/params.js';
 import { FACETS, SORTS } from '../search/port.js';
 
 type Json = Record<string, unknown>;
@@ -33,6 +34,21 @@ const bool = { type: 'boolean' };
 const arr = (items: Json): Json => ({ type: 'array', items });
 const obj = (properties: Record<string, Json>, required: string[] = Object.keys(properties)): Json => ({ type: 'object', properties, required });
 const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+/** How much of a partial date is known (src/registries/partial-date.ts): the date holds the period's first instant. */
+const precision = (of: string): Json => ({
+  type: 'string',
+  enum: ['year', 'month', 'day'],
+  description: `How much of ${of} the source gives: year (${of} is 1 January of that year), month (the 1st of that month) or day.`,
+});
+/**
+ * The facts a record lacks (待补充, src/registries/completeness.ts): their fields are null, never
+ * invented; `missing` names them.
+ */
+const missing = (fields: readonly string[]): Json => ({
+  ...arr({ type: 'string', enum: [...fields] }),
+  description: 'The fields this record lacks (待补充, to be completed); each is null above. Empty when the record is complete.',
+  'x-description-zh': '该记录尚缺的字段（信息待补充），这些字段的值为 null；信息齐全时为空数组。',
+});
 
 const schemas: Record<string, Json> = {
   Error: obj({
@@ -70,9 +86,66 @@ const schemas: Record<string, Json> = {
     },
     demo: { type: 'boolean', description: 'Invented demonstration data.' },
   }),
+  BrandEntry: obj({
+    kind: { type: 'string', enum: [...KINDS], description: 'Which registry the entry is in.' },
+    title: { type: 'string', description: 'The brand name, or the certified product for certificates.' },
+    tier: { type: 'string', description: 'Tier or level (中华老字号, 武汉精品, 行政认定, 地理标志 …).' },
+    status: { type: 'string', description: 'Status as the public sees it (certificates: 过期 once valid-until has passed).' },
+    year: { ...nullable(int), description: 'Year listed, recognised or certified.' },
+    validUntil: { ...nullable(dateTime), description: 'Certificates: end of validity; null for the other registries.' },
+    identifier: {
+      ...nullable(str),
+      description: "The entry's key in its registry: the certificate number, or the famous mark's registration number; null where the brand is the key.",
+    },
+    niceClasses: arr({ type: 'integer', minimum: 1, maximum: 45 }),
+    url: {
+      type: 'string',
+      description: "Path of the entry: the registry's section of the brand page (/brands/{slug}#kind), or a certificate's check (/verify/{number}).",
+    },
+  }),
+  SearchBrand: obj({
+    slug: { type: 'string', pattern: BRAND_SLUG.source, description: 'Brand id: GET /api/v1/brands/{slug}.' },
+    name: str,
+    nameEn: nullable(str),
+    company: str,
+    district: str,
+    sector: str,
+    industry: str,
+    url: { type: 'string', description: 'Path of the brand page.' },
+    highlights: {
+      type: 'object',
+      description: "Matched fields of the brand's best entry as HTML with <mark> around the matches (text is escaped).",
+      properties: Object.fromEntries(['title', 'name', 'company', 'keywords'].map((k) => [k, str])),
+      additionalProperties: false,
+    },
+    demo: { type: 'boolean', description: 'Invented demonstration data.' },
+    entries: {
+      ...arr(ref('BrandEntry')),
+      minItems: 1,
+      description: "The brand's entries that match the words and filters, best first (entries in force before the others at equal relevance); at most 20.",
+      'x-description-zh': '该品牌符合搜索词与筛选条件的各名录条目，按相关度排列（相关度相同时有效条目在前），最多20条。',
+    },
+  }),
   SearchResult: obj(
     {
-      hits: arr(ref('SearchHit')),
+      hits: {
+        ...arr(ref('SearchHit')),
+        description: 'One per registry entry. Absent with group=brand (see brands).',
+        'x-description-zh': '每个名录条目一条；group=brand 时不返回（见 brands）。',
+      },
+      group: {
+        type: 'string',
+        enum: ['brand'],
+        description:
+          'Present when the results are grouped by brand (group=brand, words to search for, no kind filter): then total and the facet counts count brands, except kind, whose counts are entries — a kind filter lists entries.',
+        'x-description-zh':
+          '按品牌分组时给出（group=brand、有搜索词且未按名录筛选）：总数与筛选计数按品牌计；名录（kind）计数仍按条目，因为按名录筛选时列出条目。',
+      },
+      brands: {
+        ...arr(ref('SearchBrand')),
+        description: 'With group=brand: one per brand, carrying its matching entries.',
+        'x-description-zh': 'group=brand 时：每个品牌一条，附其符合条件的各名录条目。',
+      },
       total: { type: 'integer', minimum: 0 },
       estimated: {
         type: 'boolean',
@@ -124,7 +197,7 @@ const schemas: Record<string, Json> = {
         additionalProperties: false,
       },
     },
-    ['hits', 'total', 'estimated', 'page', 'pageSize', 'facets', 'dataAsOf', 'pendingChanges'],
+    ['total', 'estimated', 'page', 'pageSize', 'facets', 'dataAsOf', 'pendingChanges'],
   ),
   Suggestion: obj({
     type: { type: 'string', enum: ['brand', 'product', 'certificate'], description: 'brand → brand page; product → a search; certificate → its check.' },
@@ -138,19 +211,27 @@ const schemas: Record<string, Json> = {
   }),
   Certificate: obj({
     number: str,
-    status: { type: 'string', enum: [...CERTIFICATE_DISPLAY_STATUSES] },
-    statusCode: { type: 'string', enum: ['valid', 'expired', 'suspended', 'revoked', 'unknown'] },
-    level: { type: 'string', enum: [...CERTIFICATE_LEVELS] },
-    scope: { type: 'string', enum: [...CERTIFICATE_SCOPES] },
+    // Levels and statuses are reference data the bureau extends (/admin/reference): the built-ins
+    // are examples, not a closed list; statusCode is stable, 'unknown' for a status added later.
+    status: {
+      type: 'string',
+      examples: [...CERTIFICATE_DISPLAY_STATUSES],
+      description: 'A certificate status; 过期 is derived from validUntil. The list may grow.',
+    },
+    statusCode: { type: 'string', enum: ['valid', 'expired', 'suspended', 'revoked', 'cancelled', 'unknown'] },
+    level: { type: 'string', examples: [...CERTIFICATE_LEVELS], description: 'A recognition level (认定级别). The list may grow (e.g. 武汉名品).' },
+    scope: nullable({ type: 'string', enum: [...CERTIFICATE_SCOPES] }),
     product: str,
-    issuedAt: dateTime,
+    issuedAt: nullable(dateTime),
+    issuedAtPrecision: precision('issuedAt'),
     validUntil: dateTime,
-    issuer: str,
+    issuer: nullable(str),
     standard: nullable(str),
     statusChangedAt: nullable(dateTime),
-    statusReason: { ...nullable(str), description: 'Given for suspended and revoked certificates only.' },
-    brand: nullable(obj({ slug: str, name: str, company: str })),
+    statusReason: { ...nullable(str), description: 'Given for suspended, revoked and cancelled certificates only.' },
+    brand: nullable(obj({ slug: str, name: str, company: nullable(str) })),
     demo: bool,
+    missing: missing(completeFields('certified')),
   }),
   BrandStanding: obj({
     timeHonored: nullable(obj({ tier: { type: 'string', enum: [...TIME_HONORED_TIERS] }, status: str, current: bool, recognizedYear: int })),
@@ -173,11 +254,12 @@ const schemas: Record<string, Json> = {
     slug: str,
     name: str,
     nameEn: str,
-    company: str,
-    creditCode: { type: 'string', pattern: '^[0-9A-Z]{18}$' },
-    district: { type: 'string', enum: [...DISTRICTS] },
-    sector: { type: 'string', enum: [...SECTORS] },
-    industry: str,
+    company: nullable(str),
+    creditCode: nullable({ type: 'string', pattern: '^[0-9A-Z]{18}$' }),
+    district: nullable({ type: 'string', enum: [...DISTRICTS] }),
+    sector: nullable({ type: 'string', enum: [...SECTORS] }),
+    industry: nullable(str),
+    missing: missing(completeFields('brand')),
     keywords: arr(str),
     description: str,
     website: str,
@@ -194,17 +276,27 @@ const schemas: Record<string, Json> = {
         statusReason: str,
         advantage: bool,
         gi: nullable(obj({ product: str, area: str })),
-        listedAt: dateTime,
+        listedAt: nullable(dateTime),
+        listedAtPrecision: precision('listedAt'),
+        missing: missing(completeFields('directory')),
       }),
     ),
     famous: arr(
       obj({
         trademarkRegNo: str,
-        recognition: obj({ date: dateTime, authority: str, documentNo: str, route: { type: 'string', enum: [...RECOGNITION_ROUTES] } }),
+        recognition: obj({
+          date: nullable(dateTime),
+          datePrecision: precision('date'),
+          authority: nullable(str),
+          documentNo: nullable(str),
+          route: { type: 'string', enum: [...RECOGNITION_ROUTES] },
+        }),
         status: str,
         statusChangedAt: nullable(dateTime),
         statusReason: str,
         nextReviewAt: nullable(dateTime),
+        regulator: nullable(str),
+        missing: missing(completeFields('famous')),
         recordCount: { type: 'integer', minimum: 0 },
         lastRecordAt: nullable(dateTime),
       }),
@@ -213,14 +305,31 @@ const schemas: Record<string, Json> = {
       obj({
         tier: { type: 'string', enum: [...TIME_HONORED_TIERS] },
         recognizedYear: int,
-        batch: str,
+        batch: nullable(str),
         heritage: str,
         story: str,
-        address: str,
+        address: nullable(str),
         rewardWan: { type: 'number', minimum: 0 },
         status: str,
         statusChangedAt: nullable(dateTime),
         statusReason: str,
+        missing: missing(completeFields('time-honored')),
+      }),
+    ),
+    // A brand on several lists holds one listing per tier (issue #12 item 3); timeHonored is the principal one.
+    timeHonoredListings: arr(
+      obj({
+        tier: { type: 'string', enum: [...TIME_HONORED_TIERS] },
+        recognizedYear: int,
+        batch: nullable(str),
+        heritage: str,
+        story: str,
+        address: nullable(str),
+        rewardWan: { type: 'number', minimum: 0 },
+        status: str,
+        statusChangedAt: nullable(dateTime),
+        statusReason: str,
+        missing: missing(completeFields('time-honored')),
       }),
     ),
     certificates: arr(ref('Certificate')),
@@ -309,11 +418,17 @@ const searchParams: Param[] = [
   {
     name: 'tier',
     in: 'query',
-    schema: { type: 'string', enum: [...TIERS] },
-    description: 'Only one tier or level.',
+    schema: { type: 'string', examples: [...tiers()] },
+    description: 'Only one tier or level (levels are reference data: the list may grow).',
     'x-description-zh': '只查某一级别或类型。',
   },
-  { name: 'status', in: 'query', schema: { type: 'string', enum: [...ALL_STATUSES] }, description: 'Only one status.', 'x-description-zh': '只查某一状态。' },
+  {
+    name: 'status',
+    in: 'query',
+    schema: { type: 'string', examples: [...ALL_STATUSES] },
+    description: 'Only one status (certificate statuses are reference data: the list may grow).',
+    'x-description-zh': '只查某一状态。',
+  },
   {
     name: 'nice',
     in: 'query',
@@ -335,6 +450,15 @@ const searchParams: Param[] = [
     schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
     description: 'Hits per page.',
     'x-description-zh': '每页条数。',
+  },
+  {
+    name: 'group',
+    in: 'query',
+    schema: { type: 'string', enum: ['entry', 'brand'], default: 'entry' },
+    description:
+      'entry (default): one hit per registry entry, in hits. brand: one result per brand, in brands, each with its matching entries (the results page does this); total, pages and facet counts then count brands. A kind filter, or no words, always lists entries.',
+    'x-description-zh':
+      'entry（默认）：每个名录条目一条（hits）。brand：每个品牌一条（brands），附其符合条件的条目（与网站结果页相同），总数、分页和筛选计数按品牌计。按名录筛选或无搜索词时总是按条目列出。',
   },
   langParam,
 ];
@@ -400,6 +524,7 @@ const EXAMPLE_CERTIFICATE = {
   scope: '产品',
   product: '热干面',
   issuedAt: '2024-03-15T00:00:00.000Z',
+  issuedAtPrecision: 'day',
   validUntil: '2029-03-15T00:00:00.000Z',
   issuer: '武汉市市场监督管理局',
   standard: null,
@@ -407,6 +532,7 @@ const EXAMPLE_CERTIFICATE = {
   statusReason: null,
   brand: { slug: 'cailinji', name: '蔡林记', company: '武汉蔡林记商贸有限公司' },
   demo: true,
+  missing: [],
 };
 
 const EXAMPLE_BRAND = {
@@ -414,10 +540,12 @@ const EXAMPLE_BRAND = {
   name: '蔡林记',
   nameEn: 'Cai Lin Ji',
   company: '武汉蔡林记商贸有限公司',
-  creditCode: '91420103MA4KXXXX0X',
+  // A published list gives no credit code: null, and named in `missing` (信息待补充).
+  creditCode: null,
   district: '江汉区',
   sector: '三产',
   industry: '餐饮',
+  missing: ['creditCode'],
   keywords: ['热干面', '豆皮'],
   description: '创立于1928年的热干面老字号。',
   website: '',
@@ -427,7 +555,16 @@ const EXAMPLE_BRAND = {
   trademarks: [
     { regNo: '1234567', mark: '蔡林记', niceClasses: [30, 43], validFrom: '2015-06-14T00:00:00.000Z', validTo: '2035-06-13T00:00:00.000Z', madrid: false },
   ],
-  directory: { status: '在册', statusChangedAt: '2020-05-01T00:00:00.000Z', statusReason: '', advantage: true, gi: null, listedAt: '2020-05-01T00:00:00.000Z' },
+  directory: {
+    status: '在册',
+    statusChangedAt: '2020-05-01T00:00:00.000Z',
+    statusReason: '',
+    advantage: true,
+    gi: null,
+    listedAt: '2020-01-01T00:00:00.000Z',
+    listedAtPrecision: 'year',
+    missing: [],
+  },
   famous: [],
   timeHonored: {
     tier: '中华老字号',
@@ -440,7 +577,36 @@ const EXAMPLE_BRAND = {
     status: '有效',
     statusChangedAt: '2006-12-01T00:00:00.000Z',
     statusReason: '',
+    missing: [],
   },
+  timeHonoredListings: [
+    {
+      tier: '中华老字号',
+      recognizedYear: 2006,
+      batch: '第1批',
+      heritage: '热干面制作技艺',
+      story: '……',
+      address: '武汉市江汉区',
+      rewardWan: 50,
+      status: '有效',
+      statusChangedAt: '2006-12-01T00:00:00.000Z',
+      statusReason: '',
+      missing: [],
+    },
+    {
+      tier: '湖北老字号',
+      recognizedYear: 2014,
+      batch: null,
+      heritage: '',
+      story: '',
+      address: null,
+      rewardWan: 0,
+      status: '有效',
+      statusChangedAt: '2014-12-01T00:00:00.000Z',
+      statusReason: '',
+      missing: ['batch', 'address'],
+    },
+  ],
   certificates: [EXAMPLE_CERTIFICATE],
 };
 

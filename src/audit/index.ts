@@ -227,10 +227,14 @@ function eventBody(e: RecordEventInput): EventBody {
 function fieldChanges(c: ChangeDoc): FieldChange[] {
   if (c.op === 'bulk') return [];
   if (c.action === 'record') {
-    const records: unknown[] = Array.isArray(c.set.records) ? c.set.records : [];
-    return [{ field: 'records', before: null, after: records[records.length - 1] ?? null }];
+    // The list appended to: a famous mark's protection records, or a 老字号's re-reviews.
+    const field = 'reviews' in c.set ? 'reviews' : 'records';
+    const list: unknown = c.set[field];
+    return [{ field, before: null, after: Array.isArray(list) ? (list[list.length - 1] ?? null) : null }];
   }
+  // `missing` (待补充) is derived from the other fields by the registry service: not a change of its own.
   return Object.keys(c.set)
+    .filter((field) => field !== 'missing')
     .sort()
     .map((field) => ({ field, before: c.op === 'create' ? null : (c.before[field] ?? null), after: c.set[field] ?? null }));
 }

@@ -114,6 +114,10 @@ const schema = z.object({
   RATE_LIMIT_LOGIN_PER_15MIN: z.coerce.number().int().min(1).max(100_000).default(20),
   /** Largest spreadsheet accepted by the back-office import, in MiB. */
   IMPORT_MAX_MB: z.coerce.number().int().min(1).max(2048).default(200),
+  /** Where uploaded pictures are kept (outside the web root; default: $DATA_DIR/media). See src/platform/media-store.ts. */
+  MEDIA_DIR: z.string().min(1).optional(),
+  /** Largest picture accepted by the back office, in MiB. */
+  MEDIA_MAX_MB: z.coerce.number().int().min(1).max(100).default(10),
   /** Keys the audit chain's HMAC (src/audit/keys.ts); required (≥ 32 characters) in production. */
   AUDIT_HMAC_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Retired audit keys, comma-separated: events written under them still verify after a rotation. */
@@ -125,6 +129,16 @@ const schema = z.object({
   AUDIT_ANCHOR_FILE: z.string().min(1).optional(),
   /** Seconds between two anchors of the audit chain's head (one more is written at shutdown). */
   AUDIT_ANCHOR_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  /**
+   * Where e-mail alerts are sent (src/alerts): smtp:// or smtps://user:pass@host:port. Unset: the
+   * messages are written to $DATA_DIR/outbox and shown at /admin/outbox (demo, development).
+   */
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^\s/]+/, 'must start with smtp:// or smtps:// and name a host')
+    .optional(),
+  /** The From of alert mails. */
+  MAIL_FROM: z.string().trim().min(3).max(200).default('武汉市品牌名录 <noreply@localhost>'),
 });
 
 export type Config = z.infer<typeof schema>;

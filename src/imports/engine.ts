@@ -21,14 +21,17 @@ import { AppError, type FieldProblem } from '../platform/errors.js';
 import { mapLimit } from '../platform/concurrency.js';
 import { Brand, Trademark } from '../registries/models.js';
 import { REGISTRIES } from '../registries/kinds.js';
+import { completeFields, completenessOf } from '../registries/completeness.js';
 import type { Kind } from '../registries/reference.js';
-import { giOf, giProblems, reasonLengthProblems, statusReasonProblems } from '../registries/rules.js';
+import { giOf, giProblems, reasonLengthProblems, referenceProblems, statusReasonProblems } from '../registries/rules.js';
+import { referenceChoices } from '../registries/reference-data.js';
 import { bulkCreate, upsertByKey, type WriteContext } from '../registries/service.js';
 import { FORMATS, mapHeader, type Column, type HeaderMap, type Target } from './formats.js';
 import { FileProblem, openSheet, type SheetRow } from './read.js';
 import { chooseSlug } from './slug.js';
-import { brandKey, fingerprint, KeyStore, own, sameFingerprint, type RowKeys, type StorePaths } from './store.js';
+import { brandKey, fingerprint, KeyStore, listingKey, own, sameFingerprint, type Candidate, type KnownEntry, type RowKeys, type StorePaths } from './store.js';
 import { parseCell } from './values.js';
+import { isPrecision, precisionPathOf, type PartialDate } from '../registries/partial-date.js';
 
 /** One problem: spreadsheet row (header = 1; 0 = the file as a whole), the column's header text, the message. */
 export interface Problem {
@@ -100,6 +103,15 @@ export const MAX_ROWS = 1_000_000;
 
 const msg = (zh: string, en: string) => ({ message: zh, messageEn: en });
 
+/**
+ * Brand cells a published list often leaves blank — the facts a brand may lack (completeness.ts:
+ * company, credit code, district, sector, industry): blank means "not given", never "erase".
+ */
+const IDENTITY_PATHS: readonly string[] = completeFields('brand');
+/** The header of the time-honored listing id column (formats.ts). */
+const LISTING_ID = '记录编号';
+const OBJECT_ID = /^[0-9a-f]{24}$/i;
+
 /** A data row read and cast, with its natural keys (the batch's keys are loaded before planning). */
 interface Read {
   r: SheetRow;
@@ -121,6 +133,8 @@ interface Plan {
   regNo?: string;
   entryOp: 'create' | 'update' | 'none';
   entryKey: string;
+  /** The existing entry an update writes to, by id (time-honored listings), or ''. */
+  entryId: string;
   entryData: Record<string, unknown>;
   statusChange: boolean;
   statusReason: string;
@@ -144,11 +158,15 @@ const outcomeOf = (p: Plan): Outcome =>
 function pathsOf(hm: HeaderMap, target: Target): string[] {
   const out = new Set<string>();
   for (const c of hm.present) {
-    if (c.target !== target || c.path === 'slug' || c.path === 'status' || c.path === 'statusReason') continue;
+    if (c.target !== target || c.path === 'slug' || c.path === 'status' || c.path === 'statusReason' || c.path === '_id') continue;
     out.add(c.path.startsWith('gi.') ? 'gi' : c.path);
+    // A partial date is its date and its precision (partial-date.ts): "2011" is not "2011-01-01".
+    if (c.type === 'partialDate') out.add(precisionPathOf(c.path));
   }
   return [...out].sort();
 }
+
+const isPartial = (v: unknown): v is PartialDate => typeof v === 'object' && v !== null && 'date' in v && 'precision' in v && isPrecision(v.precision);
 
 /**
  * The row's cells as data per target, plus parse problems. An empty date or number cell means
@@ -172,13 +190,19 @@ function readCells(hm: HeaderMap, r: SheetRow) {
       problems.push({ row: r.row, column: header, message: parsed.problem[0], messageEn: parsed.problem[1] });
       skipped.add(col.path);
       bad.add(col.path);
+      if (col.type === 'partialDate') skipped.add(precisionPathOf(col.path));
       continue;
     }
     if (col.path === 'slug') slug = String(parsed.value ?? '');
     else if (col.path === 'statusReason') reason = String(parsed.value ?? '');
     else if (col.path === 'status') status = String(parsed.value ?? '');
-    else if (parsed.value === undefined) skipped.add(col.path);
-    else data[col.target][col.path] = parsed.value;
+    else if (parsed.value === undefined) {
+      skipped.add(col.path);
+      if (col.type === 'partialDate') skipped.add(precisionPathOf(col.path));
+    } else if (col.type === 'partialDate' && isPartial(parsed.value)) {
+      data[col.target][col.path] = parsed.value.date;
+      data[col.target][precisionPathOf(col.path)] = parsed.value.precision;
+    } else data[col.target][col.path] = parsed.value;
   }
   return { data, problems, slug, reason, status, skipped, bad };
 }
@@ -264,6 +288,9 @@ async function validate(
   }
 }
 
+/** A matched brand: its id, and its fingerprint when the database holds it. */
+const pick = (c: Candidate): { id: string; fp?: string } => (c.fp === undefined ? { id: c.id } : { id: c.id, fp: c.fp });
+
 /** In-file memory of a brand: "<id>\t<brand fp>\t<entry fp>\t<first row>\t<n|o>" (n = created by this file). */
 type FileBrand = { id: string; fp: string; entryFp: string; row: number; isNew: boolean };
 const packBrand = (b: FileBrand) => `${b.id}\t${b.fp}\t${b.entryFp}\t${b.row}\t${b.isNew ? 'n' : 'o'}`;
@@ -277,7 +304,13 @@ class Run {
   hm!: HeaderMap;
   store!: KeyStore;
   paths!: StorePaths;
+  /** Brands the file's rows have used so far, by brand id (packBrand). */
   readonly fileBrands = new Map<string, string>();
+  /**
+   * Brands this file creates, by name (later rows may mean them): one "<id>\t<credit code>\t<company>"
+   * line each, in one flat string per name (about 70 bytes a brand).
+   */
+  readonly fileNamed = new Map<string, string>();
   readonly fileSlugs = new Set<string>();
   /** Registration numbers (directory) or entry keys (famous, certified, time-honored) → first row. */
   readonly fileRegNos = new Map<string, number>();
@@ -326,6 +359,140 @@ class Run {
     return (col && this.hm.headerOf.get(col.path)) ?? h;
   }
 
+  /**
+   * Which brand a row means (issue #12 item 6): by credit code + name when the row gives a credit
+   * code; otherwise, among the brands of that name (in the database, or created by earlier rows)
+   * that have no other credit code, by company — or one whose company is not recorded yet; a row
+   * without a company takes the only brand of that name, else the only one already on this list
+   * (time-honored: on this tier's list first). Several left is a problem naming them, never a guess.
+   * No id: a new brand.
+   */
+  resolveBrand(keys: RowKeys, tier: string): { id: string; fp?: string; problem?: Omit<Problem, 'row'> } {
+    const { name, creditCode, company } = keys;
+    if (!name) return { id: '' };
+    const nameHeader = this.header('品牌名称');
+    if (creditCode) {
+      const exact = this.store.brand(brandKey(creditCode, name));
+      if (exact === 'ambiguous') {
+        return {
+          id: '',
+          problem: {
+            column: this.header('统一社会信用代码'),
+            ...msg(
+              '数据库中有多个品牌使用相同的统一社会信用代码和品牌名称，请先在后台合并',
+              'several brands in the database share this credit code and name; merge them in the back office first',
+            ),
+          },
+        };
+      }
+      if (exact) return exact;
+    }
+    const packed = this.fileNamed.get(name) ?? '';
+    if (creditCode && packed) {
+      // A brand an earlier row created with this code (found without splitting: a bulk file's
+      // common names gather dozens of brands).
+      const at = packed.indexOf(`\t${creditCode}\t`);
+      if (at >= 0) return { id: packed.slice(packed.lastIndexOf('\n', at) + 1, at) };
+    }
+    const db = this.store.named(name);
+    // A row with a credit code only considers brands without one; none in sight: a new brand.
+    if (creditCode && !db.some((c) => !c.creditCode) && !packed.includes('\t\t')) return { id: '' };
+    const fromFile = (packed ? packed.split('\n') : []).map((line): Candidate => {
+      const [id = '', cc = '', co = ''] = line.split('\t');
+      return { id, slug: '', creditCode: cc, company: co };
+    });
+    const all = [...db, ...fromFile.filter((f) => !db.some((c) => c.id === f.id))];
+    // A brand with another credit code is another brand.
+    let pool = creditCode ? all.filter((c) => !c.creditCode) : all;
+    if (company) {
+      const same = pool.filter((c) => c.company === company);
+      if (same.length === 1) return pick(same[0]!);
+      pool = same.length > 1 ? same : pool.filter((c) => !c.company);
+      if (pool.length <= 1) return pool.length ? pick(pool[0]!) : { id: '' };
+    }
+    if (pool.length === 0) return { id: '' };
+    if (pool.length === 1) return pick(pool[0]!);
+    const isNewHere = (c: Candidate) => fromFile.some((f) => f.id === c.id);
+    const onTier = tier ? pool.filter((c) => this.store.entry(listingKey(c.id, tier)) || this.fileEntries.has(listingKey(c.id, tier))) : [];
+    if (this.store.kind === 'time-honored' && onTier.length === 1) return pick(onTier[0]!);
+    const onList = pool.filter((c) => isNewHere(c) || this.store.isOnRegistry(c.id));
+    if (onList.length === 1) return pick(onList[0]!);
+    const listed = pool
+      .slice(0, 5)
+      .map((c) => `${name}（${c.company || '未填写企业'}${c.slug ? `，${c.slug}` : ''}）`)
+      .join('、');
+    const listedEn = pool
+      .slice(0, 5)
+      .map((c) => `${name} (${c.company || 'no company'}${c.slug ? `, ${c.slug}` : ''})`)
+      .join('; ');
+    return {
+      id: '',
+      problem: {
+        column: company ? this.header('企业名称') : nameHeader,
+        ...msg(
+          `有 ${pool.length} 个名为“${name.slice(0, 40)}”的品牌，无法确定本行指哪一个：${listed}；请填写企业名称或统一社会信用代码`,
+          `${pool.length} brands are named "${name.slice(0, 40)}" and the row does not say which: ${listedEn}; give the company or the credit code`,
+        ),
+      },
+    };
+  }
+
+  /**
+   * The time-honored listing a row writes (item 3): the one its listing id names, else the brand's
+   * listing of the row's tier (a row without a tier: the brand's only listing). A row never
+   * changes an existing listing's tier — that is a problem on the tier column.
+   */
+  listingOf(row: number, keys: RowKeys, brandId: string, noBrand: boolean, tier: string, problems: Problem[]): { key: string; known: KnownEntry | null } {
+    const tierHeader = this.header('老字号级别');
+    const idHeader = this.header(LISTING_ID);
+    let known: KnownEntry | null = null;
+    if (keys.entryId) {
+      known = this.store.entryById(keys.entryId);
+      if (!known) {
+        problems.push({ row, column: idHeader, ...msg(`${idHeader}“${keys.entryId}”不存在`, `no listing has the id "${keys.entryId}"`) });
+      } else if (known.brandId !== brandId) {
+        problems.push({ row, column: idHeader, ...msg(`${idHeader}“${keys.entryId}”属于另一品牌`, `listing "${keys.entryId}" belongs to another brand`) });
+        known = null;
+      } else if (tier && tier !== known.tier) {
+        problems.push({
+          row,
+          column: tierHeader,
+          ...msg(
+            `${idHeader}“${keys.entryId}”是${known.tier}认定，本行为${tier}：导入不改变已有认定的级别（新的认定请清空${idHeader}；级别有误请在后台更正）`,
+            `listing "${keys.entryId}" is a ${known.tier} listing and the row says ${tier}: an import never changes a listing's tier (a new listing: leave the id blank; a wrong tier: correct it in the back office)`,
+          ),
+        });
+        known = null;
+      }
+    } else if (!noBrand) {
+      if (tier) known = this.store.entry(listingKey(brandId, tier));
+      else {
+        const held = this.store.listings(brandId);
+        if (held.length === 1) known = held[0]!;
+        else if (held.length > 1) {
+          problems.push({
+            row,
+            column: tierHeader,
+            ...msg(
+              `该品牌有多项老字号认定（${held.map((l) => l.tier).join('、')}），请填写老字号级别`,
+              `the brand holds several listings (${held.map((l) => l.tier).join(', ')}): give the tier`,
+            ),
+          });
+        }
+      }
+    }
+    const key = listingKey(brandId, tier || known?.tier || '');
+    const earlier = this.fileEntries.get(key);
+    if (earlier !== undefined) {
+      problems.push({
+        row,
+        column: tierHeader,
+        ...msg(`第 ${earlier} 行已有该品牌的${tier || '老字号'}认定`, `row ${earlier} already holds this brand's ${tier || 'time-honored'} listing`),
+      });
+    }
+    return { key, known };
+  }
+
   /** Reads one data row's cells and keys; `plan` decides once the batch's keys are loaded. */
   read(r: SheetRow): Read {
     const kind = this.o.registry;
@@ -349,16 +516,39 @@ class Run {
     castStrings(Brand, data.brand);
     castStrings(Trademark, data.trademark);
     castStrings(REGISTRIES[kind].model, data.entry);
+    // Published lists often leave the company blank and never give a credit code: a blank identity
+    // cell is "not given" (keep what is stored), never "erase".
+    const blank = IDENTITY_PATHS.filter((path) => data.brand[path] === '');
+    if (blank.length) {
+      data.brand = Object.fromEntries(Object.entries(data.brand).filter(([k]) => !blank.includes(k)));
+      blank.forEach((path) => cells.skipped.add(path));
+    }
+    // Likewise the entry's facts it may lack (a certificate's scope or issuer): an entry exported
+    // with them missing re-imports unchanged, and a published list's blank never erases one.
+    const blankFacts = completeFields(kind).filter((path) => data.entry[path] === '');
+    if (blankFacts.length) {
+      data.entry = Object.fromEntries(Object.entries(data.entry).filter(([k]) => !blankFacts.includes(k)));
+      blankFacts.forEach((path) => cells.skipped.add(path));
+    }
     const name = String(data.brand.name ?? '');
     const creditCode = String(data.brand.creditCode ?? '');
-    const { keyPath } = REGISTRIES[kind];
+    const { keyPath, keyTier } = REGISTRIES[kind];
+    // The listing id column (time-honored): it names an existing listing; it is not a field to write.
+    const idCell = String(data.entry._id ?? '');
+    delete data.entry._id;
+    const entryId = keyTier && OBJECT_ID.test(idCell) ? idCell.toLowerCase() : '';
+    if (idCell && !entryId) {
+      problems.push({ row: r.row, column: this.header(LISTING_ID), ...msg(`${this.header(LISTING_ID)}格式不正确`, `the listing id is not well formed`) });
+    }
     const keys: RowKeys = {
       brand: name && creditCode ? brandKey(creditCode, name) : '',
       creditCode,
       name,
+      company: String(data.brand.company ?? ''),
       slug: cells.slug,
       regNo: kind === 'directory' ? String(data.trademark.regNo ?? '') : '',
       entry: keyPath === 'brand' ? '' : String(data.entry[keyPath] ?? ''),
+      entryId,
     };
     return { r, cells, keys };
   }
@@ -379,32 +569,24 @@ class Run {
       tmData: data.trademark,
       entryOp: 'none',
       entryKey: '',
+      entryId: '',
       entryData: data.entry,
       statusChange: false,
       statusReason: reason,
       problems,
     };
 
-    // The brand, by credit code + name.
+    // The brand: by credit code + name, else by name + company, else by name and this registry.
     const { name, creditCode } = keys;
     const key = brandKey(creditCode, name);
     plan.brandKey = key;
-    const inFile = this.fileBrands.get(key);
+    const match = this.resolveBrand(keys, String(data.entry.tier ?? ''));
+    if (match.problem) problems.push({ row: r.row, ...match.problem });
+    const inFile = match.id ? this.fileBrands.get(match.id) : undefined;
     const fileBrand = inFile ? unpackBrand(inFile) : null;
-    let known: ReturnType<KeyStore['brand']> = null;
-    if (!fileBrand && keys.brand) known = this.store.brand(key);
-    const isNewBrand = !fileBrand && known === null;
-    if (known === 'ambiguous') {
-      problems.push({
-        row: r.row,
-        column: h('统一社会信用代码'),
-        ...msg(
-          '数据库中有多个品牌使用相同的统一社会信用代码和品牌名称，请先在后台合并',
-          'several brands in the database share this credit code and name; merge them in the back office first',
-        ),
-      });
-    }
-    const brandId = fileBrand?.id ?? (known && known !== 'ambiguous' ? known.id : new mongoose.Types.ObjectId().toHexString());
+    const known = !fileBrand && match.id && match.fp !== undefined ? { id: match.id, fp: match.fp } : null;
+    const isNewBrand = !match.id && !match.problem;
+    const brandId = match.id || new mongoose.Types.ObjectId().toHexString();
     plan.brandId = brandId;
     if (isNewBrand) {
       let slug = slugCell;
@@ -416,13 +598,14 @@ class Run {
             ...msg(`标识“${slug.slice(0, 80)}”已被其他品牌使用`, `slug "${slug.slice(0, 80)}" is already used by another brand`),
           });
         }
-      } else if (name && creditCode) {
+      } else if (name) {
         slug = await chooseSlug(name, creditCode, async (s) => this.fileSlugs.has(s) || this.store.slugTaken(s));
       }
       plan.slug = slug || 'pending';
     }
     const brandCheck = isNewBrand
-      ? await validate(Brand, { ...data.brand, _id: brandId, slug: plan.slug, version: 1 }, null)
+      ? // Without a credit code the brand stores '' (never an invented code): the import finds such brands by it (store.ts).
+        await validate(Brand, { creditCode: '', ...data.brand, _id: brandId, slug: plan.slug, version: 1 }, null)
       : await validate(Brand, { ...data.brand, slug: 'existing' }, Object.keys(data.brand));
     if (brandCheck.err) problems.push(...problemsFrom(brandCheck.err, r.row, this.hm, 'brand', bad));
     else if (isNewBrand) plan.brandDoc = this.keep(brandCheck.doc);
@@ -441,14 +624,7 @@ class Run {
           ),
         });
       }
-      if (kind === 'time-honored') {
-        problems.push({
-          row: r.row,
-          column: h('品牌名称'),
-          ...msg(`第 ${fileBrand.row} 行已有该品牌的老字号信息`, `row ${fileBrand.row} already holds this brand's time-honored entry`),
-        });
-      }
-    } else if (known && known !== 'ambiguous') {
+    } else if (known) {
       plan.brandOp = sameFingerprint(known.fp, brandFp, brandSkip) ? 'none' : 'update';
     } else if (isNewBrand) {
       plan.brandOp = 'create';
@@ -496,14 +672,19 @@ class Run {
     }
 
     // The registry entry.
-    const { model, keyPath } = REGISTRIES[kind];
+    const { model, keyPath, keyTier } = REGISTRIES[kind];
     let entryKey = brandId;
     if (keyPath !== 'brand') entryKey = String(data.entry[keyPath] ?? '');
-    plan.entryKey = entryKey;
     const keyHeader = keyPath === 'number' ? h('证书编号') : keyPath === 'trademarkRegNo' ? h('商标注册号') : h('品牌名称');
     const repeatedBrandRow = kind === 'directory' && fileBrand !== null;
     let knownEntry: ReturnType<KeyStore['entry']> = null;
-    if (keyPath !== 'brand' && entryKey) {
+    if (keyTier) {
+      // Time-honored: one listing per tier; the row's tier (or its listing id) says which.
+      const listing = this.listingOf(r.row, keys, brandId, isNewBrand || Boolean(match.problem), String(data.entry.tier ?? ''), problems);
+      entryKey = listing.key;
+      knownEntry = listing.known;
+      plan.entryId = listing.known?.id ?? '';
+    } else if (keyPath !== 'brand' && entryKey) {
       const earlier = this.fileEntries.get(entryKey);
       if (earlier !== undefined) {
         problems.push({ row: r.row, column: keyHeader, ...msg(`${keyHeader}与第 ${earlier} 行重复`, `${keyHeader} repeats row ${earlier}`) });
@@ -518,9 +699,10 @@ class Run {
           knownEntry = null;
         }
       }
-    } else if (keyPath === 'brand' && !isNewBrand && !fileBrand && known !== 'ambiguous') {
+    } else if (keyPath === 'brand' && !isNewBrand && !fileBrand && !match.problem) {
       knownEntry = this.store.entry(entryKey);
     }
+    plan.entryKey = entryKey;
     const creating = !knownEntry && !repeatedBrandRow;
     if (creating) {
       const { defaultStatus } = REGISTRIES[kind];
@@ -531,8 +713,12 @@ class Run {
     }
     const entryPaths = [...new Set(Object.keys(data.entry).map((p) => (p.split('.')[0] === 'gi' ? 'gi' : p)))];
     const entryCheck = await validate(model, { ...data.entry, brand: brandId, ...(creating ? { version: 1 } : {}) }, creating ? null : entryPaths);
+    // What a new entry needs to be publishable (the kernel's completeness rule), in its columns.
+    if (creating) problems.push(...this.fromRules(r.row, completenessOf(kind, entryCheck.doc.toObject()).problems, bad));
     if (entryCheck.err) problems.push(...problemsFrom(entryCheck.err, r.row, this.hm, 'entry', bad));
     else if (creating) plan.entryDoc = this.keep(entryCheck.doc);
+    // Levels and statuses are reference data (the kernel's rule; an update may keep a deactivated value).
+    problems.push(...this.fromRules(r.row, referenceProblems(model.modelName, data.entry, referenceChoices(creating ? 'active' : 'known')), bad));
     const entryFp = fingerprint(data.entry, this.paths.entry);
     const entrySkip = skipSet(this.paths.entry, skipped);
     if (repeatedBrandRow) {
@@ -561,11 +747,16 @@ class Run {
     // Remember what this row established, so later rows are compared with it.
     if (problems.length === 0) {
       if (!fileBrand) {
-        this.fileBrands.set(own(key), own(packBrand({ id: brandId, fp: brandFp, entryFp: `${entryFp}:${status}`, row: r.row, isNew: isNewBrand })));
+        this.fileBrands.set(own(brandId), own(packBrand({ id: brandId, fp: brandFp, entryFp: `${entryFp}:${status}`, row: r.row, isNew: isNewBrand })));
         if (isNewBrand && plan.slug) this.fileSlugs.add(own(plan.slug));
       }
+      if (isNewBrand && name) {
+        const line = `${brandId}\t${creditCode.replace(/[\t\n]/g, ' ')}\t${keys.company.replace(/[\t\n]/g, ' ')}`;
+        const before = this.fileNamed.get(name);
+        this.fileNamed.set(own(name), own(before ? `${before}\n${line}` : line));
+      }
       if (plan.regNo) this.fileRegNos.set(own(plan.regNo), r.row);
-      if (keyPath !== 'brand' && entryKey) this.fileEntries.set(own(entryKey), r.row);
+      if ((keyPath !== 'brand' || keyTier) && entryKey) this.fileEntries.set(own(entryKey), r.row);
     }
     return plan;
   }
@@ -730,7 +921,7 @@ class Run {
       4,
       async (p) => {
         try {
-          const filter = keyPath === 'brand' ? { brand: oid(p.brandId) } : { [keyPath]: p.entryKey };
+          const filter = p.entryId ? { _id: oid(p.entryId) } : keyPath === 'brand' ? { brand: oid(p.brandId) } : { [keyPath]: p.entryKey };
           const ctx = p.statusChange ? { ...this.ctx, reason: p.statusReason } : this.ctx;
           const r = await upsertByKey(model, filter, p.entryData, ctx);
           if (r.action === 'unchanged') p.entryOp = 'none';

@@ -22,6 +22,7 @@ import { parseSearchParams } from '../search/params.js';
 import type { SearchIndex } from '../search/port.js';
 import { FORMATS, type Column } from './formats.js';
 import { entryModel } from '../registries/kinds.js';
+import { precisionPathOf } from '../registries/partial-date.js';
 import { formatCell, formatDay, neutralizeFormula } from './values.js';
 
 export const EXPORT_KINDS = [...KINDS, 'brands'] as const;
@@ -96,6 +97,8 @@ type LeanEntry = Record<string, unknown> & { _id: mongoose.Types.ObjectId; brand
 function toCells(columns: Column[], brand: object, entry: object | null, tm: object | null): string[] {
   return columns.map((c) => {
     const src = c.target === 'brand' ? brand : c.target === 'trademark' ? tm : entry;
+    // A partial date is written as given ("2011", "2011-06"), so it re-imports unchanged.
+    if (c.type === 'partialDate') return formatCell(c.type, { date: getPath(src, c.path), precision: getPath(src, precisionPathOf(c.path)) });
     return formatCell(c.type, getPath(src, c.path));
   });
 }

@@ -8,14 +8,16 @@
  *   trademarks has several rows that repeat the brand columns;
  * - famous: one row per famous mark (brand + ledger entry; protection records are kept in the
  *   back office, not imported);
- * - time-honored: one row per brand;
+ * - time-honored: one row per listing (a brand on the 中华 and the 湖北 list has a row in each
+ *   list's file, and one listing each);
  * - certified: one row per certificate.
  */
 import { demoCreditCode } from '../registries/credit-code.js';
 import type { Kind } from '../registries/reference.js';
 
 /** How a cell is read (import) and written (export). */
-export type CellType = 'text' | 'int' | 'number' | 'date' | 'bool' | 'keywords' | 'intList' | 'status' | 'reason';
+/** 'date' is a day (legal end dates); 'partialDate' a year, month or day whose precision is stored at `<path>Precision`. */
+export type CellType = 'text' | 'int' | 'number' | 'date' | 'partialDate' | 'bool' | 'keywords' | 'intList' | 'status' | 'reason';
 
 /** Which document a column belongs to. */
 export type Target = 'brand' | 'trademark' | 'entry';
@@ -72,7 +74,7 @@ const BRAND_COLUMNS: Column[] = [
     target: 'brand',
     path: 'creditCode',
     type: 'text',
-    required: true,
+    // Published lists give none: a brand is then matched by name + company or name + list (engine.ts).
     example: demoCreditCode('import-template', '420103'),
   },
   { header: '所属区', en: 'District', aliases: ['区', '所在区'], target: 'brand', path: 'district', type: 'text', example: '江汉区' },
@@ -167,7 +169,7 @@ export const FORMATS: Record<Kind, RegistryFormat> = {
         aliases: ['listedAt', 'listed at', 'listed'],
         target: 'entry',
         path: 'listedAt',
-        type: 'date',
+        type: 'partialDate',
         example: '2024-06-01',
       },
       ...STATUS_COLUMNS('在册'),
@@ -194,7 +196,7 @@ export const FORMATS: Record<Kind, RegistryFormat> = {
         aliases: ['recognised on', 'recognized on'],
         target: 'entry',
         path: 'recognition.date',
-        type: 'date',
+        type: 'partialDate',
         example: '2013-09-01',
       },
       {
@@ -239,10 +241,10 @@ export const FORMATS: Record<Kind, RegistryFormat> = {
   },
   'time-honored': {
     kind: 'time-honored',
-    key: { zh: '品牌（统一社会信用代码 + 品牌名称）', en: 'the brand (credit code + brand name)' },
+    key: { zh: '品牌 + 老字号级别（或记录编号）', en: 'the brand + the tier (or the listing id)' },
     columns: [
       ...BRAND_COLUMNS,
-      { header: '老字号级别', en: 'Tier', aliases: ['级别'], target: 'entry', path: 'tier', type: 'text', example: '武汉老字号' },
+      { header: '老字号级别', en: 'Tier', aliases: ['级别', '老字号类别'], target: 'entry', path: 'tier', type: 'text', example: '武汉老字号' },
       {
         header: '认定年份',
         en: 'Year recognised',
@@ -253,6 +255,16 @@ export const FORMATS: Record<Kind, RegistryFormat> = {
         example: '2019',
       },
       { header: '批次', en: 'Batch', target: 'entry', path: 'batch', type: 'text', example: '第三批' },
+      {
+        // Written by exports; names the listing a row updates. Blank: the brand's listing of the row's tier.
+        header: '记录编号',
+        en: 'Listing id',
+        aliases: ['listing id', 'listingId', 'entry id'],
+        target: 'entry',
+        path: '_id',
+        type: 'text',
+        example: '',
+      },
       { header: '传承技艺', en: 'Heritage', aliases: ['非遗'], target: 'entry', path: 'heritage', type: 'text', example: '' },
       { header: '品牌故事', en: 'Story', target: 'entry', path: 'story', type: 'text', example: '' },
       { header: '地址', en: 'Address', target: 'entry', path: 'address', type: 'text', example: '武汉市江汉区中山大道' },
@@ -294,7 +306,15 @@ export const FORMATS: Record<Kind, RegistryFormat> = {
         type: 'text',
         example: '江城福记热干面',
       },
-      { header: '发证日期', en: 'Issued on', aliases: ['issue date', 'issuedAt'], target: 'entry', path: 'issuedAt', type: 'date', example: '2024-05-20' },
+      {
+        header: '发证日期',
+        en: 'Issued on',
+        aliases: ['issue date', 'issuedAt'],
+        target: 'entry',
+        path: 'issuedAt',
+        type: 'partialDate',
+        example: '2024-05-20',
+      },
       { header: '有效期至', en: 'Valid until', aliases: ['validUntil', 'valid to'], target: 'entry', path: 'validUntil', type: 'date', example: '2027-05-19' },
       {
         header: '发证机构',

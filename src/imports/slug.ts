@@ -3,7 +3,7 @@
  * import finds the brand by its natural key (credit code + name) and never touches the slug, so
  * links stay stable across re-imports. The first choice is the name in pinyin ("cailinji"); when
  * that is taken, the last six characters of the credit code are appended (deterministic for the
- * same brand), then a counter.
+ * same brand), then a counter; a brand without a credit code gets the counter at once.
  */
 import { pinyin } from 'pinyin-pro';
 
@@ -41,11 +41,17 @@ function computeBase(name: string): string {
   return joined || 'brand';
 }
 
-/** Candidate slugs in order of preference. */
+/**
+ * Candidate slugs in order of preference. A brand without a credit code (a published list gave its
+ * name only) gets the name, then the name and a counter ("laotongcheng-2").
+ */
 export function* slugCandidates(name: string, creditCode: string): Generator<string> {
   const base = slugBase(name);
   yield base;
   const tail = creditCode.toLowerCase().replace(/[^a-z0-9]/g, '');
+  if (!tail) {
+    for (let i = 2; ; i++) yield `${base}-${i}`;
+  }
   yield `${base}-${tail.slice(-6)}`;
   yield `${base}-${tail}`;
   for (let i = 2; ; i++) yield `${base}-${tail.slice(-6)}-${i}`;

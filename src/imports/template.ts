@@ -13,6 +13,7 @@ const TYPE_NOTE: Record<Column['type'], [string, string]> = {
   int: ['整数', 'whole number'],
   number: ['数字', 'number'],
   date: ['日期，如 2024-01-31', 'date, e.g. 2024-01-31'],
+  partialDate: ['年份、年月或日期，如 2011、2011-06、2011-06-01（也可写 2011年6月）', 'year, month or day, e.g. 2011, 2011-06, 2011-06-01'],
   bool: ['是 / 否', 'yes (是) / no (否)'],
   keywords: ['多个用顿号“、”分隔', 'several separated by 、'],
   intList: ['整数，多个用分号分隔，如 29;30', 'whole numbers separated by ;, e.g. 29;30'],

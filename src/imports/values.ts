@@ -5,6 +5,7 @@
  * here: they live in the mongoose schemas and are applied to the parsed values (rows.ts).
  */
 import { isRecord } from '../platform/guards.js';
+import { dayOf, isoPartial, parsePartialDate, storedPartial, UNREADABLE, type PartialDate } from '../registries/partial-date.js';
 import type { CellType } from './formats.js';
 
 export type Cell = string | number | boolean | Date | null;
@@ -98,6 +99,32 @@ export function parseDate(c: Cell): Parsed {
   return { problem: DATE_PROBLEM };
 }
 
+/**
+ * A listing, recognition or issue date as a list publishes it: a year, a year and month, or a day
+ * (partial-date.ts), read into `{date, precision}`. A spreadsheet date cell is a day; a whole
+ * number 1000-2999 is a year (a "2011" cell Excel turned into a number), other whole numbers are
+ * Excel day serials, as for parseDate.
+ */
+export function parsePartialDateCell(c: Cell): Parsed {
+  if (c instanceof Date) {
+    const d = dayOf(c);
+    return d ? { value: d } : { problem: UNREADABLE };
+  }
+  if (typeof c === 'number') {
+    if (Number.isInteger(c) && c >= 1000 && c <= 2999) return parsePartialDateCell(String(c));
+    const d = fromExcelSerial(c);
+    return d ? { value: { date: d, precision: 'day' } satisfies PartialDate } : { problem: UNREADABLE };
+  }
+  const s = cellText(c);
+  if (/^\d{5}$/.test(s)) {
+    const d = fromExcelSerial(Number(s));
+    if (d) return { value: { date: d, precision: 'day' } satisfies PartialDate };
+  }
+  const r = parsePartialDate(s);
+  if ('empty' in r) return { value: undefined };
+  return r;
+}
+
 const TRUE = new Set(['是', 'y', 'yes', 'true', '1', '√', '✓', '✔', '有']);
 const FALSE = new Set(['否', 'n', 'no', 'false', '0', '×', '✗', '无', '']);
 
@@ -116,7 +143,10 @@ export function parseInt10(c: Cell): Parsed {
   if (typeof c === 'number') {
     return Number.isInteger(c) && Math.abs(c) <= SAFE ? { value: c } : { problem: ['应为整数', 'must be a whole number'] };
   }
-  const s = cellText(c).replace(/年$/, '');
+  // Full-width digits (１９２７年) read as digits; a trailing 年 is the unit of a year ("1927年").
+  const s = cellText(c)
+    .normalize('NFKC')
+    .replace(/\s*年$/, '');
   if (!s) return { value: undefined };
   return /^-?\d{1,15}$/.test(s) ? { value: Number(s) } : { problem: ['应为整数', 'must be a whole number'] };
 }
@@ -167,6 +197,8 @@ export function parseCell(type: CellType, c: Cell): Parsed {
   switch (type) {
     case 'date':
       return parseDate(c);
+    case 'partialDate':
+      return parsePartialDateCell(c);
     case 'bool':
       return parseBool(c);
     case 'int':
@@ -190,6 +222,11 @@ export function formatCell(type: CellType, v: unknown): string {
   switch (type) {
     case 'date':
       return v instanceof Date || typeof v === 'string' || typeof v === 'number' ? formatDay(new Date(v)) : '';
+    case 'partialDate': {
+      // As given: "2011", "2011-06", "2011-06-01" (a bare stored date is a day).
+      const p = isRecord(v) && 'date' in v ? storedPartial(v.date, v.precision) : storedPartial(v, 'day');
+      return p ? isoPartial(p) : '';
+    }
     case 'bool':
       return v ? '是' : '否';
     case 'keywords':

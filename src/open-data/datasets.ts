@@ -7,8 +7,10 @@
 import { isRecord } from '../platform/guards.js';
 import { effectiveStatus } from '../registries/kinds.js';
 import type { Kind } from '../registries/reference.js';
+import { isoPartial, storedPartial } from '../registries/partial-date.js';
 
-export type ColumnType = 'string' | 'integer' | 'number' | 'boolean' | 'date' | 'string[]' | 'integer[]';
+/** 'partialDate': ISO 8601 at the source's precision — "2011", "2011-06" or "2011-06-01" (partial-date.ts). */
+export type ColumnType = 'string' | 'integer' | 'number' | 'boolean' | 'date' | 'partialDate' | 'string[]' | 'integer[]';
 
 /** What the exporter hands to a column: the entry, its brand and (directory) the brand's trademarks. */
 export interface JoinedRow {
@@ -24,11 +26,12 @@ export interface BrandLite {
   slug: string;
   name: string;
   nameEn?: string;
-  company: string;
-  creditCode: string;
-  district: string;
-  sector: string;
-  industry: string;
+  // Missing facts (待补充, src/registries/completeness.ts) are absent: the downloads write null.
+  company?: string | null;
+  creditCode?: string | null;
+  district?: string | null;
+  sector?: string | null;
+  industry?: string | null;
   keywords?: string[];
   website?: string;
   demo?: boolean;
@@ -68,6 +71,12 @@ export interface Column {
 export function isoDate(d: unknown): string | null {
   const date = dateOf(d);
   return date === null || Number.isNaN(date.getTime()) ? null : date.toISOString().slice(0, 10);
+}
+
+/** A stored partial date as ISO 8601 at its precision ("2011", "2011-06", "2011-06-01"), or null. */
+export function isoPartialDate(d: unknown, precision: unknown): string | null {
+  const p = storedPartial(d, precision);
+  return p ? isoPartial(p) : null;
 }
 
 /** A stored date (a Date, or its text or epoch milliseconds), else null. */
@@ -135,7 +144,7 @@ export const DATASETS: Record<Kind, Dataset> = {
   directory: {
     kind: 'directory',
     titleKey: 'kind.directory',
-    entryProjection: { brand: 1, advantage: 1, gi: 1, listedAt: 1, status: 1, statusChangedAt: 1, statusReason: 1, _id: 0 },
+    entryProjection: { brand: 1, advantage: 1, gi: 1, listedAt: 1, listedAtPrecision: 1, status: 1, statusChangedAt: 1, statusReason: 1, _id: 0 },
     withTrademarks: true,
     columns: [
       ...BRAND_COLUMNS,
@@ -164,7 +173,13 @@ export const DATASETS: Record<Kind, Dataset> = {
       { key: 'gi', zh: '地理标志', en: 'Geographic indication', type: 'boolean', value: (r) => Boolean(r.entry.gi) },
       { key: 'giProduct', zh: '地理标志产品', en: 'GI product', type: 'string', value: (r) => str(sub(r.entry.gi, 'product')) },
       { key: 'giArea', zh: '地理标志地域范围', en: 'GI area', type: 'string', value: (r) => str(sub(r.entry.gi, 'area')) },
-      { key: 'listedAt', zh: '列入名录日期', en: 'Date listed', type: 'date', value: (r) => isoDate(r.entry.listedAt) },
+      {
+        key: 'listedAt',
+        zh: '列入名录日期',
+        en: 'Date listed',
+        type: 'partialDate',
+        value: (r) => isoPartialDate(r.entry.listedAt, r.entry.listedAtPrecision),
+      },
       { key: 'status', zh: '状态（在册/暂停/移出）', en: 'Status (在册 listed / 暂停 suspended / 移出 removed)', type: 'string', value: (r) => r.entry.status },
       ...STATUS_COLUMNS,
       DEMO_COLUMN,
@@ -188,7 +203,13 @@ export const DATASETS: Record<Kind, Dataset> = {
     columns: [
       ...BRAND_COLUMNS,
       { key: 'trademarkRegNo', zh: '商标注册号', en: 'Trademark registration number', type: 'string', value: (r) => r.entry.trademarkRegNo },
-      { key: 'recognitionDate', zh: '认定日期', en: 'Date recognised', type: 'date', value: (r) => isoDate(sub(r.entry.recognition, 'date')) },
+      {
+        key: 'recognitionDate',
+        zh: '认定日期',
+        en: 'Date recognised',
+        type: 'partialDate',
+        value: (r) => isoPartialDate(sub(r.entry.recognition, 'date'), sub(r.entry.recognition, 'datePrecision')),
+      },
       { key: 'recognitionAuthority', zh: '认定机关', en: 'Recognising authority', type: 'string', value: (r) => str(sub(r.entry.recognition, 'authority')) },
       {
         key: 'recognitionDocumentNo',
@@ -295,6 +316,7 @@ export const DATASETS: Record<Kind, Dataset> = {
       scope: 1,
       product: 1,
       issuedAt: 1,
+      issuedAtPrecision: 1,
       validUntil: 1,
       issuer: 1,
       standard: 1,
@@ -322,24 +344,24 @@ export const DATASETS: Record<Kind, Dataset> = {
         value: (r) => r.entry.scope,
       },
       { key: 'product', zh: '认定的产品、服务或工程', en: 'Certified product, service or project', type: 'string', value: (r) => r.entry.product },
-      { key: 'issuedAt', zh: '发证日期', en: 'Date issued', type: 'date', value: (r) => isoDate(r.entry.issuedAt) },
+      { key: 'issuedAt', zh: '发证日期', en: 'Date issued', type: 'partialDate', value: (r) => isoPartialDate(r.entry.issuedAt, r.entry.issuedAtPrecision) },
       { key: 'validUntil', zh: '有效期至', en: 'Valid until', type: 'date', value: (r) => isoDate(r.entry.validUntil) },
       { key: 'issuer', zh: '发证机构', en: 'Issuing body', type: 'string', value: (r) => r.entry.issuer },
       { key: 'standard', zh: '依据标准', en: 'Standard', type: 'string', value: (r) => str(r.entry.standard) },
       {
         key: 'status',
-        zh: '状态（有效/暂停/撤销/过期；过期按有效期自动判定）',
-        en: 'Status (有效 valid / 暂停 suspended / 撤销 revoked / 过期 expired, derived from valid-until)',
+        zh: '状态（有效/暂停/撤销/注销/过期；过期按有效期自动判定）',
+        en: 'Status (有效 valid / 暂停 suspended / 撤销 revoked / 注销 cancelled / 过期 expired, derived from valid-until)',
         type: 'string',
         value: (r, now) => (typeof r.entry.status === 'string' ? effectiveStatus('certified', r.entry.status, dateOf(r.entry.validUntil), now) : null),
       },
       STATUS_COLUMNS[0]!,
       {
         key: 'statusReason',
-        zh: '暂停或撤销的原因',
-        en: 'Reason for a suspension or revocation',
+        zh: '暂停、撤销或注销的原因',
+        en: 'Reason for a suspension, revocation or cancellation',
         type: 'string',
-        value: (r) => (r.entry.status === '暂停' || r.entry.status === '撤销' ? str(r.entry.statusReason) : null),
+        value: (r) => (r.entry.status === '暂停' || r.entry.status === '撤销' || r.entry.status === '注销' ? str(r.entry.statusReason) : null),
       },
       DEMO_COLUMN,
     ],

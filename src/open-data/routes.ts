@@ -77,6 +77,7 @@ registerMessages({
   'opendata.type.number': ['数字', 'number'],
   'opendata.type.boolean': ['是/否（true/false）', 'true/false'],
   'opendata.type.date': ['日期（YYYY-MM-DD）', 'date (YYYY-MM-DD)'],
+  'opendata.type.partialDate': ['日期，按来源精度（YYYY、YYYY-MM 或 YYYY-MM-DD）', 'date at the source’s precision (YYYY, YYYY-MM or YYYY-MM-DD)'],
   'opendata.type.string[]': ['文本列表', 'list of text'],
   'opendata.type.integer[]': ['整数列表', 'list of integers'],
 });

@@ -80,6 +80,8 @@ const UI = {
   'home.viewAll': ['查看全部', 'View all'],
   'brand.company': ['权利人/企业', 'Owner company'],
   'brand.creditCode': ['统一社会信用代码', 'Unified social credit code'],
+  // Shown where a fact the record lacks would be (待补充, src/registries/completeness.ts).
+  'brand.missing': ['信息待补充', 'details to be completed'],
   'brand.district': ['所属区', 'District'],
   'brand.sector': ['产业', 'Sector'],
   'brand.industry': ['行业类别', 'Industry'],
@@ -245,6 +247,8 @@ const TERMS: Record<string, string> = {
   一产: 'Primary',
   二产: 'Secondary',
   三产: 'Tertiary',
+  // The bucket of counts by district or sector for brands that do not state one (completeness.ts).
+  未填写: 'Not stated',
   在册: 'Listed',
   暂停: 'Suspended',
   移出: 'Removed',
@@ -255,6 +259,7 @@ const TERMS: Record<string, string> = {
   复核中: 'Under review',
   已移出: 'Removed',
   撤销: 'Revoked',
+  注销: 'Cancelled',
   过期: 'Expired',
   中华老字号: 'China Time-honored Brand',
   湖北老字号: 'Hubei Time-honored Brand',
@@ -328,6 +333,18 @@ export function registerTerms(terms: Record<string, string>): void {
   Object.assign(TERMS, terms);
 }
 
+/**
+ * Where English names of stored terms come from besides the catalogue: the reference data an admin
+ * extends (src/registries/reference-data.ts registers its lookup), so a level added as data is
+ * shown in English without a code change.
+ */
+let termSource: (term: string) => string | undefined = () => undefined;
+
+/** Registers the lookup label() falls back to for terms the catalogue does not hold. */
+export function registerTermSource(source: (term: string) => string | undefined): void {
+  termSource = source;
+}
+
 /** The built-in messages, looked up by any key (unknown keys fall back to the key itself). */
 const UI_BY_KEY: Record<string, readonly [string, string] | undefined> = UI;
 
@@ -341,7 +358,7 @@ export function t(lang: Lang, key: string, vars: Record<string, string | number>
 export function label(lang: Lang, term: string | number | null | undefined): string {
   if (term === null || term === undefined) return '';
   const s = String(term);
-  return lang === 'en' ? (TERMS[s] ?? s) : s;
+  return lang === 'en' ? (TERMS[s] ?? termSource(s) ?? s) : s;
 }
 
 /** A time-honored batch as stored ("第1批") in the page language: "第1批" / "batch 1". */
@@ -358,13 +375,19 @@ export function formatYearBatch(lang: Lang, year: number | string, batch: string
   return lang === 'en' ? `${year} (${b})` : `${year}（${b}）`;
 }
 
-export function formatDate(lang: Lang, d: Date | string | number | null | undefined): string {
+/**
+ * A date in the page language: 2011年6月1日 / 2011-06-01. A partial date (src/registries/partial-date.ts)
+ * passes its precision and is shown as given: 2011年 / 2011, 2011年6月 / 2011-06.
+ */
+export function formatDate(lang: Lang, d: Date | string | number | null | undefined, precision: 'year' | 'month' | 'day' = 'day'): string {
   if (d === null || d === undefined || d === '') return '';
   const date = new Date(d);
   if (Number.isNaN(date.getTime())) return '';
   const y = date.getUTCFullYear();
   const m = date.getUTCMonth() + 1;
   const day = date.getUTCDate();
+  if (precision === 'year') return lang === 'en' ? String(y) : `${y}年`;
+  if (precision === 'month') return lang === 'en' ? `${y}-${String(m).padStart(2, '0')}` : `${y}年${m}月`;
   return lang === 'en' ? `${y}-${String(m).padStart(2, '0')}-${String(day).padStart(2, '0')}` : `${y}年${m}月${day}日`;
 }
 

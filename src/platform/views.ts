@@ -46,8 +46,11 @@ export function createRenderer(viewsDir: string, options: RendererOptions = {}):
   hb.registerHelper('term', function (term: string, options: Handlebars.HelperOptions) {
     return label(langOf(options), term);
   });
-  hb.registerHelper('date', function (d: Date | string | number, options: Handlebars.HelperOptions) {
-    return formatDate(langOf(options), d);
+  /** {{date d}}, or {{date d precision}} for a partial date ("year" | "month"; anything else is a day). */
+  hb.registerHelper('date', function (d: Date | string | number, ...rest: unknown[]) {
+    const options = rest[rest.length - 1] as Handlebars.HelperOptions;
+    const precision = rest.length > 1 && (rest[0] === 'year' || rest[0] === 'month') ? rest[0] : 'day';
+    return formatDate(langOf(options), d, precision);
   });
   hb.registerHelper('url', function (pathname: string, options: Handlebars.HelperOptions) {
     return url(langOf(options), pathname, options.hash ?? {});

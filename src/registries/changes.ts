@@ -78,6 +78,8 @@ changeSchema.index({ audited: 1 });
 changeSchema.index({ entryId: 1 });
 // Compaction finds old changes by date range, reading only what it deletes.
 changeSchema.index({ at: 1 });
+// The e-mail alerts read the log in the order changes settled, from a cursor of their own (src/alerts).
+changeSchema.index({ appliedAt: 1 });
 
 export const Change: Model<ChangeDoc> = mongoose.models.Change ?? mongoose.model<ChangeDoc>('Change', changeSchema);
 

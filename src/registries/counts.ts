@@ -18,6 +18,7 @@
 import type { ReadableModel } from '../platform/db/index.js';
 import { SwrCache } from '../platform/swr-cache.js';
 import { Change } from './changes.js';
+import { UNSTATED } from './completeness.js';
 import { EXPIRED, effectiveStatus, REGISTRIES } from './kinds.js';
 import { Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored } from './models.js';
 import { DISTRICTS, KINDS, SECTORS, type Kind } from './reference.js';
@@ -29,7 +30,10 @@ export interface Count {
 
 export interface RegistryCounts {
   kind: Kind;
+  /** Entries (time-honored: listings — a brand on two lists counts twice). */
   total: number;
+  /** Brands with at least one entry (each once). */
+  brands: number;
   /** Tier or level: directory 地理标志/优势商标/商标品牌 (as search shows them), famous route, 老字号 tier, certificate level. */
   byTier: Count[];
   /** Status as the public sees it (certificates: 过期 derived from validUntil). */
@@ -204,10 +208,13 @@ export async function computeRegistryStats(now = new Date()): Promise<RegistrySt
   };
   let brands = 0;
   let demoBrands = 0;
-  await scan<{ _id: unknown; district: string; sector: string; industry: string; demo?: boolean }>(
+  await scan<{ _id: unknown; district?: string | null; sector?: string | null; industry?: string | null; demo?: boolean }>(
     Brand,
     { district: 1, sector: 1, industry: 1, demo: 1 },
-    (b) => {
+    (raw) => {
+      // A brand that does not state its district, sector or industry (待补充) is counted under
+      // 未填写, after the listed values: never left out of the total, never guessed.
+      const b = { ...raw, district: raw.district || UNSTATED, sector: raw.sector || UNSTATED, industry: raw.industry || UNSTATED };
       brands++;
       if (b.demo) demoBrands++;
       const d = row(districts, b.district);
@@ -231,9 +238,12 @@ export async function computeRegistryStats(now = new Date()): Promise<RegistrySt
     ...[...m.values()].filter((r) => !order.includes(r.value)),
   ];
 
+  // Brands per registry: the small registries' brands from their per-brand tallies; a brand has one directory entry.
+  const brandsOn = (k: Kind) => (k === 'directory' ? dir.total : [...perBrand.values()].filter((row) => row[k as DistrictKind] > 0).length);
   const finish = (r: ReturnType<typeof registry>, tiers: readonly string[], statuses: readonly string[]): RegistryCounts => ({
     kind: r.kind,
     total: r.total,
+    brands: brandsOn(r.kind),
     byTier: counts(r.tier, tiers),
     byStatus: counts(r.status, statuses),
     byYear: Object.fromEntries([...r.year.entries()].sort((a, b) => a[0] - b[0])),

@@ -7,9 +7,6 @@
 import type { Model } from 'mongoose';
 import { Certificate, DirectoryEntry, FamousMark, TimeHonored, type CertificateDoc, type DirectoryDoc, type FamousDoc, type TimeHonoredDoc } from './models.js';
 import {
-  CERTIFICATE_DISPLAY_STATUSES,
-  CERTIFICATE_LEVELS,
-  CERTIFICATE_STATUSES,
   DIRECTORY_STATUSES,
   DIRECTORY_TIERS,
   FAMOUS_STATUSES,
@@ -19,6 +16,7 @@ import {
   TIME_HONORED_TIERS,
   type Kind,
 } from './reference.js';
+import { activeValues, knownValues } from './reference-data.js';
 
 /** The status no one stores: a valid certificate whose validity has ended reads 过期. */
 export const EXPIRED = '过期';
@@ -54,8 +52,13 @@ export interface RegistryKind<Doc, TierOf = never> {
   readonly modelName: string;
   /** The entry field that identifies it besides `_id`. */
   readonly keyPath: 'brand' | 'trademarkRegNo' | 'number';
-  /** Directory and time-honored: at most one entry per brand. */
+  /** Directory: at most one entry per brand (time-honored: one per brand and tier, see `keyTier`). */
   readonly onePerBrand: boolean;
+  /**
+   * Time-honored: the tier that, with the brand, identifies an entry — a brand on the 中华 and the
+   * 湖北 list holds one listing for each (unique {brand, tier}). Null for the other registries.
+   */
+  readonly keyTier: 'tier' | null;
   /** The statuses an entry may be stored with. */
   readonly statuses: readonly string[];
   /** The statuses the public may see (a certificate adds 过期). */
@@ -78,6 +81,7 @@ const directory: RegistryKind<EntryDocs['directory'], TierFields['directory']> =
   modelName: DirectoryEntry.modelName,
   keyPath: 'brand',
   onePerBrand: true,
+  keyTier: null,
   statuses: DIRECTORY_STATUSES,
   shownStatuses: DIRECTORY_STATUSES,
   defaultStatus: DIRECTORY_STATUSES[0],
@@ -93,6 +97,7 @@ const famous: RegistryKind<EntryDocs['famous'], TierFields['famous']> = {
   modelName: FamousMark.modelName,
   keyPath: 'trademarkRegNo',
   onePerBrand: false,
+  keyTier: null,
   statuses: FAMOUS_STATUSES,
   shownStatuses: FAMOUS_STATUSES,
   defaultStatus: undefined,
@@ -107,7 +112,8 @@ const timeHonored: RegistryKind<EntryDocs['time-honored'], TierFields['time-hono
   model: TimeHonored,
   modelName: TimeHonored.modelName,
   keyPath: 'brand',
-  onePerBrand: true,
+  onePerBrand: false,
+  keyTier: 'tier',
   statuses: TIME_HONORED_STATUSES,
   shownStatuses: TIME_HONORED_STATUSES,
   defaultStatus: TIME_HONORED_STATUSES[0],
@@ -123,10 +129,18 @@ const certified: RegistryKind<EntryDocs['certified'], TierFields['certified']> =
   modelName: Certificate.modelName,
   keyPath: 'number',
   onePerBrand: false,
-  statuses: CERTIFICATE_STATUSES,
-  shownStatuses: CERTIFICATE_DISPLAY_STATUSES,
-  defaultStatus: CERTIFICATE_STATUSES[0],
-  tiers: CERTIFICATE_LEVELS,
+  keyTier: null,
+  // Levels and statuses are reference data an admin extends: read from its cache each time.
+  get statuses() {
+    return activeValues('certificate-status');
+  },
+  get shownStatuses() {
+    return [...knownValues('certificate-status'), EXPIRED];
+  },
+  defaultStatus: VALID,
+  get tiers() {
+    return knownValues('certificate-level');
+  },
   tierOf: (e) => e.level,
   showsMarks: false,
   listPath: '/certified',
@@ -151,6 +165,20 @@ const BY_MODEL = new Map<string, Kind>(ALL_REGISTRIES.map((r) => [r.modelName, r
 
 /** The kind whose entries a model holds, or undefined for brands, trademarks and the rest. */
 export const kindOfModel = (modelName: string): Kind | undefined => BY_MODEL.get(modelName);
+
+/**
+ * A brand's time-honored listings in the order pages show them: current ones (有效, 复核中) before
+ * removed ones, then by tier (中华, 湖北, 武汉), then the earlier recognition. The first is the
+ * brand's principal listing (its standing, the story page).
+ */
+export function sortListings<T extends { tier: string; status: string; recognizedYear?: number | null }>(listings: readonly T[]): T[] {
+  const removed = (l: T) => (l.status === TIME_HONORED_STATUSES[2] ? 1 : 0);
+  const rank = (l: T) => {
+    const i = (TIME_HONORED_TIERS as readonly string[]).indexOf(l.tier);
+    return i < 0 ? TIME_HONORED_TIERS.length : i;
+  };
+  return [...listings].sort((a, b) => removed(a) - removed(b) || rank(a) - rank(b) || (a.recognizedYear ?? 0) - (b.recognizedYear ?? 0));
+}
 
 /** A kind's tier for an entry, whatever the kind. */
 export function tierOf(kind: Kind, entry: unknown): string {

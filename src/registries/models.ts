@@ -9,11 +9,10 @@
  */
 import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
 import { checkCreditCode, CREDIT_CODE_MESSAGES } from './credit-code.js';
-import { GI_BOTH, oneOfWords, REASON_TOO_LONG, STATUS_REASON_MAX } from './rules.js';
+import { GI_BOTH, oneOfWords, REASON_TOO_LONG, REVIEW_NOTE_MAX, STATUS_REASON_MAX } from './rules.js';
+import { PRECISIONS } from './partial-date.js';
 import {
-  CERTIFICATE_LEVELS,
   CERTIFICATE_SCOPES,
-  CERTIFICATE_STATUSES,
   DIRECTORY_STATUSES,
   DISTRICTS,
   FAMOUS_STATUSES,
@@ -25,7 +24,14 @@ import {
   BRAND_SLUG,
 } from './reference.js';
 
+/** The unique index that makes a time-honored entry one listing per (brand, tier). */
+export const TIME_HONORED_LISTING_INDEX = 'brand_1_tier_1';
+
 const m = (zh: string, en: string) => `${zh}|${en}`;
+/** Unique keys of several fields, by model name: the field a clash is reported on, and its message. */
+export const COMPOUND_UNIQUE: Readonly<Record<string, { fields: readonly string[]; field: string; message: string }>> = {
+  TimeHonored: { fields: ['brand', 'tier'], field: 'tier', message: m('该品牌已有此级别的老字号认定', 'the brand already holds a listing of this tier') },
+};
 const required = (zh: string, en: string): [true, string] => [true, m(`请填写${zh}`, `${en} is required`)];
 const oneOf = (values: readonly string[], zh: string, en: string) => ({ values: [...values], message: m(...oneOfWords(values, zh, en)) });
 
@@ -33,12 +39,28 @@ const bookkeeping = {
   version: { type: Number, default: 1, min: 1 },
 };
 
+/**
+ * How much of the date beside it is known (partial-date.ts): the date holds the period's first
+ * instant; absent means 'day' (documents older than partial dates).
+ */
+const precision = { type: String, enum: oneOf(PRECISIONS, '日期精度', 'date precision') };
+
+/**
+ * The facts a brand or an entry still lacks (field paths), kept by the registry service on every
+ * write through the completeness rule (completeness.ts) so the due view can query them; never set
+ * by a caller.
+ */
+const completeness = {
+  missing: { type: [String], default: [] },
+};
+
 /** The same limit and words as the kernel's rule (rules.ts, reasonLengthProblems). */
 const reasonMax: [number, string] = [STATUS_REASON_MAX, m(...REASON_TOO_LONG)];
 
-function statusFields(values: readonly string[]) {
+/** `values` null: the statuses are reference data (a certificate's), checked by the kernel's rule (rules.ts). */
+function statusFields(values: readonly string[] | null) {
   return {
-    status: { type: String, required: required('状态', 'status'), enum: oneOf(values, '状态', 'status') },
+    status: { type: String, required: required('状态', 'status'), ...(values ? { enum: oneOf(values, '状态', 'status') } : {}) },
     statusChangedAt: { type: Date, default: () => new Date() },
     statusReason: { type: String, trim: true, maxlength: reasonMax, default: '' },
   };
@@ -59,14 +81,15 @@ const brandSchema = new Schema(
       maxlength: [80, m('品牌名称不能超过80个字符', 'brand name is at most 80 characters')],
     },
     nameEn: { type: String, trim: true, maxlength: 120, default: '' },
-    company: { type: String, required: required('企业名称', 'company name'), trim: true, maxlength: 120 },
+    // Company, credit code, district, sector and industry may be missing (a published list gives
+    // a brand name only): the brand is then 待补充 (completeness.ts), never given invented values.
+    company: { type: String, trim: true, maxlength: 120 },
     creditCode: {
       type: String,
-      required: required('统一社会信用代码', 'credit code'),
       uppercase: true,
       trim: true,
       validate: {
-        validator: (v: string) => checkCreditCode(v) === null,
+        validator: (v: string | null | undefined) => v === undefined || v === null || v === '' || checkCreditCode(v) === null,
         message: (p: { value: string }) => {
           const problem = checkCreditCode(String(p.value));
           const [zh, en] = problem ? CREDIT_CODE_MESSAGES[problem] : ['', ''];
@@ -74,9 +97,9 @@ const brandSchema = new Schema(
         },
       },
     },
-    district: { type: String, required: required('所属区', 'district'), enum: oneOf(DISTRICTS, '所属区', 'district') },
-    sector: { type: String, required: required('产业', 'sector'), enum: oneOf(SECTORS, '产业', 'sector') },
-    industry: { type: String, required: required('行业类别', 'industry'), trim: true, maxlength: 40 },
+    district: { type: String, enum: oneOf(DISTRICTS, '所属区', 'district') },
+    sector: { type: String, enum: oneOf(SECTORS, '产业', 'sector') },
+    industry: { type: String, trim: true, maxlength: 40 },
     keywords: { type: [{ type: String, trim: true, maxlength: 40 }], default: [] },
     description: { type: String, trim: true, maxlength: 2000, default: '' },
     website: {
@@ -92,6 +115,7 @@ const brandSchema = new Schema(
     },
     /** Invented details (credit code, numbers, dates) for demonstration only. */
     demo: { type: Boolean, default: false },
+    ...completeness,
     ...bookkeeping,
   },
   { timestamps: true, versionKey: false, strict: 'throw' },
@@ -143,7 +167,9 @@ const directorySchema = new Schema(
       default: undefined,
     },
     listedAt: { type: Date, default: () => new Date() },
+    listedAtPrecision: precision,
     ...statusFields(DIRECTORY_STATUSES),
+    ...completeness,
     ...bookkeeping,
   },
   { timestamps: true, versionKey: false, strict: 'throw' },
@@ -181,9 +207,11 @@ const famousSchema = new Schema(
     recognition: {
       type: new Schema(
         {
-          date: { type: Date, required: required('认定日期', 'recognition date') },
-          authority: { type: String, required: required('认定机关', 'authority'), trim: true },
-          documentNo: { type: String, required: required('文书或案号', 'document number'), trim: true },
+          // Date, authority and document may be missing (待补充, completeness.ts); the route may not.
+          date: { type: Date },
+          datePrecision: precision,
+          authority: { type: String, trim: true },
+          documentNo: { type: String, trim: true },
           route: { type: String, required: true, enum: oneOf(RECOGNITION_ROUTES, '认定途径', 'route') },
         },
         { _id: false },
@@ -194,14 +222,34 @@ const famousSchema = new Schema(
     records: { type: [protectionRecordSchema], default: [] },
     nextReviewAt: { type: Date },
     ...statusFields(FAMOUS_STATUSES),
+    ...completeness,
     ...bookkeeping,
   },
   { timestamps: true, versionKey: false, strict: 'throw' },
 );
 
+/**
+ * A 老字号 re-review (复核) and its outcome, a reference-data value (reference-data.ts). Appended,
+ * never edited (service.ts appendReview); checked by the kernel's rule (rules.ts reviewProblems).
+ */
+const reviewSchema = new Schema(
+  {
+    date: { type: Date, required: true },
+    datePrecision: precision,
+    outcome: { type: String, required: true, trim: true },
+    /** The rectification deadline of a pass with conditions (附条件通过). */
+    deadline: { type: Date, default: null },
+    note: { type: String, trim: true, maxlength: REVIEW_NOTE_MAX, default: '' },
+    recordedBy: { type: String, default: '' },
+    recordedAt: { type: Date, default: () => new Date() },
+  },
+  { _id: true },
+);
+
 const timeHonoredSchema = new Schema(
   {
-    brand: { type: Schema.Types.ObjectId, ref: 'Brand', required: true, unique: true },
+    // One listing per (brand, tier): a brand on the 中华 and 湖北 lists holds two (index below).
+    brand: { type: Schema.Types.ObjectId, ref: 'Brand', required: true },
     tier: { type: String, required: required('老字号级别', 'tier'), enum: oneOf(TIME_HONORED_TIERS, '老字号级别', 'tier') },
     recognizedYear: { type: Number, required: required('认定年份', 'year recognised'), min: 1990, max: 2100 },
     batch: { type: String, trim: true, default: '' },
@@ -210,7 +258,9 @@ const timeHonoredSchema = new Schema(
     address: { type: String, trim: true, maxlength: 200, default: '' },
     /** Reward granted, in 万元. */
     rewardWan: { type: Number, min: 0, default: 0 },
+    reviews: { type: [reviewSchema], default: [] },
     ...statusFields(TIME_HONORED_STATUSES),
+    ...completeness,
     ...bookkeeping,
   },
   { timestamps: true, versionKey: false, strict: 'throw' },
@@ -227,23 +277,31 @@ const certificateSchema = new Schema(
       match: [/^[0-9A-Z-]{6,32}$/, m('证书编号应为6-32位数字、大写字母或连字符', 'certificate number is 6-32 digits, capital letters or -')],
     },
     brand: { type: Schema.Types.ObjectId, ref: 'Brand', required: true, index: true },
-    level: { type: String, required: required('认定级别', 'level'), enum: oneOf(CERTIFICATE_LEVELS, '认定级别', 'level') },
-    scope: { type: String, required: required('认定范围', 'scope'), enum: oneOf(CERTIFICATE_SCOPES, '认定范围', 'scope') },
+    // Level and status are reference data an admin extends (reference-data.ts): the kernel's rule
+    // checks them against the current lists on every write (rules.ts certificateReferenceProblems).
+    level: { type: String, required: required('认定级别', 'level'), trim: true },
+    // Scope, issue date and issuing body may be missing (待补充, completeness.ts); number, level,
+    // product and validity may not.
+    scope: { type: String, enum: oneOf(CERTIFICATE_SCOPES, '认定范围', 'scope') },
     product: { type: String, required: required('认定产品/服务/工程', 'certified product'), trim: true, maxlength: 120 },
-    issuedAt: { type: Date, required: required('发证日期', 'issue date') },
+    issuedAt: { type: Date },
+    issuedAtPrecision: precision,
     validUntil: {
       type: Date,
       required: required('有效期至', 'valid until'),
       validate: {
+        // A year- or month-only issue date holds its period's start, so only a validity that ends
+        // before anything the period allows is refused ("2024" with 2024-03-31 may be true).
         validator(this: { issuedAt?: Date }, v: Date) {
           return !this.issuedAt || v > this.issuedAt;
         },
         message: m('有效期至必须晚于发证日期', 'valid-until must be after the issue date'),
       },
     },
-    issuer: { type: String, required: required('发证机构', 'issuing body'), trim: true, maxlength: 80 },
+    issuer: { type: String, trim: true, maxlength: 80 },
     standard: { type: String, trim: true, maxlength: 80, default: '' },
-    ...statusFields(CERTIFICATE_STATUSES),
+    ...statusFields(null),
+    ...completeness,
     ...bookkeeping,
   },
   { timestamps: true, versionKey: false, strict: 'throw' },
@@ -257,6 +315,12 @@ trademarkSchema.index({ validTo: 1 });
 certificateSchema.index({ status: 1, validUntil: 1 });
 famousSchema.index({ nextReviewAt: 1 });
 timeHonoredSchema.index({ status: 1, statusChangedAt: 1 });
+// The due view's 待补充 queue counts and lists what lacks each fact (completeness.ts).
+for (const schema of [brandSchema, directorySchema, famousSchema, timeHonoredSchema, certificateSchema]) schema.index({ missing: 1 });
+// A brand holds at most one listing per tier (issue #12 item 3; migrations/item3-listings.ts).
+timeHonoredSchema.index({ brand: 1, tier: 1 }, { unique: true, name: TIME_HONORED_LISTING_INDEX });
+// Imports match brands without a credit code by name (src/imports/store.ts).
+brandSchema.index({ name: 1 });
 
 export type BrandDoc = InferSchemaType<typeof brandSchema> & { _id: mongoose.Types.ObjectId };
 export type TrademarkDoc = InferSchemaType<typeof trademarkSchema> & { _id: mongoose.Types.ObjectId };

@@ -2,8 +2,10 @@
  * Read models for public pages and the API: everything public about a brand, one certificate.
  * They return plain allowlisted objects (never mongoose documents) — nothing private leaks.
  */
-import { Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark, type BrandDoc, type CertificateDoc } from './models.js';
-import { effectiveStatus } from './kinds.js';
+import { Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark, type BrandDoc, type CertificateDoc, type TimeHonoredDoc } from './models.js';
+import { effectiveStatus, sortListings } from './kinds.js';
+import { missingFields } from './completeness.js';
+import { precisionOr, type Precision } from './partial-date.js';
 import { registerMessages } from '../platform/i18n.js';
 
 // The brand page's notices for entries whose status the public must notice (暂停, 移出, 已移出,
@@ -16,11 +18,14 @@ registerMessages({
 export interface PublicCertificate {
   number: string;
   level: string;
-  scope: string;
+  /** Scope, issue date and issuer may be missing (待补充, completeness.ts): null, never invented. */
+  scope: string | null;
   product: string;
-  issuedAt: Date;
+  issuedAt: Date | null;
+  /** How much of issuedAt is known (partial-date.ts); 'day' for documents older than partial dates. */
+  issuedAtPrecision: Precision;
   validUntil: Date;
-  issuer: string;
+  issuer: string | null;
   standard: string;
   /** Stored status. */
   storedStatus: string;
@@ -28,26 +33,30 @@ export interface PublicCertificate {
   status: string;
   statusChangedAt: Date | null;
   statusReason: string;
-  brand: { slug: string; name: string; company: string } | null;
+  brand: { slug: string; name: string; company: string | null } | null;
   demo: boolean;
+  /** The facts the certificate lacks (待补充, completeness.ts), as field names. */
+  missing: string[];
 }
 
 function publicCertificate(c: CertificateDoc, brand: Pick<BrandDoc, 'slug' | 'name' | 'company' | 'demo'> | null, now: Date): PublicCertificate {
   return {
     number: c.number,
     level: c.level,
-    scope: c.scope,
+    scope: c.scope ?? null,
     product: c.product,
-    issuedAt: c.issuedAt,
+    issuedAt: c.issuedAt ?? null,
+    issuedAtPrecision: precisionOr(c.issuedAtPrecision),
     validUntil: c.validUntil,
-    issuer: c.issuer,
+    issuer: c.issuer ?? null,
     standard: c.standard ?? '',
     storedStatus: c.status,
     status: effectiveStatus('certified', c.status, c.validUntil, now),
     statusChangedAt: c.statusChangedAt ?? null,
     statusReason: c.statusReason ?? '',
-    brand: brand ? { slug: brand.slug, name: brand.name, company: brand.company } : null,
+    brand: brand ? { slug: brand.slug, name: brand.name, company: brand.company ?? null } : null,
     demo: Boolean(brand?.demo),
+    missing: missingFields('certified', c),
   };
 }
 
@@ -55,23 +64,27 @@ function publicCertificate(c: CertificateDoc, brand: Pick<BrandDoc, 'slug' | 'na
 export async function getBrandProfile(slug: string, now = new Date()) {
   const brand = await Brand.findOne({ slug }).lean();
   if (!brand) return null;
-  const [trademarks, directory, famous, timeHonored, certificates] = await Promise.all([
+  const [trademarks, directory, famous, listings, certificates] = await Promise.all([
     Trademark.find({ brand: brand._id }).sort({ regNo: 1 }).lean(),
     DirectoryEntry.findOne({ brand: brand._id }).lean(),
     FamousMark.find({ brand: brand._id }).lean(),
-    TimeHonored.findOne({ brand: brand._id }).lean(),
+    TimeHonored.find({ brand: brand._id }).lean(),
     Certificate.find({ brand: brand._id }).sort({ issuedAt: -1 }).lean(),
   ]);
-  const updated = [brand, directory, timeHonored, ...famous, ...certificates].map((d) => d?.updatedAt?.getTime() ?? 0).reduce((a, b) => Math.max(a, b), 0);
+  // A brand on several time-honored lists holds a listing per tier; the first is its principal one.
+  const timeHonoredListings = sortListings(listings);
+  const updated = [brand, directory, ...listings, ...famous, ...certificates].map((d) => d?.updatedAt?.getTime() ?? 0).reduce((a, b) => Math.max(a, b), 0);
   return {
     slug: brand.slug,
     name: brand.name,
     nameEn: brand.nameEn,
-    company: brand.company,
-    creditCode: brand.creditCode,
-    district: brand.district,
-    sector: brand.sector,
-    industry: brand.industry,
+    // A fact the brand lacks is null and named in `missing` (待补充, completeness.ts), never invented.
+    company: brand.company || null,
+    creditCode: brand.creditCode || null,
+    district: brand.district || null,
+    sector: brand.sector || null,
+    industry: brand.industry || null,
+    missing: missingFields('brand', brand),
     keywords: brand.keywords,
     description: brand.description,
     website: brand.website,
@@ -84,7 +97,7 @@ export async function getBrandProfile(slug: string, now = new Date()) {
       ...trademarks.map((x) => ({ model: 'Trademark', id: String(x._id) })),
       ...(directory ? [{ model: 'DirectoryEntry', id: String(directory._id) }] : []),
       ...famous.map((x) => ({ model: 'FamousMark', id: String(x._id) })),
-      ...(timeHonored ? [{ model: 'TimeHonored', id: String(timeHonored._id) }] : []),
+      ...timeHonoredListings.map((x) => ({ model: 'TimeHonored', id: String(x._id) })),
       ...certificates.map((x) => ({ model: 'Certificate', id: String(x._id) })),
     ],
     trademarks: trademarks.map((t) => ({
@@ -101,11 +114,21 @@ export async function getBrandProfile(slug: string, now = new Date()) {
       statusReason: directory.statusReason,
       advantage: directory.advantage,
       gi: directory.gi ?? null,
-      listedAt: directory.listedAt,
+      listedAt: directory.listedAt ?? null,
+      missing: missingFields('directory', directory),
+      listedAtPrecision: precisionOr(directory.listedAtPrecision),
     },
     famous: famous.map((f) => ({
       trademarkRegNo: f.trademarkRegNo,
-      recognition: f.recognition,
+      recognition: {
+        ...f.recognition,
+        date: f.recognition.date ?? null,
+        authority: f.recognition.authority ?? null,
+        documentNo: f.recognition.documentNo ?? null,
+        datePrecision: precisionOr(f.recognition.datePrecision),
+      },
+      regulator: f.regulator || null,
+      missing: missingFields('famous', f),
       status: f.status,
       statusChangedAt: f.statusChangedAt,
       statusReason: f.statusReason,
@@ -114,19 +137,28 @@ export async function getBrandProfile(slug: string, now = new Date()) {
       recordCount: f.records.length,
       lastRecordAt: f.records.length ? f.records[f.records.length - 1]!.date : null,
     })),
-    timeHonored: timeHonored && {
-      tier: timeHonored.tier,
-      recognizedYear: timeHonored.recognizedYear,
-      batch: timeHonored.batch,
-      heritage: timeHonored.heritage,
-      story: timeHonored.story,
-      address: timeHonored.address,
-      rewardWan: timeHonored.rewardWan,
-      status: timeHonored.status,
-      statusChangedAt: timeHonored.statusChangedAt,
-      statusReason: timeHonored.statusReason,
-    },
+    /** The principal listing (sortListings), or null. */
+    timeHonored: timeHonoredListings.map(publicListing)[0] ?? null,
+    /** Every listing: 中华老字号 2024 · 湖北老字号 2014. */
+    timeHonoredListings: timeHonoredListings.map(publicListing),
     certificates: certificates.map((c) => publicCertificate(c, brand, now)),
+  };
+}
+
+/** A time-honored listing as the public sees it. */
+function publicListing(timeHonored: TimeHonoredDoc) {
+  return {
+    tier: timeHonored.tier,
+    recognizedYear: timeHonored.recognizedYear,
+    batch: timeHonored.batch || null,
+    heritage: timeHonored.heritage,
+    story: timeHonored.story,
+    address: timeHonored.address || null,
+    rewardWan: timeHonored.rewardWan,
+    status: timeHonored.status,
+    statusChangedAt: timeHonored.statusChangedAt,
+    statusReason: timeHonored.statusReason,
+    missing: missingFields('time-honored', timeHonored),
   };
 }
 

@@ -76,8 +76,12 @@ export const DIRECTORY_STATUSES = ['在册', '暂停', '移出'] as const;
 export const DIRECTORY_TIERS = ['地理标志', '优势商标', '商标品牌'] as const;
 export const FAMOUS_STATUSES = ['重点保护', '一般保护', '失效'] as const;
 export const TIME_HONORED_STATUSES = ['有效', '复核中', '已移出'] as const;
-/** 过期 is never stored: it is derived from validUntil at read time. */
-export const CERTIFICATE_STATUSES = ['有效', '暂停', '撤销'] as const;
+/**
+ * The built-in certificate statuses: reference data an admin may extend (src/registries/reference-data.ts
+ * holds the current list; read it there). 注销 is a certificate given up or cancelled at its holder's
+ * request or on the issuer's decision. 过期 is never stored: it is derived from validUntil at read time.
+ */
+export const CERTIFICATE_STATUSES = ['有效', '暂停', '撤销', '注销'] as const;
 export const CERTIFICATE_DISPLAY_STATUSES = [...CERTIFICATE_STATUSES, '过期'] as const;
 
 export const TIME_HONORED_TIERS = ['中华老字号', '湖北老字号', '武汉老字号'] as const;
@@ -90,8 +94,24 @@ export const TIME_HONORED_REWARD: Record<TimeHonoredTier, number> = {
   武汉老字号: 10,
 };
 
+/**
+ * The built-in recognition levels (认定级别), in the order lists show them. They are reference data an
+ * admin may extend (武汉名品, 江城百臻… are added in the back office, /admin/reference): the current
+ * list is src/registries/reference-data.ts's, never this constant alone. 绿色食品, 有机农产品 and
+ * 农产品地理标志 are the 三品一标 family (with 无公害农产品, which the bureau no longer certifies).
+ */
 export const CERTIFICATE_LEVELS = ['中国精品', '湖北精品', '武汉精品', '绿色食品', '有机农产品', '农产品地理标志', '名特优新农产品'] as const;
 export type CertificateLevel = (typeof CERTIFICATE_LEVELS)[number];
+
+/**
+ * The built-in outcomes of a 老字号 re-review (复核). 附条件通过 comes with a rectification deadline;
+ * 不通过 leads to the listing's removal. Extendable like the levels.
+ */
+export const REVIEW_OUTCOMES = ['通过', '附条件通过', '不通过'] as const;
+/** The outcome that needs a rectification deadline. */
+export const CONDITIONAL_PASS = '附条件通过';
+/** The outcome after which the listing is removed. */
+export const REVIEW_FAILED = '不通过';
 export const CERTIFICATE_SCOPES = ['产品', '服务', '工程'] as const;
 
 export const RECOGNITION_ROUTES = ['行政认定', '司法认定'] as const;

@@ -12,7 +12,8 @@
  * fields or depend on the stored entry.
  */
 import type { FieldProblem } from '../platform/errors.js';
-import { PROTECTION_RECORD_KINDS } from './reference.js';
+import { dayOf, parsePartialDate, type PartialDate } from './partial-date.js';
+import { CONDITIONAL_PASS, PROTECTION_RECORD_KINDS, REVIEW_FAILED } from './reference.js';
 
 const problem = (field: string, message: string, messageEn: string): FieldProblem => ({ field, message, messageEn });
 
@@ -167,23 +168,167 @@ export function protectionRecordProblems(record: ProtectionRecordInput, recordId
   return out;
 }
 
-/** A famous mark's protection records are only ever appended: no write may set them wholesale. */
+/**
+ * A famous mark's protection records and a 老字号's re-reviews are only ever appended: no write may
+ * set them wholesale.
+ */
 export function appendOnlyProblems(modelName: string, changes: Record<string, unknown>): FieldProblem[] {
-  return modelName === 'FamousMark' && 'records' in changes
-    ? [problem('records', '保护记录只能追加，不能修改或删除', 'protection records can only be appended, never edited or removed')]
-    : [];
+  if (modelName === 'FamousMark' && 'records' in changes)
+    return [problem('records', '保护记录只能追加，不能修改或删除', 'protection records can only be appended, never edited or removed')];
+  if (modelName === 'TimeHonored' && 'reviews' in changes)
+    return [problem('reviews', '复核记录只能追加，不能修改或删除', 're-review records can only be appended, never edited or removed')];
+  return [];
+}
+
+// ----- reference data (levels, statuses, re-review outcomes an admin extends) ------------------
+
+/** The values each reference field may take now (src/registries/reference-data.ts keeps them). */
+export interface ReferenceChoices {
+  certificateLevels: readonly string[];
+  certificateStatuses: readonly string[];
+  reviewOutcomes: readonly string[];
+}
+
+/**
+ * A value of a reference list: one of the values that may be chosen now, or the value the entry
+ * already holds (a deactivated value stays on the entries that have it). Empty is the schema's
+ * business (required). The message names the field and lists the allowed values.
+ */
+export function referenceValueProblems(
+  field: string,
+  words: readonly [zh: string, en: string],
+  allowed: readonly string[],
+  value: unknown,
+  stored?: unknown,
+): FieldProblem[] {
+  if (value === undefined || value === null || value === '') return [];
+  const v = String(value);
+  if (allowed.includes(v) || (stored !== undefined && stored !== null && v === String(stored))) return [];
+  const [zh, en] = oneOfWords(allowed, ...words);
+  return [problem(field, `“${v.slice(0, 40)}”不是可选的值。${zh}`, `"${v.slice(0, 40)}" is not allowed: ${en}`)];
+}
+
+/** A certificate's level and status, against the reference lists (`stored`: the entry before an update). */
+export function certificateReferenceProblems(
+  entry: Record<string, unknown>,
+  choices: ReferenceChoices,
+  stored?: Record<string, unknown> | null,
+): FieldProblem[] {
+  return [
+    ...referenceValueProblems('level', ['认定级别', 'level'], choices.certificateLevels, entry.level, stored?.level),
+    ...referenceValueProblems('status', ['状态', 'status'], choices.certificateStatuses, entry.status, stored?.status),
+  ];
+}
+
+/** The longest value an admin may add to a reference list, and its English name. */
+export const REFERENCE_VALUE_MAX = 20;
+export const REFERENCE_NAME_EN_MAX = 80;
+
+/**
+ * A value an admin adds to a reference list: a term of at most 20 characters that the list does
+ * not hold yet (deactivated values included: reactivate one instead), with an English name.
+ */
+export function referenceValueInputProblems(input: { value: string; nameEn: string }, existing: ReadonlyArray<{ value: string }>): FieldProblem[] {
+  const out: FieldProblem[] = [];
+  const value = input.value.trim();
+  const nameEn = input.nameEn.trim();
+  if (!value) out.push(problem('value', '请填写值（中文名称）', 'the value (Chinese name) is required'));
+  else if ([...value].length > REFERENCE_VALUE_MAX)
+    out.push(problem('value', `值不能超过${REFERENCE_VALUE_MAX}个字符`, `the value is at most ${REFERENCE_VALUE_MAX} characters`));
+  else if (/[\u0000-\u001f<>"|]/.test(value))
+    out.push(problem('value', '值不能包含控制字符或 < > " |', 'the value may not contain control characters or < > " |'));
+  else if (existing.some((e) => e.value === value)) out.push(problem('value', `“${value}”已在列表中`, `"${value}" is already in the list`));
+  if (!nameEn) out.push(problem('nameEn', '请填写英文名称', 'the English name is required'));
+  else if (nameEn.length > REFERENCE_NAME_EN_MAX)
+    out.push(problem('nameEn', `英文名称不能超过${REFERENCE_NAME_EN_MAX}个字符`, `the English name is at most ${REFERENCE_NAME_EN_MAX} characters`));
+  else if (/[\u0000-\u001f<>|]/.test(nameEn))
+    out.push(problem('nameEn', '英文名称不能包含控制字符或 < > |', 'the English name may not contain control characters or < > |'));
+  return out;
+}
+
+/** An entry's values from reference lists (a certificate's level and status; other models have none). */
+export function referenceProblems(
+  modelName: string,
+  entry: Record<string, unknown>,
+  choices: ReferenceChoices,
+  stored?: Record<string, unknown> | null,
+): FieldProblem[] {
+  return modelName === 'Certificate' ? certificateReferenceProblems(entry, choices, stored) : [];
+}
+
+// ----- 老字号 re-reviews (复核) -------------------------------------------------------------------
+
+/** A date given as a year, a month or a day (partial-date.ts; a Date is a day); null when not a real date. */
+export function reviewDateOf(d: Date | string | null | undefined): PartialDate | null {
+  if (d instanceof Date) return dayOf(d);
+  const parsed = parsePartialDate(d ?? '');
+  return 'value' in parsed ? parsed.value : null;
+}
+
+/** A re-review as its writer gives it (the service stamps who recorded it and when). */
+export interface ReviewInput {
+  /** When the review concluded: a year, a month or a day (2024, 2024-06, 2024-06-01, 2024年6月). */
+  date: Date | string | null | undefined;
+  outcome: string;
+  /** The rectification deadline (附条件通过 only), YYYY-MM-DD. */
+  deadline?: Date | string | null;
+  /** The conditions, or — for 不通过 — the reason the listing is removed. */
+  note?: string;
+}
+
+/** A review's note; a failed review's becomes the removal reason, prefixed, within the status reason's 500. */
+export const REVIEW_NOTE_MAX = 400;
+
+/**
+ * A re-review to append: a real date not in the future, one of the outcomes, a deadline after the
+ * review date exactly when the outcome is 附条件通过, and — for 不通过, which removes the listing — the
+ * reason, shown publicly with the removal.
+ */
+export function reviewProblems(review: ReviewInput, outcomes: readonly string[], now: Date): FieldProblem[] {
+  const out: FieldProblem[] = [];
+  const date = review.date ? reviewDateOf(review.date) : null;
+  if (!review.date) out.push(problem('date', '请填写复核日期', 'the review date is required'));
+  else if (!date)
+    out.push(
+      problem('date', '复核日期应写成 2024、2024-06 或 2024-06-01，且须为真实日期', 'the review date must be a real date as 2024, 2024-06 or 2024-06-01'),
+    );
+  else if (date.date.getTime() > now.getTime()) out.push(problem('date', '复核日期不能晚于今天', 'the review date cannot be in the future'));
+  if (!review.outcome) out.push(problem('outcome', '请选择复核结果', 'choose the outcome'));
+  else out.push(...referenceValueProblems('outcome', ['复核结果', 'outcome'], outcomes, review.outcome));
+  const deadline = review.deadline ? parseDay(review.deadline) : null;
+  if (review.outcome === CONDITIONAL_PASS) {
+    if (!review.deadline) out.push(problem('deadline', '附条件通过须填写整改期限', 'a pass with conditions needs a rectification deadline'));
+    else if (!deadline) out.push(problem('deadline', '整改期限格式应为 YYYY-MM-DD，且须为真实日期', 'the deadline must be a real date as YYYY-MM-DD'));
+    else if (date && deadline.getTime() <= date.date.getTime())
+      out.push(problem('deadline', '整改期限须晚于复核日期', 'the deadline must be after the review date'));
+  } else if (review.deadline) {
+    out.push(problem('deadline', '只有附条件通过才填写整改期限', 'only a pass with conditions has a rectification deadline'));
+  }
+  const note = (review.note ?? '').trim();
+  if (note.length > REVIEW_NOTE_MAX) out.push(problem('note', `说明不能超过${REVIEW_NOTE_MAX}个字符`, `the note is at most ${REVIEW_NOTE_MAX} characters`));
+  else if (review.outcome === REVIEW_FAILED && !note)
+    out.push(problem('note', '复核不通过将移出名录，请填写原因（公开显示）', 'a failed review removes the listing: give the reason (shown publicly)'));
+  return out;
 }
 
 // ----- every write -----------------------------------------------------------------------------
 
 /**
  * The rules an entry obeys as a whole, checked on the entry as it would be stored after a create
- * or an update: the reason kept with its status, and a directory entry's geographic indication.
+ * or an update: the reason kept with its status, a directory entry's geographic indication, and a
+ * certificate's level and status against the reference lists (`choices`; `stored`, the entry
+ * before an update, whose values stay acceptable once deactivated).
  */
-export function entryProblems(modelName: string, entry: Record<string, unknown>): FieldProblem[] {
+export function entryProblems(
+  modelName: string,
+  entry: Record<string, unknown>,
+  choices?: ReferenceChoices,
+  stored?: Record<string, unknown> | null,
+): FieldProblem[] {
   return [
     ...(typeof entry.statusReason === 'string' ? reasonLengthProblems(entry.statusReason) : []),
     ...(modelName === 'DirectoryEntry' ? giProblems(entry.gi) : []),
+    ...(choices ? referenceProblems(modelName, entry, choices, stored) : []),
   ];
 }
 

@@ -12,24 +12,35 @@
  * a famous mark's protection records are only ever appended and each is checked, a geographic
  * indication is a product and an area together. The forms and the import's dry run call the same
  * functions to report problems before they write.
+ *
+ * The completeness rule (completeness.ts) runs on every write of a brand or an entry: a record
+ * without the least a published list gives is refused with the rule's problems, and the facts it
+ * still lacks are stored in its `missing` list (待补充), recomputed from the document as stored.
  */
 import mongoose, { type Model } from 'mongoose';
 import { AppError, validationFailed, type FieldProblem } from '../platform/errors.js';
+import { completeFields, completenessOf, missingFields, subjectOfModel } from './completeness.js';
 import { Change, CHANGE_LEASE_MS, changeId, changeSettled, claimChange, markSettled, type ChangeClaim, type ChangeDoc } from './changes.js';
 import { kindOfModel, REGISTRIES } from './kinds.js';
-import { FamousMark } from './models.js';
+import { activeValues, ReferenceValue, referenceChoices, referenceItems, refreshReferenceData, type ReferenceList } from './reference-data.js';
+import { COMPOUND_UNIQUE, FamousMark, TimeHonored } from './models.js';
+import { CONDITIONAL_PASS, REVIEW_FAILED, TIME_HONORED_STATUSES } from './reference.js';
 import {
   appendOnlyProblems,
   entryProblems,
   mergeProblems,
   protectionRecordProblems,
   parseDay,
+  referenceValueInputProblems,
+  reviewDateOf,
+  reviewProblems,
+  type ReviewInput,
   statusChangeProblems,
   statusReasonProblems,
   type ProtectionRecordInput,
 } from './rules.js';
 
-export type { ProtectionRecordInput } from './rules.js';
+export type { ProtectionRecordInput, ReviewInput } from './rules.js';
 
 type AnyDoc = Record<string, unknown> & { _id: mongoose.Types.ObjectId; version: number };
 
@@ -89,6 +100,12 @@ function duplicateKey(err: unknown, model?: Model<AnyDoc>): FieldProblem[] | nul
   const { keyValue } = errorFacts(err);
   const unique = model ? uniqueFields(model) : [];
   const clashed = keyValue && typeof keyValue === 'object' ? Object.keys(keyValue)[0] : undefined;
+  // A key of several fields (a brand's time-honored listing per tier) is reported on the field that tells them apart.
+  const compound = model ? COMPOUND_UNIQUE[model.modelName] : undefined;
+  if (compound && (!clashed || compound.fields.includes(clashed))) {
+    const [zh = '', en = ''] = compound.message.split('|', 2);
+    return [{ field: compound.field, message: zh, messageEn: en }];
+  }
   const field = clashed ?? (unique.length === 1 && unique[0] ? unique[0] : 'id');
   return [{ field, message: '该编号已存在，不能重复', messageEn: 'already exists; it must be unique' }];
 }
@@ -100,10 +117,44 @@ function translateWriteError(err: unknown, model?: Model<AnyDoc>): never {
 }
 
 /**
- * Checks a document as it would be stored: the domain rules (rules.ts) and the schema, every
- * problem at once (a rule's message wins over the schema's on the same field).
+ * A brand recorded without a credit code stores '' — the one exception to "absent, never blank":
+ * the import looks such brands up by an equality on the credit code index (imports/store.ts),
+ * which the local server answers from the index only for a plain string value.
  */
-async function check(model: Model<AnyDoc>, doc: mongoose.Document, rules: FieldProblem[]): Promise<void> {
+const NO_CREDIT_CODE = '';
+
+/**
+ * The completeness rule on a brand or an entry as it would be stored: a blank fact is absent (a
+ * missing value is never stored as ""), `missing` lists what the document lacks, and the problems
+ * that make it unpublishable are returned. Other models (trademarks, statistics) have no rule.
+ */
+function applyCompleteness(modelName: string, doc: mongoose.Document): FieldProblem[] {
+  const subject = subjectOfModel(modelName, kindOfModel);
+  if (!subject) return [];
+  for (const field of completeFields(subject)) {
+    const v: unknown = doc.get(field);
+    if (typeof v === 'string' && v.trim() === '') doc.set(field, field === 'creditCode' && subject === 'brand' ? NO_CREDIT_CODE : undefined);
+  }
+  const { problems, missing } = completenessOf(subject, plain(doc));
+  doc.set(
+    'missing',
+    missing.map((f) => f.field),
+  );
+  return problems;
+}
+
+/** The `missing` list of a row the caller built and validated itself (bulkCreate's `validated`). */
+function withMissing(modelName: string, row: Record<string, unknown>): Record<string, unknown> {
+  const subject = subjectOfModel(modelName, kindOfModel);
+  return subject ? { ...row, missing: missingFields(subject, row) } : row;
+}
+
+/**
+ * Checks a document as it would be stored: the completeness rule, the domain rules (rules.ts) and
+ * the schema, every problem at once (a rule's message wins over the schema's on the same field).
+ */
+async function check(model: Model<AnyDoc>, doc: mongoose.Document, rules: FieldProblem[], stored: Record<string, unknown> | null = null): Promise<void> {
+  rules = [...rules, ...applyCompleteness(model.modelName, doc)];
   let schema: FieldProblem[] = [];
   try {
     await doc.validate();
@@ -112,7 +163,7 @@ async function check(model: Model<AnyDoc>, doc: mongoose.Document, rules: FieldP
     if (!problems) translateWriteError(err, model);
     schema = problems;
   }
-  const all = mergeProblems([...rules, ...entryProblems(model.modelName, plain(doc))], schema);
+  const all = mergeProblems([...rules, ...entryProblems(model.modelName, plain(doc), referenceChoices(), stored)], schema);
   if (all.length) throw validationFailed(all);
 }
 
@@ -310,7 +361,7 @@ async function applyUpdate<T>(
   // Validate the merged document as a whole, so cross-field rules (dates) hold.
   const merged = model.hydrate({ ...current });
   merged.set(changes);
-  await check(model, merged, problems);
+  await check(model, merged, problems, current);
   const set = topLevel(merged, merged.modifiedPaths());
   if (Object.keys(set).length === 0) return current;
   const before = Object.fromEntries(Object.keys(set).map((k) => [k, current[k] ?? null]));
@@ -412,12 +463,13 @@ export async function bulkCreate(
     rows.forEach((row, index) => {
       const { _id } = row;
       if (!(_id instanceof mongoose.Types.ObjectId) || row.version !== 1) throw new Error('bulkCreate: validated rows need their _id and version 1');
-      valid.push({ index, doc: { ...row, _id } });
+      valid.push({ index, doc: { ...withMissing(model.modelName, row), _id } });
     });
   } else {
     await Promise.all(
       rows.map(async (row, index) => {
         const doc = new model({ ...row, version: 1 });
+        const publishable = applyCompleteness(model.modelName, doc);
         let schema: FieldProblem[] = [];
         try {
           await doc.validate();
@@ -426,7 +478,7 @@ export async function bulkCreate(
           if (!problems) throw err;
           schema = problems;
         }
-        const problems = mergeProblems(entryProblems(model.modelName, plain(doc)), schema);
+        const problems = mergeProblems([...publishable, ...entryProblems(model.modelName, plain(doc), referenceChoices())], schema);
         if (problems.length) report.rejected.push({ index, problems });
         else valid.push({ index, doc: { ...plain(doc), _id: doc._id } });
       }),
@@ -469,4 +521,87 @@ export async function bulkCreate(
   }
   await settle(cid, 'applied');
   return report;
+}
+
+// ----- 老字号 re-reviews -----------------------------------------------------------------------
+
+const [TH_VALID, TH_UNDER_REVIEW, TH_REMOVED] = TIME_HONORED_STATUSES;
+
+/**
+ * Appends a re-review (复核) to a time-honored listing; reviews are never edited in place. The
+ * outcome is one of the reference list's (附条件通过 with its rectification deadline). The listing's
+ * status follows in the same write: 不通过 removes it (已移出, the note as the public reason); a pass
+ * ends a review in progress (复核中 → 有效).
+ */
+export async function appendReview<T>(
+  id: string | mongoose.Types.ObjectId,
+  expectedVersion: number,
+  review: ReviewInput,
+  ctx: WriteContext = {},
+): Promise<T & AnyDoc> {
+  const current = await TimeHonored.findById(id)
+    .select('reviews status version')
+    .lean<{ reviews: Array<Record<string, unknown>>; status: string; version: number }>();
+  if (!current) throw notFound();
+  const now = ctx.now ?? new Date();
+  const problems = reviewProblems(review, activeValues('review-outcome'), now);
+  if (problems.length) throw validationFailed(problems);
+  const date = reviewDateOf(review.date)!;
+  const note = (review.note ?? '').trim();
+  const added = {
+    _id: new mongoose.Types.ObjectId(),
+    date: date.date,
+    datePrecision: date.precision,
+    outcome: review.outcome,
+    deadline: review.outcome === CONDITIONAL_PASS ? parseDay(review.deadline ?? null) : null,
+    note,
+    recordedBy: ctx.actor ?? 'system',
+    recordedAt: now,
+  };
+  const changes: Record<string, unknown> = { reviews: [...(current.reviews ?? []), added] };
+  let reason = ctx.reason ?? '';
+  if (review.outcome === REVIEW_FAILED && current.status !== TH_REMOVED) {
+    changes.status = TH_REMOVED;
+    reason = `复核不通过：${note}`;
+  } else if (review.outcome !== REVIEW_FAILED && current.status === TH_UNDER_REVIEW) {
+    changes.status = TH_VALID;
+    reason = `复核${review.outcome}${note ? `：${note}` : ''}`;
+  }
+  return applyUpdate<T>(registered(TimeHonored), id, expectedVersion, changes, { ...ctx, reason }, 'record');
+}
+
+// ----- reference data (levels, statuses, outcomes an admin extends) ----------------------------
+
+/**
+ * Adds a value to a reference list (an admin, /admin/reference): checked by the kernel's rule,
+ * written like any entry (so the change log and the audit trail have it), then this process's
+ * cache is refreshed, so the next validation here accepts it.
+ */
+export async function addReferenceValue(list: ReferenceList, input: { value: string; nameEn: string }, ctx: WriteContext = {}) {
+  // Other processes may have added values since this one last refreshed.
+  await refreshReferenceData();
+  const items = referenceItems(list);
+  const problems = referenceValueInputProblems(input, items);
+  if (problems.length) throw validationFailed(problems);
+  const order = Math.max(-1, ...items.map((i) => i.order)) + 1;
+  const doc = await createEntry(
+    ReferenceValue,
+    { list, value: input.value.trim(), nameEn: input.nameEn.trim(), order, active: true, builtIn: false, addedBy: ctx.actor ?? 'system' },
+    ctx,
+  );
+  await refreshReferenceData();
+  return doc;
+}
+
+/**
+ * Deactivates an added value (no new entry may choose it; the entries that hold it keep it) or
+ * makes it active again. Built-in values stay active; nothing is ever deleted.
+ */
+export async function setReferenceValueActive(id: string, expectedVersion: number, active: boolean, ctx: WriteContext = {}) {
+  const current = await ReferenceValue.findById(id).select('builtIn').lean<{ builtIn?: boolean }>();
+  if (!current) throw notFound();
+  if (current.builtIn) throw validationFailed([{ field: 'active', message: '内置值不能停用', messageEn: 'a built-in value cannot be deactivated' }]);
+  const doc = await updateEntry(ReferenceValue, id, expectedVersion, { active }, ctx);
+  await refreshReferenceData();
+  return doc;
 }

@@ -7,6 +7,8 @@
  */
 import mongoose from 'mongoose';
 import { formatDate, label, registerMessages, t, type Lang } from '../platform/i18n.js';
+import { comparePartial, storedPartial, type Precision } from './partial-date.js';
+import { sortListings } from './kinds.js';
 import { Brand, FamousMark, TimeHonored, Trademark } from './models.js';
 
 /** Famous-trademark statuses under which the mark is protected. */
@@ -47,8 +49,10 @@ export interface BrandStanding {
      * without renewal: not announced as protected; flagged for a regulator (the due view).
      */
     markExpired: { regNo: string; validTo: Date } | null;
-    /** Earliest recognition date among the marks with that status. */
-    since: Date;
+    /** Earliest recognition date among the marks with that status; null when none states one (待补充). */
+    since: Date | null;
+    /** How much of `since` is known (partial-date.ts): "自2011年认定起", never an invented 1 January. */
+    sincePrecision: Precision;
     statusChangedAt: Date | null;
     trademarkRegNos: string[];
   } | null;
@@ -56,7 +60,7 @@ export interface BrandStanding {
 
 interface StandingInput {
   timeHonored: { tier: string; recognizedYear: number; status: string; statusChangedAt?: Date | null } | null;
-  famous: Array<{ trademarkRegNo: string; recognition: { date: Date }; status: string; statusChangedAt?: Date | null }>;
+  famous: Array<{ trademarkRegNo: string; recognition: { date?: Date | null; datePrecision?: string | null }; status: string; statusChangedAt?: Date | null }>;
   /** The brand's registered trademarks (at least those of its famous marks), for their end dates. */
   trademarks?: Array<{ regNo: string; validTo: Date | string }>;
 }
@@ -77,7 +81,12 @@ export function brandStanding(p: StandingInput, now = new Date()): BrandStanding
     best && lapsed(best)
       ? same.map((f) => ({ regNo: f.trademarkRegNo, validTo: ended.get(f.trademarkRegNo)! })).sort((a, b) => b.validTo.getTime() - a.validTo.getTime())[0]
       : undefined;
-  const since = same.map((f) => new Date(f.recognition.date)).sort((a, b) => a.getTime() - b.getTime())[0];
+  const since = same
+    .flatMap((f) => {
+      const d = storedPartial(f.recognition.date, f.recognition.datePrecision);
+      return d ? [d] : [];
+    })
+    .sort(comparePartial)[0];
   return {
     timeHonored: th && {
       tier: th.tier,
@@ -86,17 +95,17 @@ export function brandStanding(p: StandingInput, now = new Date()): BrandStanding
       current: th.status === '有效' || th.status === '复核中',
       statusChangedAt: th.statusChangedAt ?? null,
     },
-    famous:
-      best && since
-        ? {
-            status: best.status,
-            current: FAMOUS_PROTECTED.includes(best.status) && !bestEnded,
-            markExpired: bestEnded ?? null,
-            since,
-            statusChangedAt: same.map((f) => f.statusChangedAt ?? null).find(Boolean) ?? null,
-            trademarkRegNos: same.map((f) => f.trademarkRegNo),
-          }
-        : null,
+    famous: best
+      ? {
+          status: best.status,
+          current: FAMOUS_PROTECTED.includes(best.status) && !bestEnded,
+          markExpired: bestEnded ?? null,
+          since: since?.date ?? null,
+          sincePrecision: since?.precision ?? 'day',
+          statusChangedAt: same.map((f) => f.statusChangedAt ?? null).find(Boolean) ?? null,
+          trademarkRegNos: same.map((f) => f.trademarkRegNo),
+        }
+      : null,
   };
 }
 
@@ -104,14 +113,16 @@ export function brandStanding(p: StandingInput, now = new Date()): BrandStanding
 export async function loadBrandStanding(slug: string): Promise<BrandStanding | null> {
   const brand = await Brand.findOne({ slug }, { _id: 1 }).lean();
   if (!brand) return null;
-  const [timeHonored, famous] = await Promise.all([
-    TimeHonored.findOne({ brand: brand._id }, { tier: 1, recognizedYear: 1, status: 1, statusChangedAt: 1 }).lean(),
+  const [listings, famous] = await Promise.all([
+    TimeHonored.find({ brand: brand._id }, { tier: 1, recognizedYear: 1, status: 1, statusChangedAt: 1 }).lean(),
     FamousMark.find({ brand: brand._id }, { trademarkRegNo: 1, recognition: 1, status: 1, statusChangedAt: 1 }).lean(),
   ]);
   // The registrations behind the famous marks (a handful at most), for their end dates.
   const trademarks = famous.length
     ? await Trademark.find({ regNo: mongoose.trusted({ $in: famous.map((f) => f.trademarkRegNo) }) }, { regNo: 1, validTo: 1 }).lean()
     : [];
+  // A brand on several lists stands by its principal listing (the highest current tier).
+  const timeHonored = sortListings(listings)[0];
   return brandStanding({
     timeHonored: timeHonored ? { ...timeHonored, statusChangedAt: timeHonored.statusChangedAt ?? null } : null,
     famous: famous.map((f) => ({ ...f, statusChangedAt: f.statusChangedAt ?? null })),
@@ -198,7 +209,11 @@ export function standingView(lang: Lang, s: BrandStanding | null) {
       text: t(lang, 'standing.famous.markExpired', { regNo: f.markExpired.regNo, date: formatDate(lang, f.markExpired.validTo) }),
     });
   } else if (f && f.current) {
-    items.push({ tone: 'ok', icon: '✓', text: t(lang, 'standing.famous.current', { status: label(lang, f.status), date: formatDate(lang, f.since) }) });
+    items.push({
+      tone: 'ok',
+      icon: '✓',
+      text: t(lang, 'standing.famous.current', { status: label(lang, f.status), date: formatDate(lang, f.since, f.sincePrecision) }),
+    });
   } else if (f) {
     items.push({ tone: 'bad', icon: '✕', text: t(lang, 'standing.famous.lapsed') });
   } else {

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { AppError, validationFailed } from '../platform/errors.js';
 import { parseLang } from '../platform/i18n.js';
 import { parseSearchParams, assertPlainQuery } from '../search/params.js';
-import type { SearchIndex } from '../search/port.js';
+import type { BrandHit, Hit, SearchIndex } from '../search/port.js';
 import { segmentsToHtml } from '../search/query.js';
 import { loadBrandStanding, standingJson } from '../registries/standing.js';
 import { getBrandProfile, getCertificate, type PublicCertificate } from '../registries/queries.js';
@@ -41,6 +41,7 @@ const STATUS_CODES = new Map([
   ['过期', 'expired'],
   ['暂停', 'suspended'],
   ['撤销', 'revoked'],
+  ['注销', 'cancelled'],
 ]);
 
 export function certificateJson(c: PublicCertificate) {
@@ -52,13 +53,16 @@ export function certificateJson(c: PublicCertificate) {
     scope: c.scope,
     product: c.product,
     issuedAt: c.issuedAt,
+    issuedAtPrecision: c.issuedAtPrecision,
     validUntil: c.validUntil,
     issuer: c.issuer,
     standard: c.standard || null,
     statusChangedAt: c.statusChangedAt,
-    statusReason: c.status === '暂停' || c.status === '撤销' ? c.statusReason : null,
+    statusReason: c.status === '暂停' || c.status === '撤销' || c.status === '注销' ? c.statusReason : null,
     brand: c.brand,
     demo: c.demo,
+    // The facts the certificate lacks (待补充): their fields above are null.
+    missing: c.missing,
   };
 }
 
@@ -76,6 +80,66 @@ export function brandLastModified(p: { updatedAt: Date; certificates: Array<{ st
   return Number.isFinite(t) ? new Date(t) : null;
 }
 
+const highlightsJson = (h: Hit) => Object.fromEntries(Object.entries(h.highlights).map(([k, v]) => [k, segmentsToHtml(v!)]));
+
+/** One registry entry of the search API (ungrouped results). */
+function hitJson(h: Hit) {
+  return {
+    kind: h.doc.kind,
+    slug: h.doc.slug,
+    name: h.doc.name,
+    nameEn: h.doc.nameEn || null,
+    title: h.doc.title,
+    company: h.doc.company,
+    district: h.doc.district,
+    sector: h.doc.sector,
+    industry: h.doc.industry,
+    tier: h.doc.tier,
+    status: h.status,
+    niceClasses: h.doc.niceClasses,
+    year: h.doc.year,
+    url: `/brands/${h.doc.slug}`,
+    highlights: highlightsJson(h),
+    demo: h.doc.demo,
+  };
+}
+
+/**
+ * One brand of grouped results: the brand (from its best entry) and its matching entries, each
+ * with its standing and where it is published: the registry's section of the brand page, or a
+ * certificate's check page. `identifier`: the certificate number or the famous mark's
+ * registration number (the entry's key in its registry); null where the brand is the key.
+ */
+function brandJson(b: BrandHit) {
+  const top = b.entries[0]!;
+  return {
+    slug: b.slug,
+    name: top.doc.name,
+    nameEn: top.doc.nameEn || null,
+    company: top.doc.company,
+    district: top.doc.district,
+    sector: top.doc.sector,
+    industry: top.doc.industry,
+    url: `/brands/${b.slug}`,
+    highlights: highlightsJson(top),
+    demo: top.doc.demo,
+    entries: b.entries.map((h) => {
+      const identifier = h.doc.kind === 'certified' || h.doc.kind === 'famous' ? (h.doc.identifiers.at(-1) ?? null) : null;
+      return {
+        kind: h.doc.kind,
+        title: h.doc.title,
+        tier: h.doc.tier,
+        status: h.status,
+        year: h.doc.year,
+        validUntil: h.doc.expiresAt ? new Date(h.doc.expiresAt).toISOString() : null,
+        identifier,
+        niceClasses: h.doc.niceClasses,
+        url: h.doc.kind === 'certified' && identifier ? `/verify/${encodeURIComponent(identifier)}` : `/brands/${b.slug}#${h.doc.kind}`,
+      };
+    }),
+  };
+}
+
 export function apiRoutes(deps: { index: SearchIndex; pending?: () => Promise<number> }): Router {
   const router = Router();
   const dataAsOf = freshness(deps.index, deps.pending);
@@ -91,30 +155,16 @@ export function apiRoutes(deps: { index: SearchIndex; pending?: () => Promise<nu
     // Nothing found for words: the closest known brand or product, as a link the client may offer.
     const suggestion = r.total === 0 && search.q ? await didYouMean(deps.index, search.q, parseLang(req.query.lang)) : null;
     res.json({
-      hits: r.hits.map((h) => ({
-        kind: h.doc.kind,
-        slug: h.doc.slug,
-        name: h.doc.name,
-        nameEn: h.doc.nameEn || null,
-        title: h.doc.title,
-        company: h.doc.company,
-        district: h.doc.district,
-        sector: h.doc.sector,
-        industry: h.doc.industry,
-        tier: h.doc.tier,
-        status: h.status,
-        niceClasses: h.doc.niceClasses,
-        year: h.doc.year,
-        url: `/brands/${h.doc.slug}`,
-        highlights: Object.fromEntries(Object.entries(h.highlights).map(([k, v]) => [k, segmentsToHtml(v!)])),
-        demo: h.doc.demo,
-      })),
+      // group=brand: one item per brand in `brands` (total and facet counts count brands, the
+      // registry facet entries); otherwise, as before, one per entry in `hits`.
+      ...(r.brands ? { group: 'brand', brands: r.brands.map(brandJson) } : { hits: r.hits.map(hitJson) }),
       total: r.total,
       /** True when total and facet counts are estimated (very large result sets). */
       estimated: r.estimated ?? false,
       page: search.page,
       pageSize: search.pageSize,
-      facets: r.facets,
+      // Entries whose brand does not state a district or sector (待补充) are not a facet value.
+      facets: Object.fromEntries(Object.entries(r.facets).map(([f, values]) => [f, (values ?? []).filter((v) => v.value !== '')])),
       ...(suggestion ? { didYouMean: { q: suggestion.q, url: suggestion.href } } : {}),
       /** The newest change the index holds, and how many saved changes it does not hold yet. */
       dataAsOf: fresh.asOf ? fresh.asOf.toISOString() : null,

@@ -73,7 +73,8 @@ export function publicRoutes(deps: {
 
   const searchPage = (fixedKind?: Kind) => async (req: Request, res: Response) => {
     const lang = res.locals.lang;
-    const { params, search } = parseSearchParams(req.query, fixedKind);
+    // One card per brand (with its standings); a registry's list and a kind filter list entries.
+    const { params, search } = parseSearchParams(req.query, fixedKind, 'brand');
     const basePath = fixedKind ? REGISTRIES[fixedKind].listPath : '/search';
     const heading = fixedKind ? t(lang, `kind.${fixedKind}`) : params.q ? t(lang, 'search.resultsFor', { q: params.q }) : t(lang, 'nav.search');
     try {
@@ -122,7 +123,7 @@ export function publicRoutes(deps: {
       title,
       description: t(lang, 'meta.brand', {
         name: title,
-        company: profile.company,
+        company: profile.company ?? t(lang, 'brand.missing'),
         standings: brandAwards(lang, profile, standing).join(lang === 'en' ? '; ' : '；'),
       }).trim(),
       brand: brandViewModel(lang, profile),
@@ -140,11 +141,12 @@ function brandViewModel(lang: Lang, p: BrandProfile) {
   const lists: Array<{ label: string; href: string }> = [];
   if (p.directory) lists.push({ label: t(lang, 'kind.directory'), href: '#directory' });
   if (p.famous.length) lists.push({ label: t(lang, 'kind.famous'), href: '#famous' });
-  if (p.timeHonored) lists.push({ label: label(lang, p.timeHonored.tier), href: '#time-honored' });
+  for (const l of p.timeHonoredListings) lists.push({ label: label(lang, l.tier), href: '#time-honored' });
   if (p.certificates.length) lists.push({ label: t(lang, 'kind.certified'), href: '#certified' });
   const withStatus = <T extends { status: string }>(x: T) => ({ ...x, statusLabel: label(lang, x.status), statusClass: statusClass(x.status) });
   return {
     ...p,
+    // Empty when the brand lacks the fact: the page then says 信息待补充 (views/brand.hbs).
     districtLabel: label(lang, p.district),
     sectorLabel: label(lang, p.sector),
     industryLabel: label(lang, p.industry),
@@ -153,7 +155,10 @@ function brandViewModel(lang: Lang, p: BrandProfile) {
     directory: p.directory && withStatus(p.directory),
     famous: p.famous.map(withStatus),
     timeHonored: p.timeHonored && { ...withStatus(p.timeHonored), recognizedText: formatYearBatch(lang, p.timeHonored.recognizedYear, p.timeHonored.batch) },
-    certificates: p.certificates.map((c) => ({ ...withStatus(c), levelLabel: label(lang, c.level), scopeLabel: label(lang, c.scope) })),
+    // Every tier the brand holds, each its own listing: "中华老字号 2024 · 湖北老字号 2014".
+    timeHonoredListings: p.timeHonoredListings.map((l) => ({ ...withStatus(l), recognizedText: formatYearBatch(lang, l.recognizedYear, l.batch) })),
+    timeHonoredTiers: p.timeHonoredListings.map((l) => `${label(lang, l.tier)} ${l.recognizedYear}`).join(' · '),
+    certificates: p.certificates.map((c) => ({ ...withStatus(c), levelLabel: label(lang, c.level), scopeLabel: c.scope ? label(lang, c.scope) : '' })),
     // A registration past its end date is shown as ended (unrenewed), not as if still in force.
     trademarks: p.trademarks.map((tm) => ({ ...tm, niceText: tm.niceClasses.join('、'), ended: markExpired(tm, new Date()) })),
   };
@@ -166,8 +171,11 @@ function brandViewModel(lang: Lang, p: BrandProfile) {
 function brandAwards(lang: Lang, p: BrandProfile, standing: ReturnType<typeof brandStanding>): string[] {
   const zh = lang === 'zh';
   const out: string[] = [];
-  const th = standing.timeHonored;
-  if (th?.current) out.push(zh ? `${th.tier}（${th.recognizedYear}年认定）` : `${label(lang, th.tier)} (recognised ${th.recognizedYear})`);
+  // Every current listing (a brand on the 中华 and the 湖北 list holds both).
+  for (const th of p.timeHonoredListings) {
+    if (th.status !== '有效' && th.status !== '复核中') continue;
+    out.push(zh ? `${th.tier}（${th.recognizedYear}年认定）` : `${label(lang, th.tier)} (recognised ${th.recognizedYear})`);
+  }
   const famous = standing.famous;
   if (famous?.current) out.push(zh ? `驰名商标（${famous.status}）` : `Famous trademark (${label(lang, famous.status)})`);
   for (const c of p.certificates) {
@@ -192,8 +200,9 @@ function brandJsonLd(p: BrandProfile, standing: ReturnType<typeof brandStanding>
     '@id': `${pageUrl}#organization`,
     url: pageUrl,
     mainEntityOfPage: pageUrl,
-    name: p.company,
-    identifier: { '@type': 'PropertyValue', propertyID: '统一社会信用代码', value: p.creditCode },
+    // A fact the brand lacks (待补充) is left out, never given as "" (JSON drops undefined).
+    name: p.company ?? undefined,
+    ...(p.creditCode ? { identifier: { '@type': 'PropertyValue', propertyID: '统一社会信用代码', value: p.creditCode } } : {}),
     address: {
       '@type': 'PostalAddress',
       addressLocality: '武汉市',

@@ -38,6 +38,7 @@ registerMessages({
   'stats.sourceLink': ['来源链接', 'source link'],
   'stats.registries': ['各名录概况', 'The registries'],
   'stats.entries': ['条目', 'Entries'],
+  'stats.registryBrands': ['{n} 个品牌', '{n} brands'],
   'stats.brandsTotal': ['品牌总数：{n}（一个品牌可同时在多个名录中）', 'Brands: {n} (a brand may stand on several lists)'],
   'stats.byTier': ['{kind}：按级别/类型', '{kind}: by tier or level'],
   'stats.byStatus': ['{kind}：按状态', '{kind}: by status'],

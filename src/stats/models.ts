@@ -81,8 +81,9 @@ const awardSchema = new Schema(
      */
     brandSlug: { type: String, required: true },
     brandName: { type: String, required: true },
-    company: { type: String, required: true },
-    creditCode: { type: String, required: true },
+    // The brand may lack them (待补充, src/registries/completeness.ts): then empty, not invented.
+    company: { type: String, default: '' },
+    creditCode: { type: String, default: '' },
     award: {
       type: String,
       required: [true, m('请选择奖项', 'award is required')],

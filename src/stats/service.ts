@@ -103,7 +103,7 @@ export async function attachAward(input: FormInput, ctx: WriteContext & { actor:
   if (!rawYear) problems.push(problem('year', '请填写年度', 'year is required'));
   else if (!/^\d{4}$/.test(rawYear)) problems.push(problem('year', '年度应为四位数字，如 2024', 'year must be four digits, e.g. 2024'));
   else year = Number(rawYear);
-  let brand: { _id: mongoose.Types.ObjectId; slug: string; name: string; company: string; creditCode: string } | null = null;
+  let brand: { _id: mongoose.Types.ObjectId; slug: string; name: string; company?: string | null; creditCode?: string | null } | null = null;
   if (!slug) problems.push(problem('brand', '请填写品牌标识', 'brand is required'));
   else if (!BRAND_SLUG.test(slug))
     problems.push(
@@ -129,8 +129,8 @@ export async function attachAward(input: FormInput, ctx: WriteContext & { actor:
       brand: brand._id,
       brandSlug: brand.slug,
       brandName: brand.name,
-      company: brand.company,
-      creditCode: brand.creditCode,
+      company: brand.company ?? '',
+      creditCode: brand.creditCode ?? '',
       award,
       year,
       note,

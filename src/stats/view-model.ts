@@ -102,6 +102,8 @@ export function statsViewModel(lang: Lang, input: StatsPageInput) {
         kind: k,
         label: kindLabel(k),
         total: formatNumber(r.total),
+        // A brand on several lists (time-honored tiers) or with several certificates counts once here.
+        brands: r.brands !== r.total ? t(lang, 'stats.registryBrands', { n: formatNumber(r.brands) }) : '',
         href: url(lang, `/${k}`),
         tierCaption: t(lang, 'stats.byTier', { kind: kindLabel(k) }),
         statusCaption: t(lang, 'stats.byStatus', { kind: kindLabel(k) }),

@@ -137,6 +137,9 @@ async function main(): Promise<void> {
     OUTBOX_POLL_MS: '50',
   });
   void process.stdout; // its pipe is the probe's, opened before the watch starts
+  // Loading some packages starts a file read of their own (sharp's libc detection reads a system
+  // file): let such reads finish, so the snapshot holds only what lives for the process.
+  await new Promise((resolve) => setTimeout(resolve, 200));
 
   const activeBefore = counts(process.getActiveResourcesInfo());
   hook.enable();

@@ -70,7 +70,7 @@ export async function conflictPage(ctx: AdminContext, res: Response, o: Conflict
       baseVersion: o.baseVersion,
       currentVersion: current.version,
       rows,
-      meanwhile: historyView(lang, o.spec.modelName, meanwhile),
+      meanwhile: historyView(lang, o.spec.modelName, meanwhile, current),
       isEdit: o.mode === 'edit',
       restartAction: url(lang, `${entryPath(o.spec.key, o.id)}/edit`),
       restartValues: o.mode === 'edit' ? Object.entries(o.mine).map(([name, value]) => ({ name, value })) : [],

@@ -3,7 +3,8 @@
  * within 90 days, certificates already past valid-until but still stored as 有效 (the public sees
  * them as 过期; someone should renew or close them), famous marks past their review date, famous
  * marks whose registration ended unrenewed (no longer announced as protected), trademarks in
- * their renewal grace period (the least time left first), and time-honored brands under review.
+ * their renewal grace period (the least time left first), time-honored brands under review, and
+ * time-honored brands passed with conditions whose rectification deadline has passed.
  *
  * Each group shows its full count and at most LIMIT entries, soonest first. Dates are compared to
  * an injected `now`, so the view is testable without waiting for time to pass.
@@ -24,6 +25,7 @@ import {
   type TimeHonoredDoc,
   type TrademarkDoc,
 } from '../../registries/models.js';
+import { CONDITIONAL_PASS } from '../../registries/reference.js';
 
 export const DUE_DAYS = 90;
 /**
@@ -82,6 +84,29 @@ async function famousWithEndedMarks(now: Date) {
   return { count: items.length, items: items.slice(0, LIMIT) };
 }
 
+/**
+ * 老字号 listings whose latest re-review (by review date) passed with conditions (附条件通过) and whose
+ * rectification deadline has passed with no later outcome: a regulator should check the
+ * rectification and record the next outcome. Listings with a deadline are few; the latest review
+ * of each is found here.
+ */
+async function rectificationOverdue(now: Date) {
+  type Review = { date: Date; outcome: string; deadline?: Date | null; recordedAt?: Date };
+  const found = await TimeHonored.find({ 'reviews.deadline': mongoose.trusted({ $lt: now }), status: mongoose.trusted({ $ne: '已移出' }) })
+    .select('tier brand reviews')
+    .lean<Array<{ _id: unknown; tier: string; brand: unknown; reviews: Review[] }>>();
+  const at = (d: Date | null | undefined) => (d ? new Date(d).getTime() : 0);
+  const items = found
+    .flatMap((x) => {
+      const latest = [...x.reviews].sort((a, b) => at(a.date) - at(b.date) || at(a.recordedAt) - at(b.recordedAt)).at(-1);
+      return latest && latest.outcome === CONDITIONAL_PASS && latest.deadline && at(latest.deadline) < now.getTime()
+        ? [{ ...x, deadline: latest.deadline }]
+        : [];
+    })
+    .sort((a, b) => at(a.deadline) - at(b.deadline));
+  return { count: items.length, items: items.slice(0, LIMIT) };
+}
+
 const days = (d: Date, now: Date) => Math.ceil((new Date(d).getTime() - now.getTime()) / DAY);
 
 /** The four groups, each with a count and its first entries. */
@@ -104,6 +129,7 @@ export async function dueView(lang: Lang, now: Date) {
     { count: thN, items: th },
     { count: endedN, items: ended },
     famousEnded,
+    rectification,
   ] = await Promise.all([
     firstOf<CertificateDoc>(Certificate, certExpiringFilter, 'number product brand validUntil status', 'validUntil'),
     firstOf<CertificateDoc>(Certificate, certExpiredFilter, 'number product brand validUntil status', 'validUntil'),
@@ -112,8 +138,11 @@ export async function dueView(lang: Lang, now: Date) {
     firstOf<TimeHonoredDoc>(TimeHonored, thFilter, 'tier brand status statusChangedAt statusReason', 'statusChangedAt'),
     firstOf<TrademarkDoc>(Trademark, tmEndedFilter, 'regNo mark brand validTo', 'validTo'),
     famousWithEndedMarks(now),
+    rectificationOverdue(now),
   ]);
-  const brands = await brandsOf([...certExpiring, ...certExpired, ...marks, ...famous, ...th, ...ended, ...famousEnded.items].map((x) => x.brand));
+  const brands = await brandsOf(
+    [...certExpiring, ...certExpired, ...marks, ...famous, ...th, ...ended, ...famousEnded.items, ...rectification.items].map((x) => x.brand),
+  );
   const brandName = (id: unknown) => brands.get(String(id))?.name ?? '—';
   const href = (path: string) => url(lang, path);
   // One line of a group: what, whose, its number, and the date the group is about.
@@ -186,6 +215,18 @@ export async function dueView(lang: Lang, now: Date) {
           date: x.statusChangedAt ?? null,
           days: null,
           reason: x.statusReason ?? '',
+        })),
+      },
+      {
+        key: 'th-rectification',
+        count: rectification.count,
+        items: rectification.items.map((x) => ({
+          href: href(`/admin/time-honored/${String(x._id)}#reviews`),
+          title: brandName(x.brand),
+          brand: label(lang, x.tier),
+          number: '',
+          date: x.deadline,
+          days: days(x.deadline, now),
         })),
       },
     ].map((g) => ({

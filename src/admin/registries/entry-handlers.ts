@@ -1,14 +1,15 @@
 /**
  * Handlers of an entry's own page and the writes made from it: the page itself (read by every
- * role), a status change with its reason (动态管理) for each registry kind, and a protection
- * record appended to the famous-mark ledger (appended, never edited).
+ * role), a status change with its reason (动态管理) for each registry kind, a protection record
+ * appended to the famous-mark ledger and a re-review to a 老字号 listing (appended, never edited).
  */
 import { actorOf } from '../../accounts/middleware.js';
 import type { FieldProblem } from '../../platform/errors.js';
 import { registryOf } from '../../registries/kinds.js';
 import type { Kind } from '../../registries/reference.js';
-import { protectionRecordProblems, statusChangeProblems } from '../../registries/rules.js';
-import { appendProtectionRecord, changeStatus } from '../../registries/service.js';
+import { activeValues } from '../../registries/reference-data.js';
+import { protectionRecordProblems, reviewProblems, statusChangeProblems } from '../../registries/rules.js';
+import { appendProtectionRecord, appendReview, changeStatus } from '../../registries/service.js';
 import { bodyOf, entryPath, isAppError, load, saved, str, versionOf, type AdminContext, type Doc, type Handler } from './context.js';
 import { conflictPage } from './conflict-page.js';
 import { entryPage } from './entry-page.js';
@@ -31,8 +32,11 @@ function addProblems(problems: FieldProblem[], found: FieldProblem[]): void {
 /** POST /<kind>/:id/status */
 export function statusSubmit(ctx: AdminContext, kind: Kind): Handler {
   const spec = specOf<EntityKey>(kind);
-  const { model, statuses } = registryOf(kind);
+  const registry = registryOf(kind);
+  const { model } = registry;
   return async function statusSubmit(req, res) {
+    // Read per request: a certificate's statuses are reference data an admin extends.
+    const { statuses } = registry;
     const doc = await load(spec, String(req.params.id));
     const body = bodyOf(req);
     const version = versionOf(body);
@@ -102,6 +106,36 @@ export function recordSubmit(ctx: AdminContext): Handler {
       }
       if (isAppError(err, 'conflict')) {
         return conflictPage(ctx, res, { spec, id: String(doc._id), baseVersion: version, mine: { summary: values.summary }, mode: 'record' });
+      }
+      throw err;
+    }
+  };
+}
+
+/** POST /time-honored/:id/reviews — a re-review appended (不通过 removes the listing in the same write). */
+export function reviewSubmit(ctx: AdminContext): Handler {
+  const spec = specOf<EntityKey>('time-honored');
+  return async function reviewSubmit(req, res) {
+    const doc = await load(spec, String(req.params.id));
+    const body = bodyOf(req);
+    const version = versionOf(body);
+    const problems: FieldProblem[] = [];
+    const read = (name: string) => str(body, `review.${name}`, problems).trim();
+    const values = { date: read('date'), outcome: read('outcome'), deadline: read('deadline'), note: read('note') };
+    for (const p of problems) p.field = p.field.replace(/^review\./, '');
+    const review = { date: values.date, outcome: values.outcome, deadline: values.deadline || null, note: values.note };
+    addProblems(problems, reviewProblems(review, activeValues('review-outcome'), ctx.now()));
+    if (problems.length) return entryPage(ctx, res, spec, doc, { reviewForm: { values, problems }, status: 400 });
+    try {
+      await appendReview(String(doc._id), version, review, { actor: actorOf(res), now: ctx.now() });
+      saved(req, res, entryPath('time-honored', doc._id), '#reviews');
+    } catch (err) {
+      if (isAppError(err, 'validation_failed')) {
+        const mapped = err.fields.map((p) => ({ ...p, field: p.field.replace(/^reviews\.\d+\./, '') }));
+        return entryPage(ctx, res, spec, doc, { reviewForm: { values, problems: mapped }, status: 400 });
+      }
+      if (isAppError(err, 'conflict')) {
+        return conflictPage(ctx, res, { spec, id: String(doc._id), baseVersion: version, mine: { note: values.note }, mode: 'record' });
       }
       throw err;
     }

@@ -10,19 +10,22 @@ import type { FieldProblem } from '../../platform/errors.js';
 import { label, t, type Lang } from '../../platform/i18n.js';
 import { url } from '../../platform/views.js';
 import { Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark, type TrademarkDoc } from '../../registries/models.js';
-import { PROTECTION_RECORD_KINDS, type Kind } from '../../registries/reference.js';
+import { PROTECTION_RECORD_KINDS, TIME_HONORED_TIERS, type Kind } from '../../registries/reference.js';
 import { statusClass } from '../../search/view-model.js';
 import { brandRef, canEdit, entryPath, langOf, send, type AdminContext, type Doc } from './context.js';
 import { formView } from './forms.js';
 import type { EntityKey, EntitySpec, FieldSpec } from './specs.js';
 import { dateOf, recordsOf } from './narrow.js';
 import { brandLinks, factRows, historyView, recordsView, statusView } from './views.js';
-import { effectiveStatus } from '../../registries/kinds.js';
+import { reviewSection } from './reviews.js';
+import { completenessOf, type Subject } from '../../registries/completeness.js';
+import { effectiveStatus, sortListings } from '../../registries/kinds.js';
 
 /** A refused status change or protection record, shown again on the page with its problems. */
 export interface EntryExtras {
   statusForm?: { values: { status: string; statusReason: string }; problems: FieldProblem[] };
   recordForm?: { values: Record<string, string>; problems: FieldProblem[] };
+  reviewForm?: { values: Record<string, string>; problems: FieldProblem[] };
   status?: number;
 }
 
@@ -53,6 +56,7 @@ export async function entryPage(ctx: AdminContext, res: Response, spec: EntitySp
       createdAt: doc.createdAt ?? null,
       updatedAt: doc.updatedAt ?? null,
       facts: factRows(lang, spec, doc),
+      toComplete: missingOf(lang, spec.key, doc),
       status: st,
       editHref: url(lang, `${entryPath(spec.key, id)}/edit`),
       listHref: url(lang, `/admin/${spec.key === 'trademarks' ? 'brands' : spec.key}`),
@@ -75,10 +79,21 @@ export async function entryPage(ctx: AdminContext, res: Response, spec: EntitySp
             }
           : null,
       recordForm: editable && spec.key === 'famous' ? recordFormView(lang, id, doc, extras.recordForm?.values, recordProblems) : null,
-      history: historyView(lang, spec.modelName, events ?? []),
+      ...(spec.key === 'time-honored' ? reviewSection(lang, doc, editable, clock, extras.reviewForm) : {}),
+      history: historyView(lang, spec.modelName, events ?? [], doc),
     },
     extras.status ?? 200,
   );
+}
+
+/**
+ * The facts the record lacks (待补充), in the page language: from the completeness rule on the
+ * document as shown, the same rule the service stored `missing` by. Trademarks have no rule.
+ */
+function missingOf(lang: Lang, key: EntityKey, doc: Doc): string[] {
+  if (key === 'trademarks') return [];
+  const subject: Subject = key === 'brands' ? 'brand' : key;
+  return completenessOf(subject, doc).missing.map((f) => (lang === 'en' ? f.labelEn : f.label));
 }
 
 /** What an entry page shows besides its own fields: the brand's trademarks, its lists, the ledger. */
@@ -102,13 +117,13 @@ async function relatedOf(lang: Lang, key: EntityKey, doc: Doc, brand: { _id: unk
   }
   if (key === 'famous') return { showRecords: true, records: recordsView(lang, recordsOf(doc)) };
   if (key !== 'brands' || !brand) return {};
-  const [marks, directory, famous, timeHonored, certificates] = await Promise.all([
+  const [marks, directory, famous, listings, certificates] = await Promise.all([
     Trademark.find({ brand: String(brand._id) })
       .sort({ regNo: 1 })
       .lean(),
     DirectoryEntry.findOne({ brand: String(brand._id) }).lean(),
     FamousMark.find({ brand: String(brand._id) }).lean(),
-    TimeHonored.findOne({ brand: String(brand._id) }).lean(),
+    TimeHonored.find({ brand: String(brand._id) }).lean(),
     Certificate.find({ brand: String(brand._id) })
       .sort({ issuedAt: -1 })
       .lean(),
@@ -120,7 +135,8 @@ async function relatedOf(lang: Lang, key: EntityKey, doc: Doc, brand: { _id: unk
   const entries = [
     ...(directory ? [entry('directory', directory, directory.advantage ? t(lang, 'brand.advantage') : '')] : []),
     ...famous.map((f) => entry('famous', f, f.trademarkRegNo)),
-    ...(timeHonored ? [entry('time-honored', timeHonored, label(lang, timeHonored.tier))] : []),
+    // One listing per tier the brand holds.
+    ...sortListings(listings).map((l) => entry('time-honored', l, `${label(lang, l.tier)} · ${l.recognizedYear}`)),
     ...certificates.map((c) => entry('certified', c, `${c.product} · ${c.number}`)),
   ];
   const add = (k: EntityKey) => ({ href: url(lang, `/admin/${k}/new`, { brand: brand.slug }), label: t(lang, `adminreg.add.${k}`) });
@@ -130,7 +146,12 @@ async function relatedOf(lang: Lang, key: EntityKey, doc: Doc, brand: { _id: unk
     trademarks: tmRows(marks),
     newTrademarkHref: url(lang, '/admin/trademarks/new', { brand: brand.slug }),
     entries,
-    addLinks: [...(directory ? [] : [add('directory')]), add('famous'), ...(timeHonored ? [] : [add('time-honored')]), add('certified')],
+    addLinks: [
+      ...(directory ? [] : [add('directory')]),
+      add('famous'),
+      ...(listings.length < TIME_HONORED_TIERS.length ? [add('time-honored')] : []),
+      add('certified'),
+    ],
   };
 }
 

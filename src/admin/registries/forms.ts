@@ -17,6 +17,7 @@ import { parseDay as dayOf, giOf, giProblems } from '../../registries/rules.js';
 import { fieldProblemsFrom } from '../../registries/service.js';
 import { Brand } from '../../registries/models.js';
 import { isRecord } from '../../platform/guards.js';
+import { isoPartial, parsePartialDate, precisionPathOf, storedPartial, type PartialDate } from '../../registries/partial-date.js';
 import { getPath } from './narrow.js';
 import { fieldLabelKey, formFields, type EntitySpec, type FieldSpec } from './specs.js';
 import { label as termLabel, t, type Lang } from '../../platform/i18n.js';
@@ -106,7 +107,11 @@ export async function parseForm(spec: EntitySpec, body: Record<string, unknown>,
       problems.push({ ...converted.problem, field: f.name });
       continue;
     }
-    setPath(data, f.name, converted.value);
+    if (f.type === 'partialDate' && isPartialValue(converted.value)) {
+      // The period's start, and beside it how much of it is known (partial-date.ts).
+      setPath(data, f.name, converted.value.date);
+      setPath(data, precisionPathOf(f.name), converted.value.precision);
+    } else setPath(data, f.name, converted.value);
   }
   // A geographic indication is a product and an area together, or nothing (rules.ts).
   if (spec.key === 'directory' && !problems.some((x) => x.field.startsWith('gi.'))) {
@@ -118,6 +123,8 @@ export async function parseForm(spec: EntitySpec, body: Record<string, unknown>,
 
 type Converted = { value: unknown } | { problem: FieldProblem };
 
+const isPartialValue = (v: unknown): v is PartialDate => isRecord(v) && v.date instanceof Date && typeof v.precision === 'string';
+
 async function convert(f: FieldSpec, s: string): Promise<Converted> {
   switch (f.type) {
     case 'checkbox':
@@ -127,9 +134,15 @@ async function convert(f: FieldSpec, s: string): Promise<Converted> {
       const d = parseDay(s);
       return d ? { value: d } : { problem: p(f.name, '日期格式应为 YYYY-MM-DD，且须为真实日期', 'must be a real date as YYYY-MM-DD') };
     }
+    case 'partialDate': {
+      const r = parsePartialDate(s);
+      if ('empty' in r) return { value: undefined };
+      return 'problem' in r ? { problem: p(f.name, ...r.problem) } : { value: r.value };
+    }
     case 'int': {
       if (s === '') return { value: undefined };
-      const r = intSchema.safeParse(s);
+      // A year may be written with its unit and in full-width digits ("１９２７年").
+      const r = intSchema.safeParse(s.normalize('NFKC').replace(/\s*年$/, ''));
       return r.success ? { value: r.data } : { problem: p(f.name, '应为整数', 'must be a whole number') };
     }
     case 'number': {
@@ -170,7 +183,12 @@ async function convert(f: FieldSpec, s: string): Promise<Converted> {
 /** A stored document as form values (the edit form's starting point). */
 export function formValuesOf(spec: EntitySpec, doc: Record<string, unknown>, mode: 'create' | 'edit', brandSlug = ''): FormValues {
   const values: FormValues = {};
-  for (const f of formFields(spec, mode)) values[f.name] = formValue(f, getPath(doc, f.name), brandSlug);
+  for (const f of formFields(spec, mode)) {
+    const v = getPath(doc, f.name);
+    // A partial date is shown as given: "2011", "2011-06", "2011-06-01".
+    const p = f.type === 'partialDate' ? storedPartial(v, getPath(doc, precisionPathOf(f.name))) : null;
+    values[f.name] = p ? isoPartial(p) : formValue(f, v, brandSlug);
+  }
   return values;
 }
 
@@ -211,6 +229,10 @@ export function problemsByField(fields: FieldSpec[], problems: FieldProblem[]): 
 /** The id attribute of a field's control (dots are awkward in CSS selectors and fragments). */
 export const fieldId = (name: string) => `f-${name.replace(/\./g, '-')}`;
 
+/** A select's choices: a `keepValue` field also offers the value it holds (a deactivated level stays on its entry). */
+const optionsOf = (f: FieldSpec, value: string): readonly string[] =>
+  f.keepValue && value && !(f.options ?? []).includes(value) ? [...(f.options ?? []), value] : (f.options ?? []);
+
 /** View model of a form: fields with values, options, hints and messages wired by aria-describedby. */
 export function formView(lang: Lang, fields: FieldSpec[], values: FormValues, problems: FieldProblem[]) {
   const { byField, general } = problemsByField(fields, problems);
@@ -219,7 +241,7 @@ export function formView(lang: Lang, fields: FieldSpec[], values: FormValues, pr
   const rows = fields.map((f) => {
     const id = fieldId(f.name);
     const errors = (byField.get(f.name) ?? []).map(msg);
-    const hint = f.hint ? t(lang, `adminreg.hint.${f.name}`) : '';
+    const hint = f.hint ? t(lang, `adminreg.hint.${f.name}`) : f.type === 'partialDate' ? t(lang, 'adminreg.hint.partialDate') : '';
     const describedBy = [hint ? `${id}-hint` : '', errors.length ? `${id}-error` : ''].filter(Boolean).join(' ');
     const value = values[f.name] ?? '';
     return {
@@ -236,7 +258,7 @@ export function formView(lang: Lang, fields: FieldSpec[], values: FormValues, pr
       max: f.max ?? '',
       value,
       checked: f.type === 'checkbox' && value !== '',
-      options: (f.options ?? []).map((o) => ({ value: o, label: f.optionLabels?.[o] ?? termLabel(lang, o), selected: o === value })),
+      options: optionsOf(f, value).map((o) => ({ value: o, label: f.optionLabels?.[o] ?? termLabel(lang, o), selected: o === value })),
       emptyLabel: t(lang, f.emptyLabel ?? 'adminreg.form.choose'),
       hint,
       hintId: `${id}-hint`,
@@ -283,6 +305,10 @@ export function normalise(v: string, type: string): string {
       .map(Number)
       .join(',');
   if (type === 'checkbox') return v ? '1' : '';
+  if (type === 'partialDate') {
+    const r = parsePartialDate(v);
+    return 'value' in r ? isoPartial(r.value) : v.trim();
+  }
   return v.trim();
 }
 
@@ -293,8 +319,8 @@ export function normalise(v: string, type: string): string {
  */
 export function changedOnly(spec: EntitySpec, parsed: ParsedForm, saved: FormValues): Record<string, unknown> {
   const fields = formFields(spec, 'edit');
-  const changedTop = new Set(
-    fields.filter((f) => normalise(parsed.values[f.name] ?? '', f.type) !== normalise(saved[f.name] ?? '', f.type)).map((f) => f.name.split('.')[0]!),
-  );
+  const changed = fields.filter((f) => normalise(parsed.values[f.name] ?? '', f.type) !== normalise(saved[f.name] ?? '', f.type));
+  // A partial date's precision travels with it ("listedAt" → "listedAtPrecision").
+  const changedTop = new Set(changed.flatMap((f) => [f.name, ...(f.type === 'partialDate' ? [precisionPathOf(f.name)] : [])]).map((n) => n.split('.')[0]!));
   return Object.fromEntries(Object.entries(parsed.data).filter(([k]) => changedTop.has(k)));
 }

@@ -15,7 +15,7 @@ import { requireRole } from '../../accounts/middleware.js';
 import { adminContext, type RegistryAdminDeps } from './context.js';
 import { createForm, createSubmit } from './create-handlers.js';
 import { editForm, editSubmit } from './edit-handlers.js';
-import { recordSubmit, showEntry, statusSubmit } from './entry-handlers.js';
+import { recordSubmit, reviewSubmit, showEntry, statusSubmit } from './entry-handlers.js';
 import { brandsList, duePage, kindList } from './list-handlers.js';
 import './messages.js';
 
@@ -68,6 +68,7 @@ export function registryAdminRoutes(deps: RegistryAdminDeps): Router {
   router.get('/time-honored/:id/edit', editor, editForm(ctx, 'time-honored'));
   router.post('/time-honored/:id/edit', editor, editSubmit(ctx, 'time-honored'));
   router.post('/time-honored/:id/status', editor, statusSubmit(ctx, 'time-honored'));
+  router.post('/time-honored/:id/reviews', editor, reviewSubmit(ctx));
   router.get('/time-honored/:id', showEntry(ctx, 'time-honored'));
 
   // ----- certifications (精品认定) ---------------------------------------------------------------

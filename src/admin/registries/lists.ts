@@ -11,10 +11,11 @@ import { countAll } from '../../platform/db/index.js';
 import { validationFailed } from '../../platform/errors.js';
 import { label, t, type Lang } from '../../platform/i18n.js';
 import { url } from '../../platform/views.js';
+import { REGISTRIES } from '../../registries/kinds.js';
+import { completeFields, missingLabels, RULES } from '../../registries/completeness.js';
 import { Brand } from '../../registries/models.js';
+import { missingSelect } from './missing-list.js';
 import {
-  CERTIFICATE_DISPLAY_STATUSES,
-  CERTIFICATE_LEVELS,
   DIRECTORY_STATUSES,
   DISTRICTS,
   FAMOUS_STATUSES,
@@ -28,17 +29,18 @@ import { assertPlainQuery, parseSearchParams } from '../../search/params.js';
 import type { FacetName, SearchIndex } from '../../search/port.js';
 import { facetLabel, searchViewModel, statusClass } from '../../search/view-model.js';
 
-const STATUSES: Record<Kind, readonly string[]> = {
-  directory: DIRECTORY_STATUSES,
-  famous: FAMOUS_STATUSES,
-  'time-honored': TIME_HONORED_STATUSES,
-  certified: CERTIFICATE_DISPLAY_STATUSES,
+// A certificate's statuses and levels are reference data an admin extends: read each time.
+const STATUSES: Record<Kind, () => readonly string[]> = {
+  directory: () => DIRECTORY_STATUSES,
+  famous: () => FAMOUS_STATUSES,
+  'time-honored': () => TIME_HONORED_STATUSES,
+  certified: () => REGISTRIES.certified.shownStatuses,
 };
-const TIERS: Record<Kind, readonly string[]> = {
-  directory: ['商标品牌', '优势商标', '地理标志'],
-  famous: RECOGNITION_ROUTES,
-  'time-honored': TIME_HONORED_TIERS,
-  certified: CERTIFICATE_LEVELS,
+const TIERS: Record<Kind, () => readonly string[]> = {
+  directory: () => ['商标品牌', '优势商标', '地理标志'],
+  famous: () => RECOGNITION_ROUTES,
+  'time-honored': () => TIME_HONORED_TIERS,
+  certified: () => REGISTRIES.certified.tiers,
 };
 
 /** The query string without page (and lang), for the export links: the same filtered list. */
@@ -74,7 +76,14 @@ export async function registryList(lang: Lang, kind: Kind, rawQuery: Record<stri
     ...vm,
     kind,
     action: url(lang, basePath),
-    filters: [select('status', STATUSES[kind]), select('district', DISTRICTS), select('sector', SECTORS), select('tier', TIERS[kind])],
+    filters: [
+      select('status', STATUSES[kind]()),
+      select('district', DISTRICTS),
+      select('sector', SECTORS),
+      select('tier', TIERS[kind]()),
+      // 待补充 is read from MongoDB, not the index (missing-list.ts).
+      missingSelect(lang, kind, undefined),
+    ],
     pageSize: params.pageSize,
     rows: result.hits.map((h) => ({
       href: url(lang, `/admin/${kind}/${h.doc.entryId}`),
@@ -96,10 +105,15 @@ export async function registryList(lang: Lang, kind: Kind, rawQuery: Record<stri
   };
 }
 
+/** The brand list's 待补充 filter value for "lacks any fact". */
+const MISSING_ANY = 'any';
+
 const brandQuery = z.object({
   q: z.string().max(100, { message: '搜索词不能超过100个字符|must be at most 100 characters' }).default(''),
   district: z.enum(DISTRICTS, { message: '所属区不是可选的值|is not one of the allowed values' }).optional(),
   sector: z.enum(SECTORS, { message: '产业不是可选的值|is not one of the allowed values' }).optional(),
+  // 待补充: brands lacking any fact, or one (completeness.ts), through the `missing` index.
+  missing: z.enum([MISSING_ANY, ...completeFields('brand')], { message: '待补充不是可选的值|is not one of the allowed values' }).optional(),
   page: z.coerce
     .number({ message: '页码应为正整数|must be a positive whole number' })
     .int({ message: '页码应为正整数|must be a positive whole number' })
@@ -112,7 +126,17 @@ const BRAND_PAGE = 20;
 /** How many index hits a brand search reads (several entries may share one brand). */
 const BRAND_SEARCH_HITS = 100;
 
-type BrandRow = { _id: unknown; slug: string; name: string; company: string; creditCode: string; district: string; sector: string; updatedAt?: Date };
+type BrandRow = {
+  _id: unknown;
+  slug: string;
+  name: string;
+  company?: string | null;
+  creditCode?: string | null;
+  district?: string | null;
+  sector?: string | null;
+  missing?: string[];
+  updatedAt?: Date;
+};
 
 /** The brand list: browse in stored order, or search by name, company, slug or credit code. */
 export async function brandList(lang: Lang, rawQuery: Record<string, unknown>, index: SearchIndex) {
@@ -126,12 +150,16 @@ export async function brandList(lang: Lang, rawQuery: Record<string, unknown>, i
       }),
     );
   }
-  const { q, district, sector, page } = parsed.data;
+  const { q, district, sector, missing, page } = parsed.data;
   const query = q.trim();
   const filter: Record<string, string> = {};
   if (district) filter.district = district;
   if (sector) filter.sector = sector;
-  const fields = 'slug name company creditCode district sector updatedAt';
+  // Not an index filter: applied to the brands read from MongoDB (the `missing` index).
+  const missingFilter: Record<string, unknown> = !missing
+    ? {}
+    : { missing: missing === MISSING_ANY ? mongoose.trusted({ $in: completeFields('brand') }) : missing };
+  const fields = 'slug name company creditCode district sector missing updatedAt';
   let brands: BrandRow[] = [];
   let total: number | null;
   let truncated = false;
@@ -140,12 +168,12 @@ export async function brandList(lang: Lang, rawQuery: Record<string, unknown>, i
     // Exact identifiers first, then whatever the index finds by name, pinyin, company or number.
     const [slugMatch, codeMatch, result] = await Promise.all([
       /^[a-z0-9][a-z0-9-]{0,79}$/i.test(query)
-        ? Brand.findOne({ slug: query.toLowerCase(), ...filter })
+        ? Brand.findOne({ slug: query.toLowerCase(), ...filter, ...missingFilter })
             .select(fields)
             .lean<BrandRow>()
         : null,
       /^[0-9A-Za-z]{18}$/.test(query)
-        ? Brand.findOne({ creditCode: query.toUpperCase(), ...filter })
+        ? Brand.findOne({ creditCode: query.toUpperCase(), ...filter, ...missingFilter })
             .select(fields)
             .lean<BrandRow>()
         : null,
@@ -156,7 +184,7 @@ export async function brandList(lang: Lang, rawQuery: Record<string, unknown>, i
     // operator we build ourselves is marked trusted.
     const slugs = [...new Set(result.hits.map((h) => h.doc.slug))];
     const rows = slugs.length
-      ? await Brand.find({ slug: mongoose.trusted({ $in: slugs }) })
+      ? await Brand.find({ slug: mongoose.trusted({ $in: slugs }), ...missingFilter })
           .select(fields)
           .lean<BrandRow[]>()
       : [];
@@ -175,9 +203,9 @@ export async function brandList(lang: Lang, rawQuery: Record<string, unknown>, i
     // a brand by name), and an unsorted page costs the same on every server, including those that
     // sort in memory rather than through an index. Only the whole list is counted (countAll reads
     // collection metadata); a filtered count would read every matching brand.
-    const hasFilter = Object.keys(filter).length > 0;
+    const hasFilter = Object.keys(filter).length > 0 || Boolean(missing);
     const [rows, count] = await Promise.all([
-      Brand.find(filter)
+      Brand.find({ ...filter, ...missingFilter })
         .select(fields)
         .skip((page - 1) * BRAND_PAGE)
         .limit(BRAND_PAGE + 1)
@@ -188,7 +216,7 @@ export async function brandList(lang: Lang, rawQuery: Record<string, unknown>, i
     hasNext = rows.length > BRAND_PAGE && page < 500;
     total = count;
   }
-  const link = (n: number) => url(lang, '/admin/brands', { district, sector, page: n === 1 ? undefined : n });
+  const link = (n: number) => url(lang, '/admin/brands', { district, sector, missing, page: n === 1 ? undefined : n });
   const options = (values: readonly string[], chosen?: string) => values.map((v) => ({ value: v, label: label(lang, v), selected: v === chosen }));
   const qs = exportQuery(plainQuery);
   return {
@@ -199,15 +227,25 @@ export async function brandList(lang: Lang, rawQuery: Record<string, unknown>, i
     filters: [
       { name: 'district', id: 'filter-district', label: t(lang, 'facet.district'), options: options(DISTRICTS, district) },
       { name: 'sector', id: 'filter-sector', label: t(lang, 'facet.sector'), options: options(SECTORS, sector) },
+      {
+        name: 'missing',
+        id: 'filter-missing',
+        label: t(lang, 'adminreg.missing.title'),
+        options: [
+          { value: MISSING_ANY, label: t(lang, 'adminreg.list.missingAny'), selected: missing === MISSING_ANY },
+          ...RULES.brand.complete.map((f) => ({ value: f.field, label: lang === 'en' ? f.labelEn : f.label, selected: f.field === missing })),
+        ],
+      },
     ],
     rows: brands.map((b) => ({
       href: url(lang, `/admin/brands/${String(b._id)}`),
       publicHref: url(lang, `/brands/${b.slug}`),
       name: b.name,
-      company: b.company,
-      creditCode: b.creditCode,
+      company: b.company ?? '',
+      creditCode: b.creditCode ?? '',
       district: label(lang, b.district),
       sector: label(lang, b.sector),
+      toComplete: missingLabels('brand', b.missing).length > 0,
       updatedAt: b.updatedAt ?? null,
     })),
     pagination:

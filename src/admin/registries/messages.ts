@@ -142,6 +142,17 @@ registerMessages({
   'adminreg.due.daysAgo': ['已过 {n} 天', '{n} days ago'],
   'adminreg.due.more': ['仅列出前 {n} 条。', 'Only the first {n} are listed.'],
   'adminreg.due.none': ['没有需要处理的条目。', 'Nothing due.'],
+  'adminreg.due.to-complete': ['待补充：缺少信息的品牌和条目', 'To be completed: brands and entries lacking details'],
+  'adminreg.due.toCompleteIntro': [
+    '按名录公布的信息保存、尚缺统一社会信用代码、产业等信息的记录。公众页面在这些位置显示“信息待补充”。',
+    'Records saved with what a published list gives and still lacking facts such as the credit code or the sector. Public pages show "details to be completed" there.',
+  ],
+  'adminreg.due.byField': ['按缺少的信息', 'By missing detail'],
+  'adminreg.due.allFields': ['全部待补充', 'All to be completed'],
+  'adminreg.due.missingFields': ['缺少：{fields}', 'Lacks: {fields}'],
+  'adminreg.missing.title': ['待补充', 'To be completed'],
+  'adminreg.missing.intro': ['该记录尚缺以下信息（公众页面显示“信息待补充”）：', 'This record still lacks (public pages show "details to be completed"):'],
+  'adminreg.list.missingAny': ['待补充（任一信息）', 'To be completed (any detail)'],
 
   // Field labels by model path.
   'adminreg.field.slug': ['标识（网址）', 'Slug (web address)'],
@@ -222,6 +233,7 @@ registerMessages({
     '小写字母、数字和连字符，如 cailinji；用于公众页面网址，创建后不能修改。',
     'Lowercase letters, digits and hyphens, e.g. cailinji; used in the public address and fixed once created.',
   ],
+  'adminreg.hint.partialDate': ['可只填年份或年月：2011、2011-06 或 2011-06-01', 'A year or month is enough: 2011, 2011-06 or 2011-06-01'],
   'adminreg.hint.creditCode': ['18位，末位为校验码。', '18 characters; the last is a check character.'],
   'adminreg.hint.keywords': ['用逗号或顿号（、）分隔，如：热干面、豆皮', 'Separate with commas or 、, e.g. 热干面、豆皮'],
   'adminreg.hint.website': ['以 http:// 或 https:// 开头', 'Starting with http:// or https://'],

@@ -8,9 +8,7 @@ import type { Model } from 'mongoose';
 import type { EntryDocs } from '../../registries/kinds.js';
 import { Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark, type BrandDoc, type TrademarkDoc } from '../../registries/models.js';
 import {
-  CERTIFICATE_LEVELS,
   CERTIFICATE_SCOPES,
-  CERTIFICATE_STATUSES,
   DIRECTORY_STATUSES,
   DISTRICTS,
   FAMOUS_STATUSES,
@@ -21,6 +19,7 @@ import {
   KINDS,
   type Kind,
 } from '../../registries/reference.js';
+import { activeValues } from '../../registries/reference-data.js';
 
 /** URL segment under /admin for each editable entity. */
 export type EntityKey = 'brands' | 'trademarks' | Kind;
@@ -39,6 +38,8 @@ export type FieldType =
   | 'textarea'
   | 'select'
   | 'date'
+  /** A year, month or day ("2011", "2011-06", "2011-06-01"; partial-date.ts), its precision stored beside it. */
+  | 'partialDate'
   | 'int'
   | 'number'
   | 'checkbox'
@@ -66,6 +67,8 @@ export interface FieldSpec {
   optionLabels?: Record<string, string>;
   /** i18n key of the select's empty choice (default "请选择"). */
   emptyLabel?: string;
+  /** A select of reference data: the value an entry holds stays offered after it is deactivated. */
+  keepValue?: boolean;
 }
 
 /**
@@ -93,11 +96,11 @@ export const SPECS: { readonly [K in EntityKey]: EntitySpec<K> } = {
       { name: 'slug', type: 'text', required: true, createOnly: true, max: 80, hint: true },
       { name: 'name', type: 'text', required: true, max: 80 },
       { name: 'nameEn', type: 'text', max: 120 },
-      { name: 'company', type: 'text', required: true, max: 120 },
-      { name: 'creditCode', type: 'text', required: true, max: 18, hint: true },
-      { name: 'district', type: 'select', options: DISTRICTS, required: true },
-      { name: 'sector', type: 'select', options: SECTORS, required: true },
-      { name: 'industry', type: 'text', required: true, max: 40 },
+      { name: 'company', type: 'text', max: 120 },
+      { name: 'creditCode', type: 'text', max: 18, hint: true },
+      { name: 'district', type: 'select', options: DISTRICTS },
+      { name: 'sector', type: 'select', options: SECTORS },
+      { name: 'industry', type: 'text', max: 40 },
       { name: 'keywords', type: 'list', hint: true },
       { name: 'description', type: 'textarea', max: 2000 },
       { name: 'website', type: 'text', max: 300, hint: true },
@@ -128,7 +131,7 @@ export const SPECS: { readonly [K in EntityKey]: EntitySpec<K> } = {
       { name: 'advantage', type: 'checkbox' },
       { name: 'gi.product', type: 'text', max: 80, hint: true },
       { name: 'gi.area', type: 'text', max: 120 },
-      { name: 'listedAt', type: 'date' },
+      { name: 'listedAt', type: 'partialDate' },
       status(DIRECTORY_STATUSES),
     ],
   },
@@ -140,9 +143,9 @@ export const SPECS: { readonly [K in EntityKey]: EntitySpec<K> } = {
     fields: [
       { name: 'brand', type: 'brand', required: true, createOnly: true, hint: true },
       { name: 'trademarkRegNo', type: 'text', required: true, max: 12 },
-      { name: 'recognition.date', type: 'date', required: true },
-      { name: 'recognition.authority', type: 'text', required: true, max: 80 },
-      { name: 'recognition.documentNo', type: 'text', required: true, max: 80 },
+      { name: 'recognition.date', type: 'partialDate' },
+      { name: 'recognition.authority', type: 'text', max: 80 },
+      { name: 'recognition.documentNo', type: 'text', max: 80 },
       { name: 'recognition.route', type: 'select', options: RECOGNITION_ROUTES, required: true },
       { name: 'regulator', type: 'text', max: 80 },
       { name: 'nextReviewAt', type: 'date' },
@@ -170,18 +173,34 @@ export const SPECS: { readonly [K in EntityKey]: EntitySpec<K> } = {
     key: 'certified',
     model: Certificate,
     modelName: 'Certificate',
-    statuses: CERTIFICATE_STATUSES,
+    // Levels and statuses are reference data an admin extends (/admin/reference): read each time.
+    get statuses() {
+      return activeValues('certificate-status');
+    },
     fields: [
       { name: 'brand', type: 'brand', required: true, createOnly: true, hint: true },
       { name: 'number', type: 'text', required: true, max: 32 },
-      { name: 'level', type: 'select', options: CERTIFICATE_LEVELS, required: true },
-      { name: 'scope', type: 'select', options: CERTIFICATE_SCOPES, required: true },
+      {
+        name: 'level',
+        type: 'select',
+        get options() {
+          return activeValues('certificate-level');
+        },
+        required: true,
+        keepValue: true,
+      },
+      { name: 'scope', type: 'select', options: CERTIFICATE_SCOPES },
       { name: 'product', type: 'text', required: true, max: 120 },
-      { name: 'issuedAt', type: 'date', required: true },
+      { name: 'issuedAt', type: 'partialDate' },
       { name: 'validUntil', type: 'date', required: true },
-      { name: 'issuer', type: 'text', required: true, max: 80 },
+      { name: 'issuer', type: 'text', max: 80 },
       { name: 'standard', type: 'text', max: 80 },
-      status(CERTIFICATE_STATUSES),
+      {
+        ...status([]),
+        get options() {
+          return activeValues('certificate-status');
+        },
+      },
     ],
   },
 };

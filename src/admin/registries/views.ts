@@ -10,6 +10,7 @@ import { fieldLabelKey, specOfModel, type EntitySpec, type FieldSpec } from './s
 import { effectiveStatus } from '../../registries/kinds.js';
 import { isRecord } from '../../platform/guards.js';
 import { dateOf, getPath, type RecordView } from './narrow.js';
+import { formatPartial, PARTIAL_DATE_PATHS, precisionPathOf, storedPartial } from '../../registries/partial-date.js';
 
 /** One event of an entry's history, as src/audit's historyOf() returns it. */
 export interface HistoryEvent {
@@ -65,8 +66,13 @@ export function fieldLabel(lang: Lang, name: string): string {
   return tOr(lang, fieldLabelKey(name), name);
 }
 
-function fieldText(lang: Lang, f: FieldSpec, v: unknown): string {
+function fieldText(lang: Lang, f: FieldSpec, v: unknown, doc: Record<string, unknown>): string {
   if (f.type === 'checkbox') return t(lang, v ? 'adminreg.yes' : 'adminreg.no');
+  if (f.type === 'partialDate') {
+    // As given: 2011年 / 2011年6月 / 2011年6月1日.
+    const p = storedPartial(v, getPath(doc, precisionPathOf(f.name)));
+    return p ? formatPartial(lang, p) : '—';
+  }
   if (f.type === 'date') return v instanceof Date || typeof v === 'string' ? formatDate(lang, v) : '—';
   return displayValue(lang, v);
 }
@@ -77,7 +83,7 @@ export function factRows(lang: Lang, spec: EntitySpec, doc: Record<string, unkno
     .filter((f) => f.type !== 'brand' && f.name !== 'status')
     .map((f) => ({
       label: fieldLabel(lang, f.name),
-      value: fieldText(lang, f, getPath(doc, f.name)),
+      value: fieldText(lang, f, getPath(doc, f.name), doc),
       mono: ['regNo', 'number', 'creditCode', 'trademarkRegNo', 'recognition.documentNo', 'slug'].includes(f.name),
     }));
 }
@@ -136,9 +142,55 @@ export function dateTime(lang: Lang, at: Date | string): string {
   return `${formatDate(lang, local)} ${hh}:${mm}`;
 }
 
+type Change = NonNullable<HistoryEvent['changes']>[number];
+
+/**
+ * Partial dates in history rows (partial-date.ts): a date change is shown at its precision and the
+ * precision's own change is folded into it. An event lists the precision only when it changed, so
+ * the precision at each event is followed back from the entry's current one (events newest first).
+ */
+function partialDateChanges(lang: Lang, events: HistoryEvent[], current: Record<string, unknown> | undefined): Map<HistoryEvent, Change[]> {
+  const out = new Map<HistoryEvent, Change[]>();
+  const tracked = new Map<string, unknown>(
+    PARTIAL_DATE_PATHS.filter((p) => !p.includes('.')).map((p) => [p, current ? getPath(current, precisionPathOf(p)) : undefined]),
+  );
+  const shown = (v: unknown, precision: unknown) => {
+    const d = storedPartial(v, precision);
+    return d ? formatPartial(lang, d) : v;
+  };
+  // A sub-document ("recognition") changes as a whole, its date's precision inside it.
+  const nested = (v: unknown) => {
+    if (!isRecord(v) || !('date' in v)) return v;
+    const { datePrecision, ...rest } = v;
+    return { ...rest, date: shown(v.date, datePrecision) };
+  };
+  for (const e of events) {
+    const changes = e.changes ?? [];
+    out.set(
+      e,
+      changes.flatMap((c) => {
+        if (tracked.has(c.field.replace(/Precision$/, '')) && c.field.endsWith('Precision')) return [];
+        if (!tracked.has(c.field)) return [{ ...c, before: nested(c.before), after: nested(c.after) }];
+        const p = changes.find((x) => x.field === precisionPathOf(c.field));
+        const after = tracked.get(c.field);
+        const before = p ? p.before : after;
+        tracked.set(c.field, before);
+        return [{ ...c, before: shown(c.before, before), after: shown(c.after, after) }];
+      }),
+    );
+    // A precision that changed without its date (rare): older events see the earlier precision.
+    for (const c of changes) {
+      const date = c.field.replace(/Precision$/, '');
+      if (c.field.endsWith('Precision') && tracked.has(date) && !changes.some((x) => x.field === date)) tracked.set(date, c.before);
+    }
+  }
+  return out;
+}
+
 /** History events as rows: who, when, what, why, and each field's before/after. */
-export function historyView(lang: Lang, modelName: string, events: HistoryEvent[]) {
+export function historyView(lang: Lang, modelName: string, events: HistoryEvent[], current?: Record<string, unknown>) {
   const spec = specOfModel(modelName);
+  const dated = partialDateChanges(lang, events, current);
   return events.map((e) => ({
     seq: e.seq,
     at: e.at,
@@ -147,7 +199,7 @@ export function historyView(lang: Lang, modelName: string, events: HistoryEvent[
     actor: e.actor,
     action: tOr(lang, `adminreg.action.${e.action}`, e.action),
     reason: e.reason ?? '',
-    changes: (e.changes ?? [])
+    changes: (dated.get(e) ?? [])
       .filter((c) => !['version', 'updatedAt', 'createdAt', '_id'].includes(c.field))
       .map((c) => ({
         field: spec ? fieldLabel(lang, c.field) : c.field,

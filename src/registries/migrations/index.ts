@@ -8,12 +8,23 @@
  * serves; `npm start` only warns about pending ones, since a deployment migrates as its own step.
  */
 import mongoose from 'mongoose';
+import { step as missingFields } from './item1-missing-fields.js';
+import { step as partialDates } from './item2-partial-dates.js';
+import { step as timeHonoredListings } from './item3-listings.js';
+import { step as referenceData } from './item4-reference-data.js';
 import type { MigrationStep } from './step.js';
 
 export type { MigrationStep } from './step.js';
 
 /** Every step, oldest first. Ids never change once released. */
-export const MIGRATIONS: readonly MigrationStep[] = [];
+export const MIGRATIONS: readonly MigrationStep[] = [
+  // Issue #12 (registries that take the lists as published). The listing index first: the old
+  // unique index on `brand` would refuse a brand's second tier to anything that writes meanwhile.
+  timeHonoredListings,
+  missingFields,
+  partialDates,
+  referenceData,
+];
 
 interface MigrationRecord {
   _id: string;

@@ -10,6 +10,7 @@ import { parse } from 'csv-parse';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { errorCode, errorMessage } from '../platform/guards.js';
 import { fromExcel, type Cell } from './values.js';
 
@@ -182,6 +183,43 @@ function csvReader(file: string, size: number, sample: Buffer): SheetReader {
   };
 }
 
+/** The parts of exceljs' streaming reader that take the zip entries' bytes (not in its typings). */
+interface WorkbookReaderParts {
+  _parseSharedStrings(entry: NodeJS.ReadableStream): AsyncGenerator<unknown>;
+  _parseWorksheet(iterator: AsyncIterable<Buffer | string>, sheetNo: number): Generator<unknown>;
+}
+
+/** Text decoded across chunk boundaries: a character split between two chunks is joined, not lost. */
+async function* utf8Chunks(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  for await (const chunk of chunks) {
+    const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+    if (text) yield text;
+  }
+  const rest = decoder.end();
+  if (rest) yield rest;
+}
+
+/**
+ * exceljs' streaming reader decodes each decompressed chunk of the shared strings and of a
+ * worksheet on its own (a fresh TextDecoder call per chunk), so a Chinese character split across
+ * two chunks becomes U+FFFD — exceljs issues #2063 and #2316, the fix unmerged as of 4.4. This
+ * reader hands it text instead: the shared strings' entry decodes as a stream (setEncoding keeps a
+ * StringDecoder across chunks), the worksheet's chunks go through utf8Chunks. exceljs passes
+ * strings through untouched. test/xlsx-utf8.test.ts fails without it.
+ */
+const base = ExcelJS.stream.xlsx.WorkbookReader.prototype as unknown as WorkbookReaderParts;
+class Utf8WorkbookReader extends ExcelJS.stream.xlsx.WorkbookReader {
+  _parseSharedStrings(entry: NodeJS.ReadableStream): AsyncGenerator<unknown> {
+    entry.setEncoding('utf8');
+    return base._parseSharedStrings.call(this, entry);
+  }
+
+  _parseWorksheet(iterator: AsyncIterable<Buffer | string>, sheetNo: number): Generator<unknown> {
+    return base._parseWorksheet.call(this, utf8Chunks(iterator), sheetNo);
+  }
+}
+
 function xlsxReader(file: string, size: number): SheetReader {
   let bytes = 0;
   return {
@@ -191,7 +229,7 @@ function xlsxReader(file: string, size: number): SheetReader {
     async *rows() {
       const source = createReadStream(file, { highWaterMark: 256 * 1024 });
       source.on('data', (chunk) => (bytes += chunk.length));
-      const reader = new ExcelJS.stream.xlsx.WorkbookReader(source, {
+      const reader = new Utf8WorkbookReader(source, {
         worksheets: 'emit',
         sharedStrings: 'cache',
         styles: 'cache',

@@ -12,6 +12,8 @@
  * Builds a synthetic corpus of N directory entries plus the demo data, indexes it into the
  * embedded adapter (a SQLite file in a temp folder), and prints indexing throughput, query latency
  * p50/p95/p99 for a fixed mix of queries, peak RSS and the time to reopen the index (restart).
+ * Suggestions (the port's bounded lookup through src/site/suggest.ts) are part of the mix, labelled
+ * "suggest …" (their hits column: how many suggestions).
  * Search documents are built by the same code the app uses (buildSearchDoc); the demo data comes
  * from a fresh local database through the registry service.
  */
@@ -32,6 +34,7 @@ import { EmbeddedSearchIndex } from '../src/search/embedded.js';
 import { Meilisearch } from 'meilisearch';
 import { MeiliSearchIndex, REQUEST_HEADERS } from '../src/search/meili.js';
 import type { SearchDoc, SearchIndex, SearchQuery } from '../src/search/port.js';
+import { suggest } from '../src/site/suggest.js';
 import { progressLine } from './progress.js';
 
 const { values } = parseArgs({
@@ -196,15 +199,29 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
  * another process then slows several queries once rather than one query many times.
  */
 async function measure(list: Array<[string, SearchQuery]>): Promise<number[]> {
+  // A different "now" each run, so no result could come from a cache of this exact query.
+  return measureRuns(
+    list.map(([label, q]): Run => [
+      label,
+      async (i) => {
+        const r = await index.search({ ...q, now: new Date(Date.now() + i * 61_000) });
+        return `${r.estimated ? '~' : ''}${r.relaxed ? 'r' : ''}${r.total}`;
+      },
+    ]),
+  );
+}
+
+/** A labelled thing to time: run `i` answers what the table shows in its hits column. */
+type Run = [string, (i: number) => Promise<string>];
+
+async function measureRuns(list: Run[]): Promise<number[]> {
   const times = list.map(() => [] as number[]);
   const totals = list.map(() => '');
   for (let i = 0; i < RUNS; i++) {
-    for (const [n, [, q]] of list.entries()) {
+    for (const [n, [, run]] of list.entries()) {
       const s = process.hrtime.bigint();
-      // A different "now" each run, so no result could come from a cache of this exact query.
-      const r = await index.search({ ...q, now: new Date(Date.now() + i * 61_000) });
+      totals[n] = await run(i);
       times[n]!.push(Number(process.hrtime.bigint() - s) / 1e6);
-      totals[n] = `${r.estimated ? '~' : ''}${r.relaxed ? 'r' : ''}${r.total}`;
     }
   }
   for (const [n, [label]] of list.entries()) {
@@ -220,8 +237,16 @@ async function measure(list: Array<[string, SearchQuery]>): Promise<number[]> {
 // index pages mapped). The first run of a large query after a restart costs 2–5× more.
 for (const [, q] of [...MIX, ...EXTRA]) await index.search(q);
 
+/**
+ * Suggestions as GET /api/v1/suggest computes them (src/site/suggest.ts suggest(): the port's
+ * bounded lookup, no memory), the broadest prefixes of bench:suggest's mix; in ALL.
+ */
+const SUGGEST = ['蔡', '热', '汉', '食品', 'cai', 'jc', 'WH', 'WHJP-2023'];
+const suggestRuns = SUGGEST.map((text): Run => [`suggest ${text}`, async () => String((await suggest(index, text, 'zh')).length)]);
+for (const [, run] of suggestRuns) await run(0);
+
 console.log('\nquery                              hits    p50 ms   p95 ms   p99 ms');
-const all = (await measure(MIX)).sort((a, b) => a - b);
+const all = [...(await measure(MIX)), ...(await measureRuns(suggestRuns))].sort((a, b) => a - b);
 console.log(
   `${'ALL'.padEnd(30)} ${''.padStart(8)}  ${pct(all, 50).toFixed(1).padStart(7)}  ${pct(all, 95).toFixed(1).padStart(7)}  ${pct(all, 99).toFixed(1).padStart(7)}`,
 );

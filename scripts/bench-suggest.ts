@@ -8,6 +8,7 @@
  * The mix is what a visitor produces while typing: one Han character, growing prefixes of names
  * and products, pinyin and initials, certificate-number prefixes. One Latin letter is answered
  * with an empty list without a search (src/site/suggest.ts suggestable()), so it is not measured.
+ * `--search` measures the fallback instead (one page of search(), as before the port's lookup).
  */
 import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,7 @@ import { entryModel } from '../src/registries/kinds.js';
 import { KINDS } from '../src/registries/reference.js';
 import { buildSearchDoc, buildSearchDocs } from '../src/search/documents.js';
 import { EmbeddedSearchIndex } from '../src/search/embedded.js';
-import type { SearchDoc } from '../src/search/port.js';
+import type { SearchDoc, SearchIndex } from '../src/search/port.js';
 import { createSuggester, didYouMean, suggest } from '../src/site/suggest.js';
 import { progressLine } from './progress.js';
 
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '30' },
     reuse: { type: 'string' },
     keep: { type: 'string' },
+    search: { type: 'boolean', default: false },
   },
 });
 const COUNT = Number(values.count);
@@ -40,7 +42,7 @@ const file = path.join(dir, 'index.sqlite');
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
 
 console.log(
-  `bench:suggest — ${new Date().toISOString()} — embedded — ${values.reuse ? `index ${values.reuse}` : `${COUNT} synthetic entries + demo data`}, ${RUNS} runs per query`,
+  `bench:suggest — ${new Date().toISOString()} — embedded${values.search ? ' (search() fallback)' : ' (lookup)'} — ${values.reuse ? `index ${values.reuse}` : `${COUNT} synthetic entries + demo data`}, ${RUNS} runs per query`,
 );
 
 let built = '';
@@ -81,8 +83,10 @@ if (values.reuse) {
   built = `indexing: ${COUNT + demoDocs.length} docs in ${((Date.now() - t0) / 1000).toFixed(1)} s; index file ${mb(statSync(file).size)}`;
 }
 
-const index = new EmbeddedSearchIndex(file);
-await index.init();
+const engine = new EmbeddedSearchIndex(file);
+await engine.init();
+// --search: the same index without its lookup (suggest() then falls back to search()).
+const index: SearchIndex = values.search ? bindAll(engine) : engine;
 if (!(await suggest(index, '蔡林', 'zh')).some((s) => s.href === '/brands/cailinji')) throw new Error('sanity: 蔡林 does not suggest 蔡林记');
 
 const MIX = [
@@ -110,6 +114,22 @@ const MIX = [
   '90001',
 ];
 const MISSPELT = ['蔡林纪', '四季没', '汤抱', 'cailinjj', '龘靐齉'];
+
+/** The index's methods bound to it, all but lookup(): suggest() then falls back to search(). */
+function bindAll(i: EmbeddedSearchIndex): SearchIndex {
+  return {
+    name: i.name,
+    init: () => i.init(),
+    upsert: (d) => i.upsert(d),
+    remove: (ids) => i.remove(ids),
+    search: (q) => i.search(q),
+    versions: (ids) => i.versions(ids),
+    rebuild: (fill) => i.rebuild(fill),
+    stats: () => i.stats(),
+    health: () => i.health(),
+    close: () => i.close(),
+  };
+}
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
@@ -170,6 +190,6 @@ await measure(MISSPELT, async (q) => (await didYouMean(index, q, 'zh'))?.q ?? '�
 
 if (built) console.log(`\n${built}`);
 console.log(`peak RSS: ${mb(process.resourceUsage().maxRSS * 1024)}`);
-await index.close();
+await engine.close();
 if (values.keep) renameSync(file, values.keep);
 rmSync(dir, { recursive: true, force: true });

@@ -26,7 +26,7 @@ describe('embedded search engine', function () {
   this.timeout(60_000);
   let demo: SearchDoc[];
   const open: SearchIndex[] = [];
-  const make = async (limits: { bm25?: number; exact?: number } = {}) => {
+  const make = async (limits: { bm25?: number; exact?: number; brandExact?: number } = {}) => {
     const index = new EmbeddedSearchIndex(':memory:', limits);
     await index.init();
     await index.rebuild(async (write) => write(demo));
@@ -185,6 +185,23 @@ describe('embedded search engine', function () {
       assert.ok(b.hits.length > 0 && b.hits.length <= 5);
       const sum = b.facets.kind!.reduce((s, v) => s + v.count, 0);
       assert.ok(Math.abs(sum - b.total) <= b.facets.kind!.length, 'scaled facet counts add up to the estimate');
+    });
+
+    it('when grouped by brand with more matches than the brand limit, then brand counts are estimated and flagged, the page and registry counts exact', async () => {
+      const exact = await make();
+      const capped = await make({ brandExact: 3 });
+      const a = await exact.search(q('武汉', { group: 'brand' }));
+      const b = await capped.search(q('武汉', { group: 'brand' }));
+      assert.ok(a.total > 3);
+      assert.equal(a.estimated, undefined, 'under the limit, brand counts are exact');
+      assert.equal(b.estimated, true);
+      assert.ok(b.total >= 3, `estimate ${b.total}`);
+      assert.deepEqual(
+        b.brands!.map((x) => x.slug),
+        a.brands!.map((x) => x.slug),
+        'the page reads every match',
+      );
+      assert.deepEqual(b.facets.kind, a.facets.kind, 'registry counts (entries) stay exact');
     });
   });
 });

@@ -9,9 +9,13 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import request from 'supertest';
 import { openApiDocument } from '../src/api-docs/openapi.js';
 import { Certificate } from '../src/registries/models.js';
-import { editDistance, suggestable, suggestionsFromHits } from '../src/site/suggest.js';
+import { EmbeddedSearchIndex } from '../src/search/embedded.js';
+import { MeiliSearchIndex } from '../src/search/meili.js';
+import type { SearchDoc, SearchIndex } from '../src/search/port.js';
+import { editDistance, suggest as suggestFrom, suggestable, suggestionsFromHits } from '../src/site/suggest.js';
 import { testContext } from './support/context.js';
 import { encodeNonAscii, get } from './support/helpers.js';
+import { MEILI_SKIPPED, meiliLane, sharedMeili, testIndexUid } from './support/meili.js';
 
 interface Item {
   type: 'brand' | 'product' | 'certificate';
@@ -227,3 +231,95 @@ describe('suggest: pieces', () => {
     assert.equal(items.filter((i) => i.type === 'product').length, 3, 'room is kept for products');
   });
 });
+
+/** A directory entry of our own, for the adapters' lookup (no database needed). */
+const entry = (n: number, name: string, keywords: string[]): SearchDoc => ({
+  id: `directory:lookup${n}`,
+  kind: 'directory',
+  entryId: `lookup${n}`,
+  version: 1,
+  slug: `lookup-${n}`,
+  name,
+  nameEn: '',
+  title: name,
+  company: `${name}食品有限公司`,
+  district: '江汉区',
+  sector: '二产',
+  industry: '食品制造',
+  keywords,
+  summary: '',
+  tier: '普通',
+  status: '在册',
+  expiresAt: null,
+  niceClasses: [30],
+  identifiers: [],
+  year: 2020,
+  updatedAt: Date.UTC(2025, 0, 1) + n,
+  demo: false,
+});
+
+const lookupAdapters: Array<[string, () => Promise<SearchIndex>]> = [['embedded', async () => new EmbeddedSearchIndex(':memory:')]];
+if (meiliLane()) {
+  lookupAdapters.push([
+    'meilisearch',
+    async () => {
+      const server = await sharedMeili();
+      return new MeiliSearchIndex({ host: server.url, apiKey: server.masterKey, searchKey: server.searchKey, indexUid: testIndexUid('suggest') });
+    },
+  ]);
+} else {
+  console.log(`  suggest lookup: ${MEILI_SKIPPED}; embedded adapter only`);
+}
+
+for (const [name, make] of lookupAdapters) {
+  describe(`suggest: the bounded lookup (${name})`, function () {
+    this.timeout(60_000);
+    let index: SearchIndex;
+    before(async () => {
+      index = await make();
+      await index.init();
+      // Products starting with 犇, used by 3, 2 and 1 entries; the least used is indexed last
+      // (newest), so recency alone would put it first.
+      await index.rebuild(async (write) =>
+        write([entry(1, '甲记', ['犇牛酱']), entry(2, '乙记', ['犇牛酱', '犇马糕']), entry(3, '丙记', ['犇牛酱', '犇马糕']), entry(4, '丁记', ['犇羊汤'])]),
+      );
+    });
+    after(async () => index?.close());
+
+    it('when one character is typed, then the completions most used come first, with their counts', async () => {
+      assert.ok(index.lookup, 'the adapter has a lookup');
+      const { words, hits } = await index.lookup!('犇', { limit: 20, words: 8 });
+      assert.deepEqual(words, [
+        { term: '犇牛酱', count: 3 },
+        { term: '犇马糕', count: 2 },
+        { term: '犇羊汤', count: 1 },
+      ]);
+      assert.equal(hits.length, 4, 'every matching entry, no more');
+      const items = await suggestFrom(index, '犇', 'zh');
+      const products = items.filter((i) => i.type === 'product').map((i) => i.label);
+      assert.deepEqual(products.slice(0, 3), ['犇牛酱', '犇马糕', '犇羊汤'], JSON.stringify(items));
+      assert.equal(items.find((i) => i.label === '犇羊汤')?.href, `/search?q=${encodeURIComponent('犇羊汤')}`);
+    });
+
+    it('when a longer prefix is typed, then only its completions are offered, and at most `limit` hits', async () => {
+      const { words, hits } = await index.lookup!('犇马', { limit: 1, words: 8 });
+      assert.deepEqual(
+        words.map((w) => w.term),
+        ['犇马糕'],
+      );
+      assert.equal(hits.length, 1);
+      assert.ok(['乙记', '丙记'].includes(hits[0]!.doc.name), hits[0]!.doc.name);
+    });
+
+    it('when an entry is removed, then its words count one less and a word no entry uses is no longer offered', async function () {
+      // Meilisearch's dictionary only grows between restarts (meili.ts: the engine does not say what it removed).
+      if (name !== 'embedded') this.skip();
+      await index.remove(['directory:lookup4']);
+      const { words } = await index.lookup!('犇', { limit: 20, words: 8 });
+      assert.deepEqual(
+        words.map((w) => w.term),
+        ['犇牛酱', '犇马糕'],
+      );
+    });
+  });
+}

@@ -26,6 +26,7 @@ import {
   type FacetName,
   type FacetValue,
   type IndexStats,
+  type PrefixLookup,
   type SearchDoc,
   type SearchIndex,
   type SearchQuery,
@@ -35,7 +36,7 @@ import { Lexicon, termsOfDoc } from './lexicon.js';
 import { analyzeQuery, ftsExpression, highlightVariants, toHit, typoWords, withinOneEdit, type AnalyzedQuery } from './query.js';
 import { resultNotes, understand } from './understand.js';
 import { DEFAULT_SYNONYM_SET, type Synonyms } from './synonyms.js';
-import { isCjk } from './text.js';
+import { bigrams, isCjk } from './text.js';
 import { EXPIRED, VALID } from '../registries/kinds.js';
 
 const SCHEMA_VERSION = '9';
@@ -47,6 +48,20 @@ const BM25_LIMIT = 2_000;
  * scaled, and the result says `estimated: true` (as Meilisearch's estimatedTotalHits).
  */
 const EXACT_LIMIT = 50_000;
+/**
+ * Grouped by brand, up to this many matches the brand total and the brand facet counts are
+ * exact; above, they are counted over the most recently indexed BRAND_EXACT_LIMIT matches,
+ * scaled, and the result says `estimated: true`. Counting brands costs ~0.35 µs a match beyond
+ * the ranking (a key per match, sorted for brands with several), which took "brands 福" (25,000
+ * matches) over 30 ms p95 on the shared benchmark machine; the page, the ranking and the
+ * registry (kind) counts still read every match.
+ */
+const BRAND_EXACT_LIMIT = 10_000;
+/**
+ * Suggestion lookups (lookup()) rank at most this many of the most recently indexed matches,
+ * plus the entries named by the most used completions and certificates by number prefix.
+ */
+const LOOKUP_CANDIDATES = 400;
 
 type Db = Database.Database;
 
@@ -244,21 +259,24 @@ export class EmbeddedSearchIndex implements SearchIndex {
 
   private readonly bm25Limit: number;
   private readonly exactLimit: number;
+  private readonly brandExactLimit: number;
   /** The synonym groups queries expand with (synonyms.ts). */
   private readonly synonyms: Synonyms;
 
   /**
-   * `synonyms`: the groups a query term also finds (default: DEFAULT_SYNONYMS). `bm25` and
-   * `exact` exist for tests (the demo data is small): how many matches get bm25 scores, and how
-   * many are counted exactly before results are estimated from a sample.
+   * `synonyms`: the groups a query term also finds (default: DEFAULT_SYNONYMS). `bm25`,
+   * `exact` and `brandExact` exist for tests (the demo data is small): how many matches get
+   * bm25 scores, how many are counted exactly before results are estimated from a sample, and
+   * how many are counted exactly in brands (grouped results) before those counts are.
    */
   constructor(
     private readonly file: string,
-    opts: { synonyms?: Synonyms; bm25?: number; exact?: number } = {},
+    opts: { synonyms?: Synonyms; bm25?: number; exact?: number; brandExact?: number } = {},
   ) {
     this.synonyms = opts.synonyms ?? DEFAULT_SYNONYM_SET;
     this.bm25Limit = opts.bm25 ?? BM25_LIMIT;
     this.exactLimit = opts.exact ?? EXACT_LIMIT;
+    this.brandExactLimit = opts.brandExact ?? BRAND_EXACT_LIMIT;
   }
 
   /**
@@ -400,6 +418,52 @@ export class EmbeddedSearchIndex implements SearchIndex {
     return first!;
   }
 
+  /**
+   * Suggestions: the query's matches read newest first and stopped at LOOKUP_CANDIDATES (FTS5
+   * walks its posting lists in rowid order, so nothing beyond is read or counted), plus the
+   * entries named by the most used dictionary completions (an older brand that many entries
+   * mention is not lost behind newer ones), names whose pinyin starts with a Latin text (the
+   * docs_py index) and, for an identifier-like text, certificates whose
+   * number starts with it; ranked like a search (order()), the first `limit` kept.
+   */
+  async lookup(q: string, o: { limit: number; words: number; now?: Date }): Promise<PrefixLookup> {
+    this.catchUpOtherWriters();
+    const now = (o.now ?? new Date()).getTime();
+    const a = analyzeQuery(q);
+    const compact = a.compact;
+    const words = isCjk(compact) ? this.lexicon.complete(compact, o.words) : [];
+    const expr = ftsExpression(a, this.synonyms);
+    if (!expr) return { hits: [], words };
+    const candidates = new Set<number>(
+      this.stmt<number>(`SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rowid DESC LIMIT ${LOOKUP_CANDIDATES}`).pluck().all(expr),
+    );
+    const named = this.stmt<number>(`SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rowid DESC LIMIT ${o.limit}`).pluck();
+    for (const w of words.slice(0, 3)) for (const r of named.all(`name : "${bigrams(w.term).join(' ')}"`)) candidates.add(r);
+    // Pinyin: names whose pinyin starts with the text (rank tier "pinyin prefix"), by the py index.
+    if (a.latin && !/\d/.test(a.latin)) {
+      const end = a.latin.slice(0, -1) + String.fromCharCode(a.latin.charCodeAt(a.latin.length - 1) + 1);
+      const byPinyin = this.stmt<number>(`SELECT rowid FROM docs WHERE py >= ? AND py < ? ORDER BY py LIMIT ${LOOKUP_CANDIDATES / 4}`).pluck();
+      for (const r of byPinyin.all(a.latin, end)) candidates.add(r);
+    }
+    // Certificate numbers (letters, digits, hyphens): by prefix in the identifier column.
+    const parts = /^[0-9a-z-]+$/i.test(compact) && /[a-z]/i.test(compact) ? compact.toLowerCase().split('-').filter(Boolean) : [];
+    if (parts.length) for (const r of named.all(`ident : "${parts.join(' ')}" *`)) candidates.add(r);
+    const groups = this.groupList();
+    const rows = this.order(
+      [...candidates].filter((r) => groups[this.cols.grp(r)]),
+      'relevance',
+      o.limit,
+      a,
+      null,
+      now,
+    );
+    const hits = rows.map((r) => {
+      const g = groups[this.cols.grp(r)]!;
+      return toHit(this.body(r), g.certValid && this.cols.expiredAt(r, now) ? EXPIRED : g.status, a, [], false);
+    });
+    return { hits, words };
+  }
+
   /** One attempt: the query `a` with the query's filters. */
   private searchAs(query: SearchQuery, a: AnalyzedQuery, now: number): SearchResult {
     let match = ftsExpression(a, this.synonyms);
@@ -440,6 +504,8 @@ export class EmbeddedSearchIndex implements SearchIndex {
     const scale = m.sampled ? m.estimate / m.rowids.length : 1;
 
     const grouped = query.group === 'brand' && query.filters.kind === undefined;
+    // Grouped: brands are counted over at most brandExactLimit matches, the most recently indexed.
+    const brandSample = grouped ? newest(m.rowids, m.sampled, this.brandExactLimit) : m.rowids;
     let facets: SearchResult['facets'] = {};
     if (query.facets) {
       const matched: Group[] = [];
@@ -450,7 +516,12 @@ export class EmbeddedSearchIndex implements SearchIndex {
       });
       facets = aggregateGroups(matched, query.filters).facets;
       // Grouped, every facet but the registry counts brands (choosing a registry lists entries).
-      if (grouped) facets = { ...this.brandFacets(m.rowids, now, query.filters), kind: facets.kind ?? [] };
+      if (grouped) {
+        const byBrand = this.brandFacets(brandSample, now, query.filters);
+        const up = m.rowids.length / brandSample.length;
+        if (up !== 1) for (const values of Object.values(byBrand)) for (const v of values) v.count = Math.round(v.count * up);
+        facets = { ...byBrand, kind: facets.kind ?? [] };
+      }
       if (scale !== 1) for (const values of Object.values(facets)) for (const v of values) v.count = Math.round(v.count * scale);
     }
 
@@ -468,14 +539,16 @@ export class EmbeddedSearchIndex implements SearchIndex {
       });
       const marks = this.brandMarks(cols.brandCount());
       const stamp = marks.next();
+      const counted = newest(passing, m.sampled, this.brandExactLimit);
       let total = 0;
-      for (const r of passing) {
+      for (const r of counted) {
         const b = cols.brand(r);
         if (!marks.has(b, stamp)) total++;
         marks.seen(b, stamp);
       }
-      const result: SearchResult = { hits: brands.map((b) => b.entries[0]!), brands, total: Math.round(total * scale), facets };
-      if (m.sampled) result.estimated = true;
+      const up = counted.length ? passing.length / counted.length : 1;
+      const result: SearchResult = { hits: brands.map((b) => b.entries[0]!), brands, total: Math.round(total * up * scale), facets };
+      if (m.sampled || brandSample.length < m.rowids.length) result.estimated = true;
       return result;
     }
     const page = this.order(passing, query.sort, offset + query.pageSize, a, m.scores, now).slice(offset);
@@ -831,6 +904,15 @@ export class EmbeddedSearchIndex implements SearchIndex {
     }
     return out;
   }
+}
+
+/**
+ * The `n` most recently indexed of `rows` (rows in FTS5 order: ascending rowids, or descending
+ * when `descending` — a sampled match list), or all of them when there are no more.
+ */
+function newest(rows: number[], descending: boolean, n: number): number[] {
+  if (rows.length <= n) return rows;
+  return descending ? rows.slice(0, n) : rows.slice(rows.length - n);
 }
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz';

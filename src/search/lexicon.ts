@@ -31,8 +31,20 @@ export function termsOfDoc(d: SearchDoc): string[] {
   return [...out];
 }
 
+/** A dictionary word and how many indexed documents use it. */
+export interface WordCount {
+  term: string;
+  count: number;
+}
+
 export class Lexicon {
   private readonly counts = new Map<string, number>();
+  /**
+   * The terms by their first character, for completions: a prefix reads only its character's
+   * terms (a few thousand at 500,000 entries for the commonest) instead of the whole dictionary,
+   * and a write moves a term in or out without re-sorting anything.
+   */
+  private readonly byFirst = new Map<string, Set<string>>();
 
   /** How many indexed documents use `term` (0: not a dictionary word). */
   count(term: string): number {
@@ -50,10 +62,47 @@ export class Lexicon {
   /** Adds `delta` uses of each term (negative when documents are replaced or removed). */
   bump(terms: Iterable<string>, delta: number): void {
     for (const t of terms) {
-      const n = (this.counts.get(t) ?? 0) + delta;
+      const before = this.counts.get(t) ?? 0;
+      const n = before + delta;
       if (n > 0) this.counts.set(t, n);
       else this.counts.delete(t);
+      if (before > 0 === n > 0) continue;
+      const first = String.fromCodePoint(t.codePointAt(0)!);
+      let set = this.byFirst.get(first);
+      if (n > 0) {
+        if (!set) this.byFirst.set(first, (set = new Set()));
+        set.add(t);
+      } else if (set) {
+        set.delete(t);
+        if (set.size === 0) this.byFirst.delete(first);
+      }
     }
+  }
+
+  /**
+   * The `limit` most used terms that start with `prefix` and are longer than it (most used
+   * first, then shorter, then in code-point order): the completions of what has been typed.
+   * Nothing is counted at query time — the counts are the dictionary's own.
+   */
+  complete(prefix: string, limit: number): WordCount[] {
+    if (!prefix || limit <= 0) return [];
+    const set = this.byFirst.get(String.fromCodePoint(prefix.codePointAt(0)!));
+    if (!set) return [];
+    const best: WordCount[] = [];
+    const before = (x: WordCount, y: WordCount) => y.count - x.count || x.term.length - y.term.length || (x.term < y.term ? -1 : x.term > y.term ? 1 : 0);
+    for (const term of set) {
+      if (term.length <= prefix.length || !term.startsWith(prefix)) continue;
+      const w = { term, count: this.counts.get(term)! };
+      if (best.length === limit && before(w, best[limit - 1]!) >= 0) continue;
+      // Insertion into a short sorted list: `limit` is a handful.
+      let i = best.length < limit ? best.length : limit - 1;
+      best[i] = w;
+      while (i > 0 && before(best[i]!, best[i - 1]!) < 0) {
+        [best[i], best[i - 1]] = [best[i - 1]!, best[i]!];
+        i--;
+      }
+    }
+    return best;
   }
 
   addDocs(docs: Iterable<SearchDoc>): void {
@@ -71,5 +120,6 @@ export class Lexicon {
 
   clear(): void {
     this.counts.clear();
+    this.byFirst.clear();
   }
 }

@@ -39,6 +39,7 @@ import {
   type FacetName,
   type FacetValue,
   type IndexStats,
+  type PrefixLookup,
   type SearchDoc,
   type SearchIndex,
   type SearchQuery,
@@ -46,7 +47,7 @@ import {
 } from './port.js';
 import { EXPIRED, VALID, effectiveStatus } from '../registries/kinds.js';
 import { Lexicon } from './lexicon.js';
-import { highlightVariants, toHit, type AnalyzedQuery } from './query.js';
+import { analyzeQuery, highlightVariants, toHit, type AnalyzedQuery } from './query.js';
 import { resultNotes, understand } from './understand.js';
 import { searchable, type Searchable } from './enrich.js';
 import { synonymQueryToken, synonymTokensOf } from './synonym-tokens.js';
@@ -573,6 +574,29 @@ export class MeiliSearchIndex implements SearchIndex {
         first ??= { ...r, ...resultNotes(u, u.attempts[0]!) };
       }
       return first!;
+    });
+  }
+
+  /**
+   * Suggestions: the two standing rankings (in force, then the others) with `limit` and nothing
+   * else — no facets, no exhaustive total (Meilisearch stops at the limit and estimates) — and
+   * the dictionary's completions from the in-process lexicon, as the embedded engine answers.
+   */
+  async lookup(q: string, o: { limit: number; words: number; now?: Date }): Promise<PrefixLookup> {
+    return this.guard(async () => {
+      const now = (o.now ?? new Date()).getTime();
+      const a = analyzeQuery(q);
+      const words = isCjk(a.compact) ? this.lexicon.complete(a.compact, o.words) : [];
+      const query: SearchQuery = { q, filters: {}, sort: 'relevance', page: 1, pageSize: o.limit, facets: false };
+      const plan = this.plan(query, a, now);
+      const ranked = this.rankedQueries(query, plan, now);
+      if (!ranked) return { hits: [], words };
+      const res = await this.multi(ranked([], { retrieve: DOC_FIELDS, limit: o.limit }));
+      const also = highlightVariants(a, this.synonyms);
+      const hits = mergeByStanding(res(0).hits, res(1).hits)
+        .slice(0, o.limit)
+        .map((h) => this.hitOf(h, a, also, now));
+      return { hits, words };
     });
   }
 

@@ -159,6 +159,21 @@ export interface IndexStats {
   byKind: Record<string, number>;
 }
 
+/** What a suggestion lookup (SearchIndex.lookup) answers: bounded, and nothing counted. */
+export interface PrefixLookup {
+  /**
+   * At most `limit` entries for what has been typed, best first (exact or prefix name matches,
+   * entries in force, then the most recently indexed), chosen among a bounded number of matches.
+   * Certificates whose number starts with the text are among them.
+   */
+  hits: Hit[];
+  /**
+   * Dictionary words (lexicon.ts: names, products, companies…) that start with the text, most
+   * used first, with the number of indexed documents using each: the precomputed weight.
+   */
+  words: Array<{ term: string; count: number }>;
+}
+
 export interface SearchIndex {
   readonly name: string;
   /** Creates the index and applies settings; idempotent. */
@@ -168,6 +183,13 @@ export interface SearchIndex {
   /** Removes documents by id; unknown ids are ignored. */
   remove(ids: string[]): Promise<void>;
   search(query: SearchQuery): Promise<SearchResult>;
+  /**
+   * Suggestions as the visitor types (src/site/suggest.ts): a count-free, bounded prefix lookup
+   * — no total, no facets, no ranking of every match — so that a one-character prefix matching
+   * 100,000 entries costs what a rare one does. Optional: without it, suggestions fall back to a
+   * search() of one page.
+   */
+  lookup?(q: string, o: { limit: number; words: number; now?: Date }): Promise<PrefixLookup>;
   /** Versions held for the given ids (missing ids are absent). */
   versions(ids: string[]): Promise<Map<string, number>>;
   /** Rebuild: the callback streams every document into a fresh index that then replaces the live one. */

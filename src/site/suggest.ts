@@ -1,10 +1,13 @@
 /**
  * Suggestions as the visitor types (GET /api/v1/suggest, public/js/suggest.js) and "did you mean"
- * when a search finds nothing. Both read the same SearchIndex through its one search() call, so
- * every adapter (embedded, Meilisearch) suggests what it would find:
+ * when a search finds nothing. Suggestions read the SearchIndex's bounded lookup (lookup(): no
+ * counting, a fixed number of candidates, the dictionary's completions by how many entries use
+ * them), "did you mean" its search(), so every adapter (embedded, Meilisearch) suggests what it
+ * would find:
  *
  * - brands: the hits' brand names → the brand page;
- * - products: the hits' keywords that contain the typed text (or whose pinyin starts with it) → a search;
+ * - products: dictionary words that start with the typed text, most used first, then the hits'
+ *   keywords that contain it (or whose pinyin starts with it) → a search;
  * - certificates: certificate numbers that start with the typed text → /verify/<number>.
  *
  * A query needs at least one Han character or two Latin letters/digits: a single letter prefix
@@ -14,7 +17,7 @@ import { LRUCache } from 'lru-cache';
 import { pinyin } from 'pinyin-pro';
 import { registerMessages, type Lang } from '../platform/i18n.js';
 import { url } from '../platform/views.js';
-import type { Hit, SearchIndex, SearchQuery } from '../search/port.js';
+import type { Hit, PrefixLookup, SearchIndex, SearchQuery } from '../search/port.js';
 
 registerMessages({
   'suggest.brand': ['品牌', 'Brand'],
@@ -86,16 +89,19 @@ const certNumber = (h: Hit): string | null => (h.doc.kind === 'certified' ? (h.d
 export async function suggest(index: SearchIndex, rawQ: string, lang: Lang, limit = SUGGEST_LIMIT): Promise<Suggestion[]> {
   const q = normalizeSuggestQuery(rawQ);
   if (!suggestable(q)) return [];
-  const result = await index.search(query(q, 20));
-  return suggestionsFromHits(result.hits, q, lang, limit);
+  // The port's bounded lookup when the adapter has one: nothing counted, the dictionary's most
+  // used completions; else one page of a search (which counts and ranks every match).
+  if (!index.lookup) return suggestionsFromHits((await index.search(query(q, 20))).hits, q, lang, limit);
+  const { hits, words } = await index.lookup(q, { limit: 20, words: limit });
+  return suggestionsFromHits(hits, q, lang, limit, words);
 }
 
 /**
  * suggest() behind a short in-process memory (TTL `ttlMs`, default 30 s; concurrent identical
- * requests share one search). Typing produces the same short prefixes again and again, and the
- * shortest (one Han character, two letters) are the costly ones at 500,000 entries: they match
- * tens of thousands of entries that the engine counts and ranks. Suggestions may therefore lag an
- * edit by up to `ttlMs` — as they may anyway in a browser or CDN (Cache-Control: max-age=60).
+ * requests share one lookup). Typing produces the same short prefixes again and again; with the
+ * port's bounded lookup even the broadest (one Han character, two letters) stay cheap, and the
+ * memory spares the engine the repeats. Suggestions may therefore lag an edit by up to `ttlMs` —
+ * as they may anyway in a browser or CDN (Cache-Control: max-age=60).
  */
 export function createSuggester(index: SearchIndex, o: { ttlMs?: number; max?: number } = {}) {
   const memo = new LRUCache<string, Promise<Suggestion[]>>({ max: o.max ?? 5000, ttl: o.ttlMs ?? 30_000 });
@@ -114,13 +120,26 @@ export function createSuggester(index: SearchIndex, o: { ttlMs?: number; max?: n
   };
 }
 
-export function suggestionsFromHits(hits: Hit[], q: string, lang: Lang, limit = SUGGEST_LIMIT): Suggestion[] {
+/**
+ * Suggestions from a lookup's (or a search's) hits and, when given, the dictionary words that
+ * complete the text (PrefixLookup.words, most used first): those come first among products, so
+ * that one typed character offers what most entries are about. A word that is a suggested
+ * brand's name is not offered again as a product.
+ */
+export function suggestionsFromHits(hits: Hit[], q: string, lang: Lang, limit = SUGGEST_LIMIT, words: PrefixLookup['words'] = []): Suggestion[] {
   const certs: Suggestion[] = [];
   const brands: Suggestion[] = [];
   const products: Suggestion[] = [];
   const seenBrands = new Set<string>();
-  const seenProducts = new Set<string>();
+  const seenProducts = new Set<string>(hits.map((h) => h.doc.name));
   const upper = q.toUpperCase();
+  for (const { term } of words) {
+    if (seenProducts.has(term)) continue;
+    seenProducts.add(term);
+    // The detail names a brand that has the word, when one is among the hits.
+    const of = hits.find((h) => h.doc.keywords.includes(term) || h.doc.title === term);
+    products.push({ type: 'product', label: term, detail: of?.doc.name ?? '', href: url(lang, '/search', { q: term }) });
+  }
   for (const h of hits) {
     const number = certNumber(h);
     if (number && CERT_LIKE.test(q) && number.toUpperCase().startsWith(upper)) {

@@ -50,6 +50,23 @@ const missing = (fields: readonly string[]): Json => ({
   'x-description-zh': '该记录尚缺的字段（信息待补充），这些字段的值为 null；信息齐全时为空数组。',
 });
 
+/** A reward stated by the list, in 万元; null when the list does not state one (never an invented 0). */
+const reward: Json = { ...nullable({ type: 'number', minimum: 0 }), description: 'Reward granted, in 10,000 yuan; null when not stated.' };
+/** A 老字号 listing's re-review (复核), oldest first as recorded; who recorded it is not public. */
+const review: Json = {
+  ...obj({
+    date: dateTime,
+    datePrecision: precision('date'),
+    outcome: {
+      type: 'string',
+      description: 'Reference data (/admin/reference): 通过 passed, 附条件通过 passed with conditions, 不通过 failed, or a value an admin added.',
+    },
+    deadline: { ...nullable(dateTime), description: 'The rectification deadline of a pass with conditions (附条件通过); null otherwise.' },
+    note: str,
+  }),
+  'x-description-zh': '老字号复核记录：复核日期、结果（通过／附条件通过／不通过）、附条件通过的整改期限与说明；不含记录人。',
+};
+
 const schemas: Record<string, Json> = {
   Error: obj({
     error: obj(
@@ -309,11 +326,12 @@ const schemas: Record<string, Json> = {
         heritage: str,
         story: str,
         address: nullable(str),
-        rewardWan: { type: 'number', minimum: 0 },
+        rewardWan: reward,
         status: str,
         statusChangedAt: nullable(dateTime),
         statusReason: str,
         missing: missing(completeFields('time-honored')),
+        reviews: arr(review),
       }),
     ),
     // A brand on several lists holds one listing per tier (issue #12 item 3); timeHonored is the principal one.
@@ -325,11 +343,12 @@ const schemas: Record<string, Json> = {
         heritage: str,
         story: str,
         address: nullable(str),
-        rewardWan: { type: 'number', minimum: 0 },
+        rewardWan: reward,
         status: str,
         statusChangedAt: nullable(dateTime),
         statusReason: str,
         missing: missing(completeFields('time-honored')),
+        reviews: arr(review),
       }),
     ),
     certificates: arr(ref('Certificate')),
@@ -535,6 +554,12 @@ const EXAMPLE_CERTIFICATE = {
   missing: [],
 };
 
+/** A listing's re-reviews: a pass with conditions and its deadline, then a pass. */
+const EXAMPLE_REVIEWS = [
+  { date: '2021-11-01T00:00:00.000Z', datePrecision: 'month', outcome: '附条件通过', deadline: '2022-06-30T00:00:00.000Z', note: '门店招牌须恢复老字号标识' },
+  { date: '2022-07-15T00:00:00.000Z', datePrecision: 'day', outcome: '通过', deadline: null, note: '' },
+];
+
 const EXAMPLE_BRAND = {
   slug: 'cailinji',
   name: '蔡林记',
@@ -578,6 +603,7 @@ const EXAMPLE_BRAND = {
     statusChangedAt: '2006-12-01T00:00:00.000Z',
     statusReason: '',
     missing: [],
+    reviews: EXAMPLE_REVIEWS,
   },
   timeHonoredListings: [
     {
@@ -592,6 +618,7 @@ const EXAMPLE_BRAND = {
       statusChangedAt: '2006-12-01T00:00:00.000Z',
       statusReason: '',
       missing: [],
+      reviews: EXAMPLE_REVIEWS,
     },
     {
       tier: '湖北老字号',
@@ -600,11 +627,12 @@ const EXAMPLE_BRAND = {
       heritage: '',
       story: '',
       address: null,
-      rewardWan: 0,
+      rewardWan: null,
       status: '有效',
       statusChangedAt: '2014-12-01T00:00:00.000Z',
       statusReason: '',
       missing: ['batch', 'address'],
+      reviews: [],
     },
   ],
   certificates: [EXAMPLE_CERTIFICATE],

@@ -294,7 +294,7 @@ export const DATASETS: Record<Kind, Dataset> = {
       },
       { key: 'story', zh: '品牌故事', en: 'Story', type: 'string', value: (r) => str(r.entry.story) },
       { key: 'address', zh: '地址', en: 'Address', type: 'string', value: (r) => str(r.entry.address) },
-      { key: 'rewardWan', zh: '奖励金额（万元）', en: 'Reward granted (10,000 yuan)', type: 'number', value: (r) => r.entry.rewardWan ?? 0 },
+      { key: 'rewardWan', zh: '奖励金额（万元）', en: 'Reward granted (10,000 yuan)', type: 'number', value: (r) => r.entry.rewardWan ?? null },
       {
         key: 'status',
         zh: '状态（有效/复核中/已移出）',

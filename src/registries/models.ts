@@ -166,7 +166,9 @@ const directorySchema = new Schema(
       ),
       default: undefined,
     },
-    listedAt: { type: Date, default: () => new Date() },
+    // No default: a published list without a 列入日期 leaves it missing (待补充, completeness.ts);
+    // the back-office create form pre-fills today's date instead (admin/registries/specs.ts).
+    listedAt: { type: Date },
     listedAtPrecision: precision,
     ...statusFields(DIRECTORY_STATUSES),
     ...completeness,
@@ -256,8 +258,8 @@ const timeHonoredSchema = new Schema(
     heritage: { type: String, trim: true, maxlength: 500, default: '' },
     story: { type: String, trim: true, maxlength: 4000, default: '' },
     address: { type: String, trim: true, maxlength: 200, default: '' },
-    /** Reward granted, in 万元. */
-    rewardWan: { type: Number, min: 0, default: 0 },
+    /** Reward granted, in 万元; absent when not stated (a published list does not say; 0 would claim "none granted"). */
+    rewardWan: { type: Number, min: 0 },
     reviews: { type: [reviewSchema], default: [] },
     ...statusFields(TIME_HONORED_STATUSES),
     ...completeness,

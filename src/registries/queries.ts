@@ -154,12 +154,31 @@ function publicListing(timeHonored: TimeHonoredDoc) {
     heritage: timeHonored.heritage,
     story: timeHonored.story,
     address: timeHonored.address || null,
-    rewardWan: timeHonored.rewardWan,
+    // Absent when the list does not state a reward: null, never an invented 0 ("none granted").
+    rewardWan: timeHonored.rewardWan ?? null,
     status: timeHonored.status,
     statusChangedAt: timeHonored.statusChangedAt,
     statusReason: timeHonored.statusReason,
     missing: missingFields('time-honored', timeHonored),
+    reviews: (timeHonored.reviews ?? []).map(publicReview),
   };
+}
+
+/** A listing's re-review (复核) as the public sees it, oldest first as recorded. */
+export interface PublicReview {
+  date: Date;
+  /** How much of the date is known (partial-date.ts). */
+  datePrecision: Precision;
+  /** A reference-data value (通过 / 附条件通过 / 不通过 or one an admin added). */
+  outcome: string;
+  /** The rectification deadline of a pass with conditions (附条件通过), else null. */
+  deadline: Date | null;
+  note: string;
+}
+
+/** Who recorded a review and when are the bureau's bookkeeping: regulators' identities are not public. */
+function publicReview(r: TimeHonoredDoc['reviews'][number]): PublicReview {
+  return { date: r.date, datePrecision: precisionOr(r.datePrecision), outcome: r.outcome, deadline: r.deadline ?? null, note: r.note ?? '' };
 }
 
 export type BrandProfile = NonNullable<Awaited<ReturnType<typeof getBrandProfile>>>;

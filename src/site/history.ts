@@ -11,9 +11,10 @@
 import type { AuditEventDoc, FieldChange } from '../audit/index.js';
 import { publicEventsOf } from '../audit/public-events.js';
 import { formatDate, label, registerMessages, t, type Lang } from '../platform/i18n.js';
-import { isoPartial, type Precision } from '../registries/partial-date.js';
+import { isoPartial, precisionOr, type Precision } from '../registries/partial-date.js';
 import type { BrandProfile } from '../registries/queries.js';
 import type { Kind } from '../registries/reference.js';
+import { reviewView, type ReviewView } from './reviews.js';
 
 registerMessages({
   'history.title': ['变更记录', 'History'],
@@ -88,8 +89,22 @@ export interface HistoryLine {
 
 const text = (v: unknown) => (v === null || v === undefined || v === '' ? '—' : String(v));
 
+/** The review an event appended (its change holds the review, or the whole list after it), as shown. */
+function appendedReview(lang: Lang, c: FieldChange | undefined): ReviewView | null {
+  const after: unknown = Array.isArray(c?.after) ? c.after.at(-1) : c?.after;
+  if (!after || typeof after !== 'object' || !('outcome' in after) || !('date' in after)) return null;
+  const r = after as { date: string | Date; datePrecision?: unknown; outcome: unknown; deadline?: string | Date | null };
+  return reviewView(lang, {
+    date: new Date(r.date),
+    datePrecision: precisionOr(r.datePrecision),
+    outcome: String(r.outcome),
+    deadline: r.deadline ? new Date(r.deadline) : null,
+    note: '',
+  });
+}
+
 /** What one event tells the public: zero or more lines (an update touching only bookkeeping tells nothing). */
-export function linesOf(lang: Lang, e: AuditEventDoc): Array<{ text: string; reason: string }> {
+export function linesOf(lang: Lang, e: AuditEventDoc, o: { reviews?: boolean } = {}): Array<{ text: string; reason: string }> {
   const kind = REGISTRY_OF[e.model ?? ''];
   if (!kind) return [];
   const registry = t(lang, kind === 'brand' || kind === 'trademark' ? `history.kind.${kind}` : `kind.${kind}`);
@@ -97,7 +112,15 @@ export function linesOf(lang: Lang, e: AuditEventDoc): Array<{ text: string; rea
   const by = new Map(changes.map((c) => [c.field, c]));
   const out: Array<{ text: string; reason: string }> = [];
   const reason = e.reason ?? '';
-  if (e.action === 'record') return [{ text: t(lang, 'history.record'), reason: '' }];
+  // A 老字号 re-review appended (its outcome; a brand's own history tells it from the listing, on the
+  // date decided: `reviews: false`). A famous mark's protection records are the regulators': the
+  // public learns only that one was added.
+  const review = o.reviews === false ? null : appendedReview(lang, by.get('reviews'));
+  if (e.action === 'record') {
+    if (kind !== 'time-honored') return [{ text: t(lang, 'history.record'), reason: '' }];
+    if (!review) return [];
+  }
+  if (review) out.push({ text: t(lang, 'review.line', { tier: registry, outcome: review.summary }), reason: e.action === 'record' ? '' : reason });
   if (e.action === 'create') {
     const after = (f: string) => text(by.get(f)?.after);
     if (kind === 'directory') return [{ text: t(lang, 'history.listed.directory'), reason: '' }];
@@ -164,6 +187,11 @@ function listingLines(lang: Lang, p: BrandProfile, now: Date): Array<{ at: Date;
       date: lang === 'en' ? String(th.recognizedYear) : `${th.recognizedYear}年`,
       text: t(lang, 'history.listed.time-honored', { tier: label(lang, th.tier), year: th.recognizedYear, batch }),
     });
+    // Its re-reviews, each on the date decided: "中华老字号复核：附条件通过（整改期限至2025年6月30日）".
+    for (const r of th.reviews) {
+      const v = reviewView(lang, r);
+      out.push({ at: v.at, text: t(lang, 'review.line', { tier: label(lang, th.tier), outcome: v.summary }), ...given(r.date, r.datePrecision) });
+    }
   }
   for (const c of p.certificates) {
     // A certificate without its issue date (待补充) has no listing line, only its end.
@@ -189,7 +217,8 @@ export async function brandHistory(lang: Lang, p: BrandProfile, o: { now?: Date;
   const events = await publicEventsOf(p.entryRefs, limit);
   const lines: Array<{ at: Date; text: string; reason: string; date?: string; iso?: string }> = [
     ...listingLines(lang, p, now).map((l) => ({ ...l, reason: '' })),
-    ...events.flatMap((e) => linesOf(lang, e).map((l) => ({ ...l, at: new Date(e.at) }))),
+    // Re-reviews are told from the listings, on the dates decided (listingLines), not again from their events.
+    ...events.flatMap((e) => linesOf(lang, e, { reviews: false }).map((l) => ({ ...l, at: new Date(e.at) }))),
   ];
   return lines
     .sort((a, b) => b.at.getTime() - a.at.getTime())

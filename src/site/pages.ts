@@ -17,6 +17,7 @@ import { didYouMean } from './suggest.js';
 import { freshness } from '../search/freshness.js';
 import { brandHistory } from './history.js';
 import { showcaseRoutes } from './showcase.js';
+import { reviewViews } from './reviews.js';
 
 export function publicRoutes(deps: {
   render: Render;
@@ -156,7 +157,12 @@ function brandViewModel(lang: Lang, p: BrandProfile) {
     famous: p.famous.map(withStatus),
     timeHonored: p.timeHonored && { ...withStatus(p.timeHonored), recognizedText: formatYearBatch(lang, p.timeHonored.recognizedYear, p.timeHonored.batch) },
     // Every tier the brand holds, each its own listing: "中华老字号 2024 · 湖北老字号 2014".
-    timeHonoredListings: p.timeHonoredListings.map((l) => ({ ...withStatus(l), recognizedText: formatYearBatch(lang, l.recognizedYear, l.batch) })),
+    timeHonoredListings: p.timeHonoredListings.map((l) => ({
+      ...withStatus(l),
+      recognizedText: formatYearBatch(lang, l.recognizedYear, l.batch),
+      // Each listing's re-review history, newest first (never who recorded it).
+      reviews: reviewViews(lang, l.reviews),
+    })),
     timeHonoredTiers: p.timeHonoredListings.map((l) => `${label(lang, l.tier)} ${l.recognizedYear}`).join(' · '),
     certificates: p.certificates.map((c) => ({ ...withStatus(c), levelLabel: label(lang, c.level), scopeLabel: c.scope ? label(lang, c.scope) : '' })),
     // A registration past its end date is shown as ended (unrenewed), not as if still in force.

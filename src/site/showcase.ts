@@ -24,6 +24,7 @@ import { knownValues } from '../registries/reference-data.js';
 import { brandStanding, standingView } from '../registries/standing.js';
 import { statusClass } from '../search/view-model.js';
 import { brandHistory } from './history.js';
+import { reviewViews } from './reviews.js';
 
 registerMessages({
   'home.showcases': ['专题展示', 'Showcases'],
@@ -189,6 +190,8 @@ async function storyViewModel(lang: Lang, p: BrandProfile, baseUrl: string) {
         statusLabel: label(lang, l.status),
         statusClass: statusClass(l.status),
         recognizedText: formatYearBatch(lang, l.recognizedYear, l.batch),
+        // The latest re-review's outcome (with its deadline for 附条件通过), or null.
+        latestReview: reviewViews(lang, l.reviews)[0] ?? null,
       })),
     },
     timeline,

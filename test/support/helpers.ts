@@ -87,7 +87,10 @@ export async function createTestBrand(o: TestBrandOptions) {
     keywords: o.keywords ?? [],
     description: '集成测试创建的品牌。',
   });
-  const directory = o.directory === false ? null : await createEntry<Record<string, unknown>>(DirectoryEntry, { brand: brand._id, status: '在册' });
+  // Listed today (a day, as the back office's form pre-fills it; the schema itself invents no date).
+  const today = new Date(new Date().toISOString().slice(0, 10));
+  const directory =
+    o.directory === false ? null : await createEntry<Record<string, unknown>>(DirectoryEntry, { brand: brand._id, status: '在册', listedAt: today });
   const certificate = o.certificate
     ? await createEntry<Record<string, unknown>>(Certificate, {
         number: o.certificate.number,

@@ -9,6 +9,9 @@ import { formPage } from './form-page.js';
 import { domainProblems, parseForm, type FormValues } from './forms.js';
 import { formFields, specOf, type EntityKey } from './specs.js';
 
+/** The bureau's calendar day (Beijing time, UTC+8 all year) as YYYY-MM-DD: "today" for a regulator in Wuhan. */
+export const bureauDay = (now: Date): string => new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+
 /** GET /<key>/new */
 export function createForm(ctx: AdminContext, key: EntityKey): Handler {
   const spec = specOf(key);
@@ -19,6 +22,7 @@ export function createForm(ctx: AdminContext, key: EntityKey): Handler {
     for (const f of formFields(spec, 'create')) {
       if (f.type === 'brand') values[f.name] = brandSlug;
       else if (f.name === 'status' && f.options) values[f.name] = f.options[0]!;
+      else if (f.today) values[f.name] = bureauDay(ctx.now());
       else values[f.name] = '';
     }
     formPage(ctx, res, { spec, mode: 'create', values });

@@ -315,7 +315,7 @@ export function normalise(v: string, type: string): string {
 /**
  * Keeps only the fields the user changed: a top-level field whose form values all read as the
  * saved ones is left out, so saving an untouched form makes no new version, and a stored time of
- * day (a default `listedAt`) is not cut to midnight by a date input that shows only the day.
+ * day (a `listedAt` the old schema default wrote) is not cut to midnight by a date input that shows only the day.
  */
 export function changedOnly(spec: EntitySpec, parsed: ParsedForm, saved: FormValues): Record<string, unknown> {
   const fields = formFields(spec, 'edit');

@@ -69,6 +69,12 @@ export interface FieldSpec {
   emptyLabel?: string;
   /** A select of reference data: the value an entry holds stays offered after it is deactivated. */
   keepValue?: boolean;
+  /**
+   * The create form starts with today's date, visible and editable: a regulator adding an entry
+   * by hand lists it today unless told otherwise (the schema itself invents no date, so an import
+   * row without one leaves it 待补充).
+   */
+  today?: boolean;
 }
 
 /**
@@ -131,7 +137,7 @@ export const SPECS: { readonly [K in EntityKey]: EntitySpec<K> } = {
       { name: 'advantage', type: 'checkbox' },
       { name: 'gi.product', type: 'text', max: 80, hint: true },
       { name: 'gi.area', type: 'text', max: 120 },
-      { name: 'listedAt', type: 'partialDate' },
+      { name: 'listedAt', type: 'partialDate', today: true },
       status(DIRECTORY_STATUSES),
     ],
   },

@@ -12,6 +12,7 @@ import { step as missingFields } from './item1-missing-fields.js';
 import { step as partialDates } from './item2-partial-dates.js';
 import { step as timeHonoredListings } from './item3-listings.js';
 import { step as referenceData } from './item4-reference-data.js';
+import { step as inventedDefaults } from './item12-invented-defaults.js';
 import type { MigrationStep } from './step.js';
 
 export type { MigrationStep } from './step.js';
@@ -24,6 +25,8 @@ export const MIGRATIONS: readonly MigrationStep[] = [
   missingFields,
   partialDates,
   referenceData,
+  // After missingFields: its writes go through the registry service, which keeps `missing` itself.
+  inventedDefaults,
 ];
 
 interface MigrationRecord {

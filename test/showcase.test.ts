@@ -160,8 +160,15 @@ describe('老字号 digital museum', () => {
     const href = `/time-honored/${slug}/story`;
     const listed = await page('/time-honored/stories');
     assert.equal(listed.$(`#tier-3 a[href="${href}"]`).length, 1, 'listed under 武汉老字号');
-    // No founding year: after every dated brand of its tier.
-    assert.equal(listed.$('#tier-3 h3 a').last().attr('href'), href);
+    // No founding year: after every dated brand of its tier (other tests' undated brands may follow).
+    const cards = listed.$('#tier-3 li.museum-card').toArray();
+    const ours = cards.findIndex((li) => listed.$(li).find(`h3 a[href="${href}"]`).length > 0);
+    const lastDated = cards.map((li) => listed.$(li).find('.museum-meta time').length > 0).lastIndexOf(true);
+    assert.ok(ours > lastDated, `after every dated brand (card ${ours}, last dated ${lastDated})`);
+    assert.ok(
+      cards.slice(ours).every((li) => listed.$(li).find('.museum-meta time').length === 0),
+      'only undated brands after it',
+    );
 
     await changeStatus(TimeHonored, th._id as never, 1, '已移出', '经营异常', { actor: 'test' });
     const after = await page('/time-honored/stories');

@@ -220,6 +220,9 @@ const UI = {
   'standing.famous.none': ['不是驰名商标', 'Not a famous trademark'],
   yes: ['是', 'yes'],
   'punct.colon': ['：', ': '],
+  'punct.semicolon': ['；', '; '],
+  'punct.open': ['（', ' ('],
+  'punct.close': ['）', ')'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type UiKey = keyof typeof UI;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import mongoose from 'mongoose';
 import request from 'supertest';
-import { loadConfig, ConfigError } from '../src/config/index.js';
+import { loadConfig, ConfigError, shownValue } from '../src/config/index.js';
 import { testContext } from './support/context.js';
 import { createTestUser, csrfFrom, loginAs } from './support/admin.js';
 
@@ -72,6 +72,28 @@ describe('production by default', function () {
     assert.match(res.headers['content-security-policy'] ?? '', /upgrade-insecure-requests/);
     const dev = await request(testContext().app).get('/');
     assert.equal(dev.headers['strict-transport-security'], undefined);
+  });
+});
+
+describe('configuration messages keep secrets', () => {
+  it('when a variable holding a password or a key is invalid, then the message names it and says why, without the secret', () => {
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ SMTP_URL: 'ftp://alerts:hunter2-smtp-pass@mail.example.gov.cn:465' }, /SMTP_URL "ftp:\/\/alerts:\*\*\*@mail\.example\.gov\.cn:465" is invalid/],
+      [{ SESSION_SECRET: 'short-but-secret' }, /SESSION_SECRET \(hidden, 16 characters\) is invalid/],
+    ];
+    for (const [env, expected] of cases) {
+      assert.throws(
+        () => loadConfig({ NODE_ENV: 'development', ...env }),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError);
+          assert.match(err.message, expected);
+          assert.doesNotMatch(err.message, /hunter2|short-but-secret/);
+          return true;
+        },
+      );
+    }
+    assert.equal(shownValue('MONGODB_URI', 'mongodb://app:s3cret@db.internal:27017/registry'), '"mongodb://app:***@db.internal:27017/registry"');
+    assert.equal(shownValue('PORT', 'eighty'), '"eighty"');
   });
 });
 

@@ -174,6 +174,20 @@ function productionProblems(cfg: Config, given: Record<string, unknown>): string
   return [];
 }
 
+/** Variables whose value is a secret: a message names them and their length, never the value. */
+const SECRET_NAME = /SECRET|KEY|PASSWORD|TOKEN/i;
+
+/**
+ * A variable's value as a configuration message may show it: secrets hidden, and the password of
+ * a URL with credentials (smtps://user:pass@host, mongodb://user:pass@host) replaced by ***.
+ */
+export function shownValue(name: string, value: unknown): string {
+  if (value === undefined || value === null) return 'null';
+  const text = String(value);
+  if (SECRET_NAME.test(name)) return `(hidden, ${text.length} characters)`;
+  return JSON.stringify(text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/\s:@]*):[^@\s]*@/i, '$1:***@'));
+}
+
 /** Parses and validates the environment; throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings in .env files mean "not set".
@@ -181,7 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const result = schema.safeParse(cleaned);
   if (!result.success) {
     const problems = result.error.issues.map(
-      (i) => `config: ${i.path.join('.')} ${JSON.stringify(cleaned[String(i.path[0])] ?? null)} is invalid: ${i.message}`,
+      (i) => `config: ${i.path.join('.')} ${shownValue(String(i.path[0]), cleaned[String(i.path[0])])} is invalid: ${i.message}`,
     );
     throw new ConfigError(problems);
   }

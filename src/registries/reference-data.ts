@@ -15,7 +15,7 @@
  * of other processes (`ReferenceRefresher`, started by boot).
  */
 import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
-import { registerTermSource } from '../platform/i18n.js';
+import { label, registerTermSource } from '../platform/i18n.js';
 import { onChangeApplied } from './changes.js';
 import { CERTIFICATE_LEVELS, CERTIFICATE_STATUSES, REVIEW_OUTCOMES } from './reference.js';
 import { REFERENCE_NAME_EN_MAX, REFERENCE_VALUE_MAX, type ReferenceChoices } from './rules.js';
@@ -26,25 +26,17 @@ export type ReferenceList = (typeof REFERENCE_LISTS)[number];
 
 export const isReferenceList = (v: unknown): v is ReferenceList => typeof v === 'string' && (REFERENCE_LISTS as readonly string[]).includes(v);
 
-/** English names of the built-in values (the i18n catalogue holds the same words for the older ones). */
-const BUILT_IN_EN: Readonly<Record<string, string>> = {
-  中国精品: 'China Quality Product',
-  湖北精品: 'Hubei Quality Product',
-  武汉精品: 'Wuhan Quality Product',
-  绿色食品: 'Green food',
-  有机农产品: 'Organic produce',
-  农产品地理标志: 'Agricultural GI',
-  名特优新农产品: 'Featured produce',
-  有效: 'Valid',
-  暂停: 'Suspended',
-  撤销: 'Revoked',
-  注销: 'Cancelled',
+/**
+ * English names of the built-in values: the i18n catalogue's (levels and statuses have been terms
+ * there since before they were data), and here the outcomes it does not hold.
+ */
+const OUTCOMES_EN: Readonly<Record<string, string>> = {
   通过: 'Passed',
   附条件通过: 'Passed with conditions',
   不通过: 'Failed',
 };
 
-const builtIns = (values: readonly string[]) => values.map((value) => ({ value, nameEn: BUILT_IN_EN[value] ?? value }));
+const builtIns = (values: readonly string[]) => values.map((value) => ({ value, nameEn: OUTCOMES_EN[value] ?? label('en', value) }));
 
 /** The built-in values of each list, in order, with their English names. */
 export const BUILT_IN_REFERENCE: Readonly<Record<ReferenceList, ReadonlyArray<{ value: string; nameEn: string }>>> = {

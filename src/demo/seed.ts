@@ -10,7 +10,7 @@ import mongoose from 'mongoose';
 import { demoCreditCode } from '../registries/credit-code.js';
 import { Brand, Certificate, DirectoryEntry, FamousMark, TimeHonored, Trademark } from '../registries/models.js';
 import { TIME_HONORED_REWARD, type District } from '../registries/reference.js';
-import { appendProtectionRecord, createEntry, type EntryModel } from '../registries/service.js';
+import { appendProtectionRecord, appendReview, createEntry, type EntryModel } from '../registries/service.js';
 import { DEMO_BRANDS } from './brands.js';
 import type { DemoBrand } from './types.js';
 
@@ -131,6 +131,8 @@ function endedTerm(now: Date, days: number): { from: Date; to: Date } {
 const SPECIAL = {
   directorySuspended: 2,
   timeHonoredReview: 5,
+  /** A listing re-reviewed as 附条件通过, its rectification deadline ahead: the public re-review table. */
+  timeHonoredConditional: 1,
   certSuspended: 3,
   certRevoked: 7,
 };
@@ -274,6 +276,15 @@ export async function seedDemo(brands: DemoBrand[] = DEMO_BRANDS, opts: SeedOpti
         },
       );
       count(r.action, 'time-honored');
+      if (r.action === 'created' && thIndex - 1 === SPECIAL.timeHonoredConditional) {
+        const deadline = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 4, 1));
+        await appendReview(
+          r.doc._id,
+          r.doc.version,
+          { date: '2025-06', outcome: '附条件通过', deadline, note: '门店招牌未规范使用老字号标识，限期整改（演示记录）' },
+          { actor: 'demo' },
+        );
+      }
     }
     for (const [i, c] of (b.certificates ?? []).entries()) {
       const issuedAt = date(c.year, `${b.slug}@${i}i`);

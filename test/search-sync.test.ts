@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import mongoose from 'mongoose';
 import { AuditEvent } from '../src/audit/index.js';
-import { Change, CHANGE_RETENTION_MS, changeId, compactChanges, type ChangeDoc } from '../src/registries/changes.js';
+import { Change, CHANGE_RETENTION_MS, changeId, compactChanges, registerChangeReader, type ChangeDoc } from '../src/registries/changes.js';
 import { demoCreditCode } from '../src/registries/credit-code.js';
 import { Brand, Trademark } from '../src/registries/models.js';
 import { createEntry, updateEntry } from '../src/registries/service.js';
@@ -121,6 +121,26 @@ describe('search sync and change-log compaction', () => {
       assert.deepEqual([...left].sort(), [`${tag}:newest`, `${tag}:pending`, `${tag}:recent`, `${tag}:unaudited`, `${tag}:unindexed`].sort());
       assert.ok(report.removed >= 2, 'the old applied and failed changes were removed');
       assert.equal(CHANGE_RETENTION_MS, 30 * DAY, 'the default retention is the documented 30 days');
+    });
+
+    it('when another reader of the log (the e-mail alerts) has not read old changes yet, then compaction keeps them until it has', async () => {
+      const tag = `Reader${Date.now().toString(36)}`;
+      const docs = [probeChange(`${tag}:read`, tag, old(2)), probeChange(`${tag}:unread`, tag, old(4)), probeChange(`${tag}:newest`, tag, old(6))];
+      await Change.collection.insertMany(docs as never[]);
+      // The reader stopped between the two: it has taken in `read`, not `unread`.
+      let position: Date | null = old(3);
+      const unregister = registerChangeReader(`test-${tag}`, () => Promise.resolve(position));
+      try {
+        await compactChanges({ olderThan: 30 * DAY, now });
+        const left = async () => new Set((await Change.find({ model: tag }).select('_id').lean()).map((c) => c._id));
+        assert.deepEqual([...(await left())].sort(), [`${tag}:newest`, `${tag}:unread`].sort(), 'the read one goes, the unread one stays');
+        position = old(5);
+        await compactChanges({ olderThan: 30 * DAY, now });
+        assert.deepEqual([...(await left())], [`${tag}:newest`], 'once read, it goes too');
+      } finally {
+        unregister();
+        await Change.deleteMany({ model: tag });
+      }
     });
 
     it('when the claims of old versions are compacted away, then a writer based on an old version is still refused and the current one still writes', async () => {

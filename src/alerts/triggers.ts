@@ -23,7 +23,7 @@
 import mongoose from 'mongoose';
 import { User } from '../accounts/model.js';
 import { findByIds } from '../platform/db/index.js';
-import { Change, onChangeApplied, type ChangeDoc } from '../registries/changes.js';
+import { Change, onChangeApplied, registerChangeReader, type ChangeDoc } from '../registries/changes.js';
 import { entryModel, kindOfModel } from '../registries/kinds.js';
 import { Brand, Certificate, FamousMark, TimeHonored, Trademark } from '../registries/models.js';
 import type { Kind } from '../registries/reference.js';
@@ -110,6 +110,7 @@ export class AlertProducer {
   private stopped = true;
   private dueAt = 0;
   private unsubscribe: (() => void) | null = null;
+  private unregisterReader: (() => void) | null = null;
   private readonly settleMs: number;
   private readonly pollMs: number;
   lastError: string | null = null;
@@ -393,6 +394,8 @@ export class AlertProducer {
   async start(): Promise<void> {
     this.stopped = false;
     await this.init();
+    // Compaction keeps the changes the alerts have not read yet (a stalled sender loses none).
+    this.unregisterReader = registerChangeReader('alerts', async () => (await AlertCursor.findById(CURSOR).select('appliedAt').lean())?.appliedAt ?? null);
     // A change settled here is read once settleMs has passed.
     this.unsubscribe = onChangeApplied(() => this.schedule(this.settleMs + 50));
     this.schedule(this.pollMs);
@@ -437,6 +440,8 @@ export class AlertProducer {
     this.stopped = true;
     this.unsubscribe?.();
     this.unsubscribe = null;
+    this.unregisterReader?.();
+    this.unregisterReader = null;
     if (this.timer) clearTimeout(this.timer);
     if (this.dailyTimer) clearTimeout(this.dailyTimer);
     this.timer = this.dailyTimer = null;

@@ -241,13 +241,41 @@ export interface CompactReport {
  * The newest old change of each model is kept, so "last changed" dates (src/stats) survive a quiet
  * month; it is removed as soon as a newer one of that model is old enough to be compacted instead.
  */
+/** How far a reader of the change log has read: the `appliedAt` of the last change it has taken in, or null. */
+export type ChangeReaderPosition = () => Promise<Date | null>;
+
+const readers = new Map<string, ChangeReaderPosition>();
+
+/**
+ * Registers a reader of the change log besides its two subscribers (whose flags are on each
+ * change): e.g. the e-mail alerts, which keep a cursor of their own. Compaction keeps every change
+ * a registered reader has not read yet, however old, so a reader that stalls loses nothing.
+ * Registering a name again replaces its position function.
+ */
+export function registerChangeReader(name: string, position: ChangeReaderPosition): () => void {
+  readers.set(name, position);
+  return () => {
+    if (readers.get(name) === position) readers.delete(name);
+  };
+}
+
+/** The earliest position of the registered readers (null: none holds anything back). */
+async function readersHold(): Promise<Date | null> {
+  const positions = await Promise.all([...readers.values()].map((position) => position()));
+  const times = positions.filter((d): d is Date => d instanceof Date).map((d) => d.getTime());
+  return times.length ? new Date(Math.min(...times)) : null;
+}
+
 export async function compactChanges(opts: CompactOptions = {}): Promise<CompactReport> {
   const now = opts.now ?? new Date();
   const cutoff = new Date(now.getTime() - (opts.olderThan ?? CHANGE_RETENTION_MS));
   if (cutoff <= LOG_EPOCH) return { removed: 0, kept: 0 };
+  const held = await readersHold();
   const old = await Change.find({ at: mongoose.trusted({ $gte: LOG_EPOCH, $lt: cutoff }) })
-    .select('_id model at status indexed audited')
-    .lean<Array<Pick<ChangeDoc, '_id' | 'model' | 'at' | 'status' | 'indexed' | 'audited'>>>();
+    .select('_id model at status indexed audited appliedAt')
+    .lean<Array<Pick<ChangeDoc, '_id' | 'model' | 'at' | 'status' | 'indexed' | 'audited' | 'appliedAt'>>>();
+  // A change applied after a registered reader's position is still to be read by it.
+  const unread = (c: Pick<ChangeDoc, 'appliedAt'>) => held !== null && (!c.appliedAt || new Date(c.appliedAt).getTime() > held.getTime());
   const newest = new Map<string, { id: string; at: number }>();
   for (const c of old) {
     if (c.status !== 'applied') continue;
@@ -256,7 +284,7 @@ export async function compactChanges(opts: CompactOptions = {}): Promise<Compact
     if (!cur || cur.at < at) newest.set(c.model, { id: c._id, at });
   }
   const keep = new Set([...newest.values()].map((n) => n.id));
-  const doomed = old.filter((c) => c.status !== 'pending' && c.indexed && c.audited && !keep.has(c._id)).map((c) => c._id);
+  const doomed = old.filter((c) => c.status !== 'pending' && c.indexed && c.audited && !keep.has(c._id) && !unread(c)).map((c) => c._id);
   let removed = 0;
   for (let i = 0; i < doomed.length; i += DELETE_CHUNK) {
     const part = doomed.slice(i, i + DELETE_CHUNK);

@@ -17,6 +17,14 @@ const statuses = (): readonly string[] => [...new Set([...ALL_STATUSES, ...ALL_R
 const enumOf = (values: readonly string[] | (() => readonly string[]), zh: string) =>
   z.string().refine((v) => (typeof values === 'function' ? values() : values).includes(v), { message: `${zh}不是可选的值|is not one of the allowed values` });
 
+/** A page number of a list (1-500, default 1), with bilingual messages; lists elsewhere take it too. */
+export const PAGE_PARAM = z.coerce
+  .number({ message: '页码应为正整数|must be a positive whole number' })
+  .int({ message: '页码应为正整数|must be a positive whole number' })
+  .min(1, { message: '页码应为正整数|must be a positive whole number' })
+  .max(500, { message: '页码不能超过500|must be at most 500' })
+  .default(1);
+
 const schema = z.object({
   q: z.string().max(100, { message: '搜索词不能超过100个字符|must be at most 100 characters' }).default(''),
   kind: enumOf(KINDS, '名录').optional(),
@@ -31,12 +39,7 @@ const schema = z.object({
     .max(45, { message: '尼斯分类应为1-45的整数|must be a whole number 1-45' })
     .optional(),
   sort: enumOf(SORTS, '排序').optional(),
-  page: z.coerce
-    .number({ message: '页码应为正整数|must be a positive whole number' })
-    .int({ message: '页码应为正整数|must be a positive whole number' })
-    .min(1, { message: '页码应为正整数|must be a positive whole number' })
-    .max(500, { message: '页码不能超过500|must be at most 500' })
-    .default(1),
+  page: PAGE_PARAM,
   pageSize: z.coerce
     .number({ message: '每页条数应为1-100|must be 1-100' })
     .int({ message: '每页条数应为1-100|must be 1-100' })

@@ -14,6 +14,7 @@ import { completeFields, factOf } from '../../registries/completeness.js';
 import { effectiveStatus, entryModel, tierOf } from '../../registries/kinds.js';
 import { Brand } from '../../registries/models.js';
 import type { Kind } from '../../registries/reference.js';
+import { PAGE_PARAM } from '../../search/params.js';
 import { statusClass } from '../../search/view-model.js';
 
 const PAGE = 20;
@@ -44,12 +45,7 @@ export async function missingList(lang: Lang, kind: Kind, rawQuery: Record<strin
   const query = z
     .object({
       missing: z.enum([MISSING_ANY, ...completeFields(kind)], { message: '待补充不是可选的值|is not one of the allowed values' }),
-      page: z.coerce
-        .number({ message: '页码应为正整数|must be a positive whole number' })
-        .int({ message: '页码应为正整数|must be a positive whole number' })
-        .min(1, { message: '页码应为正整数|must be a positive whole number' })
-        .max(500, { message: '页码不能超过500|must be at most 500' })
-        .default(1),
+      page: PAGE_PARAM,
     })
     .safeParse({ missing: rawQuery.missing, ...(rawQuery.page ? { page: rawQuery.page } : {}) });
   if (!query.success) {

@@ -10,7 +10,7 @@
  */
 'use strict';
 
-const FEATURES = 'site|verify|admin|imports|stats|open-data|api-docs|demo|reports|media|alerts';
+const FEATURES = 'site|verify|admin|imports|stats|open-data|api-docs|demo|reports|media|alerts|applications';
 const BOOT = '^src/(app|main)\\.ts$';
 
 /** A rule that forbids `from` to import anything matching `to`. */

@@ -47,6 +47,8 @@ import { registryStatsCache, type RegistryStats } from './registries/counts.js';
 import type { SwrCache } from './platform/swr-cache.js';
 import { verifyRoutes } from './verify/routes.js';
 import { mediaStore, pictureAdminRoutes, publicMediaRoutes } from './media/routes.js';
+import { workflowAdmin, workflowRoutes, type WorkflowDeps } from './applications/index.js';
+import { LocalMediaStore } from './platform/media-store.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -90,6 +92,8 @@ export function createApp({ config, logger, index, sync, auditTrail, audit, stat
   const mailAlerts = alerts ?? new Alerts({ config, log: logger });
   // Uploaded pictures' bytes (a local folder outside the web root by default; src/platform/media-store.ts).
   const media = mediaStore(config);
+  const hourly = (name: string, limit: number, message: string, messageEn: string) =>
+    limits.limiter({ name, windowMs: 3_600_000, limit, message, messageEn, counting: config.RATE_LIMIT_SHARED ? 'shared-batched' : 'memory', failOpen: true });
   // Static files by content hash (cached a year), and each page's own stylesheets only.
   const assets = createAssetManifest(path.join(ROOT, 'public'), { watch: config.NODE_ENV !== 'production' });
   const render = createRenderer(path.join(ROOT, 'views'), {
@@ -221,7 +225,7 @@ export function createApp({ config, logger, index, sync, auditTrail, audit, stat
   // request); cleared by every write applied here and every search sync pass.
   const pageCache = createPageCache({
     ttlMs: config.PAGE_CACHE_SECONDS * 1000,
-    exclude: ['/admin', '/open-data', '/healthz', '/readyz', '/report', '/media', '/alerts'],
+    exclude: ['/admin', '/open-data', '/healthz', '/readyz', '/report', '/media', '/alerts', '/apply', '/notices'],
     // 关怀版 and standard pages are cached apart (src/platform/care.ts).
     variant: careVariant,
   });
@@ -238,6 +242,32 @@ export function createApp({ config, logger, index, sync, auditTrail, audit, stat
   app.use(alertLocals(mailAlerts));
 
   // The back office: its own session, CSRF and role checks; public pages never get a cookie.
+  // The bureau's workflows (applications, review, notices, campaigns): the mail they send goes
+  // through the alerts' outbox, handed in as a function; documents live outside the web root.
+  const workflow: WorkflowDeps = {
+    render,
+    config,
+    logger,
+    audit: auditTrail,
+    mailer: { send: (m) => mailAlerts.send(m) },
+    documents: new LocalMediaStore(path.resolve(config.DATA_DIR, 'documents')),
+    limits: {
+      register: hourly('enterprise-register', 10, '注册请求过于频繁，请一小时后再试', 'Too many registrations from here; please try again in an hour'),
+      signIn: hourly(
+        'enterprise-sign-in',
+        Math.max(30, config.RATE_LIMIT_LOGIN_PER_15MIN),
+        '登录尝试过于频繁，请稍后再试',
+        'Too many sign-in attempts; please try again later',
+      ),
+      objection: hourly(
+        'objection',
+        config.RATE_LIMIT_REPORT_PER_HOUR,
+        '提交次数过多，请一小时后再试',
+        'Too many objections from here; please try again in an hour',
+      ),
+    },
+  };
+
   app.use(
     '/admin',
     adminRoutes({
@@ -255,6 +285,7 @@ export function createApp({ config, logger, index, sync, auditTrail, audit, stat
         adminReportRoutes({ render, audit: auditTrail }),
         adminOutboxRoutes({ render, alerts: mailAlerts }),
         pictureAdminRoutes({ render, config, store: media }),
+        workflowAdmin(workflow),
       ],
     }),
   );
@@ -282,6 +313,7 @@ export function createApp({ config, logger, index, sync, auditTrail, audit, stat
       }),
     }),
   );
+  app.use(workflowRoutes(workflow));
   app.use(
     publicAlertRoutes({
       render,

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { Config } from '../config/index.js';
 import { alertSecret } from './mail.js';
-import { fileTransport, MailSender, smtpTransport, type MailLog, type MailTransport } from './outbox.js';
+import { enqueueMail, fileTransport, MailSender, smtpTransport, type MailLog, type MailTransport } from './outbox.js';
 import { AlertProducer } from './triggers.js';
 
 export { SUBSCRIPTION_EXPIRY } from './model.js';
@@ -64,6 +64,16 @@ export class Alerts {
   /** A mail was queued by a request (a confirmation): send it now. */
   queued(): void {
     this.sender.wake();
+  }
+
+  /**
+   * Queues another feature's message (handed to it by boot as a function, never imported) and
+   * wakes the sender: sent once through the same outbox, whatever crashes in between.
+   */
+  async send(m: { key: string; to: string; subject: string; text: string; html: string }): Promise<boolean> {
+    const queued = await enqueueMail({ ...m, kind: 'workflow' }, this.base);
+    if (queued) this.sender.wake();
+    return queued;
   }
 
   async start(): Promise<void> {

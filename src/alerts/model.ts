@@ -103,7 +103,8 @@ export const AlertItem: Model<ItemDoc> = mongoose.models.AlertItem ?? mongoose.m
 
 export const MAIL_STATUSES = ['queued', 'sending', 'sent', 'dead'] as const;
 export type MailStatus = (typeof MAIL_STATUSES)[number];
-export const MAIL_KINDS = ['confirm', 'alert', 'digest'] as const;
+/** `workflow`: a workflow's own messages (an enterprise account's verification, a returned application), queued through Alerts.send. */
+export const MAIL_KINDS = ['confirm', 'alert', 'digest', 'workflow'] as const;
 export type MailKind = (typeof MAIL_KINDS)[number];
 
 export interface MailDoc {

@@ -1,0 +1,7 @@
+// STUB (helper H2 replaces this file).
+import { Router } from 'express';
+import type { WorkflowDeps } from './deps.js';
+
+export function workflowAdminRoutes(_deps: WorkflowDeps): Router {
+  return Router();
+}

@@ -205,6 +205,8 @@ async function pass(ferretdbBin: string | undefined, label: string, n: number): 
   db = await startBenchDatabase({ dataDir, externalUri: EXTERNAL_URI, ferretdbBin });
   const config = loadConfig({
     NODE_ENV: 'production',
+    // Production requires the audit chain's key; a fixed one is fine for a throw-away bench database.
+    AUDIT_HMAC_KEY: 'bench-only-audit-hmac-key-not-for-any-deployment',
     SESSION_SECRET: 'bench-pages-only-secret-not-for-any-deployment',
     PUBLIC_BASE_URL: BENCH_ORIGIN,
     MONGODB_URI: db.uri,

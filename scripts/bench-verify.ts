@@ -48,6 +48,8 @@ async function main(): Promise<void> {
   mongo = await startLocalMongo({ dataDir: path.join(dataDir, 'db'), fresh: true, externalUri: process.env.BENCH_MONGODB_URI || undefined });
   const config = loadConfig({
     NODE_ENV: 'production',
+    // Production requires the audit chain's key; a fixed one is fine for a throw-away bench database.
+    AUDIT_HMAC_KEY: 'bench-only-audit-hmac-key-not-for-any-deployment',
     SESSION_SECRET: 'bench-verify-only-secret-not-for-any-deployment',
     PUBLIC_BASE_URL: 'https://registry.bench.invalid',
     MONGODB_URI: mongo.uri,

@@ -35,7 +35,7 @@ export interface NavLink {
 }
 
 export function securityHeaders(production: boolean): RequestHandler {
-  return helmet({
+  const headers = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -55,6 +55,23 @@ export function securityHeaders(production: boolean): RequestHandler {
     strictTransportSecurity: production,
     referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
   });
+  // None of these headers depends on the request (no nonces, no per-request directives), so
+  // helmet runs once here and each response gets the headers it set (and loses those it removed)
+  // without going through its dozen middlewares per request.
+  const set: Array<[string, string]> = [];
+  const removed: string[] = [];
+  const recorder = {
+    setHeader: (name: string, value: unknown) => set.push([name, String(value)]),
+    removeHeader: (name: string) => removed.push(name),
+  };
+  let done = false;
+  headers({} as Request, recorder as unknown as Response, () => (done = true));
+  if (!done) throw new Error('securityHeaders: helmet did not finish synchronously');
+  return (_req, res, next) => {
+    for (const name of removed) res.removeHeader(name);
+    for (const [name, value] of set) res.setHeader(name, value);
+    next();
+  };
 }
 
 /** Page language and a few values every view needs, on res.locals. */
@@ -66,27 +83,46 @@ export function pageContext(publicBaseUrl: string): RequestHandler {
     res.locals.path = req.path;
     res.locals.baseUrl = publicBaseUrl;
     // The same page in the other language, keeping every other parameter.
-    const params = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
-    params.delete('lang');
-    if (lang === 'zh') params.set('lang', 'en');
-    const qs = params.toString();
-    res.locals.otherLangUrl = qs ? `${req.path}?${qs}` : req.path;
+    const q = req.originalUrl.indexOf('?');
+    if (q < 0) {
+      // No parameters (most requests): the same answer without parsing an empty query.
+      res.locals.otherLangUrl = lang === 'zh' ? `${req.path}?lang=en` : req.path;
+    } else {
+      const params = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
+      params.delete('lang');
+      if (lang === 'zh') params.set('lang', 'en');
+      const qs = params.toString();
+      res.locals.otherLangUrl = qs ? `${req.path}?${qs}` : req.path;
+    }
     res.locals.nav = navLinks(lang, req.path);
     next();
   };
 }
 
+const NAV: ReadonlyArray<readonly [string, string]> = [
+  ['/', 'nav.home'],
+  ['/directory', 'nav.directory'],
+  ['/famous', 'nav.famous'],
+  ['/time-honored', 'nav.timeHonored'],
+  ['/certified', 'nav.certified'],
+  ['/verify', 'nav.verify'],
+  ['/stats', 'nav.stats'],
+  ['/open-data', 'nav.openData'],
+];
+
+/** Per language, the links with none current, then one list per nav path (the pages that are current). */
+const navMemo = new Map<string, NavLink[]>();
+
+/** The site navigation (the same few lists every request: built once per language and page, read-only). */
 function navLinks(lang: Lang, current: string): NavLink[] {
-  return [
-    ['/', 'nav.home'],
-    ['/directory', 'nav.directory'],
-    ['/famous', 'nav.famous'],
-    ['/time-honored', 'nav.timeHonored'],
-    ['/certified', 'nav.certified'],
-    ['/verify', 'nav.verify'],
-    ['/stats', 'nav.stats'],
-    ['/open-data', 'nav.openData'],
-  ].map(([p, key]) => ({ href: url(lang, p!), label: t(lang, key!), current: p === current }));
+  const key = NAV.some(([p]) => p === current) ? `${lang} ${current}` : lang;
+  let links = navMemo.get(key);
+  if (!links) {
+    links = NAV.map(([p, k]) => Object.freeze({ href: url(lang, p), label: t(lang, k), current: p === current }));
+    Object.freeze(links);
+    navMemo.set(key, links);
+  }
+  return links;
 }
 
 export function requestId(): RequestHandler {

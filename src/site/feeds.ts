@@ -9,8 +9,9 @@
  *                                  saved search to follow (the same parameters as /search)
  *
  * The lines are the brand page's (src/site/history.ts): allowlisted fields, never who made a
- * change. A feed is a few kilobytes; Express answers a repeated request with 304 by its ETag, and
- * `updated` is the newest entry's time, so readers that poll often cost little.
+ * change. A feed is a few kilobytes; Express answers a repeated request with 304 by its ETag (or by
+ * If-Modified-Since against Last-Modified, the newest entry's time, which is also `updated`), so
+ * readers that poll often cost little.
  */
 import { Router, type Response } from 'express';
 import { createHash } from 'node:crypto';
@@ -61,8 +62,17 @@ interface FeedEntry {
   summary: string;
 }
 
-function atom(o: { id: string; title: string; self: string; alternate: string; lang: Lang; entries: FeedEntry[] }): string {
-  const updated = o.entries[0]?.updated ?? new Date(Date.UTC(2020, 0, 1));
+/** When a feed last changed: its newest entry's time (a fixed day for an empty feed). */
+const updatedOf = (entries: FeedEntry[]): Date =>
+  entries.reduce<Date | null>((max, e) => (!max || e.updated > max ? e.updated : max), null) ?? new Date(Date.UTC(2020, 0, 1));
+
+interface Feed {
+  xml: string;
+  updated: Date;
+}
+
+function atom(o: { id: string; title: string; self: string; alternate: string; lang: Lang; entries: FeedEntry[] }): Feed {
+  const updated = updatedOf(o.entries);
   const entries = o.entries
     .map(
       (e) => `  <entry>
@@ -74,7 +84,7 @@ function atom(o: { id: string; title: string; self: string; alternate: string; l
   </entry>`,
     )
     .join('\n');
-  return `<?xml version="1.0" encoding="utf-8"?>
+  const xml = `<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom" xml:lang="${o.lang === 'en' ? 'en' : 'zh-Hans'}">
   <id>${escapeXml(o.id)}</id>
   <title>${escapeXml(o.title)}</title>
@@ -86,6 +96,7 @@ function atom(o: { id: string; title: string; self: string; alternate: string; l
 ${entries}
 </feed>
 `;
+  return { xml, updated };
 }
 
 /** The brands behind events: an entry's brand, or the brand itself for brand events. */
@@ -144,11 +155,14 @@ async function recentEntries(lang: Lang, base: string, model?: string): Promise<
   });
 }
 
-function send(res: Response, xml: string): void {
+function send(res: Response, feed: Feed): void {
   res.type('application/atom+xml; charset=utf-8');
   res.setHeader('Cache-Control', 'public, max-age=300');
-  // Express makes the ETag from the body and answers 304 when the reader's copy is current.
-  res.send(xml);
+  // Readers that keep the date rather than the ETag ask with If-Modified-Since.
+  res.setHeader('Last-Modified', feed.updated.toUTCString());
+  // Express makes the ETag from the body and answers 304 (no body) when the reader's copy is
+  // current: by If-None-Match, or else by If-Modified-Since against Last-Modified.
+  res.send(feed.xml);
 }
 
 export function feedRoutes(deps: { publicBaseUrl: string; index: SearchIndex }): Router {

@@ -19,7 +19,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { ensureAccount } from '../src/accounts/service.js';
+import { ensureAccount, hashPassword, normalizeEmail, setDuties } from '../src/accounts/service.js';
+import { User, publicUser } from '../src/accounts/model.js';
+import { Enterprise } from '../src/applications/model.js';
+import { Brand } from '../src/registries/models.js';
 import type { Role } from '../src/accounts/roles.js';
 import { loadConfigOrExit, localBaseUrl } from '../src/config/index.js';
 import { seedDemo, seedSummary } from '../src/demo/seed.js';
@@ -93,6 +96,42 @@ try {
   console.log('filling in the demo data (what exists already is left as it is)…');
   const report = await seedDemo(undefined, { onProgress: (p) => console.log(`  ${p.line}`) });
   console.log(`demo data: ${seedSummary(report)}; indexing for search…`);
+  // The workflows: the demo editor holds every review duty (区级/市级/专家), so one account can walk
+  // an application through the chain; an enterprise account for 武商 (a listed 武汉老字号) can
+  // apply and send a re-review self-report. Its password is new at each start, like the others.
+  const admin = await User.findOne({ email: 'admin@demo.local' }).lean();
+  const editor = await User.findOne({ email: 'editor@demo.local' }).lean();
+  if (admin && editor) await setDuties(running.auditTrail, publicUser(admin), String(editor._id), ['district', 'city', 'expert']);
+  const wushang = await Brand.findOne({ slug: 'wushang' }, { creditCode: 1, company: 1 }).lean();
+  if (wushang?.creditCode) {
+    const password = randomBytes(12).toString('base64url');
+    const email = normalizeEmail('enterprise@demo.local');
+    await Enterprise.updateOne(
+      { email },
+      {
+        $set: {
+          passwordHash: await hashPassword(password),
+          company: wushang.company || '武商集团股份有限公司',
+          creditCode: wushang.creditCode,
+          disabled: false,
+          failedLogins: 0,
+          lockedUntil: null,
+          passwordChangedAt: new Date(),
+        },
+        $setOnInsert: {
+          email,
+          contactName: '演示企业联系人',
+          phone: '',
+          emailVerifiedAt: new Date(),
+          verifyTokenHash: null,
+          verifyExpiresAt: null,
+          version: 1,
+        },
+      },
+      { upsert: true },
+    );
+    console.log(`enterprise applications: ${running.url}/apply/login — ${email.padEnd(22)} ${password}  (武商; the editor holds every review duty)`);
+  }
   await running.sync.drain();
   const stats = await running.index.stats();
   console.log(`ready in ${secs()} s: ${stats.documents} entries searchable; database: ${mongo ? mongo.engine : 'external'}; search: ${running.index.name}`);

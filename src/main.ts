@@ -30,6 +30,8 @@ import { IndexSync, reindexAll } from './search/sync.js';
 import { registryStatsCache } from './registries/counts.js';
 import { importDir, ImportJobs } from './imports/jobs.js';
 import { Alerts, SUBSCRIPTION_EXPIRY } from './alerts/index.js';
+import { ENTERPRISE_SESSION_EXPIRY } from './applications/enterprise-session.js';
+import { WorkflowReminders } from './applications/index.js';
 
 export interface Running {
   server: Server;
@@ -121,7 +123,7 @@ export async function boot(config: Config, opts: BootOptions): Promise<Running> 
     const sync = new IndexSync(index, logger, config.OUTBOX_POLL_MS);
     undo.push(() => sync.stop());
     sync.start();
-    const sweeper = new ExpirySweeper([SESSION_EXPIRY, RATE_LIMIT_EXPIRY, SIGN_IN_THROTTLE_EXPIRY, SUBSCRIPTION_EXPIRY]);
+    const sweeper = new ExpirySweeper([SESSION_EXPIRY, ENTERPRISE_SESSION_EXPIRY, RATE_LIMIT_EXPIRY, SIGN_IN_THROTTLE_EXPIRY, SUBSCRIPTION_EXPIRY]);
     undo.push(() => sweeper.stop());
     await sweeper.start();
     const compactor = new ChangeCompactor(logger);
@@ -132,6 +134,10 @@ export async function boot(config: Config, opts: BootOptions): Promise<Running> 
     const alerts = new Alerts({ config, log: logger, pollMs: Math.max(config.OUTBOX_POLL_MS, 5_000) });
     undo.push(() => alerts.stop());
     await alerts.start();
+    // Reminders to reviewers about application steps nearly due (src/applications/reminders.ts).
+    const reminders = new WorkflowReminders({ mailer: { send: (m) => alerts.send(m) }, logger, base: config.PUBLIC_BASE_URL });
+    undo.push(() => reminders.stop());
+    reminders.start();
     // Count the registries for /stats in the background, so its first visitor does not wait.
     const statsCache = registryStatsCache(logger);
     const warming = statsCache.get().catch(() => {});

@@ -4,7 +4,7 @@
  * (service.ts). Validation messages are "中文|English" pairs, like the registry models.
  */
 import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
-import { ROLES, type Role } from './roles.js';
+import { DUTIES, ROLES, type Role } from './roles.js';
 
 /** A practical e-mail shape: one @, no spaces, a dot in the domain. Not RFC 5322, on purpose. */
 export const EMAIL_PATTERN = /^[^\s@<>"]{1,64}@[^\s@<>"]+\.[^\s@<>"]{2,}$/;
@@ -29,6 +29,11 @@ const userSchema = new Schema(
     /** argon2id, in the PHC string format ($argon2id$v=19$m=…,t=…,p=…$salt$hash). */
     passwordHash: { type: String, required: true },
     disabled: { type: Boolean, default: false },
+    /** Review duties (roles.ts DUTIES): which review-chain steps the account may decide. */
+    duties: {
+      type: [{ type: String, enum: { values: [...DUTIES], message: '职责不正确|unknown duty' } }],
+      default: [],
+    },
     /** Consecutive failed sign-ins since the last success or lock. */
     failedLogins: { type: Number, default: 0, min: 0 },
     lockedUntil: { type: Date, default: null },

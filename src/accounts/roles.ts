@@ -10,3 +10,16 @@ export const ROLE_RANK: Record<Role, number> = { viewer: 1, editor: 2, admin: 3 
 
 /** Whether `role` may do what `min` may. */
 export const roleAtLeast = (role: Role, min: Role): boolean => ROLE_RANK[role] >= ROLE_RANK[min];
+
+/**
+ * Review duties (职责) a back-office account may hold besides its role: which steps of the
+ * applications' review chain it may decide (src/applications/review.ts). Administrators hold all.
+ */
+export const DUTIES = ['district', 'city', 'expert'] as const;
+export type Duty = (typeof DUTIES)[number];
+
+/** The duties an account holds: its own, or all of them for an administrator. */
+export function dutiesOf(u: { role: Role; duties?: readonly string[] | null }): Duty[] {
+  if (u.role === 'admin') return [...DUTIES];
+  return DUTIES.filter((d) => (u.duties ?? []).includes(d));
+}

@@ -13,7 +13,7 @@ import { isRecord } from '../platform/guards.js';
 import { registerMessages, t, type Lang } from '../platform/i18n.js';
 import { MongoRateLimitStore } from '../platform/rate-limit.js';
 import { url, type Render } from '../platform/views.js';
-import { ROLES } from './roles.js';
+import { DUTIES, ROLES } from './roles.js';
 import { currentUser, destroySession, flash, regenerateSession, requireRole, safeNext, saveSession } from './middleware.js';
 import {
   authenticate,
@@ -24,6 +24,7 @@ import {
   PASSWORD_MIN,
   recordLogout,
   setDisabled,
+  setDuties,
   setRole,
   sourceKey,
   unlockAccount,
@@ -95,6 +96,14 @@ registerMessages({
   'accounts.users.disabledDone': ['已停用账户 {email}，其登录已失效。', 'Account {email} disabled; its sessions have ended.'],
   'accounts.users.enabledDone': ['已启用账户 {email}。', 'Account {email} enabled.'],
   'accounts.users.unlock': ['解除锁定', 'Unlock'],
+  'accounts.duties': ['审核职责', 'Review duties'],
+  'accounts.duties.for': ['{email} 的审核职责', 'Review duties of {email}'],
+  'accounts.duties.save': ['保存职责', 'Save duties'],
+  'accounts.duties.all': ['管理员拥有全部职责', 'Administrators hold every duty'],
+  'accounts.duties.saved': ['已更新 {email} 的审核职责。', 'Review duties of {email} updated.'],
+  'duty.district': ['区级初审', 'district check'],
+  'duty.city': ['市级审核', 'city review'],
+  'duty.expert': ['专家评审', 'expert assessment'],
   'accounts.users.lockedSources': ['{n} 个来源', '{n} source(s)'],
   'accounts.users.unlockedDone': ['已解除账户 {email} 的全部登录锁定。', 'Every sign-in lock on {email} has been lifted.'],
   'accounts.users.notLocked': ['账户 {email} 当前没有登录锁定。', 'Account {email} has no sign-in lock.'],
@@ -312,6 +321,8 @@ export function authRoutes({ render, config, audit }: AuthRoutesDeps): Router {
       ...u,
       self: u.id === me.id,
       roles: ROLES.map((r) => ({ value: r, label: t(lang, `admin.role.${r}`), selected: r === u.role })),
+      dutyOptions: DUTIES.map((d) => ({ value: d, label: t(lang, `duty.${d}`), checked: u.duties.includes(d) })),
+      isAdmin: u.role === 'admin',
     }));
     res
       .status(status)
@@ -351,6 +362,14 @@ export function authRoutes({ render, config, audit }: AuthRoutesDeps): Router {
     const role = textField(req, 'role', 20);
     const email = await setRole(audit, currentUser(res)!, String(req.params.id), role);
     flash(req, 'accounts.users.roleChanged', { email, role: t(lang, `admin.role.${role}`) });
+    res.redirect(303, url(lang, '/admin/users'));
+  });
+
+  router.post('/users/:id/duties', requireRole('admin'), async (req, res) => {
+    const lang = langOf(res);
+    const raw: unknown = isRecord(req.body) ? req.body.duties : undefined;
+    const email = await setDuties(audit, currentUser(res)!, String(req.params.id), raw);
+    flash(req, 'accounts.duties.saved', { email });
     res.redirect(303, url(lang, '/admin/users'));
   });
 

@@ -10,7 +10,7 @@ import argon2 from 'argon2';
 import mongoose from 'mongoose';
 import { ipKeyGenerator } from 'express-rate-limit';
 import { randomBytes } from 'node:crypto';
-import { ROLE_RANK, ROLES, type Role } from './roles.js';
+import { DUTIES, dutiesOf, ROLE_RANK, ROLES, type Duty, type Role } from './roles.js';
 import type { EventRecorder } from '../audit/index.js';
 import { AppError, notFound, validationFailed, type FieldProblem } from '../platform/errors.js';
 import { KeyedQueue } from '../platform/concurrency.js';
@@ -506,6 +506,43 @@ export async function setRole(audit: EventRecorder, actor: PublicUser, id: strin
   return user.email;
 }
 
+/**
+ * Sets the review duties of an account (administrators only; roles.ts DUTIES). `duties` is what
+ * the form sent: one value or a list; unknown values are refused by name. Audited as
+ * `account_update` with the field `duties`. Returns the account's e-mail.
+ */
+export async function setDuties(audit: EventRecorder, actor: PublicUser, id: string, duties: unknown): Promise<string> {
+  requireAdmin(actor);
+  const list = duties === undefined || duties === null || duties === '' ? [] : Array.isArray(duties) ? duties : [duties];
+  if (list.length > DUTIES.length * 2 || !list.every((d) => isOneOf(DUTIES, d))) {
+    throw validationFailed([problem('duties', '职责必须是 district、city 或 expert', 'duties must be district, city or expert')]);
+  }
+  const next = DUTIES.filter((d) => (list as Duty[]).includes(d));
+  const user = await target(id);
+  const before = DUTIES.filter((d) => (user.duties ?? []).includes(d));
+  if (before.join(',') === next.join(',')) return user.email;
+  await User.updateOne({ _id: user._id }, { $set: { duties: next }, $inc: { version: 1 } });
+  await audit.record({ action: 'account_update', actor: actor.email, subject: user.email, detail: { field: 'duties', before, after: next } });
+  return user.email;
+}
+
+/** The review duties an account holds (an administrator holds all; a disabled or unknown account none). */
+export async function accountDuties(id: string): Promise<Duty[]> {
+  const user = mongoose.isValidObjectId(id) ? await User.findById(id, { role: 1, duties: 1, disabled: 1 }).lean<UserDoc>() : null;
+  return user && !user.disabled ? dutiesOf(user) : [];
+}
+
+/** The enabled accounts that hold a duty (administrators included), for reminders. */
+export async function dutyHolders(): Promise<Array<PublicUser & { duties: Duty[] }>> {
+  const users = await User.find(
+    { disabled: mongoose.trusted({ $ne: true }), $or: [{ role: 'admin' }, { 'duties.0': mongoose.trusted({ $exists: true }) }] },
+    { passwordHash: 0 },
+  )
+    .limit(2000)
+    .lean<UserDoc[]>();
+  return users.map((u) => ({ ...publicUser(u), duties: dutiesOf(u) })).filter((u) => u.duties.length > 0);
+}
+
 export interface UserRow extends PublicUser {
   disabled: boolean;
   /** Some source is backed off for it, or its hourly ceiling is reached (an admin may unlock). */
@@ -514,6 +551,8 @@ export interface UserRow extends PublicUser {
   lockedSources: number;
   lastLoginAt: Date | null;
   createdAt: Date | null;
+  /** Review duties as stored (an administrator holds all of them implicitly). */
+  duties: Duty[];
 }
 
 /**
@@ -534,6 +573,7 @@ export async function listUsers(now = new Date(), accountFailuresPerHour?: numbe
     lockedSources: locks.get(u.email)?.sources.length ?? 0,
     lastLoginAt: u.lastLoginAt ?? null,
     createdAt: u.createdAt ?? null,
+    duties: DUTIES.filter((d) => (u.duties ?? []).includes(d)),
   }));
 }
 

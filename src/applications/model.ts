@@ -14,6 +14,7 @@
  */
 import mongoose, { Schema, type Model } from 'mongoose';
 import { EMAIL_PATTERN } from '../accounts/model.js';
+import { DUTIES, type Duty } from '../accounts/roles.js';
 
 // ─── Enterprise accounts ────────────────────────────────────────────────────────────────────────
 
@@ -223,8 +224,7 @@ export const Application: Model<ApplicationDoc> = mongoose.models.Application ??
 // ─── The review chain, as data ──────────────────────────────────────────────────────────────────
 
 /** Back-office duties a reviewer holds (users.duties); admins hold all of them. */
-export const DUTIES = ['district', 'city', 'expert'] as const;
-export type Duty = (typeof DUTIES)[number];
+export { DUTIES, type Duty } from '../accounts/roles.js';
 
 /**
  * One step of a chain. `type` says what happens there: a `review` step is decided by a reviewer

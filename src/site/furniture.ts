@@ -22,8 +22,8 @@ registerMessages({
   'footer.links': ['网站信息', 'About this site'],
   'privacy.title': ['隐私声明', 'Privacy statement'],
   'privacy.description': [
-    '武汉品牌名录保存哪些数据：公众页面不设账户、不放跟踪代码，Cookie 仅用于后台和您主动选择的关怀版。',
-    'What the Wuhan Brand Registry keeps: no accounts or tracking on public pages; cookies only in the back office and for the large-text view you choose.',
+    '武汉品牌名录保存哪些数据：公众页面不设账户、不放跟踪代码，Cookie 仅用于后台、企业申报和您主动选择的关怀版。',
+    'What the Wuhan Brand Registry keeps: no accounts or tracking on public pages; cookies only in the back office, for enterprise applications and for the large-text view you choose.',
   ],
   'accessibility.title': ['无障碍声明', 'Accessibility statement'],
   'accessibility.description': [

@@ -31,6 +31,7 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 export class WorkflowReminders {
   private timer: NodeJS.Timeout | null = null;
+  private first: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
   private stopped = false;
 
@@ -49,13 +50,16 @@ export class WorkflowReminders {
     };
     this.timer = setInterval(tick, every);
     this.timer.unref();
-    setTimeout(tick, Math.min(every, 60_000)).unref();
+    this.first = setTimeout(tick, Math.min(every, 60_000));
+    this.first.unref();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.first) clearTimeout(this.first);
     this.timer = null;
+    this.first = null;
     await this.running;
   }
 

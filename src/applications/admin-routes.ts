@@ -34,7 +34,7 @@ import {
 import { ACTIVE_STATUSES, allChains, chainOf, decideStep, deciderOf, mayDecide, registerSubmitHook, updateChain, type StepInput } from './review.js';
 
 registerMessages({
-  'review.title': ['申报审核', 'Applications'],
+  'workflow.queue.title': ['申报审核', 'Applications'],
   'review.chains.title': ['审核链', 'Review chains'],
   'review.chains.link': ['查看审核链', 'Review chains'],
   'review.chains.intro': [
@@ -276,7 +276,7 @@ export function workflowAdminRoutes(deps: WorkflowDeps): Router {
       mine: mine ? '1' : undefined,
     };
     page(res, 200, 'admin/applications', {
-      title: t(lang, 'review.title'),
+      title: t(lang, 'workflow.queue.title'),
       chainsHref: url(lang, '/admin/chains'),
       statuses: APPLICATION_STATUSES.filter((s) => s !== 'draft').map((s) => ({ value: s, label: t(lang, `review.status.${s}`), selected: s === status })),
       allSelected: status === 'all',
